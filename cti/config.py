@@ -1,0 +1,476 @@
+"""Settings: defaults in ``config/cti.toml``, a ``--config`` file over them, ``CTI_*`` variables over both.
+
+The result is one frozen :class:`Settings`, validated as a whole at start. A wrong key or value raises
+:class:`~cti.errors.ConfigError` with one line naming the key, where it came from and what was
+expected. Secrets are wrapped in :class:`Secret`, whose ``repr`` and ``str`` never show the value.
+
+Environment variables use ``__`` between levels: ``CTI_SERVER__PORT=9000``,
+``CTI_DATABASE__URL=postgresql://…``, ``CTI_AMI__PBX1__SECRET=…`` (a PBX by its name, or by its
+position: ``CTI_AMI__0__SECRET``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from cti.errors import ConfigError
+
+DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "cti.toml"
+ENV_PREFIX = "CTI_"
+
+
+class Secret:
+    """A value that must never be printed: logs and errors see ``'***'``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that needs it (a login, a connection)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _range(lo: float | None = None, hi: float | None = None) -> dict[str, float | None]:
+    return {"min": lo, "max": hi}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    """The HTTP/WebSocket server agents and supervisors reach."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=8080, metadata=_range(0, 65535))
+    # Signs session cookies. Empty: a random key per process (sessions end at restart).
+    session_secret: Secret = field(default_factory=lambda: Secret(""))
+    # Origins allowed to open the WebSocket besides the server's own (e.g. a reverse proxy's).
+    allowed_origins: tuple[str, ...] = ()
+    session_hours: float = field(default=12.0, metadata=_range(0.1, 24 * 30))
+    # Send cookies only over HTTPS; turn on behind a TLS-terminating proxy.
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseSettings:
+    """PostgreSQL. With no URL, cti runs a private embedded server."""
+
+    url: Secret = field(default_factory=lambda: Secret(""))
+    # Where the embedded server keeps its data; empty: the user's data directory.
+    embedded_dir: str = ""
+    pool_size: int = field(default=10, metadata=_range(1, 200))
+    echo: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmiServerSettings:
+    """One Asterisk PBX reached over AMI."""
+
+    name: str
+    host: str = "127.0.0.1"
+    port: int = field(default=5038, metadata=_range(1, 65535))
+    username: str = "cti"
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    ping_interval: float = field(default=10.0, metadata=_range(0.05, 3600))
+    ping_timeout: float = field(default=5.0, metadata=_range(0.05, 600))
+    action_timeout: float = field(default=10.0, metadata=_range(0.05, 600))
+    reconnect_min: float = field(default=1.0, metadata=_range(0.01, 600))
+    reconnect_max: float = field(default=60.0, metadata=_range(0.01, 3600))
+    # Dialplan context that outbound (dialer) calls are originated into.
+    dialer_context: str = "cti-dialer"
+    # Dialplan context and extension pattern that reach an agent's phone; {interface} is filled in.
+    spy_context: str = "cti-spy"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelephonySettings:
+    """How phone numbers are read."""
+
+    # Region used to read numbers written without a country code (ISO 3166 alpha-2).
+    default_region: str = "US"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerSettings:
+    """Predictive dialer compliance defaults (per campaign values override them)."""
+
+    abandon_cap: float = field(default=0.03, metadata=_range(0.0, 1.0))
+    abandon_window: Literal["30d", "24h"] = "30d"
+    # An answered call not connected to an agent within this many seconds is abandoned.
+    connect_within_seconds: float = field(default=2.0, metadata=_range(0.1, 60))
+    min_ring_seconds: int = field(default=15, metadata=_range(1, 600))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesSettings:
+    """Telesales rules."""
+
+    # May a sales order still be edited once billed? (the seeds' MV_ALTPED)
+    edit_billed_orders: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelemarketingSettings:
+    """Telemarketing rules."""
+
+    # What happens to a suspect converted to a prospect (the seeds' MV_TMKDACH).
+    suspect_after_conversion: Literal["delete", "keep", "ask"] = "ask"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisorSettings:
+    """Wallboard figures."""
+
+    # Service level: share of calls answered within this many seconds.
+    service_level_seconds: int = field(default=20, metadata=_range(1, 3600))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggingSettings:
+    """Logging."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoSettings:
+    """What ``cti demo`` runs: the built-in PBX simulator and its traffic."""
+
+    sim_host: str = "127.0.0.1"
+    sim_port: int = field(default=5038, metadata=_range(0, 65535))
+    # Inbound calls per minute, per queue.
+    inbound_per_minute: float = field(default=4.0, metadata=_range(0, 100000))
+    seed: int = 7
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything cti is configured with; built once at start, never changed."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    ami: tuple[AmiServerSettings, ...] = ()
+    telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    dialer: DialerSettings = field(default_factory=DialerSettings)
+    sales: SalesSettings = field(default_factory=SalesSettings)
+    telemarketing: TelemarketingSettings = field(default_factory=TelemarketingSettings)
+    supervisor: SupervisorSettings = field(default_factory=SupervisorSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Val:
+    """A raw value and where it came from."""
+
+    value: Any
+    source: str
+
+
+def _tag(data: Any, source: str) -> Any:
+    """Wrap every leaf of a TOML document with its source."""
+    if isinstance(data, dict):
+        return {k: _tag(v, source) for k, v in data.items()}
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        return [_tag(x, source) for x in data]
+    return _Val(data, source)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    return over
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from None
+
+
+def _env_layer(tree: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Apply ``CTI_A__B=value`` variables onto the tagged tree (values stay strings; coerced later)."""
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        if any(not p for p in parts):
+            raise ConfigError(
+                f"environment {name}: malformed variable name; expected CTI_SECTION__KEY"
+            )
+        source = f"environment {name}"
+        node: Any = tree
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                node = _pick_list_item(node, part, name)
+                continue
+            if part not in node:
+                # A list section (ami) named in the environment but absent: start an entry by name.
+                if i == 0 and part == "ami":
+                    node[part] = []
+                    node = node[part]
+                    continue
+                node[part] = {}
+            node = node[part]
+            if isinstance(node, _Val):
+                raise ConfigError(
+                    f"{'.'.join(parts[: i + 1])} ({source}): is a value, not a section"
+                )
+        leaf = parts[-1]
+        if isinstance(node, list):
+            raise ConfigError(f"{'.'.join(parts)} ({source}): name a key inside one server")
+        node[leaf] = _Val(environ[name], source)
+    return tree
+
+
+def _pick_list_item(items: list[Any], key: str, var: str) -> dict[str, Any]:
+    if key.isdigit():
+        idx = int(key)
+        if idx >= len(items):
+            raise ConfigError(
+                f"environment {var}: there is no server number {idx} (have {len(items)})"
+            )
+        item: dict[str, Any] = items[idx]
+        return item
+    for entry in items:
+        name = entry.get("name")
+        if isinstance(name, _Val) and str(name.value).lower() == key:
+            found: dict[str, Any] = entry
+            return found
+    new: dict[str, Any] = {"name": _Val(key, f"environment {var}")}
+    items.append(new)
+    return new
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _describe(tp: Any, meta: Mapping[str, Any]) -> str:
+    lo, hi = meta.get("min"), meta.get("max")
+    bounds = ""
+    if lo is not None and hi is not None:
+        bounds = f" from {lo:g} to {hi:g}"
+    if tp is int:
+        return "an integer" + bounds
+    if tp is float:
+        return "a number" + bounds
+    if tp is bool:
+        return "true or false"
+    if tp is str:
+        return "a string"
+    if tp is Secret:
+        return "a string (secret)"
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if get_origin(tp) is tuple:
+        return "a list"
+    return "a table"
+
+
+def _coerce(tp: Any, raw: _Val, key: str, meta: Mapping[str, Any]) -> Any:
+    val = raw.value
+    from_env = raw.source.startswith("environment")
+
+    def bad() -> ConfigError:
+        shown = "***" if tp is Secret else repr(val)
+        return ConfigError(f"{key} ({raw.source}): expected {_describe(tp, meta)}, got {shown}")
+
+    if tp is bool:
+        if isinstance(val, bool):
+            return val
+        if from_env and isinstance(val, str) and val.lower() in _TRUE | _FALSE:
+            return val.lower() in _TRUE
+        raise bad()
+    if tp is int or tp is float:
+        if isinstance(val, bool):
+            raise bad()
+        if from_env and isinstance(val, str):
+            try:
+                val = int(val) if tp is int else float(val)
+            except ValueError:
+                raise bad() from None
+        if tp is int and not isinstance(val, int):
+            raise bad()
+        if tp is float and not isinstance(val, int | float):
+            raise bad()
+        lo, hi = meta.get("min"), meta.get("max")
+        if (lo is not None and val < lo) or (hi is not None and val > hi):
+            raise bad()
+        return tp(val)
+    if tp is str:
+        if not isinstance(val, str):
+            raise bad()
+        return val
+    if tp is Secret:
+        if not isinstance(val, str):
+            raise bad()
+        return Secret(val)
+    if get_origin(tp) is Literal:
+        if val not in get_args(tp):
+            raise bad()
+        return val
+    if get_origin(tp) is tuple:
+        if from_env and isinstance(val, str):
+            val = [s.strip() for s in val.split(",") if s.strip()]
+        if not isinstance(val, list) or not all(isinstance(s, str) for s in val):
+            raise bad()
+        return tuple(val)
+    raise bad()
+
+
+def _build(cls: type[Any], node: Any, prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    if not isinstance(node, dict):
+        src = node.source if isinstance(node, _Val) else "?"
+        raise ConfigError(f"{prefix or 'settings'} ({src}): expected a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, val in node.items():
+        if key not in fields:
+            src = val.source if isinstance(val, _Val) else _first_source(val)
+            where = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(
+                f"{where} ({src}): unknown key; expected one of {', '.join(sorted(fields))}"
+            )
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        key = f"{prefix}.{name}" if prefix else name
+        tp = hints[name]
+        if name not in node:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{key} ({_first_source(node)}): missing; it is required")
+            continue
+        raw = node[name]
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            kwargs[name] = _build(tp, raw, key)
+        elif get_origin(tp) is tuple and dataclasses.is_dataclass(get_args(tp)[0]):
+            item_cls = get_args(tp)[0]
+            if isinstance(raw, _Val):
+                if raw.value == []:
+                    kwargs[name] = ()
+                    continue
+                raise ConfigError(f"{key} ({raw.source}): expected a list of tables ([[{key}]])")
+            kwargs[name] = tuple(
+                _build(item_cls, item, f"{key}[{i}]") for i, item in enumerate(raw)
+            )
+        else:
+            if not isinstance(raw, _Val):
+                raise ConfigError(
+                    f"{key} ({_first_source(raw)}): expected {_describe(tp, f.metadata)}, got a table"
+                )
+            kwargs[name] = _coerce(_unoptional(tp), raw, key, f.metadata)
+    return cls(**kwargs)
+
+
+def _unoptional(tp: Any) -> Any:
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _first_source(node: Any) -> str:
+    if isinstance(node, _Val):
+        return node.source
+    if isinstance(node, dict):
+        for v in node.values():
+            return _first_source(v)
+    if isinstance(node, list) and node:
+        return _first_source(node[0])
+    return "defaults"
+
+
+def _check_whole(settings: Settings) -> None:
+    names: set[str] = set()
+    for i, pbx in enumerate(settings.ami):
+        if not pbx.name.strip():
+            raise ConfigError(f"ami[{i}].name: must not be empty")
+        if pbx.name in names:
+            raise ConfigError(
+                f"ami[{i}].name: {pbx.name!r} is used twice; each PBX needs its own name"
+            )
+        names.add(pbx.name)
+        if pbx.reconnect_max < pbx.reconnect_min:
+            raise ConfigError(
+                f"ami[{i}].reconnect_max: must be at least reconnect_min ({pbx.reconnect_min:g})"
+            )
+    region = settings.telephony.default_region
+    if len(region) != 2 or not region.isalpha() or not region.isupper():
+        raise ConfigError(
+            f"telephony.default_region: expected a two-letter country code like 'US', got {region!r}"
+        )
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    defaults_file: Path | None = DEFAULTS_FILE,
+) -> Settings:
+    """Build the settings from the defaults file, an optional user file and the environment.
+
+    Raises:
+        ConfigError: one line naming the key, the file (or variable) and what was expected.
+    """
+    tree: dict[str, Any] = {}
+    if defaults_file is not None and defaults_file.exists():
+        tree = _tag(_read_toml(defaults_file), str(defaults_file))
+    if path is not None:
+        user = _tag(_read_toml(Path(path)), str(path))
+        if "ami" in user:
+            tree.pop("ami", None)  # a user's PBX list replaces the default one whole
+        tree = _merge(tree, user)
+    tree = _env_layer(tree, os.environ if environ is None else environ)
+    settings: Settings = _build(Settings, tree, "")
+    _check_whole(settings)
+    return settings
+
+
+def replace(settings: Settings, **sections: Any) -> Settings:
+    """A copy of ``settings`` with whole sections replaced (used by ``cti demo`` and tests)."""
+    return dataclasses.replace(settings, **sections)
+
+
+__all__ = [
+    "AmiServerSettings",
+    "DatabaseSettings",
+    "Secret",
+    "Settings",
+    "load_settings",
+    "replace",
+]
