@@ -1,7 +1,9 @@
 """Shared fixtures: a real PostgreSQL database per test run, created and dropped here.
 
 The server is the one at ``CTI_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/test``,
-trust auth). Each run makes its own databases, named ``cti_t_<pid>_<n>``, and drops them at the end.
+trust auth). When nothing answers there, the run starts a private PostgreSQL (the same embedded
+server ``cti`` uses) in a temporary directory, so the suite also runs on a machine without one.
+Each run makes its own databases, named ``cti_t_<pid>_<n>``, and drops them at the end.
 """
 
 from __future__ import annotations
@@ -11,23 +13,56 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 ADMIN_URL = os.environ.get("CTI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+_EMBEDDED: list[object] = []
+_RESOLVED: list[str] = []
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TRANSCRIPTS = SHARED / "ami-transcripts"
 _counter = itertools.count()
 
 
 def _with_db(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
+def _db_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+async def _reachable(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+def admin_url() -> str:
+    """The maintenance URL of the test server (call outside a running event loop)."""
+    if not _RESOLVED:
+        url = ADMIN_URL
+        if not asyncio.run(_reachable(url)):
+            import tempfile
+
+            import pgserver
+
+            root = tempfile.mkdtemp(prefix="cti-test-pg-")
+            server = pgserver.get_server(root, cleanup_mode="delete")
+            _EMBEDDED.append(server)
+            url = server.get_uri()
+        _RESOLVED.append(url)
+    return _RESOLVED[0]
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
     try:
         await conn.execute(sql)
     finally:
@@ -37,14 +72,15 @@ async def _admin(sql: str) -> None:
 def create_database() -> str:
     """A new empty database; returns its URL (``postgresql://…``)."""
     name = f"cti_t_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    return _with_db(ADMIN_URL, name)
+    url = admin_url()
+    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_admin(url, f'CREATE DATABASE "{name}"'))
+    return _with_db(url, name)
 
 
 def drop_database(url: str) -> None:
-    name = url.rpartition("/")[2]
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    name = _db_name(url)
+    asyncio.run(_admin(admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+# The two commands of README.md:
+#   make demo   installs cti and runs the whole product (embedded PostgreSQL + PBX simulator)
+#   make test   installs everything the tests need and runs lint, types and the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+demo: $(VENV)/.run-installed
+	$(BIN)/cti demo
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check cti tests bench
+	$(BIN)/ruff format --check cti tests bench
+	$(BIN)/mypy --strict cti
+
+test: $(VENV)/.dev-installed lint
+	scripts/ensure-chromium
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev-installed
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
