@@ -64,8 +64,6 @@ class ServerSettings:
 
     host: str = "127.0.0.1"
     port: int = field(default=8080, metadata=_range(0, 65535))
-    # Signs session cookies. Empty: a random key per process (sessions end at restart).
-    session_secret: Secret = field(default_factory=lambda: Secret(""))
     # Origins allowed to open the WebSocket besides the server's own (e.g. a reverse proxy's).
     allowed_origins: tuple[str, ...] = ()
     session_hours: float = field(default=12.0, metadata=_range(0.1, 24 * 30))
