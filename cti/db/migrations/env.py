@@ -1,0 +1,62 @@
+"""Alembic environment for cti: no ini file, the URL or an open connection comes from the caller.
+
+:mod:`cti.db.migrate` puts either ``connection`` (a sync-facing connection obtained with
+``AsyncConnection.run_sync``) or ``url`` into ``config.attributes``; the URL is never written into the
+config options, so it can neither be interpolated nor logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import Connection, pool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cti.db.engine import to_async_url
+from cti.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        transaction_per_migration=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_with_url(url: str) -> None:
+    engine = create_async_engine(to_async_url(url), poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_run)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+def _main() -> None:
+    if context.is_offline_mode():
+        context.configure(
+            url="postgresql://",
+            target_metadata=target_metadata,
+            literal_binds=True,
+            dialect_name="postgresql",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    asyncio.run(_run_with_url(config.attributes["url"]))
+
+
+_main()
