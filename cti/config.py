@@ -22,6 +22,8 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from cti.errors import ConfigError
 
+# The commented defaults of a source checkout. An installed copy may not have it: the built-in
+# defaults below are the same values (a test keeps the two equal).
 DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "cti.toml"
 ENV_PREFIX = "CTI_"
 
@@ -98,7 +100,8 @@ class AmiServerSettings:
     reconnect_max: float = field(default=60.0, metadata=_range(0.01, 3600))
     # Dialplan context that outbound (dialer) calls are originated into.
     dialer_context: str = "cti-dialer"
-    # Dialplan context and extension pattern that reach an agent's phone; {interface} is filled in.
+    # Dialplan context a supervisor's phone is originated into to listen, whisper or barge
+    # (extensions listen/whisper/barge; the agent's interface in CTI_SPY_TARGET).
     spy_context: str = "cti-spy"
 
 
@@ -169,7 +172,9 @@ class Settings:
 
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    ami: tuple[AmiServerSettings, ...] = ()
+    ami: tuple[AmiServerSettings, ...] = field(
+        default_factory=lambda: (AmiServerSettings(name="pbx1"),)
+    )
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
     dialer: DialerSettings = field(default_factory=DialerSettings)
     sales: SalesSettings = field(default_factory=SalesSettings)
