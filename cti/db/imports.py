@@ -1,0 +1,684 @@
+"""Import customers, contacts, receivables and campaign leads from CSV files, all or nothing.
+
+Every row is checked before anything is written. If any row is bad the whole file is rejected with
+:class:`ImportRejected`, which lists every bad row's number (as a spreadsheet shows it: the header
+is row 1, the first data row is row 2), the field and the reason; nothing is stored. A good file is
+stored in one transaction.
+
+File format: UTF-8 (a byte-order mark is fine), first row the column names (any order, any case),
+separated by commas, semicolons or tabs (told from the header row). Empty rows are skipped. Dates
+are ISO ``YYYY-MM-DD``; amounts use a dot for decimals and no thousands separator (``1234.50``).
+Phone numbers are normalised to E.164; numbers written without a country code are read in the
+row's ``region`` if it has one, else the customer's, else the region given to the import (setting
+``telephony.default_region``). Several phones in one cell are separated by ``|`` or ``;``
+(or ``,`` when the cell is quoted). Columns marked * are required.
+
+customers
+    ``code``\\*, ``name``\\*, ``tax_id``, ``phones``, ``email``, ``address``, ``region`` (ISO
+    country, e.g. ``BR``), ``timezone`` (IANA, e.g. ``America/Sao_Paulo``). ``code`` must be new:
+    not twice in the file, not already in the database.
+contacts
+    ``customer_code``\\*, ``name``\\*, ``phones``, ``email``, ``position``. The customer must exist;
+    a customer cannot have two contacts of the same name.
+receivables
+    ``customer_code``\\*, ``invoice_number``\\*, ``due_on``\\*, ``amount``\\* (above zero, at most
+    two decimals), ``issued_on`` (not after ``due_on``). The customer must exist; an invoice number
+    is unique per customer.
+leads (with ``campaign``: the campaign's name)
+    ``phone``\\*, ``name``, ``customer_code`` (an existing customer), ``timezone`` (IANA; when
+    empty, the phone number's own zone if it has exactly one, else the customer's), ``priority``
+    (an integer, higher first). A phone number appears once per campaign.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zoneinfo
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import phonenumbers
+import sqlalchemy as sa
+from phonenumbers import timezone as phone_timezone
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cti.db.engine import Database
+from cti.db.models import AuditEvent
+from cti.domain.phone import normalize_phone
+from cti.errors import CTIError, UserInputError
+
+ImportKind = Literal["customers", "contacts", "receivables", "leads"]
+KINDS: tuple[str, ...] = get_args(ImportKind)
+
+# (required columns, optional columns) per kind.
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "customers": (
+        ("code", "name"),
+        ("tax_id", "phones", "email", "address", "region", "timezone"),
+    ),
+    "contacts": (("customer_code", "name"), ("phones", "email", "position")),
+    "receivables": (("customer_code", "invoice_number", "due_on", "amount"), ("issued_on",)),
+    "leads": (("phone",), ("name", "customer_code", "timezone", "priority")),
+}
+
+MAX_AMOUNT = Decimal("999999999999.99")
+_PHONE_SPLIT = re.compile(r"[|;,]")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in one row: ``row`` as a spreadsheet numbers it (header = 1)."""
+
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field}: {self.reason}"
+
+
+class ImportRejected(CTIError):
+    """The file was rejected whole; ``errors`` lists every bad row. Nothing was stored."""
+
+    def __init__(self, path: Path | str, errors: Sequence[RowError]) -> None:
+        self.path = str(path)
+        self.errors: list[RowError] = sorted(errors, key=lambda e: (e.row, e.field))
+        rows = len({e.row for e in self.errors})
+        super().__init__(f"{rows} bad row{'s' if rows != 1 else ''}; first: {self.errors[0]}")
+
+
+@dataclass(slots=True)
+class _Rows:
+    """The parsed file: (spreadsheet row number, {column: stripped value}) pairs."""
+
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserInputError("file", f"{path}: not found") from None
+    except OSError as exc:
+        raise UserInputError("file", f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise ImportRejected(
+            path, [RowError(row, "file", "not UTF-8 text; save the file as CSV UTF-8")]
+        ) from None
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse(path: Path, text: str, kind: str) -> _Rows:
+    required, optional = COLUMNS[kind]
+    known = required + optional
+    out = _Rows()
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRejected(path, [RowError(1, "file", "the file is empty")]) from None
+    columns = [h.strip().lower() for h in header]
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            out.errors.append(RowError(1, name, "this column appears twice"))
+        elif name and name not in known:
+            out.errors.append(RowError(1, name, f"unknown column; expected {', '.join(known)}"))
+        seen.add(name)
+    for name in required:
+        if name not in seen:
+            out.errors.append(RowError(1, name, "required column is missing"))
+    if out.errors:
+        raise ImportRejected(path, out.errors)
+    width = len(columns)
+    row_no = 1
+    try:
+        for cells in reader:
+            row_no += 1
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                out.errors.append(
+                    RowError(row_no, "row", f"has {len(cells)} cells but the header has {width}")
+                )
+                continue
+            values = {
+                name: (cells[i].strip() if i < len(cells) else "")
+                for i, name in enumerate(columns)
+                if name
+            }
+            out.rows.append((row_no, values))
+    except csv.Error as exc:
+        out.errors.append(RowError(row_no, "row", f"not valid CSV ({exc})"))
+    if not out.rows and not out.errors:
+        raise ImportRejected(path, [RowError(2, "file", "the file has no data rows")])
+    return out
+
+
+# --- field checks (each returns the value or appends a RowError and returns None) ---------------
+
+
+class _Checker:
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.errors: list[RowError] = []
+
+    def error(self, row: int, field: str, reason: str) -> None:
+        self.errors.append(RowError(row, field, reason))
+
+    def required(self, row: int, values: dict[str, str], name: str) -> str | None:
+        value = values.get(name, "")
+        if not value:
+            self.error(row, name, "required; the cell is empty")
+            return None
+        return value
+
+    def region_of_row(self, row: int, raw: str) -> str | None:
+        if not raw:
+            return None
+        code = raw.upper()
+        if len(code) != 2 or not code.isalpha():
+            self.error(row, "region", f"{raw!r} is not a two-letter country code like 'BR'")
+            return None
+        return code
+
+    def zone(self, row: int, raw: str) -> str | None:
+        if not raw:
+            return None
+        if raw not in _zones():
+            self.error(row, "timezone", f"{raw!r} is not a time zone like 'America/Sao_Paulo'")
+            return None
+        return raw
+
+    def email(self, row: int, raw: str) -> str | None:
+        if not raw:
+            return None
+        local, at, domain = raw.partition("@")
+        if not at or not local or "." not in domain or " " in raw:
+            self.error(row, "email", f"{raw!r} is not an email address")
+            return None
+        return raw
+
+    def phone(self, row: int, name: str, raw: str, region: str) -> str | None:
+        try:
+            return normalize_phone(raw, region)
+        except UserInputError as exc:
+            self.error(row, name, exc.problem)
+            return None
+
+    def phones(self, row: int, raw: str, region: str) -> list[tuple[str, str]]:
+        out: dict[str, str] = {}
+        for cell in _PHONE_SPLIT.split(raw):
+            part = cell.strip()
+            if not part:
+                continue
+            number = self.phone(row, "phones", part, region)
+            if number is not None:
+                out.setdefault(number, part)
+        return list(out.items())
+
+    def day(self, row: int, name: str, raw: str) -> date | None:
+        if not raw:
+            return None
+        try:
+            if len(raw) != 10:
+                raise ValueError(raw)
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.error(row, name, f"{raw!r} is not a date written YYYY-MM-DD")
+            return None
+
+    def amount(self, row: int, raw: str) -> Decimal | None:
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.error(row, "amount", f"{raw!r} is not an amount written like 1234.50")
+            return None
+        if not value.is_finite() or value <= 0:
+            self.error(row, "amount", f"{raw!r}: must be above zero")
+            return None
+        if value != value.quantize(Decimal("0.01")):
+            self.error(row, "amount", f"{raw!r}: at most two decimals")
+            return None
+        if value > MAX_AMOUNT:
+            self.error(row, "amount", f"{raw!r}: too large")
+            return None
+        return value
+
+    def integer(self, row: int, name: str, raw: str) -> int | None:
+        if not raw:
+            return 0
+        try:
+            return int(raw)
+        except ValueError:
+            self.error(row, name, f"{raw!r} is not a whole number")
+            return None
+
+
+def _zone_of_phone(e164: str) -> str | None:
+    if not e164.startswith("+"):
+        return None
+    try:
+        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+    if len(zones) == 1 and zones[0] in _zones():
+        return str(zones[0])
+    return None
+
+
+# --- database look-ups and bulk writes ---------------------------------------------------------
+
+
+async def _customers_by_code(
+    conn: AsyncConnection, codes: set[str]
+) -> dict[str, tuple[int, str | None, str | None]]:
+    if not codes:
+        return {}
+    result = await conn.execute(
+        sa.text(
+            "SELECT code, id, region, timezone FROM customers"
+            " WHERE code = ANY(CAST(:codes AS text[]))"
+        ),
+        {"codes": sorted(codes)},
+    )
+    return {r.code: (r.id, r.region, r.timezone) for r in result}
+
+
+async def _insert(conn: AsyncConnection, sql: str, columns: dict[str, Any]) -> Any:
+    return await conn.execute(sa.text(sql), columns)
+
+
+async def _import_customers(
+    conn: AsyncConnection, rows: _Rows, check: _Checker
+) -> Callable[[], Any]:
+    records: list[tuple[int, dict[str, Any], list[tuple[str, str]]]] = []
+    first_row: dict[str, int] = {}
+    for row, v in rows.rows:
+        code = check.required(row, v, "code")
+        name = check.required(row, v, "name")
+        region = check.region_of_row(row, v.get("region", ""))
+        zone = check.zone(row, v.get("timezone", ""))
+        email = check.email(row, v.get("email", ""))
+        phones = check.phones(row, v.get("phones", ""), region or check.region)
+        if code is not None:
+            if code in first_row:
+                check.error(row, "code", f"{code!r} is already on row {first_row[code]}")
+                continue
+            first_row[code] = row
+        if code is None or name is None:
+            continue
+        record = {
+            "code": code,
+            "name": name,
+            "tax_id": v.get("tax_id") or None,
+            "email": email,
+            "address": v.get("address") or None,
+            "region": region or check.region,
+            "timezone": zone,
+        }
+        records.append((row, record, phones))
+    existing = await _customers_by_code(conn, set(first_row))
+    for code in existing:
+        check.error(first_row[code], "code", f"{code!r} already exists in the database")
+
+    async def write() -> int:
+        result = await _insert(
+            conn,
+            "INSERT INTO customers (code, name, tax_id, email, address, region, timezone)"
+            " SELECT * FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]),"
+            " CAST(:tax_id AS text[]), CAST(:email AS text[]), CAST(:address AS text[]),"
+            " CAST(:region AS text[]), CAST(:timezone AS text[]))"
+            " RETURNING id, code",
+            _columns([r for _, r, _ in records]),
+        )
+        ids = {row.code: row.id for row in result}
+        await _insert_phones(
+            conn,
+            "customer_id",
+            [(ids[r["code"]], number, raw) for _, r, ps in records for number, raw in ps],
+        )
+        return len(records)
+
+    return write
+
+
+async def _insert_phones(
+    conn: AsyncConnection, owner: str, phones: list[tuple[int, str, str]]
+) -> None:
+    if not phones:
+        return
+    await _insert(
+        conn,
+        f"INSERT INTO phones ({owner}, phone, raw)"
+        " SELECT * FROM unnest(CAST(:owner AS bigint[]), CAST(:phone AS text[]),"
+        " CAST(:raw AS text[]))",
+        {
+            "owner": [p[0] for p in phones],
+            "phone": [p[1] for p in phones],
+            "raw": [p[2] for p in phones],
+        },
+    )
+
+
+def _columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    if not records:
+        return {}
+    return {key: [r[key] for r in records] for key in records[0]}
+
+
+async def _import_contacts(
+    conn: AsyncConnection, rows: _Rows, check: _Checker
+) -> Callable[[], Any]:
+    customers = await _customers_by_code(
+        conn, {v["customer_code"] for _, v in rows.rows if v.get("customer_code")}
+    )
+    records: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
+    first_row: dict[tuple[int, str], int] = {}
+    for row, v in rows.rows:
+        code = check.required(row, v, "customer_code")
+        name = check.required(row, v, "name")
+        email = check.email(row, v.get("email", ""))
+        customer = customers.get(code) if code else None
+        if code and customer is None:
+            check.error(row, "customer_code", f"there is no customer {code!r}")
+        phones = check.phones(row, v.get("phones", ""), (customer and customer[1]) or check.region)
+        if customer is None or name is None:
+            continue
+        key = (customer[0], name)
+        if key in first_row:
+            check.error(row, "name", f"{name!r} of {code!r} is already on row {first_row[key]}")
+            continue
+        first_row[key] = row
+        records.append(
+            (
+                {
+                    "customer_id": customer[0],
+                    "name": name,
+                    "email": email,
+                    "position": v.get("position") or None,
+                },
+                phones,
+            )
+        )
+    if first_row:
+        result = await conn.execute(
+            sa.text(
+                "SELECT c.customer_id, c.name FROM contacts c"
+                " JOIN unnest(CAST(:ids AS bigint[]), CAST(:names AS text[])) AS n(id, name)"
+                " ON c.customer_id = n.id AND c.name = n.name"
+            ),
+            {"ids": [k[0] for k in first_row], "names": [k[1] for k in first_row]},
+        )
+        for r in result:
+            check.error(
+                first_row[(r.customer_id, r.name)],
+                "name",
+                f"this customer already has a contact named {r.name!r}",
+            )
+
+    async def write() -> int:
+        result = await _insert(
+            conn,
+            "INSERT INTO contacts (customer_id, name, email, position)"
+            " SELECT * FROM unnest(CAST(:customer_id AS bigint[]), CAST(:name AS text[]),"
+            " CAST(:email AS text[]), CAST(:position AS text[]))"
+            " RETURNING id, customer_id, name",
+            _columns([r for r, _ in records]),
+        )
+        ids = {(row.customer_id, row.name): row.id for row in result}
+        await _insert_phones(
+            conn,
+            "contact_id",
+            [
+                (ids[(r["customer_id"], r["name"])], number, raw)
+                for r, ps in records
+                for number, raw in ps
+            ],
+        )
+        return len(records)
+
+    return write
+
+
+async def _import_receivables(
+    conn: AsyncConnection, rows: _Rows, check: _Checker
+) -> Callable[[], Any]:
+    customers = await _customers_by_code(
+        conn, {v["customer_code"] for _, v in rows.rows if v.get("customer_code")}
+    )
+    records: list[dict[str, Any]] = []
+    first_row: dict[tuple[int, str], int] = {}
+    for row, v in rows.rows:
+        code = check.required(row, v, "customer_code")
+        number = check.required(row, v, "invoice_number")
+        due_raw = check.required(row, v, "due_on")
+        amount_raw = check.required(row, v, "amount")
+        due = check.day(row, "due_on", due_raw) if due_raw else None
+        issued = check.day(row, "issued_on", v.get("issued_on", ""))
+        amount = check.amount(row, amount_raw) if amount_raw else None
+        if issued and due and issued > due:
+            check.error(row, "issued_on", f"{issued.isoformat()} is after due_on")
+        customer = customers.get(code) if code else None
+        if code and customer is None:
+            check.error(row, "customer_code", f"there is no customer {code!r}")
+        if customer is None or number is None or due is None or amount is None:
+            continue
+        key = (customer[0], number)
+        if key in first_row:
+            check.error(
+                row, "invoice_number", f"{number!r} of {code!r} is already on row {first_row[key]}"
+            )
+            continue
+        first_row[key] = row
+        records.append(
+            {
+                "customer_id": customer[0],
+                "invoice_number": number,
+                "issued_on": issued,
+                "due_on": due,
+                "amount": amount,
+            }
+        )
+    if first_row:
+        result = await conn.execute(
+            sa.text(
+                "SELECT r.customer_id, r.invoice_number FROM receivables r"
+                " JOIN unnest(CAST(:ids AS bigint[]), CAST(:numbers AS text[])) AS n(id, number)"
+                " ON r.customer_id = n.id AND r.invoice_number = n.number"
+            ),
+            {"ids": [k[0] for k in first_row], "numbers": [k[1] for k in first_row]},
+        )
+        for r in result:
+            check.error(
+                first_row[(r.customer_id, r.invoice_number)],
+                "invoice_number",
+                f"{r.invoice_number!r} is already in the database for this customer",
+            )
+
+    async def write() -> int:
+        await _insert(
+            conn,
+            "INSERT INTO receivables (customer_id, invoice_number, issued_on, due_on, amount)"
+            " SELECT * FROM unnest(CAST(:customer_id AS bigint[]), CAST(:invoice_number AS text[]),"
+            " CAST(:issued_on AS date[]), CAST(:due_on AS date[]), CAST(:amount AS numeric[]))",
+            _columns(records),
+        )
+        return len(records)
+
+    return write
+
+
+async def _import_leads(
+    conn: AsyncConnection, rows: _Rows, check: _Checker, campaign_id: int
+) -> Callable[[], Any]:
+    customers = await _customers_by_code(
+        conn, {v["customer_code"] for _, v in rows.rows if v.get("customer_code")}
+    )
+    records: list[dict[str, Any]] = []
+    first_row: dict[str, int] = {}
+    for row, v in rows.rows:
+        code = v.get("customer_code", "")
+        customer = customers.get(code) if code else None
+        if code and customer is None:
+            check.error(row, "customer_code", f"there is no customer {code!r}")
+        raw_phone = check.required(row, v, "phone")
+        phone = (
+            check.phone(row, "phone", raw_phone, (customer and customer[1]) or check.region)
+            if raw_phone
+            else None
+        )
+        zone = check.zone(row, v.get("timezone", ""))
+        priority = check.integer(row, "priority", v.get("priority", ""))
+        if phone is None or priority is None or (code and customer is None):
+            continue
+        if phone in first_row:
+            check.error(row, "phone", f"{phone} is already on row {first_row[phone]}")
+            continue
+        first_row[phone] = row
+        if not v.get("timezone"):
+            zone = _zone_of_phone(phone) or (customer[2] if customer else None)
+        records.append(
+            {
+                "phone": phone,
+                "name": v.get("name") or None,
+                "timezone": zone,
+                "customer_id": customer[0] if customer else None,
+                "priority": priority,
+            }
+        )
+    if first_row:
+        result = await conn.execute(
+            sa.text(
+                "SELECT phone FROM leads WHERE campaign_id = :campaign"
+                " AND phone = ANY(CAST(:phones AS text[]))"
+            ),
+            {"campaign": campaign_id, "phones": list(first_row)},
+        )
+        for r in result:
+            check.error(first_row[r.phone], "phone", f"{r.phone} is already in this campaign")
+
+    async def write() -> int:
+        await _insert(
+            conn,
+            "INSERT INTO leads (campaign_id, phone, name, timezone, customer_id, priority)"
+            " SELECT CAST(:campaign AS bigint), * FROM unnest(CAST(:phone AS text[]),"
+            " CAST(:name AS text[]), CAST(:timezone AS text[]), CAST(:customer_id AS bigint[]),"
+            " CAST(:priority AS integer[]))",
+            {"campaign": campaign_id, **_columns(records)},
+        )
+        return len(records)
+
+    return write
+
+
+async def import_csv(
+    db: Database,
+    kind: ImportKind,
+    path: Path | str,
+    *,
+    region: str,
+    campaign: str | None = None,
+    actor: str | None = None,
+) -> int:
+    """Store every row of the CSV file ``path`` as ``kind``; return how many rows were stored.
+
+    ``region`` reads phone numbers written without a country code; ``campaign`` names the campaign
+    leads are added to (leads only). The import is written to the audit log as ``import.<kind>``.
+
+    Raises:
+        ImportRejected: at least one bad row; every bad row is listed and nothing is stored.
+        UserInputError: an unknown kind, a missing or unknown campaign, an unreadable file.
+    """
+    if kind not in KINDS:
+        raise UserInputError(
+            "kind", f"{kind!r} cannot be imported; expected one of {', '.join(KINDS)}"
+        )
+    region = region.upper()
+    path = Path(path)
+    if kind == "leads" and not campaign:
+        raise UserInputError("campaign", "leads are imported into a campaign: name it")
+    if kind != "leads" and campaign:
+        raise UserInputError("campaign", f"only leads belong to a campaign, not {kind}")
+    rows = _parse(path, _read_text(path), kind)
+    check = _Checker(region)
+    check.errors.extend(rows.errors)
+    async with db.engine.begin() as conn:
+        if kind == "leads":
+            campaign_id = (
+                await conn.execute(
+                    sa.text("SELECT id FROM campaigns WHERE name = :name"), {"name": campaign}
+                )
+            ).scalar_one_or_none()
+            if campaign_id is None:
+                raise UserInputError("campaign", f"there is no campaign {campaign!r}")
+            write = await _import_leads(conn, rows, check, campaign_id)
+        elif kind == "customers":
+            write = await _import_customers(conn, rows, check)
+        elif kind == "contacts":
+            write = await _import_contacts(conn, rows, check)
+        else:
+            write = await _import_receivables(conn, rows, check)
+        if check.errors:
+            raise ImportRejected(path, check.errors)
+        try:
+            stored = int(await write())
+        except IntegrityError as exc:
+            # Another writer stored the same keys between our checks and our insert.
+            raise ImportRejected(
+                path,
+                [
+                    RowError(
+                        1, "file", "the database changed while importing; nothing stored, retry"
+                    )
+                ],
+            ) from exc
+        await conn.execute(
+            sa.insert(AuditEvent).values(
+                actor=actor,
+                action=f"import.{kind}",
+                subject=path.name,
+                details={"rows": stored, "campaign": campaign},
+            )
+        )
+    return stored
+
+
+def iter_errors(exc: ImportRejected) -> Iterator[str]:
+    """The errors as lines a person reads: ``row 3: phones: 'abc' is not a phone number``."""
+    for err in exc.errors:
+        yield str(err)
+
+
+__all__ = [
+    "COLUMNS",
+    "KINDS",
+    "ImportKind",
+    "ImportRejected",
+    "RowError",
+    "import_csv",
+    "iter_errors",
+]

@@ -1,0 +1,87 @@
+"""The migrations build the schema the models describe, and undo it completely."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+from cti.db import migrate
+from cti.db.engine import Database
+from cti.db.models import Base
+
+
+async def _our_objects(url: str) -> dict[str, list[str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'S', 'i', 'p')"
+        )
+        types = await conn.fetch(
+            "SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+            " WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c')"
+            " AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)"
+        )
+        functions = await conn.fetch(
+            "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = 'public'"
+        )
+        triggers = await conn.fetch("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    finally:
+        await conn.close()
+    return {
+        "tables": sorted(r[0] for r in tables),
+        "types": sorted(r[0] for r in types),
+        "functions": sorted(r[0] for r in functions),
+        "triggers": sorted(r[0] for r in triggers),
+    }
+
+
+def test_upgrade_downgrade_base_upgrade(empty_database: str) -> None:
+    assert migrate.current(empty_database) is None
+
+    migrate.upgrade(empty_database)
+    assert migrate.current(empty_database) == migrate.head()
+    built = asyncio.run(_our_objects(empty_database))
+    assert set(Base.metadata.tables) <= set(built["tables"])
+    assert "cti_touch" in built["functions"]
+    assert "attention_notes_append_only" in built["triggers"]
+
+    migrate.downgrade(empty_database, "base")
+    assert migrate.current(empty_database) is None
+    left = asyncio.run(_our_objects(empty_database))
+    assert left == {"tables": [], "types": [], "functions": [], "triggers": []}
+
+    migrate.upgrade(empty_database)
+    assert migrate.current(empty_database) == migrate.head()
+    again = asyncio.run(_our_objects(empty_database))
+    assert again == built
+
+
+def test_upgrade_twice_is_a_no_op(migrated_database: str) -> None:
+    migrate.upgrade(migrated_database)
+    assert migrate.current(migrated_database) == migrate.head()
+
+
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_models_match_the_migration(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == []
+
+
+async def test_async_variants_run_from_a_running_loop(empty_database: str) -> None:
+    await migrate.upgrade_async(empty_database)
+    assert await migrate.current_async(empty_database) == migrate.head()
+    await migrate.downgrade_async(empty_database, "base")
+    assert await migrate.current_async(empty_database) is None
