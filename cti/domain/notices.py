@@ -1,0 +1,235 @@
+"""Notices: what changed in the live telephony state, for the agent desk, dialer, wallboard and DB.
+
+The reducer (:mod:`cti.domain.state`) yields these as it applies PBX events; ``AmiService``
+delivers them, in order, to its subscribers. Each names its PBX; times are the instants cti
+received the underlying AMI events; durations are whole seconds as Asterisk counts them where
+Asterisk gives them (``HoldTime``, ``TalkTime``), else measured between our own receive times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from cti.domain.events import ActionId, DeviceStatus, LinkedId, OriginateOutcome, UniqueId
+
+
+class AgentState(StrEnum):
+    """What an agent (a queue member interface) is doing."""
+
+    OFFLINE = "offline"
+    READY = "ready"
+    PAUSED = "paused"
+    RINGING = "ringing"
+    IN_CALL = "in_call"
+    WRAP_UP = "wrap_up"
+
+
+class MemberChange(StrEnum):
+    """Why a :class:`MemberChanged` notice was sent."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    REMOVED = "removed"
+
+
+class LinkStatus(StrEnum):
+    """State of cti's AMI link to one PBX."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """Base of every notice."""
+
+    pbx: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentRinging(Notice):
+    """A queue rings an agent for a waiting caller (screen-pop material)."""
+
+    queue: str
+    interface: str
+    member_name: str
+    caller_num: str
+    caller_name: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentRingEnded(Notice):
+    """An agent stopped ringing without taking the call (no answer, or the caller left)."""
+
+    queue: str
+    interface: str
+    member_name: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    ring_seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentConnected(Notice):
+    """An agent took a queue call; start the talk timer."""
+
+    queue: str
+    interface: str
+    member_name: str
+    caller_num: str
+    caller_name: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    hold_seconds: int
+    ring_seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentCallEnded(Notice):
+    """A queue call an agent was talking on ended."""
+
+    queue: str
+    interface: str
+    member_name: str
+    caller_num: str
+    caller_name: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    talk_seconds: int
+    hold_seconds: int
+    # ``caller`` or ``agent`` hung up first, or ``transfer``.
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerJoined(Notice):
+    """A caller started waiting in a queue."""
+
+    queue: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    caller_num: str
+    caller_name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerLeft(Notice):
+    """A caller stopped waiting in a queue (answered by an agent, or gone: see CallerAbandoned)."""
+
+    queue: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    caller_num: str
+    caller_name: str
+    position: int
+    waited_seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerAbandoned(Notice):
+    """A waiting caller hung up before any agent answered."""
+
+    queue: str
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    caller_num: str
+    caller_name: str
+    position: int
+    original_position: int
+    waited_seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberChanged(Notice):
+    """A queue member was added, removed, paused, unpaused or changed device status."""
+
+    change: MemberChange
+    queue: str
+    interface: str
+    member_name: str
+    status: DeviceStatus
+    paused: bool
+    paused_reason: str
+    in_call: bool
+    calls_taken: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentStateChanged(Notice):
+    """An agent's state (or pause reason) changed; ``since`` is when the new state began."""
+
+    interface: str
+    member_name: str
+    state: AgentState
+    previous: AgentState
+    reason: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallStarted(Notice):
+    """A new call (a new Linkedid) appeared."""
+
+    linkedid: LinkedId
+    caller_num: str
+    caller_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEnded(Notice):
+    """The last channel of a call hung up."""
+
+    linkedid: LinkedId
+    caller_num: str
+    caller_name: str
+    queue: str | None
+    agent: str | None
+    duration_seconds: int
+    # Q.850 cause of the last channel to hang up (16 normal, 17 busy, 19 no answer…).
+    cause: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OriginateFinished(Notice):
+    """An Originate cti sent has an outcome. ``reason_code`` is Asterisk's (4 answered, 5 busy…)."""
+
+    action_id: ActionId
+    outcome: OriginateOutcome
+    reason_code: int
+    uniqueid: UniqueId | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateResynced(Notice):
+    """The state was rebuilt from the PBX's own lists after a (re)login or an inconsistency."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkChanged(Notice):
+    """cti's AMI link to a PBX went up or down."""
+
+    status: LinkStatus
+
+
+AnyNotice = (
+    AgentRinging
+    | AgentRingEnded
+    | AgentConnected
+    | AgentCallEnded
+    | CallerJoined
+    | CallerLeft
+    | CallerAbandoned
+    | MemberChanged
+    | AgentStateChanged
+    | CallStarted
+    | CallEnded
+    | OriginateFinished
+    | StateResynced
+    | LinkChanged
+)
