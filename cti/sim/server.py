@@ -740,10 +740,14 @@ class AmiServer:
             self._server.close()
         for s in list(self.sessions):
             s.close()
-        for t in list(self._tasks):
-            t.cancel()
-        for t in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+            s.reader.feed_eof()  # lets each session's read loop end by itself
+        tasks = list(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=2.0)
+            for t in pending:
+                t.cancel()
+            for t in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
         if self._server is not None:
             await self._server.wait_closed()
