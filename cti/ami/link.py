@@ -110,6 +110,7 @@ class PbxLink:
             if "Response" in frame:
                 if action is not None:
                     if collector is not None and frame.get("EventList", "").lower() == "start":
+                        collector.frames.append(frame)
                         return  # the rows follow
                     protocol.responses.pop(aid, None)
                     self._lists.pop(aid, None)
