@@ -103,6 +103,9 @@ class AmiServerSettings:
     # Dialplan context a supervisor's phone is originated into to listen, whisper or barge
     # (extensions listen/whisper/barge; the agent's interface in CTI_SPY_TARGET).
     spy_context: str = "cti-spy"
+    # The PBX can answer an agent's phone on request (the built-in simulator only; real phones
+    # answer themselves). Shows an Answer button on the desk.
+    remote_answer: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

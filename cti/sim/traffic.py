@@ -91,6 +91,10 @@ class TrafficModel:
     agent_wrapup: Duration = field(
         default_factory=lambda: Duration(mean=10.0, spread=0.4, minimum=0.0, maximum=120.0)
     )
+    # Known callers (number, name) that call in, e.g. the demo's customers; the rest of the
+    # arrivals (and all of them when empty) come from random numbers.
+    callers: tuple[tuple[str, str], ...] = ()
+    known_caller_share: float = 0.7
     # The numbers the capture PBX reserves (0000 busy, 0001 congestion, 0002 no answer, 0003
     # long answer) keep their fixed behaviour.
     reserved_numbers: bool = True
@@ -149,8 +153,12 @@ class TrafficDriver:
         if not self.running:
             return
         rng = self.rng
-        number = f"55{rng.randrange(10**8):08d}"
-        name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+        callers = self.model.callers
+        if callers and rng.random() < self.model.known_caller_share:
+            number, name = rng.choice(callers)
+        else:
+            number = f"55{rng.randrange(10**8):08d}"
+            name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         self.inbound_started += 1
         self.pbx.inbound_call(
             queue,

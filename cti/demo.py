@@ -1,0 +1,111 @@
+"""``cti demo``: the whole product on one machine.
+
+An embedded PostgreSQL (unless a database URL is configured), the built-in PBX simulator speaking
+AMI with steady inbound traffic, the service connected to it, and demo data seeded once. Prints the
+URL and the logins; Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from cti.app import embedded_or_configured_database, running_service, wait_for_stop_signal
+from cti.clock import SystemClock
+from cti.config import AmiServerSettings, Secret, Settings
+
+if TYPE_CHECKING:
+    from cti.db.seed import DemoLogin
+
+log = logging.getLogger("cti.demo")
+
+SIM_USER = "cti"
+SIM_SECRET = "ctisecret"  # noqa: S105 - the simulator's own demo login, on loopback only
+# Simulated agents that answer the demo's inbound calls beside the people at the desk.
+SIM_AGENTS_PER_QUEUE = 2
+
+
+def demo_settings(settings: Settings, sim_port: int, web_port: int | None) -> Settings:
+    """The settings with the one PBX being the simulator (its PBX answers desk phones on request)."""
+    pbx = AmiServerSettings(
+        name="pbx1",
+        host=settings.demo.sim_host,
+        port=sim_port,
+        username=SIM_USER,
+        secret=Secret(SIM_SECRET),
+        remote_answer=True,
+        reconnect_min=0.2,
+        reconnect_max=5.0,
+    )
+    server = settings.server
+    if web_port is not None:
+        server = dataclasses.replace(server, port=web_port)
+    return dataclasses.replace(settings, ami=(pbx,), server=server)
+
+
+async def run_demo(settings: Settings, *, port: int | None = None) -> None:
+    """Run the demo until Ctrl-C."""
+    from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, seed_demo
+    from cti.sim import PbxSimulator, TrafficModel
+
+    queues = ("support", "sales", "collections")
+    traffic = TrafficModel(
+        inbound_per_minute=dict.fromkeys(queues, settings.demo.inbound_per_minute),
+        callers=tuple(DEMO_CALLERS),
+    )
+    async with embedded_or_configured_database(settings) as database_url:
+        sim = PbxSimulator(
+            host=settings.demo.sim_host,
+            port=settings.demo.sim_port,
+            seed=settings.demo.seed,
+            traffic=traffic,
+            queues=queues,
+        )
+        try:
+            await sim.__aenter__()
+        except OSError:
+            log.warning(
+                "port %s is taken (an Asterisk?); the simulator listens on a free port instead",
+                settings.demo.sim_port,
+            )
+            sim = PbxSimulator(
+                host=settings.demo.sim_host,
+                port=0,
+                seed=settings.demo.seed,
+                traffic=traffic,
+                queues=queues,
+            )
+            await sim.__aenter__()
+        try:
+            for q_index, queue in enumerate(queues):
+                for n in range(SIM_AGENTS_PER_QUEUE):
+                    ext = 200 + 10 * q_index + n
+                    sim.add_simulated_agent(queue, f"Local/{ext}@sim-agent/n", f"Sim Agent {ext}")
+            run_settings = demo_settings(settings, sim.port, port)
+            clock = SystemClock()
+            async with running_service(
+                run_settings, clock=clock, database_url=database_url
+            ) as service:
+                if await seed_demo(service.runtime.db, clock=clock):
+                    log.info("demo data seeded")
+                _print_banner(service.url, sim.port, DEMO_LOGINS)
+                await wait_for_stop_signal()
+        finally:
+            await sim.__aexit__(None, None, None)
+
+
+def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin]) -> None:
+    lines = [
+        "",
+        f"  cti demo is running: open {url}",
+        f"  PBX simulator (AMI) on 127.0.0.1:{sim_port}, inbound calls arriving in support, sales, collections",
+        "",
+        "  logins (user / password — role, routines):",
+    ]
+    for login in logins:
+        lines.append(f"    {login.username:<8} / {login.password:<10} {login.role}: {login.note}")
+    lines += ["", "  Ctrl-C stops everything.", ""]
+    print("\n".join(lines), file=sys.stdout, flush=True)
