@@ -44,9 +44,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import phonenumbers
 import sqlalchemy as sa
-from phonenumbers import timezone as phone_timezone
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -279,14 +278,14 @@ class _Checker:
 
 
 def _zone_of_phone(e164: str) -> str | None:
+    """The number's time zone when its prefix has exactly one (libphonenumber's prefix table)."""
     if not e164.startswith("+"):
         return None
-    try:
-        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return None
-    if len(zones) == 1 and zones[0] in _zones():
-        return str(zones[0])
+    digits = e164[1:]
+    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
+        zones = TIMEZONE_DATA.get(digits[:length])
+        if zones is not None:
+            return str(zones[0]) if len(zones) == 1 and zones[0] in _zones() else None
     return None
 
 

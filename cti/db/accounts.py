@@ -1,0 +1,60 @@
+"""What sign-in and the desk read about a user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from cti.db.engine import Database
+from cti.db.models import AttentionGroup, Operator
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as sign-in sees them (the password hash never leaves the server)."""
+
+    id: int
+    username: str
+    full_name: str
+    password_hash: str
+    role: str
+    routines: tuple[str, ...]
+    group: str | None
+    ideal_talk_seconds: int | None
+    extension: str | None
+    interface: str | None
+    personal_data: bool
+    active: bool
+
+
+_ROUTINE_ORDER = ("telemarketing", "telesales", "collection")
+
+
+async def load_account(db: Database, username: str) -> Account | None:
+    """The user with this name (exact), or None."""
+    stmt = (
+        sa.select(Operator, AttentionGroup.name, AttentionGroup.ideal_talk_seconds)
+        .outerjoin(AttentionGroup, AttentionGroup.id == Operator.group_id)
+        .where(Operator.username == username)
+    )
+    async with db.sessions() as session:
+        row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    op, group, ideal = row
+    routines = tuple(r for r in _ROUTINE_ORDER if r in {str(x) for x in op.routines})
+    return Account(
+        id=op.id,
+        username=op.username,
+        full_name=op.full_name or op.username,
+        password_hash=op.password_hash,
+        role=str(op.role),
+        routines=routines,
+        group=group,
+        ideal_talk_seconds=ideal,
+        extension=op.extension,
+        interface=op.interface,
+        personal_data=op.personal_data,
+        active=op.active,
+    )

@@ -1,0 +1,57 @@
+"""URLs, redaction and the health ping."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from cti.config import Secret
+from cti.db.engine import Database, redact_url, to_async_url
+from cti.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@h:5432/db", "postgresql+asyncpg://u:p@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        (
+            "postgresql://postgres:@/postgres?host=/tmp/pg dir",
+            "postgresql+asyncpg://postgres:@/postgres?host=/tmp/pg dir",
+        ),
+    ],
+)
+def test_to_async_url(given: str, expected: str) -> None:
+    assert to_async_url(given) == expected
+    assert to_async_url(Secret(given)) == expected
+
+
+def test_a_non_postgres_url_is_refused_without_showing_the_password() -> None:
+    with pytest.raises(ConfigError) as info:
+        to_async_url("mysql://root:hunter2@db/x")
+    assert "hunter2" not in str(info.value)
+    assert "database.url" in str(info.value)
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    assert redact_url("postgresql://cti:hunter2@db:5432/cti") == "postgresql://cti:***@db:5432/cti"
+    assert redact_url(Secret("postgresql://cti@db/cti")) == "postgresql://cti@db/cti"
+    assert "hunter2" not in redact_url("postgres ql://cti:hunter2@db/cti")
+
+
+async def test_ping_answers_true_on_a_live_database(migrated_database: str) -> None:
+    async with Database(migrated_database) as db:
+        assert await db.ping() is True
+        assert "***" not in repr(db)
+
+
+async def test_ping_answers_false_when_nobody_listens() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with Database(f"postgresql://cti:hunter2@127.0.0.1:{port}/cti") as db:
+        assert await db.ping(within=2.0) is False
+        assert "hunter2" not in repr(db)

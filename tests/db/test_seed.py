@@ -1,0 +1,91 @@
+"""The demo data: every role and routine can log in, callers are known, seeding twice is a no-op."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from cti.clock import FakeClock
+from cti.db.engine import Database
+from cti.db.models import (
+    Attention,
+    AttentionGroup,
+    CallMessage,
+    CallMessageSituation,
+    Campaign,
+    Lead,
+    Operator,
+    PauseReason,
+    Phone,
+    Receivable,
+    SalesOrder,
+)
+from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, seed_demo
+from cti.domain.model import CampaignKind, Role, Routine
+from cti.domain.phone import normalize_phone
+from cti.passwords import verify_password
+
+
+async def _count(db: Database, stmt: sa.Select[tuple[int]]) -> int:
+    async with db.sessions() as s:
+        return int((await s.execute(stmt)).scalar_one())
+
+
+async def test_seed_is_idempotent_and_complete(db: Database) -> None:
+    clock = FakeClock()
+    assert await seed_demo(db, clock=clock) is True
+    tables = (Operator, Attention, Phone, Receivable, Lead, CallMessage)
+    counts = [await _count(db, sa.select(sa.func.count()).select_from(t)) for t in tables]
+    assert await seed_demo(db, clock=clock) is False
+    assert [await _count(db, sa.select(sa.func.count()).select_from(t)) for t in tables] == counts
+
+    async with db.sessions() as s:
+        users = {u.username: u for u in (await s.execute(sa.select(Operator))).scalars()}
+        for login in DEMO_LOGINS:
+            user = users[login.username]
+            assert verify_password(user.password_hash, login.password)
+            assert user.role is login.role
+            assert user.routines == frozenset(login.routines)
+        assert users["diego"].routines == set(Routine)
+        assert {u.role for u in users.values()} == set(Role)
+        short = (
+            await s.execute(
+                sa.select(AttentionGroup.ideal_talk_seconds).where(
+                    AttentionGroup.id == users["diego"].group_id
+                )
+            )
+        ).scalar_one()
+        assert short <= 30
+
+        # Every demo caller id finds a customer or a contact by its normalised number.
+        for phone, _name in DEMO_CALLERS:
+            found = (
+                await s.execute(sa.select(Phone).where(Phone.phone == normalize_phone(phone)))
+            ).scalar_one()
+            assert found.customer_id or found.contact_id
+
+        overdue = (
+            await s.execute(
+                sa.select(sa.func.count())
+                .select_from(Receivable)
+                .where(Receivable.due_on < clock.now().date(), Receivable.paid.is_(False))
+            )
+        ).scalar_one()
+        assert overdue >= 3
+        kinds = set((await s.execute(sa.select(Campaign.kind))).scalars())
+        assert {CampaignKind.TELESALES, CampaignKind.COLLECTION} <= kinds
+        pending = (
+            await s.execute(
+                sa.select(sa.func.count())
+                .select_from(CallMessage)
+                .join(CallMessageSituation)
+                .where(CallMessageSituation.pending, CallMessage.finalized_at.is_(None))
+            )
+        ).scalar_one()
+        assert pending >= 2
+        assert set((await s.execute(sa.select(PauseReason.name))).scalars()) >= {
+            "lunch",
+            "break",
+            "training",
+            "backoffice",
+        }
+        assert (await s.execute(sa.select(sa.func.bool_or(SalesOrder.billed)))).scalar() is True
