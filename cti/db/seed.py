@@ -114,7 +114,7 @@ DEMO_GROUPS: tuple[tuple[str, int], ...] = (
 )
 
 # Queues the demo campaigns and inbound traffic use.
-DEMO_QUEUES: tuple[str, ...] = ("support", "sales", "collection")
+DEMO_QUEUES: tuple[str, ...] = ("support", "sales", "collections")
 
 
 @dataclass(frozen=True, slots=True)
@@ -660,7 +660,7 @@ async def _campaigns(s: AsyncSession, *, now: datetime, customers: list[Customer
         mode=CampaignMode.PREDICTIVE,
         status=CampaignStatus.RUNNING,
         pbx=DEMO_PBX,
-        queue="collection",
+        queue="collections",
         caller_id="+12025550100",
         ring_seconds=20,
         windows=windows,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from cti.clock import FakeClock
@@ -25,7 +27,7 @@ from cti.domain.phone import normalize_phone
 from cti.passwords import verify_password
 
 
-async def _count(db: Database, stmt: sa.Select[tuple[int]]) -> int:
+async def _count(db: Database, stmt: sa.Select[Any]) -> int:
     async with db.sessions() as s:
         return int((await s.execute(stmt)).scalar_one())
 
