@@ -17,9 +17,12 @@ AMI value can contain.
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Collection
 
 log = logging.getLogger(__name__)
+
+_split_header = operator.methodcaller("split", ": ", 1)
 
 Frame = dict[str, str]
 
@@ -58,7 +61,9 @@ class FrameParser:
         self.skipped = 0
         self._buf = b""
         self._discarding = False
-        self._wanted = None if wanted_events is None else frozenset(wanted_events)
+        self._wanted = (
+            None if wanted_events is None else frozenset(e.encode() for e in wanted_events)
+        )
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add received bytes; return every frame they complete (possibly none)."""
@@ -77,55 +82,59 @@ class FrameParser:
                 buf = buf[eol + 2 :]
             else:
                 self.banner = ""
-        start = 0
-        end = len(buf)
-        wanted = self._wanted
         max_frame = self.max_frame
-        while start < end:
-            if self._discarding:
-                stop = buf.find(_END, start)
-                if stop < 0:
-                    # keep 3 bytes: the terminator may straddle this read and the next
-                    start = max(start, end - 3)
-                    break
-                self._discarding = False
-                start = stop + 4
-                continue
-            stop = buf.find(_END, start)
+        if self._discarding:
+            stop = buf.find(_END)
             if stop < 0:
-                if end - start > max_frame:
-                    self._oversize()
-                    self._discarding = True
-                    start = max(start, end - 3)
-                break
-            if stop - start > max_frame:
+                # keep 3 bytes: the terminator may straddle this read and the next
+                self._buf = buf[-3:]
+                return out
+            self._discarding = False
+            buf = buf[stop + 4 :]
+        chunks = buf.split(_END)
+        rest = chunks.pop()
+        if len(rest) > max_frame:
+            self._oversize()
+            self._discarding = True
+            rest = rest[-3:]
+        self._buf = rest
+        wanted = self._wanted
+        split = _split_header
+        for chunk in chunks:
+            if len(chunk) > max_frame:
                 self._oversize()
-                start = stop + 4
                 continue
-            if stop == start:
-                start += 2  # a stray CRLF between frames
-                continue
-            if wanted is not None and buf.startswith(b"Event: ", start):
-                eol = buf.find(b"\r", start, stop)
-                name = buf[start + 7 : stop if eol < 0 else eol].decode("ascii", "replace")
-                if name not in wanted:
+            if wanted is not None and chunk.startswith(b"Event: "):
+                eol = chunk.find(b"\r\n")
+                if (chunk[7:eol] if eol >= 0 else chunk[7:]) not in wanted:
                     self.skipped += 1
-                    start = stop + 4
                     continue
-            frame = self._parse(buf[start:stop])
-            start = stop + 4
-            if frame is not None:
+            lines = chunk.decode("utf-8", "replace").split(_EOL)
+            try:
+                frame = dict(map(split, lines))
+            except ValueError:
+                frame = None
+            if frame is None or len(frame) != len(lines):
+                # an empty line, a bare ``Key:``, a repeated header or garbage: the careful way
+                frame = self._parse(lines)
+                if frame is None:
+                    continue
+            if "Event" in frame or "Response" in frame:
                 out.append(frame)
-        self._buf = buf[start:] if start < end else b""
+            elif frame:
+                self.malformed += 1
+                log.warning(
+                    "AMI frame with neither Event nor Response skipped: %r", list(frame)[:4]
+                )
         return out
 
     def _oversize(self) -> None:
         self.oversized += 1
         log.warning("AMI frame larger than %d bytes skipped", self.max_frame)
 
-    def _parse(self, raw: bytes) -> Frame | None:
+    def _parse(self, lines: list[str]) -> Frame | None:
         frame: Frame = {}
-        for line in raw.decode("utf-8", "replace").split(_EOL):
+        for line in lines:
             key, sep, value = line.partition(": ")
             if not sep:
                 if line.endswith(":") and line[:-1] and " " not in line:
@@ -140,10 +149,6 @@ class FrameParser:
                 frame[key] = frame[key] + "\n" + value
             else:
                 frame[key] = value
-        if "Event" not in frame and "Response" not in frame:
-            self.malformed += 1
-            log.warning("AMI frame with neither Event nor Response skipped: %r", list(frame)[:4])
-            return None
         return frame
 
 

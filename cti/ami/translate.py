@@ -29,7 +29,6 @@ from cti.domain.events import (
     ChannelInfo,
     ChannelState,
     ChannelStateChanged,
-    ChannelVarSet,
     DeviceStatus,
     DialBegan,
     DialEnded,
@@ -196,16 +195,6 @@ def _bridge_leave(h: Headers, at: datetime) -> PbxEvent | None:
     return BridgeLeft(at=at, bridge_id=BridgeId(bid), chan=chan)
 
 
-def _var_set(h: Headers, at: datetime) -> PbxEvent | None:
-    var = h.get("Variable", "")
-    if not var.startswith("CTI_"):
-        return None
-    chan = channel_info(h)
-    if chan is None:
-        return None
-    return ChannelVarSet(at=at, chan=chan, variable=var, value=h.get("Value", ""))
-
-
 def _caller_join(h: Headers, at: datetime) -> PbxEvent | None:
     chan = channel_info(h)
     if chan is None or not h.get("Queue"):
@@ -346,7 +335,6 @@ _TABLE: dict[str, Callable[[Headers, datetime], PbxEvent | None]] = {
     "BridgeDestroy": _bridge_destroy,
     "BridgeEnter": _bridge_enter,
     "BridgeLeave": _bridge_leave,
-    "VarSet": _var_set,
     "QueueCallerJoin": _caller_join,
     "QueueCallerLeave": _caller_leave,
     "QueueCallerAbandon": _caller_abandon,

@@ -211,15 +211,6 @@ class BridgeDestroyed(Event):
     bridge_id: BridgeId
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelVarSet(Event):
-    """``VarSet`` of a ``CTI_*`` variable (others are dropped at translation)."""
-
-    chan: ChannelInfo
-    variable: str
-    value: str
-
-
 # --- queues ----------------------------------------------------------------------------------
 
 
@@ -448,7 +439,6 @@ PbxEvent = (
     | BridgeEntered
     | BridgeLeft
     | BridgeDestroyed
-    | ChannelVarSet
     | QueueCallerJoined
     | QueueCallerLeft
     | QueueCallerAbandoned

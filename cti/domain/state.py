@@ -39,7 +39,6 @@ from cti.domain.events import (
     ChannelsListed,
     ChannelState,
     ChannelStateChanged,
-    ChannelVarSet,
     DeviceStatus,
     DialBegan,
     DialEnded,
@@ -545,14 +544,6 @@ class PbxState:
             call = self.calls.get(ch.linkedid)
             if call is not None and str(ch.uniqueid) == str(ch.linkedid) and ev.chan.caller_num:
                 call.caller_num, call.caller_name = ev.chan.caller_num, ev.chan.caller_name
-
-    def _on_var(self, ev: ChannelVarSet) -> None:
-        ch = self._channel(ev.chan, ev.at)
-        if ch is not None and ev.variable == ACTION_ID_VARIABLE:
-            ch.action_id = ActionId(ev.value)
-            call = self.calls.get(ch.linkedid)
-            if call is not None:
-                call.action_id = ch.action_id
 
     def _on_local_pair(self, ev: LocalPairBridged) -> None:
         one, two = self._channel(ev.one, ev.at), self._channel(ev.two, ev.at)
@@ -1343,7 +1334,6 @@ _HANDLERS: dict[type, Any] = {
     ChannelCreated: PbxState._on_channel,
     ChannelStateChanged: PbxState._on_channel,
     CallerIdChanged: PbxState._on_channel,
-    ChannelVarSet: PbxState._on_var,
     ChannelHungUp: PbxState._on_hangup,
     LocalPairBridged: PbxState._on_local_pair,
     DialBegan: PbxState._on_dial,
