@@ -111,3 +111,44 @@ def transcripts_dir() -> Path:
     """The real Asterisk 22 captures in ``../shared/ami-transcripts``."""
     assert TRANSCRIPTS.is_dir(), f"captures not found at {TRANSCRIPTS}"
     return TRANSCRIPTS
+
+
+# --- migrated databases (schema at the newest revision), cloned from one template per run -------
+
+_clones = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(database_factory: Callable[[], str]) -> str:
+    """The URL of a database migrated to head; never connect to it (it is cloned)."""
+    from cti.db import migrate
+
+    url = database_factory()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_database_factory(migrated_template: str) -> Iterator[Callable[[], str]]:
+    """Make fresh databases at the newest revision on demand (``CREATE DATABASE … TEMPLATE``)."""
+    template = _db_name(migrated_template)
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"cti_m_{os.getpid()}_{next(_clones)}"
+        url = admin_url()
+        asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}"'))
+        asyncio.run(_admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        clone = _with_db(migrated_template, name)
+        made.append(clone)
+        return clone
+
+    yield make
+    for url in made:
+        drop_database(url)
+
+
+@pytest.fixture
+def migrated_database(migrated_database_factory: Callable[[], str]) -> str:
+    """A fresh database at the newest revision, for one test."""
+    return migrated_database_factory()

@@ -169,8 +169,8 @@ class Endpoint:
     csrf: bool
 
 
-USER_KEY = "cti.user"
-BODY_KEY = "cti.body"
+USER_KEY: web.RequestKey[Any] = web.RequestKey("cti.user", object)
+BODY_KEY: web.RequestKey[Any] = web.RequestKey("cti.body", object)
 
 
 @dataclass

@@ -94,9 +94,7 @@ class Throttle:
     def wait_needed(self, *keys: str) -> float:
         """Seconds until another try is allowed for any of ``keys`` (0: go ahead)."""
         now = self.clock.monotonic()
-        waits = [
-            self._by_key[k].locked_until - now for k in keys if k in self._by_key
-        ]
+        waits = [self._by_key[k].locked_until - now for k in keys if k in self._by_key]
         return max([0.0, *waits])
 
     def failed(self, *keys: str) -> None:
@@ -174,7 +172,9 @@ def session_of(request: web.Request, store: SessionStore) -> Session | None:
     return store.get(request.cookies.get(COOKIE))
 
 
-def set_session_cookie(response: web.StreamResponse, session: Session, *, secure: bool, hours: float) -> None:
+def set_session_cookie(
+    response: web.StreamResponse, session: Session, *, secure: bool, hours: float
+) -> None:
     response.set_cookie(
         COOKIE,
         session.token,

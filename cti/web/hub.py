@@ -39,6 +39,7 @@ class Client:
     user_id: int
     role: str
     topics: frozenset[str]
+    session: str
     queue: asyncio.Queue[str | None]
     id: int = field(default_factory=itertools.count(1).__next__)
     writer: asyncio.Task[None] | None = None
@@ -71,13 +72,20 @@ class Hub:
         return len(self._clients)
 
     def attach(
-        self, ws: web.WebSocketResponse, *, user_id: int, role: str, topics: Iterable[str] = ()
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        user_id: int,
+        role: str,
+        session: str = "",
+        topics: Iterable[str] = (),
     ) -> Client:
         """Register a prepared WebSocket and start its writer."""
         client = Client(
             ws=ws,
             user_id=user_id,
             role=role,
+            session=session,
             topics=frozenset(topics),
             queue=asyncio.Queue(self._queue_size),
         )
