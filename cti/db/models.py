@@ -63,6 +63,9 @@ class Base(DeclarativeBase):
     """Every table of cti."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    # Read server-made values (ids, created_at, the trigger's updated_at) back with RETURNING on
+    # INSERT and UPDATE: an expired attribute would otherwise need lazy I/O, which asyncio forbids.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy reads it per class
 
 
 def enum_type(enum: type[StrEnum], name: str) -> sa.Enum:
@@ -99,6 +102,15 @@ IdPk = Annotated[int, mapped_column(sa.BigInteger, sa.Identity(), primary_key=Tr
 Timestamp = Annotated[datetime, mapped_column(sa.DateTime(timezone=True))]
 CreatedAt = Annotated[
     datetime, mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+]
+# Stamped by the cti_touch trigger on UPDATE; the ORM re-reads it instead of sending its own.
+UpdatedAt = Annotated[
+    datetime,
+    mapped_column(
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+        server_onupdate=sa.FetchedValue(),
+    ),
 ]
 Money = Annotated[Decimal, mapped_column(sa.Numeric(14, 2))]
 
@@ -153,7 +165,7 @@ class Operator(Base):
     personal_data: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
     active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("true"))
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Customer(Base):
@@ -173,7 +185,7 @@ class Customer(Base):
     # IANA time zone, for calling windows.
     timezone: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Contact(Base):
@@ -188,7 +200,7 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(sa.Text)
     position: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Suspect(Base):
@@ -207,7 +219,7 @@ class Suspect(Base):
     prospect_id: Mapped[int | None] = fk("prospects.id", ondelete="SET NULL")
     converted_at: Mapped[Timestamp | None]
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Prospect(Base):
@@ -226,7 +238,7 @@ class Prospect(Base):
     from_suspect: Mapped[int | None] = mapped_column(sa.BigInteger)
     customer_id: Mapped[int | None] = fk("customers.id", ondelete="SET NULL")
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Phone(Base):
@@ -301,7 +313,7 @@ class Script(Base):
     name: Mapped[str] = mapped_column(sa.Text, unique=True)
     body: Mapped[Any] = mapped_column(JSONB, server_default=sa.text("'[]'::jsonb"))
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Product(Base):
@@ -352,7 +364,7 @@ class Campaign(Base):
     # Overrides settings dialer.abandon_cap when set.
     abandon_cap: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 4))
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Lead(Base):
@@ -381,7 +393,7 @@ class Lead(Base):
     next_attempt_at: Mapped[Timestamp | None]
     last_outcome: Mapped[CallOutcome | None] = mapped_column(enum_type(CallOutcome, "last_outcome"))
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Call(Base):
@@ -499,7 +511,7 @@ class Case(Base):
     subject: Mapped[str | None] = mapped_column(sa.Text)
     closed_at: Mapped[Timestamp | None]
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class Attention(Base):
@@ -542,7 +554,7 @@ class Attention(Base):
     action_date: Mapped[date | None] = mapped_column(sa.Date)
     action_status: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[CreatedAt] = mapped_column(index=True)
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class AttentionNote(Base):
@@ -601,7 +613,7 @@ class PaymentPromise(Base):
     )
     created_by: Mapped[int | None] = fk("operators.id", ondelete="SET NULL")
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class PaymentPlan(Base):
@@ -653,7 +665,7 @@ class Quote(Base):
     )
     valid_until: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class QuoteItem(Base):
@@ -694,7 +706,7 @@ class SalesOrder(Base):
     invoice_number: Mapped[str | None] = mapped_column(sa.Text)
     cancelled: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
     created_at: Mapped[CreatedAt]
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class OrderItem(Base):
@@ -805,7 +817,7 @@ class CallMessage(Base):
     )
     postponed_until: Mapped[Timestamp | None]
     postpone_reason: Mapped[str | None] = mapped_column(sa.Text)
-    updated_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
 
 class CallMessageNote(Base):

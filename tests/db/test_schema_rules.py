@@ -253,3 +253,21 @@ async def test_a_missing_reference_is_refused(db: Database) -> None:
             "INSERT INTO attentions (kind, direction, operator_id)"
             " VALUES ('telesales', 'outbound', 999)",
         )
+
+
+async def test_an_orm_update_reads_back_the_servers_updated_at(db: Database) -> None:
+    from cti.db.models import Customer
+
+    async with db.sessions.begin() as s:
+        customer = Customer(code="T1", name="Before")
+        s.add(customer)
+        await s.flush()
+        created, first = customer.created_at, customer.updated_at
+    await _one(db, "UPDATE customers SET updated_at = '2020-01-01Z' WHERE id = :i", i=customer.id)
+    async with db.sessions.begin() as s:
+        again = await s.get(Customer, customer.id)
+        assert again is not None
+        again.name = "After"
+        await s.flush()
+        assert again.updated_at >= first > datetime(2020, 1, 2, tzinfo=UTC)
+        assert again.created_at == created
