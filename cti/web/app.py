@@ -97,4 +97,6 @@ def build_app(rt: Runtime) -> web.Application:
 
 def _feature_parts() -> list[Any]:
     """The feature modules that declare endpoints (``register(api)``) and may hook the app (``setup(app)``)."""
-    return []
+    from cti.web import backoffice, campaigns, desk, supervisor
+
+    return [desk, backoffice, campaigns, supervisor]
