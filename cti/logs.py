@@ -19,5 +19,11 @@ def setup_logging(level: str = "INFO") -> None:
     handler._cti = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "asyncio", "apscheduler", "panoramisk"):
+    for noisy in (
+        "aiohttp.access",
+        "asyncio",
+        "apscheduler",
+        "panoramisk",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
