@@ -7,6 +7,7 @@ The functions here are synchronous and run their own event loop; from async code
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +22,10 @@ from cti.config import Secret
 from cti.db.engine import to_async_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Alembic keeps its running context in module globals: one command at a time per process. Between
+# processes, env.py takes a PostgreSQL advisory lock.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config(url: str | Secret | None = None) -> Config:
@@ -41,7 +46,8 @@ def head() -> str:
 
 def upgrade(url: str | Secret, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` (all pending ones by default)."""
-    command.upgrade(alembic_config(url), revision)
+    with _ALEMBIC:
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str | Secret, revision: str) -> None:
@@ -49,9 +55,10 @@ def downgrade(url: str | Secret, revision: str) -> None:
 
     At ``base`` the ``alembic_version`` table is dropped too, so the database is left empty.
     """
-    command.downgrade(alembic_config(url), revision)
-    if revision == "base":
-        asyncio.run(_drop_version_table(url))
+    with _ALEMBIC:
+        command.downgrade(alembic_config(url), revision)
+        if revision == "base":
+            asyncio.run(_drop_version_table(url))
 
 
 def _current(connection: Connection) -> str | None:

@@ -7,7 +7,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from cti.db import migrate
 from cti.db.embedded import EmbeddedPostgres, EmbeddedPostgresError, default_data_dir
+from cti.db.engine import Database
 
 
 async def test_embedded_postgres_starts_serves_cti_and_stops(tmp_path: Path) -> None:
@@ -27,13 +29,18 @@ async def test_embedded_postgres_starts_serves_cti_and_stops(tmp_path: Path) -> 
     with pytest.raises((OSError, asyncpg.PostgresError)):
         await asyncpg.connect(url, timeout=2)
 
-    # Started again on the same directory, the data is still there.
+    # Started again on the same directory, the data is still there, and the unix-socket URL
+    # serves SQLAlchemy and the migrations as any other URL does.
     with EmbeddedPostgres(data) as again:
         conn = await asyncpg.connect(again.url)
         try:
             assert await conn.fetchval("SELECT x FROM kept") == 42
         finally:
             await conn.close()
+        await migrate.upgrade_async(again.url)
+        async with Database(again.url) as db:
+            assert await db.ping()
+        assert await migrate.current_async(again.url) == migrate.head()
 
 
 def test_default_directory_is_the_users_data_dir() -> None:

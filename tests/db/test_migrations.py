@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
 from alembic.autogenerate import compare_metadata
@@ -85,3 +88,20 @@ async def test_async_variants_run_from_a_running_loop(empty_database: str) -> No
     assert await migrate.current_async(empty_database) == migrate.head()
     await migrate.downgrade_async(empty_database, "base")
     assert await migrate.current_async(empty_database) is None
+
+
+def test_two_processes_upgrading_at_once_take_turns(empty_database: str) -> None:
+    code = "import sys; from cti.db import migrate; migrate.upgrade(sys.argv[1])"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, empty_database], stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    assert migrate.current(empty_database) == migrate.head()
+
+
+def test_threads_of_one_process_take_turns(empty_database: str) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda _: migrate.upgrade(empty_database), range(2)))
+    assert migrate.current(empty_database) == migrate.head()

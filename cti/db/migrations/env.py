@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import Connection, pool
+from sqlalchemy import Connection, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cti.db.engine import to_async_url
@@ -20,15 +20,24 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Two cti processes migrating the same database at once (``cti serve`` on several hosts, or beside
+# ``cti db upgrade``) take turns on this session-level advisory lock instead of racing.
+MIGRATION_LOCK = 0x637469_6D6967  # "cti" "mig"
+
+
 def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        transaction_per_migration=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            transaction_per_migration=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
 async def _run_with_url(url: str) -> None:
