@@ -106,6 +106,7 @@ def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin]) -> None:
         "  logins (user / password — role, routines):",
     ]
     for login in logins:
-        lines.append(f"    {login.username:<8} / {login.password:<10} {login.role}: {login.note}")
+        note = login.note if login.note.startswith(str(login.role)) else f"{login.role}: {login.note}"
+        lines.append(f"    {login.username:<8} / {login.password:<10} {note}")
     lines += ["", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), file=sys.stdout, flush=True)

@@ -150,6 +150,8 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | _Rest] = {
     (_A.READY, _T.LOGGED_OUT): _A.OFFLINE,
     (_A.READY, _T.RUNG): _A.RINGING,
     (_A.READY, _T.CALL_GONE): _A.READY,
+    # The ring came before our (re)login: a resync cannot see ringing, the connect is the truth.
+    (_A.READY, _T.CONNECTED): _A.IN_CALL,
     (_A.PAUSED, _T.LOGGED_IN): _REST,
     (_A.PAUSED, _T.PAUSED): _A.PAUSED,
     (_A.PAUSED, _T.UNPAUSED): _REST,
@@ -157,6 +159,8 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | _Rest] = {
     (_A.PAUSED, _T.UNAVAILABLE): _A.OFFLINE,
     (_A.PAUSED, _T.LOGGED_OUT): _A.OFFLINE,
     (_A.PAUSED, _T.CALL_GONE): _A.PAUSED,
+    # Paused while ringing: Asterisk still connects the call that was ringing.
+    (_A.PAUSED, _T.CONNECTED): _A.IN_CALL,
     (_A.RINGING, _T.LOGGED_IN): _A.RINGING,
     (_A.RINGING, _T.PAUSED): _A.RINGING,
     (_A.RINGING, _T.UNPAUSED): _A.RINGING,
