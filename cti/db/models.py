@@ -135,6 +135,8 @@ class AttentionGroup(Base):
     name: Mapped[str] = mapped_column(sa.Text, unique=True)
     ideal_talk_seconds: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[CreatedAt]
+    # LGPD/GDPR: members of this group may see personal fields unmasked (as Operator.personal_data).
+    personal_data: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
 
 
 class Operator(Base):
@@ -626,6 +628,11 @@ class PaymentPlan(Base):
     attention_id: Mapped[int | None] = fk("attentions.id", ondelete="SET NULL")
     created_by: Mapped[int | None] = fk("operators.id", ondelete="SET NULL")
     created_at: Mapped[CreatedAt]
+    # The plan's outcome: open while instalments are due, kept when all are paid, broken when one
+    # fell due unpaid.
+    status: Mapped[PromiseStatus] = mapped_column(
+        enum_type(PromiseStatus, "status"), server_default="open"
+    )
 
 
 class Instalment(Base):
@@ -818,6 +825,8 @@ class CallMessage(Base):
     postponed_until: Mapped[Timestamp | None]
     postpone_reason: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[UpdatedAt]
+    # The attention (action) created from this message, which finalized it.
+    attention_id: Mapped[int | None] = fk("attentions.id", ondelete="SET NULL")
 
 
 class CallMessageNote(Base):
@@ -855,11 +864,27 @@ class AuditEvent(Base):
     details: Mapped[Any] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
 
 
+# --- labels maintained by admins ----------------------------------------------------------------
+
+
+class AttentionStatusLabel(Base):
+    """The label an admin gave an attention status (Pendiente, Planificado, ...); else its name."""
+
+    __tablename__ = "attention_status_labels"
+    __table_args__ = (sa.CheckConstraint("label <> ''", name="label_not_empty"),)
+
+    status: Mapped[AttentionStatus] = mapped_column(
+        enum_type(AttentionStatus, "status"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(sa.Text)
+
+
 __all__ = [
     "Attempt",
     "Attention",
     "AttentionGroup",
     "AttentionNote",
+    "AttentionStatusLabel",
     "AuditEvent",
     "Base",
     "Call",
