@@ -36,7 +36,7 @@ import csv
 import io
 import re
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -616,7 +616,11 @@ async def import_csv(
         raise UserInputError(
             "kind", f"{kind!r} cannot be imported; expected one of {', '.join(KINDS)}"
         )
-    region = region.upper()
+    region = region.strip().upper()
+    if len(region) != 2 or not region.isalpha():
+        raise UserInputError(
+            "region", f"expected a two-letter country code like 'US', got {region!r}"
+        )
     path = Path(path)
     if kind == "leads" and not campaign:
         raise UserInputError("campaign", "leads are imported into a campaign: name it")
@@ -666,12 +670,6 @@ async def import_csv(
     return stored
 
 
-def iter_errors(exc: ImportRejected) -> Iterator[str]:
-    """The errors as lines a person reads: ``row 3: phones: 'abc' is not a phone number``."""
-    for err in exc.errors:
-        yield str(err)
-
-
 __all__ = [
     "COLUMNS",
     "KINDS",
@@ -679,5 +677,4 @@ __all__ = [
     "ImportRejected",
     "RowError",
     "import_csv",
-    "iter_errors",
 ]

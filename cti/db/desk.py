@@ -1,0 +1,776 @@
+"""What the agent desk reads and writes: screen-pop lookups, the call log, attentions and notes.
+
+The screen-pop is on the hot path (a queue rings an agent, the pop must reach the browser in a few
+milliseconds), so :func:`lookup_caller` is one SQL statement: PostgreSQL finds the caller by the
+indexed normalised phone and builds the whole pop (who, last attentions, open receivables, open
+quotes and orders, pending incoming-call messages) as one JSON document.
+
+Call-log writes are upserts on ``(pbx, uniqueid)`` that each set only their own columns (ring,
+answer, end), so they may run in any order and any number of times.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from cti.db.engine import Database
+from cti.db.models import (
+    Attention,
+    AttentionNote,
+    Call,
+    ClosingReason,
+    Contact,
+    Customer,
+    Operator,
+    PauseReason,
+    PaymentPromise,
+    Phone,
+    Suspect,
+)
+from cti.domain.model import AttentionKind, AttentionStatus, CallOutcome, Direction
+from cti.errors import UserInputError
+
+# --- the screen-pop ---------------------------------------------------------------------------
+
+_POP_SQL = sa.text(
+    """
+WITH hit AS (
+    SELECT p.customer_id, p.contact_id, p.suspect_id, p.prospect_id, p.raw, p.label
+    FROM phones p
+    WHERE p.phone = :phone
+    ORDER BY (p.contact_id IS NULL), (p.customer_id IS NULL), (p.prospect_id IS NULL), p.id
+    LIMIT 1
+),
+who AS (
+    SELECT h.customer_id, h.contact_id, h.suspect_id, h.prospect_id, h.raw, h.label,
+           COALESCE(h.customer_id, ct.customer_id, pr.customer_id) AS cust_id,
+           ct.name AS contact_name, ct.position AS contact_position, ct.email AS contact_email,
+           su.name AS suspect_name, su.company AS suspect_company,
+           pr.name AS prospect_name, pr.company AS prospect_company
+    FROM (SELECT 1) AS one
+    LEFT JOIN hit h ON TRUE
+    LEFT JOIN contacts ct ON ct.id = h.contact_id
+    LEFT JOIN suspects su ON su.id = h.suspect_id
+    LEFT JOIN prospects pr ON pr.id = h.prospect_id
+)
+SELECT json_build_object(
+    'matches', (SELECT count(*) FROM phones WHERE phone = :phone),
+    'match', (
+        SELECT CASE
+            WHEN w.contact_id IS NOT NULL THEN json_build_object(
+                'kind', 'contact', 'id', w.contact_id, 'name', w.contact_name,
+                'position', w.contact_position, 'email', w.contact_email, 'label', w.label)
+            WHEN w.customer_id IS NOT NULL THEN json_build_object(
+                'kind', 'customer', 'id', w.customer_id, 'label', w.label)
+            WHEN w.prospect_id IS NOT NULL THEN json_build_object(
+                'kind', 'prospect', 'id', w.prospect_id, 'name', w.prospect_name,
+                'company', w.prospect_company)
+            WHEN w.suspect_id IS NOT NULL THEN json_build_object(
+                'kind', 'suspect', 'id', w.suspect_id, 'name', w.suspect_name,
+                'company', w.suspect_company)
+        END
+        FROM who w),
+    'customer', (
+        SELECT json_build_object('id', c.id, 'code', c.code, 'name', c.name,
+                                 'tax_id', c.tax_id, 'email', c.email, 'region', c.region)
+        FROM who w JOIN customers c ON c.id = w.cust_id),
+    'attentions', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+            SELECT a.id, a.kind, a.status, a.direction, a.subject, a.created_at, a.closed_at,
+                   a.next_call_at, o.full_name AS operator, cr.name AS closing_reason
+            FROM who w
+            JOIN attentions a ON a.customer_id = w.cust_id OR a.contact_id = w.contact_id
+                              OR a.suspect_id = w.suspect_id OR a.prospect_id = w.prospect_id
+            LEFT JOIN operators o ON o.id = a.operator_id
+            LEFT JOIN closing_reasons cr ON cr.id = a.closing_reason_id
+            ORDER BY a.created_at DESC
+            LIMIT :attentions) x),
+    'receivables', (
+        SELECT COALESCE(json_agg(x ORDER BY x.due_on), '[]'::json) FROM (
+            SELECT r.id, r.invoice_number, r.due_on, r.amount, r.due_on < :today AS overdue
+            FROM who w JOIN receivables r ON r.customer_id = w.cust_id AND NOT r.paid
+            WHERE :collection
+            ORDER BY r.due_on
+            LIMIT 50) x),
+    'quotes', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+            SELECT q.id, q.status, q.valid_until, q.created_at,
+                   (SELECT COALESCE(sum(i.quantity * i.unit_price), 0)
+                    FROM quote_items i WHERE i.quote_id = q.id) AS total
+            FROM who w JOIN quotes q ON q.customer_id = w.cust_id AND q.status = 'open'
+            WHERE :sales
+            ORDER BY q.created_at DESC
+            LIMIT 20) x),
+    'orders', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+            SELECT s.id, s.created_at, s.quote_id,
+                   (SELECT COALESCE(sum(i.quantity * i.unit_price), 0)
+                    FROM order_items i WHERE i.order_id = s.id) AS total
+            FROM who w JOIN sales_orders s
+                 ON s.customer_id = w.cust_id AND NOT s.billed AND NOT s.cancelled
+            WHERE :sales
+            ORDER BY s.created_at DESC
+            LIMIT 20) x),
+    'messages', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at), '[]'::json) FROM (
+            SELECT m.id, m.created_at, m.description, st.name AS situation, ty.name AS type,
+                   m.postponed_until
+            FROM who w
+            JOIN call_messages m
+                 ON m.finalized_at IS NULL
+                AND (m.from_customer_id = w.cust_id OR m.from_contact_id = w.contact_id
+                     OR m.from_phone = :phone)
+            JOIN call_message_situations st ON st.code = m.situation_code AND st.pending
+            LEFT JOIN call_message_types ty ON ty.code = m.type_code
+            ORDER BY m.created_at
+            LIMIT 20) x)
+) AS pop
+"""
+)
+
+
+async def lookup_caller(
+    db: Database,
+    phone: str | None,
+    *,
+    today: date,
+    collection: bool,
+    sales: bool,
+    attentions: int = 5,
+) -> dict[str, Any]:
+    """Everything the pop shows about a normalised caller id, in one query.
+
+    Returns a dict with ``matches`` (how many records have this number), ``match`` (the best one:
+    a contact before a customer before a prospect before a suspect; None when unknown),
+    ``customer``, ``attentions`` (the last few), ``receivables`` (open, when ``collection``),
+    ``quotes`` and ``orders`` (open, when ``sales``) and ``messages`` (pending incoming-call
+    messages from this customer, contact or number).
+    """
+    if not phone:
+        return {
+            "matches": 0,
+            "match": None,
+            "customer": None,
+            "attentions": [],
+            "receivables": [],
+            "quotes": [],
+            "orders": [],
+            "messages": [],
+        }
+    async with db.engine.connect() as conn:
+        raw = (
+            await conn.execute(
+                _POP_SQL,
+                {
+                    "phone": phone,
+                    "today": today,
+                    "collection": collection,
+                    "sales": sales,
+                    "attentions": attentions,
+                },
+            )
+        ).scalar_one()
+    found: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+    match = found.get("match")
+    customer = found.get("customer")
+    if match is not None and match.get("kind") == "customer" and customer is not None:
+        match["name"] = customer["name"]
+    return found
+
+
+# --- the call log -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallKey:
+    """One caller's channel on one PBX (the call log's natural key)."""
+
+    pbx: str
+    uniqueid: str
+
+
+def _upsert_call(key: CallKey, values: dict[str, Any], update: tuple[str, ...]) -> sa.Insert:
+    stmt = pg_insert(Call).values(pbx=key.pbx, uniqueid=key.uniqueid, **values)
+    return stmt.on_conflict_do_update(
+        index_elements=[Call.pbx, Call.uniqueid],
+        set_={name: stmt.excluded[name] for name in update},
+    )
+
+
+async def log_ring(
+    db: Database,
+    key: CallKey,
+    *,
+    linkedid: str,
+    queue: str,
+    interface: str,
+    operator_id: int,
+    caller_num: str,
+    caller_name: str,
+    phone: str | None,
+    at: datetime,
+) -> None:
+    """A queue call rang a desk agent (the first ring is kept; the agent is the latest rung)."""
+    stmt = pg_insert(Call).values(
+        pbx=key.pbx,
+        uniqueid=key.uniqueid,
+        linkedid=linkedid,
+        queue=queue,
+        agent_interface=interface,
+        operator_id=operator_id,
+        caller_id_num=caller_num or None,
+        caller_id_name=caller_name or None,
+        phone=phone,
+        direction=Direction.INBOUND,
+        ring_at=at,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Call.pbx, Call.uniqueid],
+        set_={
+            "ring_at": sa.func.coalesce(Call.ring_at, stmt.excluded.ring_at),
+            # An agent who already answered keeps the call.
+            "agent_interface": sa.case(
+                (Call.answered_at.is_(None), stmt.excluded.agent_interface),
+                else_=Call.agent_interface,
+            ),
+            "operator_id": sa.case(
+                (Call.answered_at.is_(None), stmt.excluded.operator_id), else_=Call.operator_id
+            ),
+        },
+    )
+    async with db.sessions.begin() as s:
+        await s.execute(stmt)
+
+
+async def log_end(
+    db: Database, key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
+) -> None:
+    """The call ended (answered and hung up, or abandoned by the caller)."""
+    values: dict[str, Any] = {
+        "direction": Direction.INBOUND,
+        "ended_at": at,
+        "outcome": outcome,
+        "hangup_cause": cause,
+    }
+    async with db.sessions.begin() as s:
+        await s.execute(_upsert_call(key, values, ("ended_at", "outcome", "hangup_cause")))
+
+
+# --- attentions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Who an attention is with (any may be None: an unknown caller)."""
+
+    customer_id: int | None = None
+    contact_id: int | None = None
+    suspect_id: int | None = None
+    prospect_id: int | None = None
+
+    @staticmethod
+    def from_pop(pop: dict[str, Any] | None) -> Party:
+        """The party of a screen-pop's best match."""
+        if not pop:
+            return Party()
+        match = pop.get("match") or {}
+        customer = pop.get("customer") or {}
+        kind, ident = match.get("kind"), match.get("id")
+        return Party(
+            customer_id=customer.get("id"),
+            contact_id=ident if kind == "contact" else None,
+            suspect_id=ident if kind == "suspect" else None,
+            prospect_id=ident if kind == "prospect" else None,
+        )
+
+
+async def open_attention(
+    db: Database,
+    *,
+    key: CallKey,
+    kind: AttentionKind,
+    operator_id: int,
+    party: Party,
+    phone: str | None,
+    linkedid: str,
+    queue: str,
+    interface: str,
+    caller_num: str,
+    caller_name: str,
+    answered_at: datetime,
+) -> int:
+    """At connect: a pending inbound attention, linked to the call (upserted as answered)."""
+    group = sa.select(Operator.group_id).where(Operator.id == operator_id).scalar_subquery()
+    async with db.sessions.begin() as s:
+        attention_id = (
+            await s.execute(
+                sa.insert(Attention)
+                .values(
+                    kind=kind,
+                    direction=Direction.INBOUND,
+                    status=AttentionStatus.PENDING,
+                    operator_id=operator_id,
+                    group_id=group,
+                    customer_id=party.customer_id,
+                    contact_id=party.contact_id,
+                    suspect_id=party.suspect_id,
+                    prospect_id=party.prospect_id,
+                    phone=phone,
+                )
+                .returning(Attention.id)
+            )
+        ).scalar_one()
+        values = {
+            "linkedid": linkedid,
+            "queue": queue,
+            "agent_interface": interface,
+            "operator_id": operator_id,
+            "caller_id_num": caller_num or None,
+            "caller_id_name": caller_name or None,
+            "phone": phone,
+            "direction": Direction.INBOUND,
+            "answered_at": answered_at,
+            "attention_id": attention_id,
+        }
+        await s.execute(
+            _upsert_call(
+                key,
+                values,
+                ("agent_interface", "operator_id", "answered_at", "attention_id"),
+            )
+        )
+    return int(attention_id)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def attention_detail(db: Database, attention_id: int) -> dict[str, Any] | None:
+    """An attention with its party, its notes (oldest first) and its call's times."""
+    async with db.sessions() as s:
+        row = (
+            await s.execute(
+                sa.select(Attention, Operator.full_name, Operator.username)
+                .outerjoin(Operator, Operator.id == Attention.operator_id)
+                .where(Attention.id == attention_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        a, op_name, op_user = row
+        notes = (
+            await s.execute(
+                sa.select(AttentionNote, Operator.full_name, Operator.username)
+                .join(Operator, Operator.id == AttentionNote.author_id)
+                .where(AttentionNote.attention_id == attention_id)
+                .order_by(AttentionNote.at, AttentionNote.id)
+            )
+        ).all()
+        call = (
+            await s.execute(
+                sa.select(Call).where(Call.attention_id == attention_id).order_by(Call.id).limit(1)
+            )
+        ).scalar_one_or_none()
+        names = await _party_names(s, a)
+    return {
+        "id": a.id,
+        "kind": str(a.kind),
+        "direction": str(a.direction),
+        "status": str(a.status),
+        "operator_id": a.operator_id,
+        "operator": op_name or op_user,
+        "customer_id": a.customer_id,
+        "contact_id": a.contact_id,
+        "suspect_id": a.suspect_id,
+        "prospect_id": a.prospect_id,
+        **names,
+        "phone": a.phone,
+        "closing_reason_id": a.closing_reason_id,
+        "next_call_at": _iso(a.next_call_at),
+        "closed_at": _iso(a.closed_at),
+        "subject": a.subject,
+        "product": a.product,
+        "occurrence": a.occurrence,
+        "action": a.action,
+        "owner_id": a.owner_id,
+        "action_date": _iso(a.action_date),
+        "action_status": a.action_status,
+        "created_at": _iso(a.created_at),
+        "updated_at": _iso(a.updated_at),
+        "notes": [
+            {"id": n.id, "at": _iso(n.at), "author": name or user, "text": n.text}
+            for n, name, user in notes
+        ],
+        "call": None
+        if call is None
+        else {
+            "id": call.id,
+            "queue": call.queue,
+            "caller": call.caller_id_num,
+            "caller_name": call.caller_id_name,
+            "ring_at": _iso(call.ring_at),
+            "answered_at": _iso(call.answered_at),
+            "ended_at": _iso(call.ended_at),
+            "talk_seconds": int((call.ended_at - call.answered_at).total_seconds())
+            if call.ended_at and call.answered_at
+            else None,
+            "outcome": str(call.outcome) if call.outcome else None,
+        },
+    }
+
+
+async def _party_names(s: Any, a: Attention) -> dict[str, str | None]:
+    customer = contact = None
+    if a.customer_id is not None:
+        customer = (
+            await s.execute(sa.select(Customer.name).where(Customer.id == a.customer_id))
+        ).scalar_one_or_none()
+    if a.contact_id is not None:
+        contact = (
+            await s.execute(sa.select(Contact.name).where(Contact.id == a.contact_id))
+        ).scalar_one_or_none()
+    elif a.suspect_id is not None:
+        contact = (
+            await s.execute(sa.select(Suspect.name).where(Suspect.id == a.suspect_id))
+        ).scalar_one_or_none()
+    return {"customer": customer, "contact": contact}
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionChanges:
+    """What the desk form may change (None: leave as is; ``clear`` names fields to empty)."""
+
+    values: dict[str, Any]
+    clear: frozenset[str] = frozenset()
+
+
+EDITABLE = frozenset(
+    {
+        "kind",
+        "status",
+        "closing_reason_id",
+        "next_call_at",
+        "subject",
+        "product",
+        "occurrence",
+        "action",
+        "owner_id",
+        "action_date",
+        "action_status",
+        "customer_id",
+        "contact_id",
+    }
+)
+
+
+async def save_attention(
+    db: Database,
+    attention_id: int,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    operator_id: int,
+    may_edit_others: bool,
+) -> None:
+    """Apply the form's fields to an attention.
+
+    Raises:
+        UserInputError: an unknown attention, someone else's (without ``may_edit_others``), a
+            planned attention without a next call, a closing reason of another routine or unknown.
+    """
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise UserInputError(sorted(unknown)[0], "is not a field of an attention")
+    async with db.sessions.begin() as s:
+        a = (
+            await s.execute(sa.select(Attention).where(Attention.id == attention_id).with_for_update())
+        ).scalar_one_or_none()
+        if a is None:
+            raise UserInputError("attention", f"there is no attention {attention_id}")
+        if a.operator_id != operator_id and not may_edit_others:
+            raise UserInputError("attention", "this attention belongs to another operator")
+        for name, value in changes.items():
+            setattr(a, name, value)
+        status = AttentionStatus(a.status)
+        if status is AttentionStatus.PLANNED and a.next_call_at is None:
+            raise UserInputError("next_call_at", "a planned attention needs the next call's time")
+        if a.closing_reason_id is not None:
+            reason = (
+                await s.execute(
+                    sa.select(ClosingReason).where(ClosingReason.id == a.closing_reason_id)
+                )
+            ).scalar_one_or_none()
+            if reason is None or not reason.active:
+                raise UserInputError("closing_reason_id", "is not a closing reason")
+            if reason.kind is not None and reason.kind != a.kind:
+                raise UserInputError(
+                    "closing_reason_id", f"{reason.name!r} is only for {reason.kind} attentions"
+                )
+        if status in (AttentionStatus.CLOSED, AttentionStatus.CANCELLED):
+            if a.closed_at is None:
+                a.closed_at = now
+        else:
+            a.closed_at = None
+        if a.contact_id is not None and "contact_id" in changes and a.customer_id is None:
+            a.customer_id = (
+                await s.execute(sa.select(Contact.customer_id).where(Contact.id == a.contact_id))
+            ).scalar_one_or_none()
+        try:
+            await s.flush()
+        except IntegrityError as exc:
+            raise UserInputError("attention", "refused by the database: a field is not valid") from exc
+
+
+async def add_note(db: Database, attention_id: int, *, author_id: int, text: str) -> dict[str, Any]:
+    """Append a note (notes are never edited)."""
+    text = text.strip()
+    if not text:
+        raise UserInputError("text", "a note needs some text")
+    async with db.sessions.begin() as s:
+        exists = (
+            await s.execute(sa.select(Attention.id).where(Attention.id == attention_id))
+        ).scalar_one_or_none()
+        if exists is None:
+            raise UserInputError("attention", f"there is no attention {attention_id}")
+        note = AttentionNote(attention_id=attention_id, author_id=author_id, text=text)
+        s.add(note)
+        await s.flush()
+        author = (
+            await s.execute(
+                sa.select(sa.func.coalesce(Operator.full_name, Operator.username)).where(
+                    Operator.id == author_id
+                )
+            )
+        ).scalar_one()
+    return {"id": note.id, "at": _iso(note.at), "author": author, "text": note.text}
+
+
+async def add_promise(
+    db: Database,
+    attention_id: int,
+    *,
+    operator_id: int,
+    promised_on: date,
+    amount: float,
+) -> int:
+    """Collection basics: record a promise to pay made during an attention."""
+    async with db.sessions.begin() as s:
+        customer_id = (
+            await s.execute(sa.select(Attention.customer_id).where(Attention.id == attention_id))
+        ).scalar_one_or_none()
+        if customer_id is None:
+            raise UserInputError("attention", "a promise to pay needs an attention with a customer")
+        promise = PaymentPromise(
+            customer_id=customer_id,
+            attention_id=attention_id,
+            promised_on=promised_on,
+            amount=amount,
+            created_by=operator_id,
+        )
+        s.add(promise)
+        await s.flush()
+        return int(promise.id)
+
+
+_HISTORY_SQL = sa.text(
+    """
+SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+    SELECT a.id, a.kind, a.status, a.direction, a.subject, a.product, a.created_at, a.closed_at,
+           a.next_call_at, COALESCE(o.full_name, o.username) AS operator,
+           cr.name AS closing_reason, ct.name AS contact,
+           c.answered_at, c.ended_at, c.queue,
+           (SELECT COALESCE(json_agg(json_build_object(
+                       'at', n.at, 'author', COALESCE(no.full_name, no.username), 'text', n.text)
+                   ORDER BY n.at, n.id), '[]'::json)
+            FROM attention_notes n JOIN operators no ON no.id = n.author_id
+            WHERE n.attention_id = a.id) AS notes
+    FROM attentions a
+    LEFT JOIN operators o ON o.id = a.operator_id
+    LEFT JOIN closing_reasons cr ON cr.id = a.closing_reason_id
+    LEFT JOIN contacts ct ON ct.id = a.contact_id
+    LEFT JOIN LATERAL (
+        SELECT answered_at, ended_at, queue FROM calls WHERE calls.attention_id = a.id
+        ORDER BY calls.id LIMIT 1) c ON TRUE
+    WHERE (CAST(:customer AS BIGINT) IS NOT NULL AND a.customer_id = :customer)
+       OR (CAST(:contact AS BIGINT) IS NOT NULL AND a.contact_id = :contact)
+       OR (CAST(:suspect AS BIGINT) IS NOT NULL AND a.suspect_id = :suspect)
+       OR (CAST(:prospect AS BIGINT) IS NOT NULL AND a.prospect_id = :prospect)
+    ORDER BY a.created_at DESC
+    LIMIT :limit) x
+"""
+)
+
+
+async def history(
+    db: Database,
+    *,
+    customer_id: int | None = None,
+    contact_id: int | None = None,
+    suspect_id: int | None = None,
+    prospect_id: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The attentions (newest first, with notes and call times) of a customer, contact or lead."""
+    async with db.engine.connect() as conn:
+        raw = (
+            await conn.execute(
+                _HISTORY_SQL,
+                {
+                    "customer": customer_id,
+                    "contact": contact_id,
+                    "suspect": suspect_id,
+                    "prospect": prospect_id,
+                    "limit": limit,
+                },
+            )
+        ).scalar_one()
+    rows: list[dict[str, Any]] = json.loads(raw) if isinstance(raw, str) else raw
+    return rows
+
+
+async def next_planned_call(db: Database, operator_id: int, *, after: datetime) -> str | None:
+    """When the operator's next planned call is due (the footer's "next call")."""
+    async with db.sessions() as s:
+        at = (
+            await s.execute(
+                sa.select(sa.func.min(Attention.next_call_at)).where(
+                    Attention.operator_id == operator_id,
+                    Attention.status == AttentionStatus.PLANNED,
+                    Attention.next_call_at >= after,
+                )
+            )
+        ).scalar_one_or_none()
+    return _iso(at)
+
+
+# --- registering an unknown caller ------------------------------------------------------------
+
+
+async def register_suspect(
+    db: Database, *, name: str, company: str | None, phone: str, raw_phone: str
+) -> int:
+    """A new suspect with the caller's number."""
+    async with db.sessions.begin() as s:
+        suspect = Suspect(name=name, company=company or None)
+        s.add(suspect)
+        await s.flush()
+        s.add(Phone(phone=phone, raw=raw_phone, suspect_id=suspect.id))
+        return int(suspect.id)
+
+
+async def register_contact(
+    db: Database,
+    *,
+    customer_id: int,
+    name: str,
+    position: str | None,
+    phone: str,
+    raw_phone: str,
+) -> int:
+    """A new contact at an existing customer, with the caller's number."""
+    async with db.sessions.begin() as s:
+        found = (
+            await s.execute(sa.select(Customer.id).where(Customer.id == customer_id))
+        ).scalar_one_or_none()
+        if found is None:
+            raise UserInputError("customer_id", f"there is no customer {customer_id}")
+        contact = Contact(customer_id=customer_id, name=name, position=position or None)
+        s.add(contact)
+        try:
+            await s.flush()
+        except IntegrityError:
+            raise UserInputError("name", f"this customer already has a contact {name!r}") from None
+        s.add(Phone(phone=phone, raw=raw_phone, contact_id=contact.id))
+        return int(contact.id)
+
+
+async def link_attention_party(db: Database, attention_id: int, party: Party) -> None:
+    """Point an attention at the party just registered for its caller."""
+    async with db.sessions.begin() as s:
+        await s.execute(
+            sa.update(Attention)
+            .where(Attention.id == attention_id)
+            .values(
+                customer_id=party.customer_id,
+                contact_id=party.contact_id,
+                suspect_id=party.suspect_id,
+                prospect_id=party.prospect_id,
+            )
+        )
+
+
+# --- the desk's lists -------------------------------------------------------------------------
+
+
+async def desk_lists(db: Database) -> dict[str, Any]:
+    """Pause reasons, closing reasons and operators (for the owner field), for the desk's forms."""
+    async with db.sessions() as s:
+        pauses = (
+            await s.execute(
+                sa.select(PauseReason.name).where(PauseReason.active).order_by(PauseReason.name)
+            )
+        ).scalars()
+        pause_list = list(pauses)
+        closing = (
+            await s.execute(
+                sa.select(ClosingReason.id, ClosingReason.name, ClosingReason.kind)
+                .where(ClosingReason.active)
+                .order_by(ClosingReason.name)
+            )
+        ).all()
+        operators = (
+            await s.execute(
+                sa.select(Operator.id, sa.func.coalesce(Operator.full_name, Operator.username))
+                .where(Operator.active)
+                .order_by(Operator.username)
+            )
+        ).all()
+    return {
+        "pause_reasons": pause_list,
+        "closing_reasons": [
+            {"id": i, "name": n, "kind": str(k) if k is not None else None} for i, n, k in closing
+        ],
+        "operators": [{"id": i, "name": n} for i, n in operators],
+    }
+
+
+async def pause_reason_exists(db: Database, name: str) -> bool:
+    """Whether ``name`` is an active pause reason."""
+    async with db.sessions() as s:
+        found = (
+            await s.execute(
+                sa.select(PauseReason.id).where(PauseReason.name == name, PauseReason.active)
+            )
+        ).scalar_one_or_none()
+    return found is not None
+
+
+__all__ = [
+    "EDITABLE",
+    "AttentionChanges",
+    "CallKey",
+    "Party",
+    "add_note",
+    "add_promise",
+    "attention_detail",
+    "desk_lists",
+    "history",
+    "link_attention_party",
+    "log_end",
+    "log_ring",
+    "lookup_caller",
+    "next_planned_call",
+    "open_attention",
+    "pause_reason_exists",
+    "register_contact",
+    "register_suspect",
+    "save_attention",
+]
