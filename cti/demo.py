@@ -48,10 +48,10 @@ def demo_settings(settings: Settings, sim_port: int, web_port: int | None) -> Se
 
 async def run_demo(settings: Settings, *, port: int | None = None) -> None:
     """Run the demo until Ctrl-C."""
-    from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, seed_demo
+    from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, DEMO_QUEUES, seed_demo
     from cti.sim import PbxSimulator, TrafficModel
 
-    queues = ("support", "sales", "collections")
+    queues = DEMO_QUEUES
     traffic = TrafficModel(
         inbound_per_minute=dict.fromkeys(queues, settings.demo.inbound_per_minute),
         callers=tuple(DEMO_CALLERS),
@@ -106,7 +106,9 @@ def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin]) -> None:
         "  logins (user / password — role, routines):",
     ]
     for login in logins:
-        note = login.note if login.note.startswith(str(login.role)) else f"{login.role}: {login.note}"
+        note = (
+            login.note if login.note.startswith(str(login.role)) else f"{login.role}: {login.note}"
+        )
         lines.append(f"    {login.username:<8} / {login.password:<10} {note}")
     lines += ["", "  Ctrl-C stops everything.", ""]
     print("\n".join(lines), file=sys.stdout, flush=True)

@@ -1,0 +1,88 @@
+"""`cti demo` as a user runs it: embedded PostgreSQL, the simulator, traffic, the logins; Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _wait_for_url(proc: asyncio.subprocess.Process, within: float) -> tuple[str, str]:
+    assert proc.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout=deadline - time.monotonic())
+        if not line:
+            break
+        seen += line.decode()
+        if "Ctrl-C stops everything" in seen:
+            match = re.search(r"open (http://\S+)", seen)
+            assert match, seen
+            return match.group(1), seen
+    raise AssertionError(f"no banner within {within} s:\n{seen}")
+
+
+async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "pg"
+    env = {
+        **os.environ,
+        "CTI_DATABASE__URL": "",
+        "CTI_DATABASE__EMBEDDED_DIR": str(data),
+        "CTI_SERVER__PORT": str(_free_port()),
+        "CTI_DEMO__SIM_PORT": "0",
+        "CTI_DEMO__INBOUND_PER_MINUTE": "30",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cti",
+        "demo",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        url, banner = await _wait_for_url(proc, within=60)
+        for user in ("ana", "bruno", "carla", "diego", "sofia", "admin"):
+            assert f"    {user}" in banner
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            health = await (await http.get(f"{url}healthz")).json()
+            assert health["database"] == "up"
+            login = await http.post(
+                f"{url}api/v1/login", json={"username": "sofia", "password": "sofia123"}
+            )
+            assert login.status == 200
+            deadline = time.monotonic() + 45
+            seen_calls = False
+            while time.monotonic() < deadline and not seen_calls:
+                live = await (await http.get(f"{url}api/v1/live")).json()
+                pbx = live["pbxs"][0]
+                queues = {q["name"]: q for q in pbx["queues"]}
+                busy = any(
+                    q["waiting"] or q["completed"] or q["abandoned"] for q in queues.values()
+                )
+                seen_calls = pbx["status"] == "connected" and (busy or bool(pbx["calls"]))
+                await asyncio.sleep(0.5)
+            assert seen_calls, live
+            assert {"support", "sales", "collections"} <= set(queues)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), timeout=30)
+    assert code == 0
+    # The embedded PostgreSQL was stopped with it.
+    assert not (data / "postmaster.pid").exists()
