@@ -13,6 +13,7 @@ from cti.domain.commands import (
     QueueRemove,
     Redirect,
     Setvar,
+    SimAnswer,
 )
 from cti.domain.events import ActionId
 from cti.domain.state import ACTION_ID_VARIABLE
@@ -67,6 +68,8 @@ def action_for(command: Command, action_id: ActionId) -> ActionHeaders:
                     ExtraExten=command.exten,
                     ExtraPriority=str(command.priority),
                 )
+        case SimAnswer():
+            h.update(Action="SimAnswer", Interface=command.interface)
         case Setvar():
             h.update(Action="Setvar", Variable=command.variable, Value=command.value)
             if command.channel:

@@ -444,14 +444,6 @@ async def _party_names(s: Any, a: Attention) -> dict[str, str | None]:
     return {"customer": customer, "contact": contact}
 
 
-@dataclass(frozen=True, slots=True)
-class AttentionChanges:
-    """What the desk form may change (None: leave as is; ``clear`` names fields to empty)."""
-
-    values: dict[str, Any]
-    clear: frozenset[str] = frozenset()
-
-
 EDITABLE = frozenset(
     {
         "kind",
@@ -491,7 +483,9 @@ async def save_attention(
         raise UserInputError(sorted(unknown)[0], "is not a field of an attention")
     async with db.sessions.begin() as s:
         a = (
-            await s.execute(sa.select(Attention).where(Attention.id == attention_id).with_for_update())
+            await s.execute(
+                sa.select(Attention).where(Attention.id == attention_id).with_for_update()
+            )
         ).scalar_one_or_none()
         if a is None:
             raise UserInputError("attention", f"there is no attention {attention_id}")
@@ -526,7 +520,9 @@ async def save_attention(
         try:
             await s.flush()
         except IntegrityError as exc:
-            raise UserInputError("attention", "refused by the database: a field is not valid") from exc
+            raise UserInputError(
+                "attention", "refused by the database: a field is not valid"
+            ) from exc
 
 
 async def add_note(db: Database, attention_id: int, *, author_id: int, text: str) -> dict[str, Any]:
@@ -755,7 +751,6 @@ async def pause_reason_exists(db: Database, name: str) -> bool:
 
 __all__ = [
     "EDITABLE",
-    "AttentionChanges",
     "CallKey",
     "Party",
     "add_note",

@@ -98,6 +98,16 @@ class Redirect:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SimAnswer:
+    """Answer the phone ringing on ``interface`` (the built-in simulator only: ``remote_answer``)."""
+
+    interface: str
+
+    def __post_init__(self) -> None:
+        _check(self, ("interface",))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Setvar:
     """Set a channel variable (or a global one with ``channel=None``)."""
 
@@ -153,7 +163,16 @@ class Originate:
 
 
 Command = (
-    Ping | QueueAdd | QueueRemove | QueuePause | Hangup | Redirect | Setvar | Getvar | Originate
+    Ping
+    | QueueAdd
+    | QueueRemove
+    | QueuePause
+    | Hangup
+    | Redirect
+    | SimAnswer
+    | Setvar
+    | Getvar
+    | Originate
 )
 
 
