@@ -1,9 +1,18 @@
-"""The back office: telesales, collection, cases, incoming-call messages, suspects, configuration."""
+"""The back office: telesales, collection, cases, incoming-call messages, suspects, configuration,
+and personal-data protection (masking, audit log search, exports).
+
+One module per area; each declares its endpoints with ``register(api)``. All paths are under
+``/api/v1/``; bodies and answers are JSON; a refusal names the field
+(``{"error", "field", "problem"}``), 404 for an unknown record, 409 when a rule forbids the change.
+"""
 
 from __future__ import annotations
 
 from cti.web.api import Api
+from cti.web.backoffice import privacy, telesales
 
 
 def register(api: Api) -> None:
     """Declare the back-office endpoints."""
+    for part in (telesales, privacy):
+        part.register(api)
