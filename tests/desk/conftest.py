@@ -27,10 +27,10 @@ __all__ = ["Client", "DeskSocket", "client_factory", "users"]
 TIMEOUT = 5.0
 
 
-async def until(condition: Callable[[], Any], timeout: float = TIMEOUT, what: str = "") -> Any:
-    """Poll ``condition`` until it is truthy; fail after ``timeout`` seconds."""
+async def until(condition: Callable[[], Any], within: float = TIMEOUT, what: str = "") -> Any:
+    """Poll ``condition`` until it is truthy; fail after ``within`` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         value = condition()
         if value:
