@@ -9,10 +9,10 @@ One module per area; each declares its endpoints with ``register(api)``. All pat
 from __future__ import annotations
 
 from cti.web.api import Api
-from cti.web.backoffice import privacy, telesales
+from cti.web.backoffice import cases, collection, leads, messages, privacy, settings, telesales
 
 
 def register(api: Api) -> None:
     """Declare the back-office endpoints."""
-    for part in (telesales, privacy):
+    for part in (telesales, collection, cases, messages, leads, settings, privacy):
         part.register(api)

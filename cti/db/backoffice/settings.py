@@ -1,0 +1,201 @@
+"""Configuration maintained by admins: closing reasons, pause reasons, attention groups (ideal talk
+time, personal-data grant), message situations and types, attention-status labels, required fields.
+
+Every change is written to the audit log as ``config.<table>`` with what was set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from cti.db.audit import audit_in
+from cti.db.backoffice.common import NotFound, Refused
+from cti.db.backoffice.personal import Viewer
+from cti.db.engine import Database
+from cti.db.models import (
+    AttentionGroup,
+    AttentionStatusLabel,
+    CallMessageSituation,
+    CallMessageType,
+    ClosingReason,
+    PauseReason,
+    RequiredField,
+)
+from cti.domain.backoffice import FORMS, check_form_fields
+from cti.domain.model import AttentionKind, AttentionStatus
+from cti.errors import UserInputError
+
+# Each maintained table: its model, its key column, and the columns an admin may set.
+TABLES: dict[str, tuple[Any, str, tuple[str, ...]]] = {
+    "closing-reasons": (ClosingReason, "id", ("name", "kind", "active")),
+    "pause-reasons": (PauseReason, "id", ("name", "active")),
+    "attention-groups": (AttentionGroup, "id", ("name", "ideal_talk_seconds", "personal_data")),
+    "message-situations": (CallMessageSituation, "code", ("name", "pending", "usual_pending")),
+    "message-types": (CallMessageType, "code", ("name", "is_default")),
+}
+# At most one row may carry these flags: setting one clears the others.
+_ONLY_ONE = {"usual_pending": CallMessageSituation, "is_default": CallMessageType}
+
+
+def _json(row: Any, key: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    out = {key: getattr(row, key)}
+    for c in columns:
+        value = getattr(row, c)
+        out[c] = str(value) if isinstance(value, AttentionKind) else value
+    return out
+
+
+async def list_rows(db: Database, table: str) -> list[dict[str, Any]]:
+    """Every row of a maintained table."""
+    model, key, columns = TABLES[table]
+    async with db.sessions() as s:
+        rows = (await s.execute(sa.select(model).order_by(getattr(model, key)))).scalars()
+        return [_json(r, key, columns) for r in rows]
+
+
+def _integrity(exc: IntegrityError) -> UserInputError:
+    text = str(exc.orig)
+    if "unique" in text.lower() or "duplicate" in text.lower():
+        return UserInputError("name", "is already used")
+    if "usual_pending_is_pending" in text:
+        return UserInputError("usual_pending", "only a pending situation can be the usual pending")
+    if "ideal_talk_positive" in text:
+        return UserInputError("ideal_talk_seconds", "must be more than 0")
+    if "code_two_chars" in text:
+        return UserInputError("code", "must be two characters")
+    return UserInputError("body", "conflicts with the stored configuration")
+
+
+async def save_row(
+    db: Database, viewer: Viewer, table: str, values: dict[str, Any], ident: Any = None
+) -> dict[str, Any]:
+    """Insert a row (``ident`` None, or a code for the code-keyed tables) or change one.
+
+    For situations and types, ``ident`` is the two-character code and the row is created when
+    missing (PUT semantics); for the others, ``ident`` None creates and an id changes.
+    """
+    model, key, columns = TABLES[table]
+    values = {k: v for k, v in values.items() if k in columns}
+    if "kind" in values and values["kind"] is not None:
+        values["kind"] = AttentionKind(values["kind"])
+    try:
+        async with db.sessions.begin() as s:
+            for flag, flagged in _ONLY_ONE.items():
+                if model is flagged and values.get(flag):
+                    # Clear the flag elsewhere first: a partial unique index allows one row.
+                    await s.execute(
+                        sa.update(model).where(getattr(model, key) != ident).values({flag: False})
+                    )
+            row = await s.get(model, ident, with_for_update=True) if ident is not None else None
+            if row is None:
+                if ident is not None and key == "id":
+                    raise NotFound(table.rstrip("s").replace("-", " "), ident)
+                missing = [c for c in ("name",) if c in columns and not values.get(c)]
+                if missing:
+                    raise UserInputError(missing[0], "is required")
+                row = model(**({key: ident} if ident is not None else {}), **values)
+                s.add(row)
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+            await s.flush()
+            await audit_in(
+                s,
+                viewer.username,
+                f"config.{table}",
+                f"{table}:{getattr(row, key)}",
+                {k: str(v) for k, v in values.items()},
+            )
+            return _json(row, key, columns)
+    except IntegrityError as exc:
+        raise _integrity(exc) from None
+
+
+async def delete_row(db: Database, viewer: Viewer, table: str, ident: Any) -> None:
+    """Remove a code (situations, types); refused while a message uses it."""
+    model, key, _ = TABLES[table]
+    try:
+        async with db.sessions.begin() as s:
+            row = await s.get(model, ident)
+            if row is None:
+                raise NotFound(table.rstrip("s").replace("-", " "), ident)
+            await s.delete(row)
+            await s.flush()
+            await audit_in(s, viewer.username, f"config.{table}.delete", f"{table}:{ident}", {})
+    except IntegrityError:
+        raise Refused(f"{ident} is in use; it cannot be removed", key) from None
+
+
+async def status_labels(db: Database) -> list[dict[str, str]]:
+    """Each attention status with its label (the status name when no label was given)."""
+    async with db.sessions() as s:
+        given = dict(
+            (
+                await s.execute(sa.select(AttentionStatusLabel.status, AttentionStatusLabel.label))
+            ).all()
+        )
+    return [
+        {"status": st.value, "label": given.get(st, st.value.capitalize())}
+        for st in AttentionStatus
+    ]
+
+
+async def set_status_label(
+    db: Database, viewer: Viewer, status: AttentionStatus, label: str
+) -> list[dict[str, str]]:
+    """Give an attention status a label (Pendiente, Planificado, ...)."""
+    async with db.sessions.begin() as s:
+        await s.execute(
+            pg_insert(AttentionStatusLabel)
+            .values(status=status, label=label)
+            .on_conflict_do_update(index_elements=["status"], set_={"label": label})
+        )
+        await audit_in(
+            s,
+            viewer.username,
+            "config.attention-statuses",
+            f"status:{status.value}",
+            {"label": label},
+        )
+    return await status_labels(db)
+
+
+async def required_by_form(db: Database) -> dict[str, dict[str, list[str]]]:
+    """For each form: the fields it has and those an admin made mandatory."""
+    async with db.sessions() as s:
+        rows = (await s.execute(sa.select(RequiredField.form, RequiredField.field))).all()
+    return {
+        form: {
+            "fields": sorted(fields),
+            "required": sorted(f for fm, f in rows if fm == form),
+        }
+        for form, fields in sorted(FORMS.items())
+    }
+
+
+async def set_required(db: Database, viewer: Viewer, form: str, fields: list[str]) -> list[str]:
+    """Make exactly ``fields`` mandatory on ``form``."""
+    chosen = check_form_fields(form, fields)
+    async with db.sessions.begin() as s:
+        await s.execute(sa.delete(RequiredField).where(RequiredField.form == form))
+        s.add_all(RequiredField(form=form, field=f) for f in chosen)
+        await audit_in(
+            s, viewer.username, "config.required-fields", f"form:{form}", {"fields": chosen}
+        )
+    return chosen
+
+
+__all__ = [
+    "TABLES",
+    "delete_row",
+    "list_rows",
+    "required_by_form",
+    "save_row",
+    "set_required",
+    "set_status_label",
+    "status_labels",
+]
