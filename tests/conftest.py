@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytest
 
 ADMIN_URL = os.environ.get("CTI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 _EMBEDDED: list[object] = []
+# pgserver logs from its atexit hook, after pytest has closed the captured streams.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 _RESOLVED: list[str] = []
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TRANSCRIPTS = SHARED / "ami-transcripts"
