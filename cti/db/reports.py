@@ -1,0 +1,778 @@
+"""Supervisor reports over the call log, attentions, campaigns and customers; reassignment.
+
+Every report takes a :class:`Period` (``[start, end)`` instants, built from two calendar dates in a
+time zone) and returns a :class:`Report`: its columns, its rows and what its chart plots. The web
+layer turns a report into JSON or CSV; nothing here knows about HTTP.
+
+Reports (``REPORTS`` by name):
+
+``productivity``       per operator: calls answered, talk time, attentions by status
+``dispositions``       attentions closed in the period by closing reason, and by status
+``contact-frequency``  how often each customer (or number) was contacted
+``critical``           overdue next calls, long-pending attentions, overdue promises to pay
+``queues``             calls per queue: answered, abandoned, not answered, talk time
+``campaigns``          dial attempts per campaign: answer and abandon rates, leads left
+``areas``              attentions and calls per region of the customer
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cti.db.audit import audit_row
+from cti.db.engine import Database
+from cti.db.models import (
+    Attempt,
+    Attention,
+    Call,
+    Campaign,
+    ClosingReason,
+    Customer,
+    Lead,
+    Operator,
+    PauseReason,
+    PaymentPromise,
+)
+from cti.domain.model import AttentionStatus, CallOutcome, LeadStatus, PromiseStatus
+from cti.errors import UserInputError
+
+STATUSES = tuple(s.value for s in AttentionStatus)
+OPEN_STATUSES = (AttentionStatus.PENDING, AttentionStatus.PLANNED)
+LEADS_LEFT = (LeadStatus.NEW, LeadStatus.RETRY, LeadStatus.CALLBACK)
+# The longest period a report may span.
+MAX_DAYS = 366
+FREQUENCY_BUCKETS = (("1", 1, 1), ("2", 2, 2), ("3", 3, 3), ("4–5", 4, 5), ("6+", 6, 10**9))
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Instants ``start`` (inclusive) to ``end`` (exclusive), from calendar dates in ``tz``."""
+
+    start: datetime
+    end: datetime
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, first: date, last: date, tz: tzinfo = UTC) -> Period:
+        if last < first:
+            raise UserInputError("to", "must not be before from")
+        if (last - first).days >= MAX_DAYS:
+            raise UserInputError("to", f"a report spans at most {MAX_DAYS} days")
+        start = datetime.combine(first, time(0), tzinfo=tz)
+        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+        return cls(start=start, end=end, first=first, last=last)
+
+
+@dataclass(slots=True)
+class Report:
+    """A report: its columns (key, label), rows, and what its chart shows."""
+
+    name: str
+    title: str
+    columns: list[tuple[str, str]]
+    rows: list[dict[str, Any]]
+    # {"type": "bar"|"doughnut"|..., "labels": [...], "series": [{"label": .., "data": [...]}]}
+    chart: dict[str, Any] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "columns": [{"key": k, "label": label} for k, label in self.columns],
+            "rows": self.rows,
+            "chart": self.chart,
+        }
+
+
+def _seconds(expr: Any) -> Any:
+    return sa.func.extract("epoch", expr)
+
+
+def _name(op: Any) -> Any:
+    return sa.func.coalesce(op.full_name, op.username)
+
+
+def _in(col: Any, p: Period) -> Any:
+    return sa.and_(col >= p.start, col < p.end)
+
+
+def _num(value: Any, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+# --- the reports -----------------------------------------------------------------------------
+
+
+async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
+    talk = _seconds(Call.ended_at - Call.answered_at)
+    calls = (
+        sa.select(
+            Call.operator_id.label("op"),
+            sa.func.count().label("calls"),
+            sa.func.coalesce(sa.func.sum(talk), 0).label("talk"),
+        )
+        .where(
+            Call.operator_id.is_not(None),
+            Call.answered_at.is_not(None),
+            _in(Call.answered_at, p),
+        )
+        .group_by(Call.operator_id)
+    )
+    by_op: dict[int, dict[str, Any]] = {}
+    for op, n, secs in (await s.execute(calls)).all():
+        by_op[op] = {"calls": int(n), "talk_seconds": int(secs or 0)}
+    att = (
+        sa.select(Attention.operator_id, Attention.status, sa.func.count())
+        .where(Attention.operator_id.is_not(None), _in(Attention.created_at, p))
+        .group_by(Attention.operator_id, Attention.status)
+    )
+    statuses: dict[int, dict[str, int]] = {}
+    for op, status, n in (await s.execute(att)).all():
+        if op is not None:
+            statuses.setdefault(op, {})[str(status)] = int(n)
+    ids = sorted(set(by_op) | set(statuses))
+    names: dict[int, str] = {
+        i: n
+        for i, n in (
+            await s.execute(sa.select(Operator.id, _name(Operator)).where(Operator.id.in_(ids)))
+        ).all()
+    }
+    rows: list[dict[str, Any]] = []
+    for op in ids:
+        c = by_op.get(op, {"calls": 0, "talk_seconds": 0})
+        st = statuses.get(op, {})
+        rows.append(
+            {
+                "operator_id": op,
+                "operator": names.get(op, f"#{op}"),
+                "calls": c["calls"],
+                "talk_seconds": c["talk_seconds"],
+                "avg_talk_seconds": _num(c["talk_seconds"] / c["calls"]) if c["calls"] else None,
+                **{s_: st.get(s_, 0) for s_ in STATUSES},
+                "attentions": sum(st.values()),
+            }
+        )
+    rows.sort(key=lambda r: (-r["calls"], -r["attentions"], r["operator"]))
+    return Report(
+        name="productivity",
+        title="Operator productivity",
+        columns=[
+            ("operator", "Operator"),
+            ("calls", "Calls"),
+            ("talk_seconds", "Talk time (s)"),
+            ("avg_talk_seconds", "Average talk (s)"),
+            ("attentions", "Attentions"),
+            *((s_, s_.capitalize()) for s_ in STATUSES),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "stacked": True,
+            "labels": [r["operator"] for r in rows],
+            "series": [{"label": s_, "data": [r[s_] for r in rows]} for s_ in STATUSES],
+        },
+    )
+
+
+async def dispositions(s: AsyncSession, p: Period, now: datetime) -> Report:
+    reason = sa.func.coalesce(ClosingReason.name, "(no reason)")
+    closed_at = sa.func.coalesce(Attention.closed_at, Attention.updated_at)
+    q = (
+        sa.select(Attention.status, reason, Attention.kind, sa.func.count())
+        .select_from(Attention)
+        .join(ClosingReason, ClosingReason.id == Attention.closing_reason_id, isouter=True)
+        .where(
+            sa.or_(
+                sa.and_(
+                    Attention.status.in_([AttentionStatus.CLOSED, AttentionStatus.CANCELLED]),
+                    _in(closed_at, p),
+                ),
+                sa.and_(Attention.status.in_(OPEN_STATUSES), _in(Attention.created_at, p)),
+            )
+        )
+        .group_by(Attention.status, reason, Attention.kind)
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "status": str(status),
+            "closing_reason": name if str(status) in ("closed", "cancelled") else "",
+            "kind": str(kind),
+            "attentions": int(n),
+        }
+        for status, name, kind, n in (await s.execute(q)).all()
+    ]
+    rows.sort(key=lambda r: (-r["attentions"], r["status"], r["closing_reason"], r["kind"]))
+    by_reason: dict[str, int] = {}
+    for r in rows:
+        if r["closing_reason"]:
+            by_reason[r["closing_reason"]] = by_reason.get(r["closing_reason"], 0) + r["attentions"]
+    labels = sorted(by_reason, key=lambda k: -by_reason[k])
+    return Report(
+        name="dispositions",
+        title="Dispositions and closing reasons",
+        columns=[
+            ("status", "Status"),
+            ("closing_reason", "Closing reason"),
+            ("kind", "Routine"),
+            ("attentions", "Attentions"),
+        ],
+        rows=rows,
+        chart={
+            "type": "doughnut",
+            "labels": labels,
+            "series": [{"label": "closed", "data": [by_reason[k] for k in labels]}],
+        },
+    )
+
+
+async def contact_frequency(s: AsyncSession, p: Period, now: datetime) -> Report:
+    who = sa.func.coalesce(Customer.name, Attention.phone, "(unknown)")
+    q = (
+        sa.select(
+            Attention.customer_id,
+            who.label("who"),
+            sa.func.count().label("n"),
+            sa.func.min(Attention.created_at),
+            sa.func.max(Attention.created_at),
+        )
+        .select_from(Attention)
+        .join(Customer, Customer.id == Attention.customer_id, isouter=True)
+        .where(_in(Attention.created_at, p))
+        .group_by(Attention.customer_id, who)
+        .order_by(sa.desc("n"), who)
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "customer_id": cid,
+            "customer": name,
+            "contacts": int(n),
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+        }
+        for cid, name, n, first, last in (await s.execute(q)).all()
+    ]
+    buckets = [sum(1 for r in rows if lo <= r["contacts"] <= hi) for _, lo, hi in FREQUENCY_BUCKETS]
+    return Report(
+        name="contact-frequency",
+        title="Contact frequency",
+        columns=[
+            ("customer", "Customer or number"),
+            ("contacts", "Contacts"),
+            ("first", "First"),
+            ("last", "Last"),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": [b[0] for b in FREQUENCY_BUCKETS],
+            "series": [{"label": "customers contacted this many times", "data": buckets}],
+        },
+    )
+
+
+async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: int = 3) -> Report:
+    op_name = _name(Operator)
+    cust = sa.func.coalesce(Customer.name, Attention.phone, "")
+    base = (
+        sa.select(
+            Attention.id,
+            Attention.status,
+            Attention.kind,
+            op_name,
+            cust,
+            Attention.next_call_at,
+            Attention.created_at,
+        )
+        .select_from(Attention)
+        .join(Operator, Operator.id == Attention.operator_id, isouter=True)
+        .join(Customer, Customer.id == Attention.customer_id, isouter=True)
+        .where(_in(Attention.created_at, p))
+    )
+    rows: list[dict[str, Any]] = []
+    overdue = base.where(
+        Attention.status.in_(OPEN_STATUSES),
+        Attention.next_call_at.is_not(None),
+        Attention.next_call_at < now,
+    ).order_by(Attention.next_call_at)
+    for aid, status, kind, op, who, nxt, _created in (await s.execute(overdue)).all():
+        rows.append(
+            {
+                "problem": "overdue next call",
+                "attention_id": aid,
+                "status": str(status),
+                "kind": str(kind),
+                "operator": op or "",
+                "customer": who,
+                "due": nxt.isoformat(),
+                "overdue_hours": _num((now - nxt).total_seconds() / 3600),
+            }
+        )
+    cutoff = now - timedelta(days=pending_days)
+    stale = base.where(
+        Attention.status == AttentionStatus.PENDING,
+        Attention.next_call_at.is_(None),
+        Attention.created_at < cutoff,
+    ).order_by(Attention.created_at)
+    for aid, status, kind, op, who, _nxt, created in (await s.execute(stale)).all():
+        rows.append(
+            {
+                "problem": f"pending over {pending_days} days",
+                "attention_id": aid,
+                "status": str(status),
+                "kind": str(kind),
+                "operator": op or "",
+                "customer": who,
+                "due": created.isoformat(),
+                "overdue_hours": _num((now - created).total_seconds() / 3600),
+            }
+        )
+    promises = (
+        sa.select(
+            PaymentPromise.id,
+            PaymentPromise.attention_id,
+            Customer.name,
+            PaymentPromise.promised_on,
+            PaymentPromise.amount,
+            _name(Operator),
+        )
+        .join(Customer, Customer.id == PaymentPromise.customer_id)
+        .join(Operator, Operator.id == PaymentPromise.created_by, isouter=True)
+        .where(
+            PaymentPromise.status == PromiseStatus.OPEN,
+            PaymentPromise.promised_on < now.date(),
+            _in(PaymentPromise.created_at, p),
+        )
+        .order_by(PaymentPromise.promised_on)
+    )
+    for _pid, aid, who, on, amount, op in (await s.execute(promises)).all():
+        due = datetime.combine(on, time(0), tzinfo=p.start.tzinfo)
+        rows.append(
+            {
+                "problem": f"promise to pay {amount} overdue",
+                "attention_id": aid,
+                "status": "open",
+                "kind": "collection",
+                "operator": op or "",
+                "customer": who,
+                "due": on.isoformat(),
+                "overdue_hours": _num((now - due).total_seconds() / 3600),
+            }
+        )
+    counts: dict[str, int] = {}
+    for r in rows:
+        key = r["problem"].split(" ")[0] if r["problem"].startswith("promise") else r["problem"]
+        counts[key] = counts.get(key, 0) + 1
+    return Report(
+        name="critical",
+        title="Critical states",
+        columns=[
+            ("problem", "Problem"),
+            ("attention_id", "Attention"),
+            ("status", "Status"),
+            ("kind", "Routine"),
+            ("operator", "Operator"),
+            ("customer", "Customer"),
+            ("due", "Due since"),
+            ("overdue_hours", "Overdue (h)"),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": list(counts),
+            "series": [{"label": "items", "data": list(counts.values())}],
+        },
+    )
+
+
+async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
+    queue = sa.func.coalesce(Call.queue, "(no queue)")
+    talk = sa.case(
+        (Call.answered_at.is_not(None), _seconds(Call.ended_at - Call.answered_at)), else_=None
+    )
+    q = (
+        sa.select(
+            queue,
+            sa.func.count(),
+            sa.func.count().filter(Call.outcome == CallOutcome.ANSWERED),
+            sa.func.count().filter(Call.outcome == CallOutcome.ABANDONED),
+            sa.func.count().filter(
+                Call.outcome.in_([CallOutcome.NO_ANSWER, CallOutcome.BUSY, CallOutcome.FAILED])
+            ),
+            sa.func.avg(talk),
+            sa.func.coalesce(sa.func.sum(talk), 0),
+        )
+        .where(_in(Call.ring_at, p))
+        .group_by(queue)
+        .order_by(queue)
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "queue": name,
+            "calls": int(n),
+            "answered": int(ans),
+            "abandoned": int(ab),
+            "not_answered": int(na),
+            "answer_rate": _rate(int(ans), int(n)),
+            "avg_talk_seconds": _num(avg),
+            "talk_seconds": int(total or 0),
+        }
+        for name, n, ans, ab, na, avg, total in (await s.execute(q)).all()
+    ]
+    return Report(
+        name="queues",
+        title="Results by queue",
+        columns=[
+            ("queue", "Queue"),
+            ("calls", "Calls"),
+            ("answered", "Answered"),
+            ("abandoned", "Abandoned"),
+            ("not_answered", "Not answered"),
+            ("answer_rate", "Answer rate"),
+            ("avg_talk_seconds", "Average talk (s)"),
+            ("talk_seconds", "Talk time (s)"),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "stacked": True,
+            "labels": [r["queue"] for r in rows],
+            "series": [
+                {"label": "answered", "data": [r["answered"] for r in rows]},
+                {"label": "abandoned", "data": [r["abandoned"] for r in rows]},
+                {"label": "not answered", "data": [r["not_answered"] for r in rows]},
+            ],
+        },
+    )
+
+
+async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
+    att = (
+        sa.select(
+            Attempt.campaign_id,
+            sa.func.count(),
+            sa.func.count().filter(Attempt.answered_at.is_not(None)),
+            sa.func.count().filter(Attempt.connected_at.is_not(None)),
+            sa.func.count().filter(Attempt.outcome == CallOutcome.ABANDONED),
+        )
+        .where(_in(Attempt.started_at, p))
+        .group_by(Attempt.campaign_id)
+    )
+    by_campaign = {
+        cid: (int(a), int(b), int(c), int(d)) for cid, a, b, c, d in (await s.execute(att)).all()
+    }
+    left = dict(
+        (
+            await s.execute(
+                sa.select(Lead.campaign_id, sa.func.count())
+                .where(Lead.status.in_(LEADS_LEFT))
+                .group_by(Lead.campaign_id)
+            )
+        ).all()
+    )
+    leads_total = dict(
+        (
+            await s.execute(sa.select(Lead.campaign_id, sa.func.count()).group_by(Lead.campaign_id))
+        ).all()
+    )
+    closed = dict(
+        (
+            await s.execute(
+                sa.select(Attention.campaign_id, sa.func.count())
+                .where(
+                    Attention.campaign_id.is_not(None),
+                    Attention.status == AttentionStatus.CLOSED,
+                    _in(Attention.created_at, p),
+                )
+                .group_by(Attention.campaign_id)
+            )
+        ).all()
+    )
+    rows: list[dict[str, Any]] = []
+    for cid, name, status, mode, cap in (
+        await s.execute(
+            sa.select(
+                Campaign.id, Campaign.name, Campaign.status, Campaign.mode, Campaign.abandon_cap
+            ).order_by(Campaign.name)
+        )
+    ).all():
+        attempts, answered, connected, abandoned = by_campaign.get(cid, (0, 0, 0, 0))
+        if attempts == 0 and cid not in leads_total:
+            continue
+        rows.append(
+            {
+                "campaign_id": cid,
+                "campaign": name,
+                "status": str(status),
+                "mode": str(mode),
+                "attempts": attempts,
+                "answered": answered,
+                "connected": connected,
+                "abandoned": abandoned,
+                "answer_rate": _rate(answered, attempts),
+                "abandon_rate": _rate(abandoned, answered),
+                "abandon_cap": None if cap is None else float(cap),
+                "leads": int(leads_total.get(cid, 0)),
+                "leads_left": int(left.get(cid, 0)),
+                "closed_attentions": int(closed.get(cid, 0)),
+            }
+        )
+    return Report(
+        name="campaigns",
+        title="Results by campaign",
+        columns=[
+            ("campaign", "Campaign"),
+            ("status", "Status"),
+            ("mode", "Mode"),
+            ("attempts", "Attempts"),
+            ("answered", "Answered"),
+            ("connected", "Connected"),
+            ("abandoned", "Abandoned"),
+            ("answer_rate", "Answer rate"),
+            ("abandon_rate", "Abandon rate"),
+            ("abandon_cap", "Abandon cap"),
+            ("leads", "Leads"),
+            ("leads_left", "Leads left"),
+            ("closed_attentions", "Closed attentions"),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": [r["campaign"] for r in rows],
+            "series": [
+                {"label": "answered", "data": [r["answered"] for r in rows]},
+                {"label": "abandoned", "data": [r["abandoned"] for r in rows]},
+                {"label": "not answered", "data": [r["attempts"] - r["answered"] for r in rows]},
+            ],
+        },
+    )
+
+
+async def areas(s: AsyncSession, p: Period, now: datetime) -> Report:
+    region = sa.func.coalesce(Customer.region, "(unknown)")
+    q = (
+        sa.select(
+            region,
+            sa.func.count(sa.distinct(Attention.customer_id)),
+            sa.func.count(),
+            sa.func.count().filter(Attention.status == AttentionStatus.CLOSED),
+            sa.func.count().filter(Attention.status.in_(OPEN_STATUSES)),
+        )
+        .select_from(Attention)
+        .join(Customer, Customer.id == Attention.customer_id, isouter=True)
+        .where(_in(Attention.created_at, p))
+        .group_by(region)
+        .order_by(region)
+    )
+    calls_q = (
+        sa.select(region, sa.func.count())
+        .select_from(Call)
+        .join(Attention, Attention.id == Call.attention_id)
+        .join(Customer, Customer.id == Attention.customer_id, isouter=True)
+        .where(_in(Call.ring_at, p))
+        .group_by(region)
+    )
+    calls_by = dict((await s.execute(calls_q)).all())
+    rows: list[dict[str, Any]] = [
+        {
+            "region": name,
+            "customers": int(cust),
+            "attentions": int(n),
+            "closed": int(closed),
+            "open": int(open_),
+            "close_rate": _rate(int(closed), int(n)),
+            "calls": int(calls_by.get(name, 0)),
+        }
+        for name, cust, n, closed, open_ in (await s.execute(q)).all()
+    ]
+    return Report(
+        name="areas",
+        title="Results by area (region)",
+        columns=[
+            ("region", "Region"),
+            ("customers", "Customers"),
+            ("attentions", "Attentions"),
+            ("closed", "Closed"),
+            ("open", "Open"),
+            ("close_rate", "Close rate"),
+            ("calls", "Calls"),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "labels": [r["region"] for r in rows],
+            "series": [
+                {"label": "closed", "data": [r["closed"] for r in rows]},
+                {"label": "open", "data": [r["open"] for r in rows]},
+            ],
+        },
+    )
+
+
+ReportFn = Callable[[AsyncSession, Period, datetime], Awaitable[Report]]
+REPORTS: dict[str, ReportFn] = {
+    "productivity": productivity,
+    "dispositions": dispositions,
+    "contact-frequency": contact_frequency,
+    "critical": critical,
+    "queues": queues,
+    "campaigns": campaigns,
+    "areas": areas,
+}
+
+
+async def run_report(
+    db: Database, name: str, period: Period, now: datetime, *, pending_days: int = 3
+) -> Report:
+    """Run one report by name (``pending_days``: when a pending attention becomes critical)."""
+    fn = REPORTS.get(name)
+    if fn is None:
+        raise UserInputError("report", "must be one of " + ", ".join(REPORTS))
+    async with db.sessions() as s:
+        if fn is critical:
+            return await critical(s, period, now, pending_days=pending_days)
+        return await fn(s, period, now)
+
+
+# --- supervisor writes and lists ----------------------------------------------------------------
+
+
+async def supervisor_lists(db: Database) -> dict[str, Any]:
+    """Operators (with their open attentions), pause reasons: what the wallboard's forms offer."""
+    open_count = (
+        sa.select(Attention.operator_id, sa.func.count().label("n"))
+        .where(Attention.status.in_(OPEN_STATUSES))
+        .group_by(Attention.operator_id)
+        .subquery()
+    )
+    async with db.sessions() as s:
+        ops = (
+            await s.execute(
+                sa.select(
+                    Operator.id,
+                    Operator.username,
+                    _name(Operator),
+                    Operator.role,
+                    sa.func.coalesce(open_count.c.n, 0),
+                )
+                .join(open_count, open_count.c.operator_id == Operator.id, isouter=True)
+                .where(Operator.active)
+                .order_by(Operator.username)
+            )
+        ).all()
+        pauses = (
+            await s.execute(
+                sa.select(PauseReason.name).where(PauseReason.active).order_by(PauseReason.name)
+            )
+        ).scalars()
+        pause_list = list(pauses)
+    return {
+        "operators": [
+            {"id": i, "username": u, "name": n, "role": str(r), "open_attentions": int(c)}
+            for i, u, n, r, c in ops
+        ],
+        "pause_reasons": pause_list,
+    }
+
+
+async def pause_reason_active(db: Database, name: str) -> bool:
+    """Whether ``name`` is an active pause reason."""
+    async with db.sessions() as s:
+        found = (
+            await s.execute(
+                sa.select(PauseReason.id).where(PauseReason.name == name, PauseReason.active)
+            )
+        ).first()
+    return found is not None
+
+
+async def reassign_attentions(
+    db: Database,
+    *,
+    actor: str,
+    to_operator_id: int,
+    attention_ids: list[int] | None = None,
+    from_operator_id: int | None = None,
+) -> list[int]:
+    """Move open (pending or planned) attentions to another operator; audited, one line each.
+
+    Either ``attention_ids`` (each must exist and be open) or ``from_operator_id`` (all of that
+    operator's open attentions). Returns the ids moved.
+    """
+    if (attention_ids is None) == (from_operator_id is None):
+        raise UserInputError("attention_ids", "give either attention_ids or from_operator_id")
+    async with db.sessions.begin() as s:
+        target = (
+            await s.execute(
+                sa.select(Operator.id, Operator.active).where(Operator.id == to_operator_id)
+            )
+        ).first()
+        if target is None or not target.active:
+            raise UserInputError("to_operator_id", f"there is no active user {to_operator_id}")
+        q = sa.select(Attention.id, Attention.operator_id, Attention.status).with_for_update()
+        if attention_ids is not None:
+            wanted = list(dict.fromkeys(attention_ids))
+            found = {
+                row.id: row for row in (await s.execute(q.where(Attention.id.in_(wanted)))).all()
+            }
+            for aid in wanted:
+                row = found.get(aid)
+                if row is None:
+                    raise UserInputError("attention_ids", f"there is no attention {aid}")
+                if row.status not in OPEN_STATUSES:
+                    raise UserInputError(
+                        "attention_ids",
+                        f"attention {aid} is {row.status}; only pending or planned ones move",
+                    )
+            rows = [found[a] for a in wanted]
+        else:
+            if from_operator_id == to_operator_id:
+                raise UserInputError("to_operator_id", "is the same operator")
+            rows = list(
+                (
+                    await s.execute(
+                        q.where(
+                            Attention.operator_id == from_operator_id,
+                            Attention.status.in_(OPEN_STATUSES),
+                        ).order_by(Attention.id)
+                    )
+                ).all()
+            )
+        moving = [r for r in rows if r.operator_id != to_operator_id]
+        if not moving:
+            return []
+        ids = [r.id for r in moving]
+        await s.execute(
+            sa.update(Attention).where(Attention.id.in_(ids)).values(operator_id=to_operator_id)
+        )
+        for r in moving:
+            await s.execute(
+                audit_row(
+                    actor,
+                    "attention.reassign",
+                    f"attention:{r.id}",
+                    {"from_operator_id": r.operator_id, "to_operator_id": to_operator_id},
+                )
+            )
+    return ids
+
+
+__all__ = [
+    "REPORTS",
+    "Period",
+    "Report",
+    "pause_reason_active",
+    "reassign_attentions",
+    "run_report",
+    "supervisor_lists",
+]

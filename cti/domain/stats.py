@@ -1,0 +1,408 @@
+"""Wallboard figures: a pure reducer over notices, read together with the live PBX state.
+
+:class:`WallboardFigures` counts what happened *today* (the day of the injected instant, in the
+configured time zone) from the notices the reducer emits, and builds the supervisor's view at an
+instant ``now`` from those counters plus the live :class:`~cti.domain.state.PbxState` (who waits,
+which agent is in which state). No I/O, no clock reads: time comes in as arguments.
+
+Definitions (all per queue, for today):
+
+* **answered**: callers connected to an agent (``AgentConnected``).
+* **abandoned**: callers who hung up while waiting (``CallerAbandoned``).
+* **service level**: answered within ``service_level_seconds`` of waiting ÷ (answered + abandoned);
+  None before the first caller left the queue. Waits are Asterisk's own ``HoldTime``.
+* **average wait**: mean wait of the callers who left the queue (answered and abandoned).
+* **average talk**: mean ``TalkTime`` of the queue calls that ended today.
+
+The campaign section comes from a :class:`CampaignFigures` provider (the dialer), when one exists.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, Protocol, runtime_checkable
+
+from cti.domain.notices import (
+    AgentCallEnded,
+    AgentConnected,
+    AgentState,
+    AnyNotice,
+    CallerAbandoned,
+)
+from cti.domain.state import PbxState
+
+# Waiting-trend samples kept (one every TREND_STEP_SECONDS): 30 minutes.
+TREND_STEP_SECONDS = 30
+TREND_POINTS = 60
+AGENT_STATES: tuple[str, ...] = tuple(s.value for s in AgentState)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignFigure:
+    """One campaign's live figures, as the dialer computes them.
+
+    Rates are ratios in [0, 1]; ``abandon_rate`` is measured over the campaign's compliance window
+    and compared with ``abandon_cap``.
+    """
+
+    campaign_id: int
+    name: str
+    status: str
+    mode: str
+    # Calls being dialled per available agent right now.
+    dial_level: float
+    # Answered ÷ dial attempts finished (today).
+    answer_rate: float
+    # Abandoned ÷ answered, over the compliance window.
+    abandon_rate: float
+    abandon_cap: float
+    # Leads still to dial (new, retry, callback).
+    leads_left: int
+    calls_in_progress: int = 0
+
+
+@runtime_checkable
+class CampaignFigures(Protocol):
+    """What the dialer registers in ``WebState.parts["campaigns"]`` to fill the campaign section.
+
+    ``campaign_figures()`` is called once per wallboard tick (about once a second) on the event
+    loop: it must return at once from what the dialer already holds in memory (no I/O).
+    """
+
+    def campaign_figures(self) -> Sequence[CampaignFigure]:
+        """The figures of every campaign worth showing (running or paused)."""
+        ...
+
+
+@dataclass(slots=True)
+class QueueDay:
+    """One queue's counters for one day."""
+
+    answered: int = 0
+    answered_within: int = 0
+    abandoned: int = 0
+    wait_seconds: int = 0
+    talk_seconds: int = 0
+    talked: int = 0
+
+    @property
+    def left(self) -> int:
+        """Callers who stopped waiting (answered or abandoned)."""
+        return self.answered + self.abandoned
+
+    def service_level(self) -> float | None:
+        return None if self.left == 0 else self.answered_within / self.left
+
+    def avg_wait(self) -> float | None:
+        return None if self.left == 0 else self.wait_seconds / self.left
+
+    def avg_talk(self) -> float | None:
+        return None if self.talked == 0 else self.talk_seconds / self.talked
+
+
+@dataclass(slots=True)
+class AgentDay:
+    """One agent's counters for one day."""
+
+    calls_taken: int = 0
+    talk_seconds: int = 0
+
+
+@dataclass(slots=True)
+class _Day:
+    day: date
+    queues: dict[tuple[str, str], QueueDay] = field(default_factory=dict)
+    agents: dict[tuple[str, str], AgentDay] = field(default_factory=dict)
+    # Per hour of the day: answered, abandoned.
+    hourly_answered: list[int] = field(default_factory=lambda: [0] * 24)
+    hourly_abandoned: list[int] = field(default_factory=lambda: [0] * 24)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _secs(now: datetime, since: datetime | None) -> int:
+    return 0 if since is None else max(0, int((now - since).total_seconds()))
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class WallboardFigures:
+    """Today's queue and agent counters, reduced from notices; the wallboard view on demand.
+
+    Args:
+        service_level_seconds: a caller answered within this wait counts towards the service level.
+        tz: the time zone whose midnight starts a new day.
+        service_level_target: the share the service level should reach (below it: a breach).
+    """
+
+    def __init__(
+        self,
+        *,
+        service_level_seconds: int,
+        tz: tzinfo = UTC,
+        service_level_target: float = 0.8,
+    ) -> None:
+        self.service_level_seconds = service_level_seconds
+        self.service_level_target = service_level_target
+        self.tz = tz
+        self._today: _Day | None = None
+        self._trend: deque[tuple[int, int, int, int]] = deque(maxlen=TREND_POINTS)
+        self._last_trend_slot: int | None = None
+
+    # --- the reducer -------------------------------------------------------------------------
+
+    def _day(self, at: datetime) -> _Day:
+        local = at.astimezone(self.tz).date()
+        today = self._today
+        if today is None or today.day != local:
+            if today is not None and local < today.day:
+                return today  # a late notice from yesterday: count it today rather than reset
+            today = self._today = _Day(local)
+        return today
+
+    def _queue(self, day: _Day, pbx: str, queue: str) -> QueueDay:
+        key = (pbx, queue)
+        found = day.queues.get(key)
+        if found is None:
+            found = day.queues[key] = QueueDay()
+        return found
+
+    def _agent(self, day: _Day, pbx: str, interface: str) -> AgentDay:
+        key = (pbx, interface)
+        found = day.agents.get(key)
+        if found is None:
+            found = day.agents[key] = AgentDay()
+        return found
+
+    def apply(self, notice: AnyNotice) -> bool:
+        """Count one notice; True when it changed a figure. O(1)."""
+        if isinstance(notice, AgentConnected):
+            day = self._day(notice.at)
+            q = self._queue(day, notice.pbx, notice.queue)
+            q.answered += 1
+            q.wait_seconds += notice.hold_seconds
+            if notice.hold_seconds <= self.service_level_seconds:
+                q.answered_within += 1
+            self._agent(day, notice.pbx, notice.interface).calls_taken += 1
+            day.hourly_answered[notice.at.astimezone(self.tz).hour] += 1
+            return True
+        if isinstance(notice, CallerAbandoned):
+            day = self._day(notice.at)
+            q = self._queue(day, notice.pbx, notice.queue)
+            q.abandoned += 1
+            q.wait_seconds += notice.waited_seconds
+            day.hourly_abandoned[notice.at.astimezone(self.tz).hour] += 1
+            return True
+        if isinstance(notice, AgentCallEnded):
+            day = self._day(notice.at)
+            q = self._queue(day, notice.pbx, notice.queue)
+            q.talked += 1
+            q.talk_seconds += notice.talk_seconds
+            self._agent(day, notice.pbx, notice.interface).talk_seconds += notice.talk_seconds
+            return True
+        return False
+
+    def queue_day(self, pbx: str, queue: str, now: datetime) -> QueueDay:
+        """Today's counters of one queue (zeros when nothing happened yet)."""
+        day = self._day(now)
+        return day.queues.get((pbx, queue)) or QueueDay()
+
+    def agent_day(self, pbx: str, interface: str, now: datetime) -> AgentDay:
+        """Today's counters of one agent."""
+        day = self._day(now)
+        return day.agents.get((pbx, interface)) or AgentDay()
+
+    # --- the view ----------------------------------------------------------------------------
+
+    def view(
+        self,
+        now: datetime,
+        states: Mapping[str, PbxState],
+        *,
+        operators: Mapping[tuple[str, str], tuple[int, str]] | None = None,
+        campaigns: Sequence[CampaignFigure] | None = None,
+        links: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The whole wallboard at ``now``, JSON-ready.
+
+        Args:
+            now: the instant the view stands for.
+            states: each PBX's live state, by PBX name.
+            operators: (pbx, interface) → (user id, full name) of agents signed in at a desk.
+            campaigns: the dialer's figures; None when there is no dialer (the section is omitted).
+            links: each PBX's link status.
+        """
+        day = self._day(now)
+        operators = operators or {}
+        queues = self._queues_view(now, day, states)
+        agents = self._agents_view(now, day, states, operators)
+        totals = self._totals(queues, agents)
+        self._sample_trend(now, totals)
+        body: dict[str, Any] = {
+            "now": _ms(now),
+            "day": day.day.isoformat(),
+            "service_level_seconds": self.service_level_seconds,
+            "service_level_target": self.service_level_target,
+            "pbx": dict(links or {}),
+            "totals": totals,
+            "queues": queues,
+            "agents": agents,
+            "hourly": {
+                "answered": list(day.hourly_answered),
+                "abandoned": list(day.hourly_abandoned),
+            },
+            "trend": [
+                {"at": at, "waiting": w, "in_call": c, "ready": r} for at, w, c, r in self._trend
+            ],
+            "campaigns": None,
+        }
+        if campaigns is not None:
+            body["campaigns"] = [campaign_json(c) for c in campaigns]
+        return body
+
+    def _queues_view(
+        self, now: datetime, day: _Day, states: Mapping[str, PbxState]
+    ) -> list[dict[str, Any]]:
+        names: set[tuple[str, str]] = set(day.queues)
+        for pbx, state in states.items():
+            names.update((pbx, q) for q in state.queues)
+        out = []
+        for pbx, name in sorted(names):
+            pbx_state = states.get(pbx)
+            live = pbx_state.queues.get(name) if pbx_state is not None else None
+            counts = day.queues.get((pbx, name)) or QueueDay()
+            waiting = list(live.waiting.values()) if live is not None else []
+            oldest = min((c.joined_at for c in waiting), default=None)
+            members = dict.fromkeys(AGENT_STATES, 0)
+            if live is not None and pbx_state is not None:
+                for interface in live.members:
+                    agent = pbx_state.agents.get(interface)
+                    if agent is not None:
+                        members[agent.state.value] += 1
+            sl = counts.service_level()
+            out.append(
+                {
+                    "pbx": pbx,
+                    "name": name,
+                    "waiting": len(waiting),
+                    "longest_wait_seconds": _secs(now, oldest),
+                    "oldest_joined_ms": None if oldest is None else _ms(oldest),
+                    "answered": counts.answered,
+                    "abandoned": counts.abandoned,
+                    "answered_within": counts.answered_within,
+                    "service_level": _round(sl, 4),
+                    "sla_breach": sl is not None and sl < self.service_level_target,
+                    "avg_wait_seconds": _round(counts.avg_wait()),
+                    "avg_talk_seconds": _round(counts.avg_talk()),
+                    "talk_seconds": counts.talk_seconds,
+                    "agents": members,
+                }
+            )
+        return out
+
+    def _agents_view(
+        self,
+        now: datetime,
+        day: _Day,
+        states: Mapping[str, PbxState],
+        operators: Mapping[tuple[str, str], tuple[int, str]],
+    ) -> list[dict[str, Any]]:
+        out = []
+        for pbx in sorted(states):
+            state = states[pbx]
+            for interface in sorted(state.agents):
+                agent = state.agents[interface]
+                counts = day.agents.get((pbx, interface)) or AgentDay()
+                call_json = None
+                if agent.call is not None:
+                    call = state.calls.get(agent.call)
+                    if call is not None:
+                        started = call.answered_at or agent.since
+                        call_json = {
+                            "linkedid": call.linkedid,
+                            "caller_num": call.caller_num,
+                            "caller_name": call.caller_name,
+                            "queue": call.queue,
+                            "started_ms": _ms(started),
+                            "seconds": _secs(now, started),
+                        }
+                op = operators.get((pbx, interface))
+                out.append(
+                    {
+                        "pbx": pbx,
+                        "interface": interface,
+                        "name": (op[1] if op else "") or agent.name or interface,
+                        "operator_id": op[0] if op else None,
+                        "state": agent.state.value,
+                        "reason": agent.reason,
+                        "since_ms": _ms(agent.since),
+                        "in_state_seconds": _secs(now, agent.since),
+                        "queues": sorted(agent.queues),
+                        "call": call_json,
+                        "calls_taken": counts.calls_taken,
+                        "talk_seconds": counts.talk_seconds,
+                    }
+                )
+        return out
+
+    def _totals(self, queues: list[dict[str, Any]], agents: list[dict[str, Any]]) -> dict[str, Any]:
+        answered = sum(q["answered"] for q in queues)
+        abandoned = sum(q["abandoned"] for q in queues)
+        within = sum(q["answered_within"] for q in queues)
+        sl = ratio(within, answered + abandoned)
+        states = dict.fromkeys(AGENT_STATES, 0)
+        for a in agents:
+            states[a["state"]] += 1
+        return {
+            "waiting": sum(q["waiting"] for q in queues),
+            "longest_wait_seconds": max((q["longest_wait_seconds"] for q in queues), default=0),
+            "answered": answered,
+            "abandoned": abandoned,
+            "service_level": _round(sl, 4),
+            "sla_breach": sl is not None and sl < self.service_level_target,
+            "agents": states,
+        }
+
+    def _sample_trend(self, now: datetime, totals: dict[str, Any]) -> None:
+        slot = int(now.timestamp()) // TREND_STEP_SECONDS
+        point = (
+            slot * TREND_STEP_SECONDS * 1000,
+            totals["waiting"],
+            totals["agents"]["in_call"],
+            totals["agents"]["ready"],
+        )
+        if slot == self._last_trend_slot and self._trend:
+            # Keep the worst waiting count seen in the slot: a brief peak must show.
+            last = self._trend[-1]
+            self._trend[-1] = (last[0], max(last[1], point[1]), point[2], point[3])
+            return
+        self._last_trend_slot = slot
+        self._trend.append(point)
+
+
+def campaign_json(c: CampaignFigure) -> dict[str, Any]:
+    """One campaign's figures as the stream sends them."""
+    return {
+        "id": c.campaign_id,
+        "name": c.name,
+        "status": c.status,
+        "mode": c.mode,
+        "dial_level": round(c.dial_level, 2),
+        "answer_rate": round(c.answer_rate, 4),
+        "abandon_rate": round(c.abandon_rate, 4),
+        "abandon_cap": round(c.abandon_cap, 4),
+        "over_cap": c.abandon_rate > c.abandon_cap,
+        "leads_left": c.leads_left,
+        "calls_in_progress": c.calls_in_progress,
+    }
