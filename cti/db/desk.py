@@ -11,6 +11,8 @@ answer, end), so they may run in any order and any number of times.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cti.db.engine import Database
 from cti.db.models import (
@@ -136,8 +139,56 @@ SELECT json_build_object(
 )
 
 
+class PopLookup:
+    """A few connections kept open for screen-pops: one round trip per pop.
+
+    A pooled checkout would add a ping and a BEGIN/ROLLBACK around the query; these connections
+    run in autocommit and are reused. A connection that fails is dropped and reopened on next use.
+    """
+
+    def __init__(self, db: Database, *, size: int = 4) -> None:
+        self._db = db
+        self._free: asyncio.Queue[AsyncConnection | None] = asyncio.Queue()
+        self._open: set[AsyncConnection] = set()
+        for _ in range(size):
+            self._free.put_nowait(None)
+
+    async def _checkout(self) -> AsyncConnection:
+        conn = await self._free.get()
+        if conn is not None:
+            return conn
+        try:
+            conn = await self._db.engine.connect()
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            self._free.put_nowait(None)
+            raise
+        self._open.add(conn)
+        return conn
+
+    async def run(self, params: dict[str, Any]) -> Any:
+        """The pop query's one value for ``params``."""
+        conn = await self._checkout()
+        try:
+            value = (await conn.execute(_POP_SQL, params)).scalar_one()
+        except BaseException:
+            self._open.discard(conn)
+            self._free.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        self._free.put_nowait(conn)
+        return value
+
+    async def close(self) -> None:
+        for conn in list(self._open):
+            with contextlib.suppress(Exception):
+                await conn.close()
+        self._open.clear()
+
+
 async def lookup_caller(
-    db: Database,
+    db: Database | PopLookup,
     phone: str | None,
     *,
     today: date,
@@ -164,19 +215,18 @@ async def lookup_caller(
             "orders": [],
             "messages": [],
         }
-    async with db.engine.connect() as conn:
-        raw = (
-            await conn.execute(
-                _POP_SQL,
-                {
-                    "phone": phone,
-                    "today": today,
-                    "collection": collection,
-                    "sales": sales,
-                    "attentions": attentions,
-                },
-            )
-        ).scalar_one()
+    params = {
+        "phone": phone,
+        "today": today,
+        "collection": collection,
+        "sales": sales,
+        "attentions": attentions,
+    }
+    if isinstance(db, PopLookup):
+        raw = await db.run(params)
+    else:
+        async with db.engine.connect() as conn:
+            raw = (await conn.execute(_POP_SQL, params)).scalar_one()
     found: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
     match = found.get("match")
     customer = found.get("customer")
@@ -753,6 +803,7 @@ __all__ = [
     "EDITABLE",
     "CallKey",
     "Party",
+    "PopLookup",
     "add_note",
     "add_promise",
     "attention_detail",

@@ -148,6 +148,7 @@ class DeskService:
         self._log: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
         self._log_task: asyncio.Task[None] | None = None
         self._unsubscribe: Any = None
+        self._lookups = repo.PopLookup(runtime.db)
         self.pops_pushed = 0
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -172,6 +173,7 @@ class DeskService:
             for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._lookups.close()
 
     # --- who is at a desk ---------------------------------------------------------------------
 
@@ -351,7 +353,7 @@ class DeskService:
 
     async def lookup(self, agent: DeskAgent, phone: str | None) -> dict[str, Any]:
         found = await repo.lookup_caller(
-            self.rt.db,
+            self._lookups,
             phone,
             today=self.rt.clock.now().date(),
             collection="collection" in agent.user.routines,

@@ -1,0 +1,330 @@
+"""Screen-pop latency: from the ``AgentCalled`` frame leaving the simulator to the pop at the agent.
+
+One process runs the PBX simulator and cti (real PostgreSQL, real AMI over TCP); 500 operators are
+signed in and sit at their desks (each phone added to the ``support`` queue by a desk sign-in). A
+second process holds the 500 desk WebSockets (the ``websockets`` client) and notes when each pop
+arrives. Both read ``time.monotonic()`` (CLOCK_MONOTONIC, shared by the processes of one machine):
+the simulator notes when it writes each ``AgentCalled``, the client when the pop arrives.
+
+Inbound calls arrive at ``--rate`` per second; the agents' phones are simulated (they answer at
+once, so each call also opens an attention and writes the call log, as in production), but every
+``AgentCalled`` goes to one of the 500 desk interfaces.
+
+Baseline, in the same run: the AMI part alone (``AgentCalled`` written → ``AgentRinging`` notice
+delivered inside cti), so the ratio shows what the desk adds (lookup, push, WebSocket).
+
+Run: .venv/bin/python bench/screenpop.py [--agents 500] [--rate 20] [--seconds 15]
+PostgreSQL: ``CTI_TEST_PG`` (default postgresql://postgres@127.0.0.1:5432/test); a scratch
+database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime
+import json
+import os
+import statistics
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+
+ADMIN_URL = os.environ.get("CTI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "bench-secret-1"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- the client process ---------------------------------------------------------------------
+
+
+async def clients_main() -> None:
+    """Open one desk WebSocket per token read on stdin; print when each pop arrives."""
+    from websockets.asyncio.client import connect
+
+    setup = json.loads(sys.stdin.readline())
+    base, tokens = setup["base"], setup["tokens"]
+    arrivals: list[tuple[str, float]] = []
+
+    async def desk(token: str, ready: asyncio.Event, counter: list[int]) -> None:
+        async with connect(
+            base.replace("http://", "ws://") + "ws/desk",
+            additional_headers={"Cookie": f"cti_session={token}"},
+            origin=base.rstrip("/"),  # type: ignore[arg-type]
+            max_queue=None,
+        ) as ws:
+            counter[0] += 1
+            if counter[0] == len(tokens):
+                ready.set()
+            async for frame in ws:
+                if '"type":"pop"' in frame:
+                    t = time.monotonic()
+                    msg = json.loads(frame)
+                    arrivals.append((msg["pop"]["id"], t))
+
+    ready = asyncio.Event()
+    counter = [0]
+    tasks = [asyncio.create_task(desk(t, ready, counter)) for t in tokens]
+    await ready.wait()
+    print("ready", flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    print(json.dumps(arrivals), flush=True)
+
+
+# --- the server process ---------------------------------------------------------------------
+
+
+async def scratch_database() -> tuple[str, str]:
+    name = f"cti_bench_{os.getpid()}"
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def fill(db: Any, agents: int, customers: int) -> list[str]:
+    """Operators sharing one cheap password hash and customers with history, receivables."""
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
+    from cti.db.models import Attention, AttentionGroup, Customer, Phone, Receivable
+    from cti.db.models import Operator as Op
+    from cti.domain.model import AttentionKind, AttentionStatus, Direction, Role, Routine
+
+    # Cheap Argon2 parameters, read back from the hash at verify time: 500 sign-ins in seconds.
+    pw = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    async with db.sessions.begin() as s:
+        group = AttentionGroup(name="Bench", ideal_talk_seconds=120)
+        s.add(group)
+        await s.flush()
+        await s.execute(
+            sa.insert(Op),
+            [
+                {
+                    "username": f"agent{i:03d}",
+                    "full_name": f"Agent {i:03d}",
+                    "password_hash": pw,
+                    "role": Role.OPERATOR,
+                    "routines": frozenset({Routine.TELEMARKETING, Routine.COLLECTION}),
+                    "group_id": group.id,
+                    "extension": f"b{i:03d}",
+                    "interface": f"PJSIP/b{i:03d}",
+                }
+                for i in range(agents)
+            ],
+        )
+        rows = [
+            Customer(code=f"K{i:05d}", name=f"Customer {i}", region="US") for i in range(customers)
+        ]
+        s.add_all(rows)
+        await s.flush()
+        phones = []
+        for i, c in enumerate(rows):
+            number = f"+1202555{i:04d}"
+            phones.append(number)
+            s.add(Phone(phone=number, raw=number, customer_id=c.id))
+            for k in range(3):
+                s.add(
+                    Attention(
+                        kind=AttentionKind.TELEMARKETING,
+                        direction=Direction.INBOUND,
+                        status=AttentionStatus.CLOSED,
+                        customer_id=c.id,
+                        subject=f"Earlier contact {k}",
+                    )
+                )
+            if i % 3 == 0:
+                s.add(
+                    Receivable(
+                        customer_id=c.id,
+                        invoice_number=f"INV-{i}",
+                        due_on=datetime.date(2026, 1, 1),
+                        amount=100,
+                    )
+                )
+    return phones
+
+
+async def server_main(args: argparse.Namespace) -> None:
+    from cti.app import running_service
+    from cti.config import AmiServerSettings, Secret, load_settings
+    from cti.domain.notices import AgentRinging
+    from cti.sim import PbxSimulator
+
+    name, url = await scratch_database()
+    sent: dict[str, float] = {}
+    noticed: dict[str, float] = {}
+
+    def on_frame(cat: int, frame: bytes) -> None:
+        if frame.startswith(b"Event: AgentCalled\r\n"):
+            t = time.monotonic()
+            start = frame.index(b"\r\nUniqueid: ") + 12
+            sent[frame[start : frame.index(b"\r\n", start)].decode()] = t
+
+    try:
+        async with PbxSimulator(seed=3, simulated_interfaces=("PJSIP/b*",)) as sim:
+            sim.pbx.listeners.insert(0, on_frame)
+            base = load_settings(environ={})
+            settings = dataclasses.replace(
+                base,
+                ami=(
+                    AmiServerSettings(
+                        name="pbx1", port=sim.port, secret=Secret("ctisecret"), reconnect_min=0.1
+                    ),
+                ),
+                server=dataclasses.replace(base.server, port=0),
+                database=dataclasses.replace(base.database, pool_size=20),
+                logging=dataclasses.replace(base.logging, level="WARNING"),
+            )
+            async with running_service(settings, database_url=url) as svc:
+                phones = await fill(svc.runtime.db, args.agents, args.customers)
+                await wait_connected(svc.runtime.ami)
+                svc.runtime.ami.subscribe(
+                    lambda n: (
+                        noticed.__setitem__(n.uniqueid, time.monotonic())
+                        if isinstance(n, AgentRinging)
+                        else None
+                    )
+                )
+                t_login = time.perf_counter()
+                tokens = await sign_in_all(svc.url, args.agents)
+                print(
+                    f"{args.agents} operators signed in and at their desks in "
+                    f"{time.perf_counter() - t_login:.1f} s",
+                    flush=True,
+                )
+                child = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--clients",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    limit=1 << 26,
+                )
+                assert child.stdin is not None and child.stdout is not None
+                child.stdin.write((json.dumps({"base": svc.url, "tokens": tokens}) + "\n").encode())
+                await child.stdin.drain()
+                assert (await child.stdout.readline()).strip() == b"ready"
+                print(f"{args.agents} desk WebSockets open", flush=True)
+
+                calls = int(args.rate * args.seconds)
+                interval = 1.0 / args.rate
+                t0 = time.monotonic()
+                for i in range(calls):
+                    delay = t0 + i * interval - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    sim.inbound_call(
+                        "support",
+                        phones[i % len(phones)] if i % 10 else "+15550009999",
+                        f"Caller {i}",
+                        talk_seconds=args.talk,
+                    )
+                await asyncio.sleep(1.0)
+                child.stdin.write(b"stop\n")
+                await child.stdin.drain()
+                arrivals = json.loads(await child.stdout.readline())
+                await child.wait()
+                report(sent, noticed, arrivals, calls, args)
+    finally:
+        await drop_database(name)
+
+
+async def wait_connected(ami: Any) -> None:
+    for _ in range(200):
+        if ami.status()["pbx1"] == "connected":
+            return
+        await asyncio.sleep(0.05)
+    raise SystemExit("the AMI link did not come up")
+
+
+async def sign_in_all(base: str, agents: int) -> list[str]:
+    sem = asyncio.Semaphore(8)
+    tokens: list[str] = [""] * agents
+
+    async def one(i: int) -> None:
+        async with sem, aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            r = await http.post(
+                f"{base}api/v1/login", json={"username": f"agent{i:03d}", "password": PASSWORD}
+            )
+            body = await r.json()
+            assert r.status == 200, body
+            r = await http.post(
+                f"{base}api/v1/desk/signin", json={}, headers={"X-CSRF-Token": body["csrf"]}
+            )
+            assert r.status == 200, await r.text()
+            for cookie in http.cookie_jar:
+                if cookie.key == "cti_session":
+                    tokens[i] = cookie.value
+
+    await asyncio.gather(*(one(i) for i in range(agents)))
+    return tokens
+
+
+def report(
+    sent: dict[str, float],
+    noticed: dict[str, float],
+    arrivals: list[tuple[str, float]],
+    calls: int,
+    args: argparse.Namespace,
+) -> None:
+    pops = [(t - sent[uid]) * 1000 for uid, t in arrivals if uid in sent]
+    ami = [(t - sent[uid]) * 1000 for uid, t in noticed.items() if uid in sent]
+    print(
+        f"\n{calls} inbound calls at {args.rate}/s to {args.agents} desk agents; "
+        f"{len(sent)} AgentCalled, {len(arrivals)} pops received"
+    )
+    print(f"{'path':<44}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for label, values in (
+        ("baseline: AgentCalled -> AgentRinging notice", ami),
+        ("AgentCalled -> pop at the agent's WebSocket", pops),
+    ):
+        if values:
+            print(
+                f"{label:<44}{statistics.median(values):>9.2f}{pct(values, 99):>9.2f}{max(values):>9.2f}"
+            )
+    if ami and pops:
+        print(f"ratio p99 pop / p99 AMI baseline: {pct(pops, 99) / pct(ami, 99):.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--talk", type=float, default=3.0, help="seconds each caller talks")
+    parser.add_argument("--customers", type=int, default=300)
+    parser.add_argument("--clients", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.clients:
+        asyncio.run(clients_main())
+    else:
+        asyncio.run(server_main(args))
+
+
+if __name__ == "__main__":
+    main()
