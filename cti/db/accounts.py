@@ -34,7 +34,12 @@ _ROUTINE_ORDER = ("telemarketing", "telesales", "collection")
 async def load_account(db: Database, username: str) -> Account | None:
     """The user with this name (exact), or None."""
     stmt = (
-        sa.select(Operator, AttentionGroup.name, AttentionGroup.ideal_talk_seconds)
+        sa.select(
+            Operator,
+            AttentionGroup.name,
+            AttentionGroup.ideal_talk_seconds,
+            AttentionGroup.personal_data,
+        )
         .outerjoin(AttentionGroup, AttentionGroup.id == Operator.group_id)
         .where(Operator.username == username)
     )
@@ -42,7 +47,7 @@ async def load_account(db: Database, username: str) -> Account | None:
         row = (await session.execute(stmt)).first()
     if row is None:
         return None
-    op, group, ideal = row
+    op, group, ideal, group_personal = row
     routines = tuple(r for r in _ROUTINE_ORDER if r in {str(x) for x in op.routines})
     return Account(
         id=op.id,
@@ -55,6 +60,7 @@ async def load_account(db: Database, username: str) -> Account | None:
         ideal_talk_seconds=ideal,
         extension=op.extension,
         interface=op.interface,
-        personal_data=op.personal_data,
+        # The permission is the user's own or granted to their whole attention group.
+        personal_data=op.personal_data or bool(group_personal),
         active=op.active,
     )
