@@ -117,6 +117,30 @@ class TelephonySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeskSettings:
+    """The agent desk: which queues each routine's operators join, where they may transfer."""
+
+    telemarketing_queues: tuple[str, ...] = ("support",)
+    telesales_queues: tuple[str, ...] = ("sales",)
+    collection_queues: tuple[str, ...] = ("collections",)
+    # Dialplan contexts a blind transfer from the desk may target (the first is the default).
+    transfer_contexts: tuple[str, ...] = ("from-carrier", "from-agents")
+
+    def queues_for(self, routines: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
+        """The queues an operator with these routines joins, each once, in routine order."""
+        by_routine = {
+            "telemarketing": self.telemarketing_queues,
+            "telesales": self.telesales_queues,
+            "collection": self.collection_queues,
+        }
+        out: list[str] = []
+        for routine in ("telemarketing", "telesales", "collection"):
+            if routine in routines:
+                out.extend(q for q in by_routine[routine] if q not in out)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DialerSettings:
     """Predictive dialer compliance defaults (per campaign values override them)."""
 
@@ -179,6 +203,7 @@ class Settings:
         default_factory=lambda: (AmiServerSettings(name="pbx1"),)
     )
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    desk: DeskSettings = field(default_factory=DeskSettings)
     dialer: DialerSettings = field(default_factory=DialerSettings)
     sales: SalesSettings = field(default_factory=SalesSettings)
     telemarketing: TelemarketingSettings = field(default_factory=TelemarketingSettings)
@@ -435,6 +460,8 @@ def _check_whole(settings: Settings) -> None:
             raise ConfigError(
                 f"ami[{i}].reconnect_max: must be at least reconnect_min ({pbx.reconnect_min:g})"
             )
+    if not settings.desk.transfer_contexts:
+        raise ConfigError("desk.transfer_contexts: name at least one dialplan context")
     region = settings.telephony.default_region
     if len(region) != 2 or not region.isalpha() or not region.isupper():
         raise ConfigError(
