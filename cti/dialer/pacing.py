@@ -225,7 +225,8 @@ class AnswerProfile:
         survival: list[float] = []
         remaining = 1.0
         for share in delay_shares:
-            survival.append(max(0.0, remaining))
+            # Rounding leaves crumbs after the last answer bin; they are no answers.
+            survival.append(remaining if remaining > 1e-9 else 0.0)
             remaining -= share
         base = cls(
             rate=rate, survival=tuple(survival), ring_timeout_seconds=ring_timeout, checkpoints=()
@@ -478,7 +479,8 @@ def calls_to_place(settings: PacingSettings, inputs: PacingInput) -> PacingDecis
         calls, reason = progressive, "capped"
     else:
         risk = allowed_risk(settings, inputs.ledger_live_answers, inputs.ledger_abandoned)
-        predicted = _predictive(settings, inputs, risk, _ratio_room(settings, inputs))
+        # One past the ratio's room, so that a decision cut by the ratio says so.
+        predicted = _predictive(settings, inputs, risk, _ratio_room(settings, inputs) + 1)
         calls, reason = max(predicted, progressive), "predictive"
 
     calls = max(0, calls)
