@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -109,11 +111,26 @@ async def sim() -> AsyncIterator[PbxSimulator]:
         yield simulator
 
 
+class SimClock:
+    """cti's clock reads the simulator's (manual) time, so waits and times in state follow it."""
+
+    def __init__(self, sim: PbxSimulator) -> None:
+        self._sim = sim
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._sim.pbx.now_epoch(), UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
 @pytest.fixture
 async def service(migrated_database: str, sim: PbxSimulator) -> AsyncIterator[RunningService]:
-    """cti connected to the simulator."""
+    """cti connected to the simulator, on the simulator's clock."""
     settings = service_settings(ami_port=sim.port, remote_answer=True)
-    async with running_service(settings, database_url=migrated_database, migrate=False) as svc:
+    async with running_service(
+        settings, clock=SimClock(sim), database_url=migrated_database, migrate=False
+    ) as svc:
         await until(lambda: svc.runtime.ami.status()["pbx1"] == "connected", what="AMI login")
         await svc.runtime.ami.flush("pbx1")
         yield svc

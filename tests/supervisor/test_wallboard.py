@@ -29,20 +29,34 @@ async def test_figures_match_the_calls_computed_by_hand(
     # t=2  C3 gives up after 10 s (abandoned)
     # t=3  C4 gives up after 60 s (abandoned, the agent is busy until t=70)
     # t=75 C5 answered at once, talks 15 s                      -> ends t=90
+    async def at_once() -> None:
+        # cti stamps events when it receives them: let it read them before time moves on.
+        await service.runtime.ami.flush("pbx1")
+
     sim.inbound_call("support", "+15550001", "C1", talk_seconds=30)
+    await at_once()
     await sim.advance(1)
     sim.inbound_call("support", "+15550002", "C2", talk_seconds=40)
+    await at_once()
     await sim.advance(1)
     sim.inbound_call("support", "+15550003", "C3", talk_seconds=40, patience=10)
+    await at_once()
     await sim.advance(1)
     sim.inbound_call("support", "+15550004", "C4", talk_seconds=40, patience=60)
+    await at_once()
     await sim.advance(2)  # t=5: C1 talking, three waiting
-    live = await wb.next(lambda f: queue_of(f, "support")["waiting"] == 3)
+    await at_once()
+    t5 = int(sim.pbx.now_epoch() * 1000)
+    live = await wb.next(lambda f: f["now"] >= t5)
+    assert queue_of(live, "support")["waiting"] == 3
     agent = agent_of(live, AGENT)
     assert agent is not None and agent["state"] == "in_call"
     assert agent["call"]["caller_num"] == "+15550001" and agent["call"]["queue"] == "support"
     assert queue_of(live, "support")["agents"]["in_call"] == 1
     assert live["totals"]["waiting"] == 3
+    # cti runs on the simulator's clock: at t=5 C2 has waited 4 s and the agent talked 5 s.
+    assert queue_of(live, "support")["longest_wait_seconds"] == 4
+    assert agent["in_state_seconds"] == 5 and agent["call"]["seconds"] == 5
 
     await sim.advance(70)  # t=75
     sim.inbound_call("support", "+15550005", "C5", talk_seconds=15)

@@ -1,0 +1,302 @@
+// The wallboard: one WebSocket (/ws/wallboard) sends the whole board about once a second.
+import { api, ApiError, clock, el, pct, signOut, signedInSupervisor } from "./common.js";
+
+const CLOSE_TOO_SLOW = 4008;
+const CLOSE_SESSION_ENDED = 4001;
+const STATE_LABEL = {
+  ready: "ready", ringing: "ringing", in_call: "on a call", wrap_up: "wrap-up",
+  paused: "paused", offline: "offline",
+};
+const COLORS = {
+  ok: "#22c55e", warn: "#f59e0b", bad: "#ef4444", info: "#3b82f6", paused: "#a78bfa",
+  wrap: "#14b8a6", offline: "#475569", grid: "#27314f", ink: "#e8ecf6", muted: "#8b95b3",
+};
+const STATE_COLOR = {
+  ready: COLORS.ok, ringing: COLORS.warn, in_call: COLORS.info, wrap_up: COLORS.wrap,
+  paused: COLORS.paused, offline: COLORS.offline,
+};
+
+let board = null;        // the last frame
+let offset = 0;          // server clock minus browser clock (ms)
+let lists = { operators: [], pause_reasons: [] };
+let charts = null;
+
+const $ = (id) => document.getElementById(id);
+
+function serverNow() { return Date.now() + offset; }
+
+function toast(text, bad = false) {
+  const t = $("toast");
+  t.textContent = text;
+  t.className = bad ? "toast bad" : "toast";
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => t.classList.add("hidden"), 3500);
+}
+
+// --- the stream ------------------------------------------------------------------------------
+
+function connect() {
+  let retry = 250;
+  const open = () => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/ws/wallboard`);
+    setLink("connecting");
+    ws.onopen = () => { retry = 250; setLink("live"); };
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.type !== "wallboard") return;
+      offset = msg.now - Date.now();
+      board = msg;
+      render();
+    };
+    ws.onclose = (ev) => {
+      if (ev.code === CLOSE_SESSION_ENDED || ev.code === 1000) { location.reload(); return; }
+      setLink("reconnecting");
+      const wait = ev.code === CLOSE_TOO_SLOW ? 50 : retry;
+      retry = Math.min(retry * 2, 5000);
+      setTimeout(open, wait);
+    };
+  };
+  open();
+}
+
+function setLink(status) {
+  const link = $("link");
+  link.dataset.status = status;
+  link.textContent = status === "live" ? "● live" : status === "reconnecting" ? "reconnecting…" : "connecting…";
+}
+
+// --- rendering -------------------------------------------------------------------------------
+
+function render() {
+  const b = board;
+  const t = b.totals;
+  $("day").textContent = b.day;
+  $("pbx").replaceChildren(...Object.entries(b.pbx).map(([name, status]) =>
+    el("span", { class: status === "connected" ? "" : "down" }, `${name} ${status === "connected" ? "up" : "down"}`)));
+
+  setKpi("kpi-waiting", String(t.waiting), t.waiting === 0 ? "good" : t.longest_wait_seconds > b.service_level_seconds ? "bad" : "warn");
+  setKpi("kpi-longest", clock(t.longest_wait_seconds), t.longest_wait_seconds > b.service_level_seconds ? "bad" : t.waiting ? "warn" : "good");
+  setKpi("kpi-sl", pct(t.service_level), t.service_level === null ? "" : t.sla_breach ? "bad" : "good");
+  $("sl-foot").textContent = `answered within ${b.service_level_seconds} s · target ${pct(b.service_level_target)}`;
+  setKpi("kpi-answered", String(t.answered), "");
+  setKpi("kpi-abandoned", String(t.abandoned), t.abandoned ? "warn" : "");
+  const mix = $("kpi-agents").querySelector(".value");
+  mix.replaceChildren(
+    el("span", { class: "ready", title: "ready" }, t.agents.ready),
+    el("span", { class: "in_call", title: "on a call" }, t.agents.in_call + t.agents.ringing),
+    el("span", { class: "paused", title: "paused" }, t.agents.paused));
+
+  renderQueues(b);
+  renderCampaigns(b.campaigns);
+  renderAgents(b);
+  renderCharts(b);
+}
+
+function setKpi(id, value, tone) {
+  const k = $(id);
+  k.querySelector(".value").textContent = value;
+  k.className = `kpi ${tone}`;
+}
+
+function renderQueues(b) {
+  $("queues").replaceChildren(...b.queues.map((q) => {
+    const over = q.longest_wait_seconds > b.service_level_seconds;
+    const cls = q.sla_breach || over ? "queue breach" : q.service_level === null ? "queue nodata" : "queue";
+    const ag = q.agents;
+    return el("article", { class: cls, dataset: { queue: q.name } },
+      el("div", { class: "head" },
+        el("span", { class: "name" }, q.name),
+        el("span", { class: "waiting" }, q.waiting, el("small", {}, "waiting"))),
+      el("dl", {},
+        el("div", {}, el("dt", {}, "Longest wait"), el("dd", { class: over ? "over" : "" }, clock(q.longest_wait_seconds))),
+        el("div", {}, el("dt", {}, "Service level"), el("dd", { class: q.sla_breach ? "sl over" : "sl" }, pct(q.service_level))),
+        el("div", {}, el("dt", {}, "Agents ready"), el("dd", {}, `${ag.ready}/${ag.ready + ag.in_call + ag.ringing + ag.wrap_up + ag.paused}`)),
+        el("div", {}, el("dt", {}, "Answered"), el("dd", {}, q.answered)),
+        el("div", {}, el("dt", {}, "Abandoned"), el("dd", {}, q.abandoned)),
+        el("div", {}, el("dt", {}, "Avg wait · talk"), el("dd", {}, `${clock(q.avg_wait_seconds)} · ${clock(q.avg_talk_seconds)}`))));
+  }));
+}
+
+function renderCampaigns(list) {
+  const box = $("campaigns");
+  if (!list) { box.classList.add("hidden"); return; }
+  box.classList.remove("hidden");
+  box.querySelector("tbody").replaceChildren(...list.map((c) =>
+    el("tr", { dataset: { campaign: c.id } },
+      el("td", {}, c.name), el("td", {}, c.mode), el("td", {}, c.status),
+      el("td", { class: "num" }, c.dial_level.toFixed(2)),
+      el("td", { class: "num" }, pct(c.answer_rate, 1)),
+      el("td", { class: c.over_cap ? "num over" : "num" }, `${pct(c.abandon_rate, 1)} / ${pct(c.abandon_cap, 1)}`),
+      el("td", { class: "num" }, c.calls_in_progress),
+      el("td", { class: "num" }, c.leads_left))));
+}
+
+function renderAgents(b) {
+  const now = serverNow();
+  $("agents").replaceChildren(...b.agents.map((a) => {
+    const inState = (now - a.since_ms) / 1000;
+    const call = a.call
+      ? el("div", { class: "call" }, `☎ ${a.call.caller_name || a.call.caller_num || "caller"} `,
+          el("span", { class: "muted" }, a.call.queue ? `· ${a.call.queue} ` : ""),
+          el("b", { dataset: { started: a.call.started_ms } }, clock((now - a.call.started_ms) / 1000)))
+      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? `reason: ${a.reason}` : "");
+    const longPause = a.state === "paused" && inState > 900;
+    const onCall = a.state === "in_call";
+    return el("article", { class: "agent", dataset: { state: a.state, interface: a.interface, pbx: a.pbx } },
+      el("div", { class: "row" }, el("span", { class: "name", title: a.name }, a.name), el("span", { class: "state" }, STATE_LABEL[a.state] || a.state)),
+      el("div", { class: "row" },
+        el("span", { class: longPause ? "since long" : "since", dataset: { since: a.since_ms } }, clock(inState)),
+        el("span", { class: "taken" }, `${a.calls_taken} call${a.calls_taken === 1 ? "" : "s"} · ${clock(a.talk_seconds)} talk`)),
+      call,
+      el("div", { class: "row" }, el("span", { class: "iface" }, a.interface)),
+      el("div", { class: "actions" },
+        el("button", { type: "button", disabled: !onCall, title: "Listen to the call", onclick: () => spy(a, "listen") }, "Listen"),
+        el("button", { type: "button", disabled: !onCall, title: "Talk to the agent only", onclick: () => spy(a, "whisper") }, "Whisper"),
+        el("button", { type: "button", disabled: !onCall, title: "Talk to both", onclick: () => spy(a, "barge") }, "Barge"),
+        a.state === "paused"
+          ? el("button", { type: "button", class: "resume", onclick: () => resume(a) }, "Resume")
+          : el("button", { type: "button", class: "pause", disabled: a.state === "offline", onclick: () => askPause(a) }, "Pause")));
+  }));
+}
+
+// Between frames, keep the clocks on the tiles running.
+function tickClocks() {
+  const now = serverNow();
+  document.querySelectorAll("[data-since]").forEach((n) => { n.textContent = clock((now - Number(n.dataset.since)) / 1000); });
+  document.querySelectorAll("[data-started]").forEach((n) => { n.textContent = clock((now - Number(n.dataset.started)) / 1000); });
+  $("clock").textContent = new Date(now).toLocaleTimeString([], { hour12: false });
+}
+
+// --- charts (Chart.js, vendored) ------------------------------------------------------------
+
+function makeCharts() {
+  const C = window.Chart;
+  C.defaults.color = COLORS.muted;
+  C.defaults.borderColor = COLORS.grid;
+  C.defaults.font.size = 13;
+  C.defaults.animation = false;
+  const common = { responsive: true, maintainAspectRatio: false, plugins: { legend: { labels: { boxWidth: 12 } } } };
+  return {
+    hourly: new C($("chart-hourly"), {
+      type: "bar",
+      data: { labels: [...Array(24).keys()].map((h) => `${h}h`), datasets: [
+        { label: "answered", data: [], backgroundColor: COLORS.ok, stack: "c" },
+        { label: "abandoned", data: [], backgroundColor: COLORS.bad, stack: "c" }] },
+      options: { ...common, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
+    }),
+    sl: new C($("chart-sl"), {
+      type: "bar",
+      data: { labels: [], datasets: [{ label: "service level %", data: [], backgroundColor: [] }] },
+      options: { ...common, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } } },
+    }),
+    trend: new C($("chart-trend"), {
+      type: "line",
+      data: { labels: [], datasets: [
+        { label: "waiting", data: [], borderColor: COLORS.warn, backgroundColor: "rgba(245,158,11,.15)", fill: true, tension: .3, pointRadius: 0 },
+        { label: "on a call", data: [], borderColor: COLORS.info, tension: .3, pointRadius: 0 },
+        { label: "ready", data: [], borderColor: COLORS.ok, tension: .3, pointRadius: 0 }] },
+      options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    }),
+    agents: new C($("chart-agents"), {
+      type: "doughnut",
+      data: { labels: [], datasets: [{ data: [], backgroundColor: [], borderColor: "#141b2e" }] },
+      options: { ...common, cutout: "62%", plugins: { legend: { position: "right" } } },
+    }),
+  };
+}
+
+function renderCharts(b) {
+  if (!window.Chart) return;
+  charts = charts || makeCharts();
+  charts.hourly.data.datasets[0].data = b.hourly.answered;
+  charts.hourly.data.datasets[1].data = b.hourly.abandoned;
+  charts.hourly.update();
+
+  const withData = b.queues;
+  charts.sl.data.labels = withData.map((q) => q.name);
+  charts.sl.data.datasets[0].data = withData.map((q) => (q.service_level === null ? 0 : Math.round(q.service_level * 100)));
+  charts.sl.data.datasets[0].backgroundColor = withData.map((q) => (q.service_level === null ? COLORS.offline : q.sla_breach ? COLORS.bad : COLORS.ok));
+  charts.sl.update();
+
+  charts.trend.data.labels = b.trend.map((p) => new Date(p.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false }));
+  charts.trend.data.datasets[0].data = b.trend.map((p) => p.waiting);
+  charts.trend.data.datasets[1].data = b.trend.map((p) => p.in_call);
+  charts.trend.data.datasets[2].data = b.trend.map((p) => p.ready);
+  charts.trend.update();
+
+  const states = Object.entries(b.totals.agents).filter(([, n]) => n > 0);
+  charts.agents.data.labels = states.map(([s]) => STATE_LABEL[s]);
+  charts.agents.data.datasets[0].data = states.map(([, n]) => n);
+  charts.agents.data.datasets[0].backgroundColor = states.map(([s]) => STATE_COLOR[s]);
+  charts.agents.update();
+}
+
+// --- interventions ---------------------------------------------------------------------------
+
+async function act(path, body, done) {
+  try {
+    await api("POST", path, body);
+    toast(done);
+  } catch (e) {
+    toast(e instanceof ApiError ? e.message : String(e), true);
+  }
+}
+
+function spy(agent, mode) {
+  act("/api/v1/supervisor/spy", { interface: agent.interface, pbx: agent.pbx, mode },
+    `${mode}: your phone rings to join ${agent.name}'s call`);
+}
+
+function resume(agent) {
+  act("/api/v1/supervisor/resume", { interface: agent.interface, pbx: agent.pbx }, `${agent.name} resumed`);
+}
+
+function askPause(agent) {
+  const dialog = $("pause-dialog");
+  $("pause-who").textContent = agent.name;
+  $("pause-reason").replaceChildren(...lists.pause_reasons.map((r) => el("option", { value: r }, r)));
+  $("pause-go").disabled = lists.pause_reasons.length === 0;
+  dialog.onclose = () => {
+    if (dialog.returnValue !== "ok") return;
+    act("/api/v1/supervisor/pause", { interface: agent.interface, pbx: agent.pbx, reason: $("pause-reason").value },
+      `${agent.name} paused`);
+  };
+  dialog.showModal();
+}
+
+function openReassign() {
+  const dialog = $("reassign-dialog");
+  const label = (o) => `${o.name} (${o.open_attentions} open)`;
+  $("reassign-from").replaceChildren(...lists.operators.filter((o) => o.open_attentions > 0).map((o) => el("option", { value: o.id }, label(o))));
+  $("reassign-to").replaceChildren(...lists.operators.map((o) => el("option", { value: o.id }, label(o))));
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== "ok") return;
+    try {
+      const res = await api("POST", "/api/v1/supervisor/attentions/reassign", {
+        from_operator_id: Number($("reassign-from").value), to_operator_id: Number($("reassign-to").value),
+      });
+      toast(`${res.moved.length} attention${res.moved.length === 1 ? "" : "s"} moved`);
+      await loadLists();
+    } catch (e) {
+      toast(e instanceof ApiError ? e.message : String(e), true);
+    }
+  };
+  dialog.showModal();
+}
+
+async function loadLists() {
+  try { lists = await api("GET", "/api/v1/supervisor/lists"); } catch { /* keep the old lists */ }
+}
+
+async function main() {
+  await signedInSupervisor("wallboard");
+  $("signout").addEventListener("click", signOut);
+  $("reassign-open").addEventListener("click", async () => { await loadLists(); openReassign(); });
+  await loadLists();
+  connect();
+  setInterval(tickClocks, 1000);
+  tickClocks();
+}
+
+main();
