@@ -1,0 +1,97 @@
+// Reports: pick one, a date range, see its chart and table, export it as CSV (audited).
+import { api, ApiError, el, signOut, signedInSupervisor } from "/static/wallboard/common.js";
+
+const TITLES = {
+  productivity: "Productivity", dispositions: "Dispositions", "contact-frequency": "Contact frequency",
+  critical: "Critical", queues: "Queues", campaigns: "Campaigns", areas: "Areas",
+};
+const PALETTE = ["#3b82f6", "#22c55e", "#ef4444", "#f59e0b", "#a78bfa", "#14b8a6", "#ec4899", "#64748b"];
+const RATE = new Set(["answer_rate", "abandon_rate", "abandon_cap", "close_rate"]);
+const $ = (id) => document.getElementById(id);
+const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+let current = "productivity";
+let chart = null;
+
+function iso(d) { return d.toLocaleDateString("en-CA"); }
+
+function setRange(days) {
+  const to = new Date();
+  const from = new Date(to.getTime() - days * 86400000);
+  $("from").value = iso(from);
+  $("to").value = iso(to);
+}
+
+function query(extra = "") {
+  const p = new URLSearchParams({ from: $("from").value, to: $("to").value, tz });
+  if (current === "critical") p.set("pending_days", $("pending").value || "3");
+  return `/api/v1/reports/${current}?${p}${extra}`;
+}
+
+function cell(key, value) {
+  if (value === null || value === undefined) return "—";
+  if (RATE.has(key)) return `${(value * 100).toFixed(1)}%`;
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return new Date(value).toLocaleString();
+  return value;
+}
+
+function drawChart(spec) {
+  const C = window.Chart;
+  if (!C) return;
+  C.defaults.color = "#8b95b3";
+  C.defaults.borderColor = "#27314f";
+  if (chart) chart.destroy();
+  const doughnut = spec.type === "doughnut";
+  chart = new C($("chart"), {
+    type: spec.type || "bar",
+    data: {
+      labels: spec.labels || [],
+      datasets: (spec.series || []).map((s, i) => ({
+        label: s.label, data: s.data,
+        backgroundColor: doughnut ? PALETTE : PALETTE[i % PALETTE.length],
+        borderColor: doughnut ? "#141b2e" : undefined,
+      })),
+    },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      plugins: { legend: { position: doughnut ? "right" : "top" } },
+      scales: doughnut ? {} : {
+        x: { stacked: !!spec.stacked },
+        y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0 } },
+      },
+    },
+  });
+}
+
+async function show() {
+  $("error").textContent = "";
+  $("pending-wrap").classList.toggle("hidden", current !== "critical");
+  document.querySelectorAll("#tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.report === current)));
+  $("csv").href = query("&format=csv");
+  try {
+    const r = await api("GET", query());
+    $("title").textContent = `${r.title} · ${r.from} – ${r.to}`;
+    $("table").querySelector("thead").replaceChildren(el("tr", {}, r.columns.map((c) => el("th", {}, c.label))));
+    $("table").querySelector("tbody").replaceChildren(...r.rows.map((row) =>
+      el("tr", {}, r.columns.map((c) => el("td", { class: typeof row[c.key] === "number" ? "num" : "" }, cell(c.key, row[c.key]))))));
+    $("empty").classList.toggle("hidden", r.rows.length > 0);
+    drawChart(r.chart);
+  } catch (e) {
+    $("error").textContent = e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message;
+  }
+}
+
+async function main() {
+  await signedInSupervisor("reports");
+  $("signout").addEventListener("click", signOut);
+  const list = await api("GET", "/api/v1/reports");
+  $("tabs").replaceChildren(...list.reports.map((name) =>
+    el("button", { type: "button", role: "tab", dataset: { report: name }, onclick: () => { current = name; show(); } }, TITLES[name] || name)));
+  document.querySelectorAll(".quick button").forEach((b) => b.addEventListener("click", () => { setRange(Number(b.dataset.days)); show(); }));
+  $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
+  const wanted = new URLSearchParams(location.search).get("report");
+  if (wanted && list.reports.includes(wanted)) current = wanted;
+  setRange(6);
+  await show();
+}
+
+main();
