@@ -60,13 +60,13 @@ class PacingSettings:
     mode: DialMode
     max_dial_ratio: float = 4.0
     abandon_cap: float = 0.03
-    target_abandon: float = 0.027
+    target_abandon: float = 0.028
     max_call_risk: float = 0.22
     about_to_free_seconds: float = 20.0
     fixed_ratio: float = 2.0
     connect_within_seconds: float = 2.0
     spare_abandons: float = 1.0
-    full_risk_spare: float = 8.0
+    full_risk_spare: float = 12.0
 
     def __post_init__(self) -> None:
         if not self.max_dial_ratio >= 1.0:
