@@ -23,6 +23,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cti.db.backoffice.common import enforce_required, iso
+from cti.db.backoffice.messages import finalize_by_action
+from cti.db.backoffice.personal import PERMISSION_SQL, Viewer, show_personal
+from cti.db.backoffice.telesales import attention_operation
 from cti.db.engine import Database
 from cti.db.models import (
     Attention,
@@ -33,10 +37,10 @@ from cti.db.models import (
     Customer,
     Operator,
     PauseReason,
-    PaymentPromise,
     Phone,
     Suspect,
 )
+from cti.domain.backoffice import FORMS, PersonalKind
 from cti.domain.model import AttentionKind, AttentionStatus, CallOutcome, Direction
 from cti.errors import UserInputError
 
@@ -64,6 +68,9 @@ who AS (
     LEFT JOIN prospects pr ON pr.id = h.prospect_id
 )
 SELECT json_build_object(
+    'personal_data', """
+    + PERMISSION_SQL
+    + """,
     'matches', (SELECT count(*) FROM phones WHERE phone = :phone),
     'match', (
         SELECT CASE
@@ -97,7 +104,8 @@ SELECT json_build_object(
             LIMIT :attentions) x),
     'receivables', (
         SELECT COALESCE(json_agg(x ORDER BY x.due_on), '[]'::json) FROM (
-            SELECT r.id, r.invoice_number, r.due_on, r.amount, r.due_on < :today AS overdue
+            SELECT r.id, r.invoice_number, r.due_on, r.amount, r.due_on < :today AS overdue,
+                   GREATEST(:today - r.due_on, 0) AS days_overdue
             FROM who w JOIN receivables r ON r.customer_id = w.cust_id AND NOT r.paid
             WHERE :collection
             ORDER BY r.due_on
@@ -191,14 +199,17 @@ async def lookup_caller(
     db: Database | PopLookup,
     phone: str | None,
     *,
+    viewer_id: int,
     today: date,
     collection: bool,
     sales: bool,
     attentions: int = 5,
 ) -> dict[str, Any]:
-    """Everything the pop shows about a normalised caller id, in one query.
+    """Everything the pop shows about a normalised caller id, in one query, unmasked.
 
-    Returns a dict with ``matches`` (how many records have this number), ``match`` (the best one:
+    Returns a dict with ``personal_data`` (may ``viewer_id`` see personal fields now: the rule of
+    :mod:`cti.db.backoffice.personal`, read in the same query), ``matches`` (how many records have
+    this number), ``match`` (the best one:
     a contact before a customer before a prospect before a suspect; None when unknown),
     ``customer``, ``attentions`` (the last few), ``receivables`` (open, when ``collection``),
     ``quotes`` and ``orders`` (open, when ``sales``) and ``messages`` (pending incoming-call
@@ -206,6 +217,7 @@ async def lookup_caller(
     """
     if not phone:
         return {
+            "personal_data": False,
             "matches": 0,
             "match": None,
             "customer": None,
@@ -216,6 +228,7 @@ async def lookup_caller(
             "messages": [],
         }
     params = {
+        "viewer": viewer_id,
         "phone": phone,
         "today": today,
         "collection": collection,
@@ -399,13 +412,38 @@ async def open_attention(
     return int(attention_id)
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+# The personal fields of an attention as the desk shows it (names of its party, the phone).
+ATTENTION_SPEC = {
+    "customer": PersonalKind.NAME,
+    "contact": PersonalKind.NAME,
+    "phone": PersonalKind.PHONE,
+}
+# The history's rows name the contact of each attention.
+HISTORY_SPEC = {"attentions": {"contact": PersonalKind.NAME}}
 
 
-async def attention_detail(db: Database, attention_id: int) -> dict[str, Any] | None:
-    """An attention with its party, its notes (oldest first) and its call's times."""
-    async with db.sessions() as s:
+def _subject(a: Attention) -> str:
+    """The audit subject of an attention's party (what a read of the attention shows)."""
+    for kind, ident in (
+        ("customer", a.customer_id),
+        ("contact", a.contact_id),
+        ("suspect", a.suspect_id),
+        ("prospect", a.prospect_id),
+    ):
+        if ident is not None:
+            return f"{kind}:{ident}"
+    return f"attention:{a.id}"
+
+
+async def attention_detail(
+    db: Database, attention_id: int, viewer: Viewer
+) -> dict[str, Any] | None:
+    """An attention with its party, notes (oldest first), call times and telesales operation.
+
+    Personal fields are masked unless ``viewer`` may see them; the read is audited
+    (:func:`cti.db.backoffice.personal.show_personal`).
+    """
+    async with db.sessions.begin() as s:
         row = (
             await s.execute(
                 sa.select(Attention, Operator.full_name, Operator.username)
@@ -430,13 +468,32 @@ async def attention_detail(db: Database, attention_id: int) -> dict[str, Any] | 
             )
         ).scalar_one_or_none()
         names = await _party_names(s, a)
+        operation = await attention_operation(s, a.id)
+        detail = _detail(
+            a, operator=op_name or op_user, names=names, notes=notes, call=call, operation=operation
+        )
+        [shown] = await show_personal(
+            s, viewer, [(_subject(a), detail)], ATTENTION_SPEC, purpose="attention"
+        )
+    return shown
+
+
+def _detail(
+    a: Attention,
+    *,
+    operator: str | None,
+    names: dict[str, str | None],
+    notes: Any,
+    call: Call | None,
+    operation: dict[str, Any] | None,
+) -> dict[str, Any]:
     return {
         "id": a.id,
         "kind": str(a.kind),
         "direction": str(a.direction),
         "status": str(a.status),
         "operator_id": a.operator_id,
-        "operator": op_name or op_user,
+        "operator": operator,
         "customer_id": a.customer_id,
         "contact_id": a.contact_id,
         "suspect_id": a.suspect_id,
@@ -444,19 +501,20 @@ async def attention_detail(db: Database, attention_id: int) -> dict[str, Any] | 
         **names,
         "phone": a.phone,
         "closing_reason_id": a.closing_reason_id,
-        "next_call_at": _iso(a.next_call_at),
-        "closed_at": _iso(a.closed_at),
+        "next_call_at": iso(a.next_call_at),
+        "closed_at": iso(a.closed_at),
         "subject": a.subject,
         "product": a.product,
         "occurrence": a.occurrence,
         "action": a.action,
         "owner_id": a.owner_id,
-        "action_date": _iso(a.action_date),
+        "action_date": iso(a.action_date),
         "action_status": a.action_status,
-        "created_at": _iso(a.created_at),
-        "updated_at": _iso(a.updated_at),
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.updated_at),
+        "operation": operation,
         "notes": [
-            {"id": n.id, "at": _iso(n.at), "author": name or user, "text": n.text}
+            {"id": n.id, "at": iso(n.at), "author": name or user, "text": n.text}
             for n, name, user in notes
         ],
         "call": None
@@ -466,9 +524,9 @@ async def attention_detail(db: Database, attention_id: int) -> dict[str, Any] | 
             "queue": call.queue,
             "caller": call.caller_id_num,
             "caller_name": call.caller_id_name,
-            "ring_at": _iso(call.ring_at),
-            "answered_at": _iso(call.answered_at),
-            "ended_at": _iso(call.ended_at),
+            "ring_at": iso(call.ring_at),
+            "answered_at": iso(call.answered_at),
+            "ended_at": iso(call.ended_at),
             "talk_seconds": int((call.ended_at - call.answered_at).total_seconds())
             if call.ended_at and call.answered_at
             else None,
@@ -494,23 +552,9 @@ async def _party_names(s: Any, a: Attention) -> dict[str, str | None]:
     return {"customer": customer, "contact": contact}
 
 
-EDITABLE = frozenset(
-    {
-        "kind",
-        "status",
-        "closing_reason_id",
-        "next_call_at",
-        "subject",
-        "product",
-        "occurrence",
-        "action",
-        "owner_id",
-        "action_date",
-        "action_status",
-        "customer_id",
-        "contact_id",
-    }
-)
+# The form's fields: the admin's attention form (whose fields they may make mandatory) less the
+# caller's phone (it comes from the call), plus the routine (kind) and the status.
+EDITABLE = (FORMS["attention"] - {"phone"}) | {"kind", "status"}
 
 
 async def save_attention(
@@ -519,14 +563,19 @@ async def save_attention(
     changes: dict[str, Any],
     *,
     now: datetime,
-    operator_id: int,
+    viewer: Viewer,
     may_edit_others: bool,
+    message_id: int | None = None,
 ) -> None:
-    """Apply the form's fields to an attention.
+    """Apply the form's fields to an attention, in one transaction with what goes with it: the
+    admin's required fields of the attention form are enforced, and an attention made from a
+    pending incoming-call message (``message_id``) finalizes that message.
 
     Raises:
         UserInputError: an unknown attention, someone else's (without ``may_edit_others``), a
-            planned attention without a next call, a closing reason of another routine or unknown.
+            planned attention without a next call, a closing reason of another routine or unknown,
+            a required field left empty (named).
+        NotFound, Refused: ``message_id`` is unknown, or already finalized.
     """
     unknown = set(changes) - EDITABLE
     if unknown:
@@ -539,7 +588,7 @@ async def save_attention(
         ).scalar_one_or_none()
         if a is None:
             raise UserInputError("attention", f"there is no attention {attention_id}")
-        if a.operator_id != operator_id and not may_edit_others:
+        if a.operator_id != viewer.id and not may_edit_others:
             raise UserInputError("attention", "this attention belongs to another operator")
         for name, value in changes.items():
             setattr(a, name, value)
@@ -567,12 +616,17 @@ async def save_attention(
             a.customer_id = (
                 await s.execute(sa.select(Contact.customer_id).where(Contact.id == a.contact_id))
             ).scalar_one_or_none()
+        await enforce_required(
+            s, "attention", {name: getattr(a, name) for name in FORMS["attention"]}
+        )
         try:
             await s.flush()
         except IntegrityError as exc:
             raise UserInputError(
                 "attention", "refused by the database: a field is not valid"
             ) from exc
+        if message_id is not None:
+            await finalize_by_action(s, viewer, message_id, a.id)
 
 
 async def add_note(db: Database, attention_id: int, *, author_id: int, text: str) -> dict[str, Any]:
@@ -596,34 +650,7 @@ async def add_note(db: Database, attention_id: int, *, author_id: int, text: str
                 )
             )
         ).scalar_one()
-    return {"id": note.id, "at": _iso(note.at), "author": author, "text": note.text}
-
-
-async def add_promise(
-    db: Database,
-    attention_id: int,
-    *,
-    operator_id: int,
-    promised_on: date,
-    amount: float,
-) -> int:
-    """Collection basics: record a promise to pay made during an attention."""
-    async with db.sessions.begin() as s:
-        customer_id = (
-            await s.execute(sa.select(Attention.customer_id).where(Attention.id == attention_id))
-        ).scalar_one_or_none()
-        if customer_id is None:
-            raise UserInputError("attention", "a promise to pay needs an attention with a customer")
-        promise = PaymentPromise(
-            customer_id=customer_id,
-            attention_id=attention_id,
-            promised_on=promised_on,
-            amount=amount,
-            created_by=operator_id,
-        )
-        s.add(promise)
-        await s.flush()
-        return int(promise.id)
+    return {"id": note.id, "at": iso(note.at), "author": author, "text": note.text}
 
 
 _HISTORY_SQL = sa.text(
@@ -655,31 +682,28 @@ SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
 )
 
 
+PARTIES = ("customer", "contact", "suspect", "prospect")
+
+
 async def history(
-    db: Database,
-    *,
-    customer_id: int | None = None,
-    contact_id: int | None = None,
-    suspect_id: int | None = None,
-    prospect_id: int | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
-    """The attentions (newest first, with notes and call times) of a customer, contact or lead."""
-    async with db.engine.connect() as conn:
-        raw = (
-            await conn.execute(
-                _HISTORY_SQL,
-                {
-                    "customer": customer_id,
-                    "contact": contact_id,
-                    "suspect": suspect_id,
-                    "prospect": prospect_id,
-                    "limit": limit,
-                },
-            )
-        ).scalar_one()
-    rows: list[dict[str, Any]] = json.loads(raw) if isinstance(raw, str) else raw
-    return rows
+    db: Database, viewer: Viewer, party: str, ident: int, *, limit: int = 50
+) -> dict[str, Any]:
+    """The attentions (newest first, with notes and call times) of a customer, contact or lead.
+
+    Returns ``{"attentions": [...], "masked": bool}``: contact names are masked unless ``viewer``
+    may see personal data; the read is audited as one line for ``<party>:<ident>``.
+    """
+    if party not in PARTIES:
+        raise UserInputError("party", "must be one of " + ", ".join(PARTIES))
+    params: dict[str, Any] = {name: None for name in PARTIES}
+    params[party] = ident
+    async with db.sessions.begin() as s:
+        raw = (await s.execute(_HISTORY_SQL, {**params, "limit": limit})).scalar_one()
+        rows: list[dict[str, Any]] = json.loads(raw) if isinstance(raw, str) else raw
+        [shown] = await show_personal(
+            s, viewer, [(f"{party}:{ident}", {"attentions": rows})], HISTORY_SPEC, purpose="history"
+        )
+    return shown
 
 
 async def next_planned_call(db: Database, operator_id: int, *, after: datetime) -> str | None:
@@ -694,7 +718,7 @@ async def next_planned_call(db: Database, operator_id: int, *, after: datetime) 
                 )
             )
         ).scalar_one_or_none()
-    return _iso(at)
+    return iso(at)
 
 
 # --- registering an unknown caller ------------------------------------------------------------
@@ -800,12 +824,14 @@ async def pause_reason_exists(db: Database, name: str) -> bool:
 
 
 __all__ = [
+    "ATTENTION_SPEC",
     "EDITABLE",
+    "HISTORY_SPEC",
+    "PARTIES",
     "CallKey",
     "Party",
     "PopLookup",
     "add_note",
-    "add_promise",
     "attention_detail",
     "desk_lists",
     "history",

@@ -14,11 +14,13 @@ REST (all under ``/api/v1/desk``, role operator or above, CSRF on every POST/PAT
 ``GET  /api/v1/desk/pops/{pop}``           a pop, to the operator it was pushed to only
 ``POST /api/v1/desk/register``             {kind suspect|contact, name, ...} register the caller
 ``GET  /api/v1/desk/attentions/{id}``      an attention with its notes and call
-``PATCH /api/v1/desk/attentions/{id}``     save the form
+``PATCH /api/v1/desk/attentions/{id}``     save the form ({message_id}: made from that message)
 ``POST /api/v1/desk/attentions/{id}/notes`` append a note
-``POST /api/v1/desk/attentions/{id}/promises`` collection: a promise to pay
 ``GET  /api/v1/desk/history/{party}/{id}`` a customer's, contact's, suspect's or prospect's attentions
 ``GET  /api/v1/desk/agents``               supervisor: who sits at which desk, in which state
+
+The telesales and collection folders use the back office's endpoints
+(``/api/v1/telesales/...``, ``/api/v1/collection/...``) with the attention's id.
 
 WebSocket ``/ws/desk``: the session cookie, a same-origin ``Origin``; messages as listed in
 :mod:`cti.web.desk_service`. The client may send ``{"type": "resync"}`` (answered with a snapshot)
@@ -34,19 +36,19 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from cti.db import desk as repo
+from cti.db.backoffice.common import NotFound, Refused
 from cti.domain.commands import Hangup, QueueAdd, QueuePause, QueueRemove, Redirect, SimAnswer
 from cti.domain.phone import normalize_phone
 from cti.errors import AmiError, UserInputError
 from cti.web.api import BODY_KEY, ROLE_LEVEL, Api, HTTPProblem, json_error
 from cti.web.auth import Session, origin_allowed
-from cti.web.desk_service import DESK_TOPIC, ROUTINE_QUEUES, DeskAgent, DeskService
-from cti.web.state import WEB, current, web_state
+from cti.web.backoffice.common import path_id, viewer
+from cti.web.desk_service import DESK_TOPIC, DeskAgent, DeskService
+from cti.web.state import WEB, WebState, current, web_state
 
 log = logging.getLogger("cti.web.desk")
 
 DESK = "desk"
-# Contexts a desk may transfer a caller into: the DIDs (queues) and the agents' own dialplan.
-TRANSFER_CONTEXTS = ("from-carrier", "from-agents")
 CLOSE_SESSION_ENDED = 4001
 CLOSE_FORBIDDEN = 4003
 
@@ -107,15 +109,17 @@ ATTENTION_FIELDS: dict[str, Any] = {
     "customer_id": {"type": "integer", "nullable": True},
     "contact_id": {"type": "integer", "nullable": True},
 }
-ATTENTION_BODY: dict[str, Any] = {"type": "object", "properties": ATTENTION_FIELDS}
-PARTIES = ("customer", "contact", "suspect", "prospect")
-
-
-def _int(text: str, name: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UserInputError(name, "expected a whole number") from None
+ATTENTION_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **ATTENTION_FIELDS,
+        "message_id": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "the pending incoming-call message this attention acts on: finalized",
+        },
+    },
+}
 
 
 def register(api: Api) -> None:
@@ -168,7 +172,7 @@ def register(api: Api) -> None:
         pbx = body.get("pbx") or pbxs[0]
         if pbx not in pbxs:
             raise UserInputError("pbx", "must be one of " + ", ".join(pbxs))
-        queues = tuple(ROUTINE_QUEUES[r] for r in user.routines if r in ROUTINE_QUEUES)
+        queues = st.runtime.settings.desk.queues_for(user.routines)
         if not queues:
             raise UserInputError("routines", "you have no routine with a queue")
         holder = service.holder_of(pbx, interface)
@@ -180,7 +184,7 @@ def register(api: Api) -> None:
         if mine is not None:
             if mine.interface == interface and mine.pbx == pbx:
                 return web.json_response(service.snapshot_of(user), dumps=_dumps)
-            await _leave_queues(request, mine)
+            await _leave_queues(st, mine)
             await service.remove(mine)
         for queue in queues:
             await _send(
@@ -212,7 +216,7 @@ def register(api: Api) -> None:
     async def signout(request: web.Request) -> web.StreamResponse:
         service = desk_of(request)
         agent = _agent(request)
-        await _leave_queues(request, agent)
+        await _leave_queues(web_state(request), agent)
         await service.remove(agent)
         snap = service.snapshot_of(current(request).user)
         service.push(agent.user.id, dict(snap))
@@ -276,7 +280,7 @@ def register(api: Api) -> None:
             "required": ["exten"],
             "properties": {
                 "exten": {"type": "string", "minLength": 1, "maxLength": 40},
-                "context": {"type": "string", "enum": list(TRANSFER_CONTEXTS)},
+                "context": {"type": "string", "maxLength": 80, "description": "[desk] contexts"},
             },
         },
     )
@@ -286,15 +290,15 @@ def register(api: Api) -> None:
         exten = body["exten"].strip()
         if not all(ch.isalnum() or ch in "+*#" for ch in exten):
             raise UserInputError("exten", "digits (or letters) only")
+        contexts = web_state(request).runtime.settings.desk.transfer_contexts
+        context = body.get("context") or contexts[0]
+        if context not in contexts:
+            raise UserInputError("context", "must be one of " + ", ".join(contexts))
         channel, caller = _agent_channel(request, agent)
         await _send(
             request,
             agent.pbx,
-            Redirect(
-                channel=caller or channel,
-                context=body.get("context") or "from-carrier",
-                exten=exten,
-            ),
+            Redirect(channel=caller or channel, context=context, exten=exten),
         )
         return _ok()
 
@@ -386,8 +390,8 @@ def register(api: Api) -> None:
         summary="An attention with its notes and its call's times",
     )
     async def get_attention(request: web.Request) -> web.StreamResponse:
-        ident = _int(request.match_info["id"], "id")
-        found = await repo.attention_detail(web_state(request).runtime.db, ident)
+        ident = path_id(request)
+        found = await repo.attention_detail(web_state(request).runtime.db, ident, viewer(request))
         if found is None:
             raise HTTPProblem(404, f"there is no attention {ident}")
         return web.json_response(found, dumps=_dumps)
@@ -402,19 +406,27 @@ def register(api: Api) -> None:
     async def save(request: web.Request) -> web.StreamResponse:
         st = web_state(request)
         session = current(request)
-        ident = _int(request.match_info["id"], "id")
-        await repo.save_attention(
-            st.runtime.db,
-            ident,
-            dict(request[BODY_KEY]),
-            now=st.runtime.clock.now(),
-            operator_id=session.id,
-            may_edit_others=ROLE_LEVEL[session.role] >= ROLE_LEVEL["supervisor"],
-        )
+        ident = path_id(request)
+        changes = dict(request[BODY_KEY])
+        message_id = changes.pop("message_id", None)
+        try:
+            await repo.save_attention(
+                st.runtime.db,
+                ident,
+                changes,
+                now=st.runtime.clock.now(),
+                viewer=viewer(request),
+                may_edit_others=ROLE_LEVEL[session.role] >= ROLE_LEVEL["supervisor"],
+                message_id=message_id,
+            )
+        except NotFound as exc:
+            raise HTTPProblem(404, str(exc), "message_id") from None
+        except Refused as exc:
+            raise HTTPProblem(409, exc.message, "message_id") from None
         agent = desk_of(request).agent_of(session.id)
         if agent is not None and (agent.attention or {}).get("id") == ident:
             await desk_of(request).refresh_attention(agent, ident)
-        found = await repo.attention_detail(st.runtime.db, ident)
+        found = await repo.attention_detail(st.runtime.db, ident, viewer(request))
         return web.json_response(found, dumps=_dumps)
 
     @api.route(
@@ -429,7 +441,7 @@ def register(api: Api) -> None:
         },
     )
     async def note(request: web.Request) -> web.StreamResponse:
-        ident = _int(request.match_info["id"], "id")
+        ident = path_id(request)
         added = await repo.add_note(
             web_state(request).runtime.db,
             ident,
@@ -439,44 +451,19 @@ def register(api: Api) -> None:
         return web.json_response(added, dumps=_dumps)
 
     @api.route(
-        "POST",
-        "/api/v1/desk/attentions/{id}/promises",
-        role="operator",
-        summary="Collection: record a promise to pay",
-        body={
-            "type": "object",
-            "required": ["promised_on", "amount"],
-            "properties": {
-                "promised_on": {"type": "string", "format": "date"},
-                "amount": {"type": "number", "exclusiveMinimum": 0},
-            },
-        },
-    )
-    async def promise(request: web.Request) -> web.StreamResponse:
-        ident = _int(request.match_info["id"], "id")
-        body = request[BODY_KEY]
-        made = await repo.add_promise(
-            web_state(request).runtime.db,
-            ident,
-            operator_id=current(request).id,
-            promised_on=body["promised_on"],
-            amount=body["amount"],
-        )
-        return _ok(id=made)
-
-    @api.route(
         "GET",
         "/api/v1/desk/history/{party}/{id}",
         role="operator",
         summary="The attentions of a customer, contact, suspect or prospect, newest first",
     )
     async def party_history(request: web.Request) -> web.StreamResponse:
-        party = request.match_info["party"]
-        if party not in PARTIES:
-            raise UserInputError("party", "must be one of " + ", ".join(PARTIES))
-        ident = _int(request.match_info["id"], "id")
-        rows = await repo.history(web_state(request).runtime.db, **{f"{party}_id": ident})
-        return web.json_response({"attentions": rows}, dumps=_dumps)
+        found = await repo.history(
+            web_state(request).runtime.db,
+            viewer(request),
+            request.match_info["party"],
+            path_id(request),
+        )
+        return web.json_response(found, dumps=_dumps)
 
     @api.route(
         "GET",
@@ -500,14 +487,32 @@ def register(api: Api) -> None:
         return web.json_response({"agents": rows})
 
 
-async def _leave_queues(request: web.Request, agent: DeskAgent) -> None:
+async def _leave_queues(st: WebState, agent: DeskAgent, *, strict: bool = True) -> None:
+    """QueueRemove the agent's phone from their queues; a refusal is a 502 when ``strict``, else
+    logged (signing out of cti must not fail because the PBX cannot be reached)."""
     for queue in agent.queues:
-        await _send(
-            request,
-            agent.pbx,
-            QueueRemove(queue=queue, interface=agent.interface),
-            ignore="Not there",
-        )
+        try:
+            await st.runtime.ami.send(
+                agent.pbx, QueueRemove(queue=queue, interface=agent.interface)
+            )
+        except AmiError as exc:
+            if "Not there" in str(exc):
+                continue
+            if strict:
+                raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+            log.warning("sign-out: %s stays in queue %s: %s", agent.interface, queue, exc)
+
+
+async def leave_desk(st: WebState, user_id: int) -> None:
+    """Take the operator's phone out of their queues and forget their desk agent: what signing
+    out of cti, or a session taken over from another machine, does."""
+    service: DeskService | None = st.parts.get(DESK)
+    agent = service.agent_of(user_id) if service is not None else None
+    if service is None or agent is None:
+        return
+    await _leave_queues(st, agent, strict=False)
+    await service.remove(agent)
+    service.push(user_id, service.snapshot_of(agent.user))
 
 
 # --- the WebSocket ----------------------------------------------------------------------------

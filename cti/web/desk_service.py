@@ -32,6 +32,8 @@ from datetime import datetime
 from typing import Any
 
 from cti.db import desk as repo
+from cti.db.backoffice.personal import Viewer, present, write_reads
+from cti.domain.backoffice import CUSTOMER_FIELDS
 from cti.domain.model import AttentionKind, CallOutcome
 from cti.domain.notices import (
     AgentCallEnded,
@@ -52,13 +54,6 @@ from cti.web.hub import Client, Hub
 
 log = logging.getLogger("cti.web.desk")
 
-# Which queue serves each routine. Asked for as a setting (``[desk] queues``) in the issue report.
-ROUTINE_QUEUES: dict[str, str] = {
-    "telemarketing": "support",
-    "telesales": "sales",
-    "collection": "collections",
-}
-QUEUE_ROUTINES = {q: r for r, q in ROUTINE_QUEUES.items()}
 DESK_TOPIC = "desk"
 # Pops kept for reading back (by their owner only).
 POPS_KEPT = 2000
@@ -105,9 +100,10 @@ class DeskAgent:
     def footer(self) -> dict[str, Any]:
         """The seeds' footer: last call, operator, attention status, operation, next call."""
         operation = None
-        if "telesales" in self.user.routines and self.pop is not None:
-            quotes, orders = len(self.pop.get("quotes", ())), len(self.pop.get("orders", ()))
-            operation = f"{quotes} open quote{'s' * (quotes != 1)} · {orders} open order{'s' * (orders != 1)}"
+        if "telesales" in self.user.routines:
+            # The quote or order made in this attention (the seeds' "operation", telesales only).
+            made = (self.attention or {}).get("operation")
+            operation = made["label"] if made else None
         next_call = (self.attention or {}).get("next_call_at") or self.next_call
         return {
             "last_call": self.last_call,
@@ -234,7 +230,7 @@ class DeskService:
             else {
                 "signed_in": False,
                 "interface": user.extension,
-                "queues": [ROUTINE_QUEUES[r] for r in user.routines if r in ROUTINE_QUEUES],
+                "queues": list(self.rt.settings.desk.queues_for(user.routines)),
                 "state": AgentState.OFFLINE.value,
                 "reason": "",
                 "pop": None,
@@ -352,15 +348,22 @@ class DeskService:
             return None
 
     async def lookup(self, agent: DeskAgent, phone: str | None) -> dict[str, Any]:
+        """What the pop shows about the caller, personal fields as the agent may see them.
+
+        The permission is read in the pop's own query; the audit lines of the read go to the
+        writer task (one INSERT), so the pop does not wait for them.
+        """
         found = await repo.lookup_caller(
             self._lookups,
             phone,
+            viewer_id=agent.user.id,
             today=self.rt.clock.now().date(),
             collection="collection" in agent.user.routines,
             sales="telesales" in agent.user.routines,
         )
-        if not agent.user.personal_data:
-            _mask(found)
+        rows = _present_pop(Viewer(agent.user.id, agent.user.username), found)
+        if rows:
+            self._log.put_nowait(("audit", {"rows": rows}))
         return found
 
     def _remember(self, user_id: int, pop: dict[str, Any]) -> None:
@@ -406,9 +409,9 @@ class DeskService:
         )
 
     def _kind_for(self, agent: DeskAgent, queue: str) -> AttentionKind:
-        routine = QUEUE_ROUTINES.get(queue)
-        if routine is not None and routine in agent.user.routines:
-            return AttentionKind(routine)
+        for routine in agent.user.routines:
+            if queue in self.rt.settings.desk.queues_for((routine,)):
+                return AttentionKind(routine)
         return AttentionKind(agent.user.routines[0] if agent.user.routines else "telemarketing")
 
     async def _connected(self, agent: DeskAgent, n: AgentConnected) -> None:
@@ -465,7 +468,9 @@ class DeskService:
 
     async def refresh_attention(self, agent: DeskAgent, attention_id: int) -> None:
         """Reload the agent's attention and push it with the footer."""
-        agent.attention = await repo.attention_detail(self.rt.db, attention_id)
+        agent.attention = await repo.attention_detail(
+            self.rt.db, attention_id, Viewer(agent.user.id, agent.user.username)
+        )
         agent.next_call = await repo.next_planned_call(
             self.rt.db, agent.user.id, after=self.rt.clock.now()
         )
@@ -522,6 +527,8 @@ class DeskService:
             try:
                 if what == "ring":
                     await repo.log_ring(self.rt.db, **args)
+                elif what == "audit":
+                    await write_reads(self.rt.db, args["rows"])
                 else:
                     await repo.log_end(self.rt.db, **args)
             except asyncio.CancelledError:
@@ -530,13 +537,21 @@ class DeskService:
                 log.exception("call log: writing %s failed", what)
 
 
-def _mask(found: dict[str, Any]) -> None:
-    """Hide personal fields from a user without the personal-data permission (LGPD)."""
-    customer = found.get("customer")
+def _present_pop(viewer: Viewer, found: dict[str, Any]) -> list[dict[str, Any]]:
+    """Mask the pop's personal fields in place unless the viewer may see them (LGPD); the audit
+    lines of this read (one per person shown: the customer, the contact or lead matched)."""
+    allowed = bool(found.pop("personal_data", False))
+    found["masked"] = not allowed
+    customer, match = found.get("customer"), found.get("match")
+    records: list[tuple[str, dict[str, Any]]] = []
     if customer:
-        for key in ("tax_id", "email"):
-            if customer.get(key):
-                customer[key] = "•••"
-    match = found.get("match")
-    if match and match.get("email"):
-        match["email"] = "•••"
+        records.append((f"customer:{customer['id']}", customer))
+    if match and match.get("kind") != "customer":
+        records.append((f"{match['kind']}:{match['id']}", match))
+    # Contacts and leads have a subset of a customer's personal fields.
+    shown, rows = present(viewer, records, CUSTOMER_FIELDS, allowed=allowed, purpose="screen-pop")
+    for (_, record), masked in zip(records, shown, strict=True):
+        record.update((k, v) for k, v in masked.items() if k != "masked")
+    if customer and match and match.get("kind") == "customer":
+        match["name"] = customer["name"]
+    return rows

@@ -18,6 +18,7 @@ from cti.web.auth import (
     clear_session_cookie,
     set_session_cookie,
 )
+from cti.web.desk import leave_desk
 from cti.web.hub import CLOSE_TAKEN_OVER
 from cti.web.state import current, web_state
 
@@ -128,7 +129,7 @@ def register(api: Api) -> None:
                 )
                 return resp
             if open_desk is not None:
-                _close_desk(request, open_desk)
+                await _close_desk(request, open_desk)
         session = st.sessions.create(_signed_in(account))
         await audit(
             st.runtime.db, account.username, "login", f"user:{account.id}", {"ip": request.remote}
@@ -140,10 +141,18 @@ def register(api: Api) -> None:
         )
         return resp
 
-    @api.route("POST", "/api/v1/logout", role="operator", summary="Sign out", tag="session")
+    @api.route(
+        "POST",
+        "/api/v1/logout",
+        role="operator",
+        summary="Sign out; the last session of an operator also takes their phone out of the queues",
+        tag="session",
+    )
     async def logout(request: web.Request) -> web.StreamResponse:
         st = web_state(request)
         session = current(request)
+        if not st.sessions.others_of(session.id, keep=session):
+            await leave_desk(st, session.id)
         for client in st.hub.clients_of(session.id):
             if client.session == session.token:
                 st.hub.close_client(client, 1000, "signed out")
@@ -168,9 +177,11 @@ def register(api: Api) -> None:
         return web.json_response({"user": user_json(session.user), "csrf": session.csrf})
 
 
-def _close_desk(request: web.Request, old: Session) -> None:
-    """Tell the old desk it was taken over, close it, and end its session."""
+async def _close_desk(request: web.Request, old: Session) -> None:
+    """Tell the old desk it was taken over, close it, end its session, and take the operator's
+    phone out of the queues (the new desk signs in to a phone again, maybe another one)."""
     st = web_state(request)
+    await leave_desk(st, old.id)
     for client in st.hub.clients_of(old.id):
         if client.session == old.token:
             st.hub.send_to_client(

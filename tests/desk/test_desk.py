@@ -175,7 +175,7 @@ async def test_pause_with_a_reason_reaches_the_pbx_and_the_desk_sees_its_state(
     assert (await ana.post("/api/v1/desk/pause", json={"reason": "lunch"})).status == 409
 
 
-async def test_take_over_closes_the_old_desk_and_the_new_one_gets_the_snapshot(
+async def test_take_over_closes_the_old_desk_takes_the_phone_out_of_the_queues(
     service: RunningService,
     sim: PbxSimulator,
     at_desk: AtDesk,
@@ -183,6 +183,7 @@ async def test_take_over_closes_the_old_desk_and_the_new_one_gets_the_snapshot(
     client_factory: Callable[[], Awaitable[Client]],
 ) -> None:
     old, old_ws = await at_desk("ana")
+    assert "PJSIP/agent1" in sim.pbx.queues["support"].members
     other = await client_factory()
     told = await other.login("ana", users["ana"])
     assert told.status == 409
@@ -193,10 +194,24 @@ async def test_take_over_closes_the_old_desk_and_the_new_one_gets_the_snapshot(
     assert old_ws.ws.close_code == 4009
     assert (await old.get("/api/v1/desk")).status == 401
 
+    # The old desk's phone left the queues: no call rings a desk nobody sits at.
+    assert "PJSIP/agent1" not in sim.pbx.queues["support"].members
     new_ws = await open_desk(other)
     snap = new_ws.of("snapshot")[0]["desk"]
-    assert snap["signed_in"] and snap["interface"] == "PJSIP/agent1"
+    assert not snap["signed_in"] and snap["queues"] == ["support"]
+    assert (await other.post("/api/v1/desk/signin", json={})).status == 200
+    assert "PJSIP/agent1" in sim.pbx.queues["support"].members
     await new_ws.close()
+
+
+async def test_signing_out_of_cti_takes_the_phone_out_of_the_queues(
+    service: RunningService, sim: PbxSimulator, at_desk: AtDesk
+) -> None:
+    ana, ws = await at_desk("ana")
+    assert "PJSIP/agent1" in sim.pbx.queues["support"].members
+    assert (await ana.post("/api/v1/logout")).status == 200
+    await asyncio.wait_for(ws.closed.wait(), 3)
+    assert "PJSIP/agent1" not in sim.pbx.queues["support"].members
 
 
 async def test_reconnect_gets_a_snapshot_with_the_pop_and_the_running_timer(

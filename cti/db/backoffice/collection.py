@@ -20,6 +20,7 @@ from cti.db.audit import audit_in
 from cti.db.backoffice.common import (
     NotFound,
     Refused,
+    check_attention,
     enforce_required,
     iso,
     money,
@@ -29,7 +30,6 @@ from cti.db.backoffice.common import (
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.engine import Database
 from cti.db.models import (
-    Attention,
     Case,
     Customer,
     Instalment,
@@ -280,16 +280,6 @@ async def financial_position(
         }
 
 
-async def _check_collection_attention(
-    s: AsyncSession, attention_id: int | None, customer_id: int
-) -> None:
-    if attention_id is None:
-        return
-    attention = await must_exist(s, Attention, attention_id, "attention_id")
-    if attention.customer_id is not None and attention.customer_id != customer_id:
-        raise UserInputError("attention_id", "that attention is about another customer")
-
-
 async def add_promise(
     db: Database,
     viewer: Viewer,
@@ -307,7 +297,7 @@ async def add_promise(
             s, "promise", {"attention_id": attention_id, "receivable_id": receivable_id}
         )
         await must_exist(s, Customer, customer_id, "customer_id")
-        await _check_collection_attention(s, attention_id, customer_id)
+        await check_attention(s, attention_id, customer_id)
         value = to_decimal(amount, "amount")
         if value <= 0 or value != value.quantize(Decimal("0.01")):
             raise UserInputError("amount", "must be more than 0, in cents")
@@ -458,7 +448,7 @@ async def add_plan(
     async with db.sessions.begin() as s:
         await enforce_required(s, "plan", {"attention_id": attention_id})
         await must_exist(s, Customer, customer_id, "customer_id")
-        await _check_collection_attention(s, attention_id, customer_id)
+        await check_attention(s, attention_id, customer_id)
         if instalments:
             parts = [
                 (due, to_decimal(amount, f"instalments[{n}].amount"))

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cti.db.models import RequiredField
+from cti.db.models import Attention, RequiredField
 from cti.domain.backoffice import check_required
 from cti.errors import CTIError, UserInputError
 
@@ -68,6 +68,17 @@ async def must_exist(session: AsyncSession, model: Any, ident: object, field: st
     return row
 
 
+async def check_attention(
+    session: AsyncSession, attention_id: int | None, customer_id: int
+) -> None:
+    """An operation made from an attention (``attention_id``) must be about its customer."""
+    if attention_id is None:
+        return
+    attention = await must_exist(session, Attention, attention_id, "attention_id")
+    if attention.customer_id is not None and attention.customer_id != customer_id:
+        raise UserInputError("attention_id", "that attention is about another customer")
+
+
 async def required_fields(session: AsyncSession, form: str) -> list[str]:
     """The fields an admin made mandatory on ``form``."""
     rows = await session.execute(
@@ -89,6 +100,7 @@ async def enforce_required(session: AsyncSession, form: str, values: dict[str, A
 __all__ = [
     "NotFound",
     "Refused",
+    "check_attention",
     "enforce_required",
     "iso",
     "money",

@@ -16,7 +16,9 @@ or, for a record the caller built itself (inside its own transaction)::
                                       purpose="screen-pop")
 
 Permission is read from the database at each call (the user's ``personal_data`` flag, or that of
-their attention group), so a grant or a revocation takes effect at once.
+their attention group), so a grant or a revocation takes effect at once. A hot path that already
+runs one query (the screen-pop) folds :data:`PERMISSION_SQL` into it, masks with :func:`present`
+and writes the audit lines later with one :func:`write_reads`, so the pop does not wait for them.
 
 Audit actions written here: ``personal.read`` (shown in full), ``personal.masked`` (the viewer lacks
 the permission: a refusal, shown masked), ``personal.export`` and ``personal.export.refused``.
@@ -34,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.engine import Database
-from cti.db.models import AttentionGroup, AuditEvent, Contact, Customer, Operator, Phone
+from cti.db.models import AuditEvent, Contact, Customer, Phone
 from cti.domain.backoffice import CUSTOMER_SPEC, FieldSpec, mask_record, personal_keys
 
 READ = "personal.read"
@@ -51,17 +53,57 @@ class Viewer:
     username: str
 
 
+# The permission rule as SQL: a boolean for the user bound as ``:viewer`` (the user's own flag or
+# their attention group's; an inactive or unknown user has none). The one definition of the rule.
+PERMISSION_SQL = """COALESCE((
+    SELECT o.personal_data OR COALESCE(g.personal_data, FALSE)
+    FROM operators o LEFT JOIN attention_groups g ON g.id = o.group_id
+    WHERE o.id = :viewer AND o.active), FALSE)"""
+_PERMISSION = sa.text(f"SELECT {PERMISSION_SQL}")
+
+
 async def may_see_personal(session: AsyncSession, user_id: int) -> bool:
     """True when the user, or the attention group they belong to, is granted personal data."""
-    stmt = (
-        sa.select(
-            Operator.personal_data, sa.func.coalesce(AttentionGroup.personal_data, sa.false())
-        )
-        .outerjoin(AttentionGroup, AttentionGroup.id == Operator.group_id)
-        .where(Operator.id == user_id, Operator.active)
-    )
-    row = (await session.execute(stmt)).first()
-    return row is not None and bool(row[0] or row[1])
+    return bool((await session.execute(_PERMISSION, {"viewer": user_id})).scalar_one())
+
+
+def present(
+    viewer: Viewer,
+    records: Sequence[tuple[str, Mapping[str, Any]]],
+    spec: FieldSpec,
+    *,
+    allowed: bool,
+    purpose: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The records as shown (each with ``"masked"``) and the audit lines their reading writes.
+
+    Pure: the caller decided ``allowed`` (with :func:`may_see_personal` or :data:`PERMISSION_SQL`)
+    and must write the lines (:func:`write_reads`, or :func:`show_personal` does both).
+    """
+    action = READ if allowed else MASKED
+    rows = [
+        {
+            "actor": viewer.username,
+            "action": action,
+            "subject": subject,
+            "details": {"purpose": purpose, "fields": personal_keys(record, spec)},
+        }
+        for subject, record in records
+    ]
+    if allowed:
+        return [{**record, "masked": False} for _, record in records], rows
+    return [{**mask_record(record, spec), "masked": True} for _, record in records], rows
+
+
+async def write_reads(target: Database | AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Write audit lines made by :func:`present`: one INSERT (in its own transaction for a db)."""
+    if not rows:
+        return
+    if isinstance(target, AsyncSession):
+        await target.execute(sa.insert(AuditEvent), list(rows))
+        return
+    async with target.sessions.begin() as session:
+        await session.execute(sa.insert(AuditEvent), list(rows))
 
 
 async def show_personal(
@@ -87,20 +129,9 @@ async def show_personal(
     if not records:
         return []
     allowed = await may_see_personal(session, viewer.id)
-    action = READ if allowed else MASKED
-    rows = [
-        {
-            "actor": viewer.username,
-            "action": action,
-            "subject": subject,
-            "details": {"purpose": purpose, "fields": personal_keys(record, spec)},
-        }
-        for subject, record in records
-    ]
-    await session.execute(sa.insert(AuditEvent), rows)
-    if allowed:
-        return [{**record, "masked": False} for _, record in records]
-    return [{**mask_record(record, spec), "masked": True} for _, record in records]
+    shown, rows = present(viewer, records, spec, allowed=allowed, purpose=purpose)
+    await write_reads(session, rows)
+    return shown
 
 
 async def record_export(
@@ -268,14 +299,17 @@ __all__ = [
     "EXPORT",
     "EXPORT_REFUSED",
     "MASKED",
+    "PERMISSION_SQL",
     "READ",
     "AuditQuery",
     "Viewer",
     "customer_record",
     "export_customer",
     "may_see_personal",
+    "present",
     "read_customer",
     "record_export",
     "search_audit",
     "show_personal",
+    "write_reads",
 ]

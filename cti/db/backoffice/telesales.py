@@ -19,6 +19,7 @@ from cti.db.audit import audit_in
 from cti.db.backoffice.common import (
     NotFound,
     Refused,
+    check_attention,
     enforce_required,
     iso,
     money,
@@ -28,7 +29,7 @@ from cti.db.backoffice.common import (
 )
 from cti.db.backoffice.personal import Viewer
 from cti.db.engine import Database
-from cti.db.models import Attention, Customer, OrderItem, Product, Quote, QuoteItem, SalesOrder
+from cti.db.models import Customer, OrderItem, Product, Quote, QuoteItem, SalesOrder
 from cti.domain.backoffice import Line, order_lock
 from cti.domain.model import QuoteStatus
 from cti.errors import UserInputError
@@ -91,16 +92,6 @@ async def _lines(session: AsyncSession, items: Sequence[ItemIn]) -> list[Line]:
             raise UserInputError(f"items[{n}].unit_price", "must be 0 or more, in cents")
         out.append(Line(product.id, quantity, price))
     return out
-
-
-async def _check_attention(
-    session: AsyncSession, attention_id: int | None, customer_id: int
-) -> None:
-    if attention_id is None:
-        return
-    attention = await must_exist(session, Attention, attention_id, "attention_id")
-    if attention.customer_id is not None and attention.customer_id != customer_id:
-        raise UserInputError("attention_id", "that attention is about another customer")
 
 
 async def _items_json(session: AsyncSession, model: Any, key: Any, ident: int) -> list[Any]:
@@ -178,7 +169,7 @@ async def create_quote(
             s, "quote", {"attention_id": attention_id, "valid_until": valid_until}
         )
         await must_exist(s, Customer, customer_id, "customer_id")
-        await _check_attention(s, attention_id, customer_id)
+        await check_attention(s, attention_id, customer_id)
         if valid_until is not None and valid_until < today:
             raise UserInputError("valid_until", "is in the past")
         lines = await _lines(s, items)
@@ -288,7 +279,7 @@ async def create_order(
     async with db.sessions.begin() as s:
         await enforce_required(s, "order", {"attention_id": attention_id, "quote_id": quote_id})
         await must_exist(s, Customer, customer_id, "customer_id")
-        await _check_attention(s, attention_id, customer_id)
+        await check_attention(s, attention_id, customer_id)
         if quote_id is not None:
             quote = await must_exist(s, Quote, quote_id, "quote_id")
             if quote.customer_id != customer_id:
@@ -434,6 +425,58 @@ async def update_order(
         return await _order_json(s, order, edit_billed)
 
 
+async def attention_operation(session: AsyncSession, attention_id: int) -> dict[str, Any] | None:
+    """The telesales operation of an attention (the footer's "operation"): its newest order, else
+    its newest quote; None when the attention made neither.
+
+    Returns ``{"kind": "order"|"quote", "id", "status", "total", "label"}``.
+    """
+    order = (
+        await session.execute(
+            sa.select(SalesOrder)
+            .where(SalesOrder.attention_id == attention_id)
+            .order_by(SalesOrder.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if order is not None:
+        items = await _items_json(session, OrderItem, OrderItem.order_id, order.id)
+        status = (
+            "cancelled"
+            if order.cancelled
+            else f"billed {order.invoice_number}"
+            if order.billed
+            else "not billed"
+        )
+        total = _total(items)
+        return {
+            "kind": "order",
+            "id": order.id,
+            "status": status,
+            "total": total,
+            "label": f"Order {order.id} · {status} · {total}",
+        }
+    quote = (
+        await session.execute(
+            sa.select(Quote)
+            .where(Quote.attention_id == attention_id)
+            .order_by(Quote.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if quote is None:
+        return None
+    items = await _items_json(session, QuoteItem, QuoteItem.quote_id, quote.id)
+    total = _total(items)
+    return {
+        "kind": "quote",
+        "id": quote.id,
+        "status": str(quote.status),
+        "total": total,
+        "label": f"Quote {quote.id} · {quote.status} · {total}",
+    }
+
+
 async def bill_order(
     db: Database, viewer: Viewer, order_id: int, *, invoice_number: str, edit_billed: bool
 ) -> dict[str, Any]:
@@ -459,6 +502,7 @@ async def bill_order(
 
 __all__ = [
     "ItemIn",
+    "attention_operation",
     "bill_order",
     "create_order",
     "create_quote",
