@@ -54,10 +54,10 @@ class CampaignFigure:
     mode: str
     # Calls being dialled per available agent right now.
     dial_level: float
-    # Answered ÷ dial attempts finished (today).
-    answer_rate: float
-    # Abandoned ÷ answered, over the compliance window.
-    abandon_rate: float
+    # Answered ÷ dial attempts finished (None before the first one).
+    answer_rate: float | None
+    # Abandoned ÷ answered, over the compliance window (None before the first answer).
+    abandon_rate: float | None
     abandon_cap: float
     # Leads still to dial (new, retry, callback).
     leads_left: int
@@ -75,6 +75,46 @@ class CampaignFigures(Protocol):
     def campaign_figures(self) -> Sequence[CampaignFigure]:
         """The figures of every campaign worth showing (running or paused)."""
         ...
+
+
+@runtime_checkable
+class CampaignFigureDicts(Protocol):
+    """The same hook as JSON-ready dicts (``DialerService.figures()``): ``id``, ``name``,
+    ``status``, ``mode``, ``dial_level``, ``answer_rate``, ``abandon_rate``, ``abandon_cap``,
+    ``leads_left`` and optionally ``in_flight``."""
+
+    def figures(self) -> Sequence[Mapping[str, Any]]:
+        """The figures of every campaign the dialer works."""
+        ...
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def campaign_from_dict(d: Mapping[str, Any]) -> CampaignFigure:
+    """A campaign's figures from the dialer's dict form."""
+    return CampaignFigure(
+        campaign_id=int(d["id"]),
+        name=str(d.get("name", "")),
+        status=str(d.get("status", "")),
+        mode=str(d.get("mode", "")),
+        dial_level=float(d.get("dial_level") or 0.0),
+        answer_rate=_float(d.get("answer_rate")),
+        abandon_rate=_float(d.get("abandon_rate")),
+        abandon_cap=float(d.get("abandon_cap") or 0.0),
+        leads_left=int(d.get("leads_left") or 0),
+        calls_in_progress=int(d.get("in_flight") or d.get("calls_in_progress") or 0),
+    )
+
+
+def campaigns_of(provider: object) -> list[CampaignFigure] | None:
+    """The campaign figures of whatever provider the dialer registered; None without one."""
+    if isinstance(provider, CampaignFigures):
+        return list(provider.campaign_figures())
+    if isinstance(provider, CampaignFigureDicts):
+        return [campaign_from_dict(d) for d in provider.figures()]
+    return None
 
 
 @dataclass(slots=True)
@@ -399,10 +439,10 @@ def campaign_json(c: CampaignFigure) -> dict[str, Any]:
         "status": c.status,
         "mode": c.mode,
         "dial_level": round(c.dial_level, 2),
-        "answer_rate": round(c.answer_rate, 4),
-        "abandon_rate": round(c.abandon_rate, 4),
+        "answer_rate": _round(c.answer_rate, 4),
+        "abandon_rate": _round(c.abandon_rate, 4),
         "abandon_cap": round(c.abandon_cap, 4),
-        "over_cap": c.abandon_rate > c.abandon_cap,
+        "over_cap": c.abandon_rate is not None and c.abandon_rate > c.abandon_cap,
         "leads_left": c.leads_left,
         "calls_in_progress": c.calls_in_progress,
     }

@@ -20,7 +20,9 @@ client → server
     ``{"type": "resync"}`` (a fresh snapshot), ``{"type": "ping"}``.
 
 The campaign section is filled by a provider registered as ``WebState.parts["campaigns"]`` that
-implements :class:`cti.domain.stats.CampaignFigures`; without one it is ``null``.
+implements :class:`cti.domain.stats.CampaignFigures` (``campaign_figures()``) or
+:class:`cti.domain.stats.CampaignFigureDicts` (``figures()``, the dialer's dicts); without one it
+is ``null``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from cti.domain.notices import AnyNotice
-from cti.domain.stats import CampaignFigure, CampaignFigures, WallboardFigures
+from cti.domain.stats import CampaignFigure, WallboardFigures, campaigns_of
 from cti.runtime import Runtime
 from cti.web.api import ROLE_LEVEL, json_error
 from cti.web.auth import origin_allowed
@@ -139,10 +141,10 @@ class WallboardService:
     def campaigns(self) -> list[CampaignFigure] | None:
         """The dialer's campaign figures, when a provider is registered."""
         provider = self._web.parts.get("campaigns")
-        if not isinstance(provider, CampaignFigures):
+        if provider is None:
             return None
         try:
-            return list(provider.campaign_figures())
+            return campaigns_of(provider)
         except Exception:
             log.exception("the campaign figures provider failed")
             return None

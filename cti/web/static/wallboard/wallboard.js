@@ -125,7 +125,7 @@ function renderCampaigns(list) {
   box.querySelector("tbody").replaceChildren(...list.map((c) =>
     el("tr", { dataset: { campaign: c.id } },
       el("td", {}, c.name), el("td", {}, c.mode), el("td", {}, c.status),
-      el("td", { class: "num" }, c.dial_level.toFixed(2)),
+      el("td", { class: "num" }, Number(c.dial_level).toFixed(2)),
       el("td", { class: "num" }, pct(c.answer_rate, 1)),
       el("td", { class: c.over_cap ? "num over" : "num" }, `${pct(c.abandon_rate, 1)} / ${pct(c.abandon_cap, 1)}`),
       el("td", { class: "num" }, c.calls_in_progress),

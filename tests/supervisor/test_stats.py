@@ -1,0 +1,175 @@
+"""The wallboard figures as a pure reducer: known notices in, hand-computed figures out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cti.domain.events import LinkedId, UniqueId
+from cti.domain.notices import AgentCallEnded, AgentConnected, CallerAbandoned, MemberChanged
+from cti.domain.state import PbxState
+from cti.domain.stats import (
+    CampaignFigure,
+    WallboardFigures,
+    campaigns_of,
+)
+
+T0 = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)
+
+
+def connected(at: datetime, hold: int, queue: str = "support") -> AgentConnected:
+    return AgentConnected(
+        pbx="pbx1",
+        at=at,
+        queue=queue,
+        interface="PJSIP/agent1",
+        member_name="Ana",
+        caller_num="1",
+        caller_name="",
+        uniqueid=UniqueId("u"),
+        linkedid=LinkedId("l"),
+        hold_seconds=hold,
+        ring_seconds=0,
+    )
+
+
+def ended(at: datetime, talk: int) -> AgentCallEnded:
+    return AgentCallEnded(
+        pbx="pbx1",
+        at=at,
+        queue="support",
+        interface="PJSIP/agent1",
+        member_name="Ana",
+        caller_num="1",
+        caller_name="",
+        uniqueid=UniqueId("u"),
+        linkedid=LinkedId("l"),
+        talk_seconds=talk,
+        hold_seconds=0,
+        reason="caller",
+    )
+
+
+def abandoned(at: datetime, waited: int) -> CallerAbandoned:
+    return CallerAbandoned(
+        pbx="pbx1",
+        at=at,
+        queue="support",
+        uniqueid=UniqueId("v"),
+        linkedid=LinkedId("m"),
+        caller_num="2",
+        caller_name="",
+        position=1,
+        original_position=1,
+        waited_seconds=waited,
+    )
+
+
+def support(view: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = next(q for q in view["queues"] if q["name"] == "support")
+    return found
+
+
+def test_service_level_counts_a_wait_equal_to_the_threshold_as_within() -> None:
+    f = WallboardFigures(service_level_seconds=20)
+    for notice in (
+        connected(T0, 20),
+        connected(T0, 21),
+        abandoned(T0, 5),
+        ended(T0, 100),
+        ended(T0, 51),
+    ):
+        f.apply(notice)
+    q = support(f.view(T0, {"pbx1": PbxState("pbx1")}))
+    assert (q["answered"], q["abandoned"], q["answered_within"]) == (2, 1, 1)
+    assert q["service_level"] == round(1 / 3, 4) and q["sla_breach"] is True
+    assert q["avg_wait_seconds"] == round((20 + 21 + 5) / 3, 1)
+    assert q["avg_talk_seconds"] == 75.5
+
+
+def test_a_new_day_starts_at_midnight_of_the_configured_zone() -> None:
+    # 23:50 UTC is 20:50 in Sao Paulo (UTC-3): twenty minutes later only UTC has a new day.
+    sao = WallboardFigures(service_level_seconds=20, tz=ZoneInfo("America/Sao_Paulo"))
+    utc = WallboardFigures(service_level_seconds=20)
+    for f in (sao, utc):
+        f.apply(connected(T0, 3))
+    later = T0 + timedelta(minutes=20)  # 00:10 UTC, 21:10 in Sao Paulo
+    fresh = utc.view(later, {})
+    assert fresh["day"] == "2026-03-03"
+    assert fresh["queues"] == [] and fresh["totals"]["answered"] == 0
+    assert support(sao.view(later, {}))["answered"] == 1
+    assert sao.view(later, {})["hourly"]["answered"][20] == 1
+    # A notice from before midnight arriving late does not reset the new day.
+    utc.apply(connected(later, 1))
+    utc.apply(connected(T0, 1))
+    assert support(utc.view(later, {}))["answered"] == 2
+
+
+def test_member_and_other_notices_change_no_counter() -> None:
+    f = WallboardFigures(service_level_seconds=20)
+    from cti.domain.events import DeviceStatus
+    from cti.domain.notices import MemberChange
+
+    assert not f.apply(
+        MemberChanged(
+            pbx="pbx1",
+            at=T0,
+            change=MemberChange.ADDED,
+            queue="support",
+            interface="PJSIP/agent1",
+            member_name="Ana",
+            status=DeviceStatus.NOT_IN_USE,
+            paused=False,
+            paused_reason="",
+            in_call=False,
+            calls_taken=0,
+        )
+    )
+    assert f.view(T0, {})["queues"] == []
+
+
+class Figures:
+    def campaign_figures(self) -> list[CampaignFigure]:
+        return [
+            CampaignFigure(
+                campaign_id=1,
+                name="Winter",
+                status="running",
+                mode="predictive",
+                dial_level=1.8,
+                answer_rate=0.42,
+                abandon_rate=0.035,
+                abandon_cap=0.03,
+                leads_left=120,
+            )
+        ]
+
+
+class Dicts:
+    def figures(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": 2,
+                "name": "Spring",
+                "status": "running",
+                "mode": "progressive",
+                "dial_level": 1,
+                "answer_rate": None,
+                "abandon_rate": None,
+                "abandon_cap": 0.03,
+                "leads_left": 9,
+                "in_flight": 3,
+            }
+        ]
+
+
+def test_the_campaign_section_comes_from_either_provider_shape() -> None:
+    f = WallboardFigures(service_level_seconds=20)
+    assert f.view(T0, {})["campaigns"] is None
+    assert campaigns_of(object()) is None
+    [winter] = f.view(T0, {}, campaigns=campaigns_of(Figures()))["campaigns"]
+    assert winter["over_cap"] is True and winter["dial_level"] == 1.8
+    [spring] = f.view(T0, {}, campaigns=campaigns_of(Dicts()))["campaigns"]
+    assert spring["over_cap"] is False and spring["abandon_rate"] is None
+    assert (spring["calls_in_progress"], spring["leads_left"]) == (3, 9)
