@@ -62,11 +62,13 @@ async def running_service(
     database_url: str | None = None,
     migrate: bool = True,
 ) -> AsyncIterator[RunningService]:
-    """Start the whole service; on exit stop it in stages (web → AMI → database)."""
+    """Start the whole service; on exit stop it in stages (dialer → web → AMI → database)."""
     from cti.ami.service import AmiService
     from cti.db import migrate as migrations
     from cti.db.engine import Database
+    from cti.dialer.service import DialerService
     from cti.runtime import Runtime
+    from cti.web import campaigns
     from cti.web.app import build_app
 
     clock = clock or SystemClock()
@@ -86,10 +88,17 @@ async def running_service(
         await ami.__aenter__()
         stack.push_async_callback(_stage, "AMI links", lambda: ami.__aexit__(None, None, None))
         runtime = Runtime(settings=settings, clock=clock, db=db, ami=ami)
-        app = build_app(runtime)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
-        await runner.setup()
-        stack.push_async_callback(_stage, "web server", runner.cleanup)
+        # Started after the AMI links and before the web server; stopped first (pushed last).
+        dialer = DialerService(settings, clock, db, ami, database_url)
+        await dialer.start()
+        try:
+            app = build_app(runtime)
+            campaigns.attach(app, dialer)
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+            await runner.setup()
+            stack.push_async_callback(_stage, "web server", runner.cleanup)
+        finally:
+            stack.push_async_callback(_stage, "dialer", dialer.stop)
         site = web.TCPSite(runner, settings.server.host, settings.server.port)
         await site.start()
         port = _bound_port(runner, settings.server.port)

@@ -1,9 +1,327 @@
-"""Endpoints of the campaigns part (filled in by its issue)."""
+"""Endpoints of the dialer: supervisors run campaigns and change their pacing live; agents work
+preview leads, callbacks and postponed calls.
+
+The running :class:`cti.dialer.service.DialerService` is in ``WebState.parts["dialer"]``; the same
+object is ``parts["campaigns"]``, the provider of live campaign figures for the wallboard:
+``figures() -> list[dict]`` and ``figures_of(campaign_id) -> dict | None`` (fields listed in
+``DialerService.figures``: dial level, answer rate, abandon rate against the cap, leads left, ...).
+"""
 
 from __future__ import annotations
 
-from cti.web.api import Api
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from cti.db import dialer as repo
+from cti.dialer.campaigns import KNOBS
+from cti.dialer.service import DialerService
+from cti.domain.model import CampaignMode, CampaignStatus
+from cti.domain.phone import normalize_phone
+from cti.web.api import Api, HTTPProblem
+from cti.web.backoffice.common import body, path_id, route
+from cti.web.state import WEB, current, web_state
+
+TAG = "campaigns"
+DIALER = "dialer"
+ANY = {"type": "object", "additionalProperties": True}
+
+
+def attach(app: web.Application, dialer: DialerService) -> None:
+    """Give the web part the running dialer (called by the composition root)."""
+    parts = app[WEB].parts
+    parts[DIALER] = dialer
+    parts["campaigns"] = dialer
+
+
+def _dialer(request: web.Request) -> DialerService:
+    dialer: DialerService | None = web_state(request).parts.get(DIALER)
+    if dialer is None:
+        raise HTTPProblem(503, "the dialer is not running")
+    return dialer
+
+
+def _actor(request: web.Request) -> str:
+    return current(request).user.username
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def register(api: Api) -> None:
     """Declare the campaigns endpoints."""
+
+    @route(
+        api,
+        "GET",
+        "/api/v1/campaigns",
+        role="supervisor",
+        summary="Every campaign, with live figures for those the dialer works",
+        tag=TAG,
+    )
+    async def list_campaigns(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        out = []
+        for row in await repo.campaigns(dialer.db):
+            item: dict[str, Any] = {
+                "id": row.id,
+                "name": row.name,
+                "kind": row.kind.value,
+                "mode": row.mode.value,
+                "status": row.status.value,
+                "queue": row.queue,
+                "live": dialer.figures_of(row.id),
+            }
+            out.append(item)
+        return web.json_response({"campaigns": out})
+
+    @route(
+        api,
+        "GET",
+        "/api/v1/campaigns/{id}",
+        role="supervisor",
+        summary="A campaign's live figures: dial level, answer rate, abandon rate vs cap, leads left",
+        tag=TAG,
+    )
+    async def campaign_figures(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        cid = path_id(request)
+        row = await repo.campaign(dialer.db, cid)
+        return web.json_response(
+            {
+                "id": row.id,
+                "name": row.name,
+                "status": row.status.value,
+                "mode": row.mode.value,
+                "live": dialer.figures_of(cid),
+            }
+        )
+
+    def _status_route(verb: str, status: CampaignStatus) -> None:
+        @route(
+            api,
+            "POST",
+            f"/api/v1/campaigns/{{id}}/{verb}",
+            role="supervisor",
+            summary=f"{verb.capitalize()} a campaign (audited)",
+            tag=TAG,
+        )
+        async def change(request: web.Request) -> web.StreamResponse:
+            dialer = _dialer(request)
+            cid = path_id(request)
+            await dialer.set_status(cid, status, actor=_actor(request))
+            row = await repo.campaign(dialer.db, cid)
+            return web.json_response(
+                {"id": cid, "status": row.status.value, "live": dialer.figures_of(cid)}
+            )
+
+        change.__name__ = f"campaign_{verb}"
+
+    _status_route("start", CampaignStatus.RUNNING)
+    _status_route("pause", CampaignStatus.PAUSED)
+    _status_route("stop", CampaignStatus.FINISHED)
+
+    pacing_body: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "mode": {"type": "string", "enum": [m.value for m in CampaignMode]},
+            "abandon_cap": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.99},
+            "max_dial_ratio": {"type": "number", "minimum": 1, "maximum": 20},
+            "target_abandon": {"type": "number", "minimum": 0, "maximum": 0.99},
+            "max_call_risk": {"type": "number", "minimum": 0, "maximum": 1},
+            "about_to_free_seconds": {"type": "number", "minimum": 0, "maximum": 600},
+            "fixed_ratio": {"type": "number", "minimum": 1, "maximum": 20},
+        },
+    }
+
+    @route(
+        api,
+        "PATCH",
+        "/api/v1/campaigns/{id}/pacing",
+        role="supervisor",
+        summary="Change a campaign's pacing live: mode, abandon cap, dial ratio, risk (audited)",
+        body=pacing_body,
+        tag=TAG,
+    )
+    async def change_pacing(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        b = body(request)
+        knobs = {k: float(v) for k, v in b.items() if k in KNOBS}
+        figures = await dialer.set_pacing(
+            path_id(request),
+            actor=_actor(request),
+            mode=CampaignMode(b["mode"]) if "mode" in b else None,
+            abandon_cap=float(b["abandon_cap"]) if "abandon_cap" in b else None,
+            knobs=knobs,
+        )
+        return web.json_response(figures)
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/collection-leads",
+        role="supervisor",
+        summary="Add a lead per customer with overdue debts (no pending promise to pay)",
+        body={
+            "type": "object",
+            "required": ["min_overdue_days", "min_amount"],
+            "properties": {
+                "min_overdue_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+                "min_amount": {"type": "number", "minimum": 0},
+            },
+        },
+        tag=TAG,
+    )
+    async def collection_leads(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        b = body(request)
+        added = await repo.build_collection_leads(
+            dialer.db,
+            path_id(request),
+            today=dialer.clock.now().date(),
+            min_overdue_days=int(b["min_overdue_days"]),
+            min_amount=Decimal(str(b["min_amount"])),
+            actor=_actor(request),
+        )
+        return web.json_response({"added": added})
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/dnc",
+        role="supervisor",
+        summary="Put a number on the global do-not-call list or a campaign's (audited)",
+        body={
+            "type": "object",
+            "required": ["phone"],
+            "properties": {
+                "phone": {"type": "string", "minLength": 1, "maxLength": 40},
+                "campaign_id": {"type": "integer", "minimum": 1, "nullable": True},
+                "reason": {"type": "string", "maxLength": 200, "nullable": True},
+            },
+        },
+        tag=TAG,
+    )
+    async def add_dnc(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        b = body(request)
+        phone = normalize_phone(b["phone"], dialer.settings.telephony.default_region)
+        cid = b.get("campaign_id")
+        if cid is not None:
+            await repo.campaign(dialer.db, int(cid))
+        await repo.add_dnc(
+            dialer.db,
+            phone,
+            campaign_id=cid,
+            reason=b.get("reason"),
+            actor=_actor(request),
+        )
+        return web.json_response({"phone": phone, "campaign_id": cid})
+
+    # --- agents ----------------------------------------------------------------------------
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/preview/next",
+        summary="Preview: reserve the next lead for me (my callbacks first); null when none",
+        tag=TAG,
+    )
+    async def preview_next(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        pop = await dialer.preview_next(path_id(request), _actor(request))
+        return web.json_response({"lead": pop})
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/preview/{lead}/dial",
+        summary="Preview: call the lead reserved for me (DNC and window checked again)",
+        tag=TAG,
+    )
+    async def preview_dial(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        attempt = await dialer.preview_dial(
+            path_id(request), path_id(request, "lead"), _actor(request)
+        )
+        return web.json_response({"attempt_id": attempt})
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/preview/{lead}/skip",
+        summary="Preview: skip the lead reserved for me (it waits for a later turn)",
+        tag=TAG,
+    )
+    async def preview_skip(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        await dialer.preview_skip(path_id(request), path_id(request, "lead"), _actor(request))
+        return web.json_response({"skipped": True})
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/leads/{lead}/callback",
+        summary="Promise a call back at a time, to me or to any agent of the campaign",
+        body={
+            "type": "object",
+            "required": ["due_at"],
+            "properties": {
+                "due_at": {"type": "string", "format": "date-time"},
+                "owner": {"type": "string", "enum": ["me", "campaign"]},
+            },
+        },
+        tag=TAG,
+    )
+    async def callback(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        b = body(request)
+        actor = _actor(request)
+        owner = actor if b.get("owner", "me") == "me" else None
+        cb = await dialer.add_callback(
+            path_id(request), path_id(request, "lead"), b["due_at"], owner=owner, actor=actor
+        )
+        return web.json_response({"callback_id": cb, "due_at": _iso(b["due_at"])})
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/leads/{lead}/postpone",
+        summary="Postpone a lead's next call until a time",
+        body={
+            "type": "object",
+            "required": ["until"],
+            "properties": {"until": {"type": "string", "format": "date-time"}},
+        },
+        tag=TAG,
+    )
+    async def postpone(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        until = body(request)["until"]
+        await dialer.postpone(
+            path_id(request), path_id(request, "lead"), until, actor=_actor(request)
+        )
+        return web.json_response({"until": _iso(until)})
+
+    @route(
+        api,
+        "GET",
+        "/api/v1/dialer/calls/{linkedid}",
+        summary="The lead, campaign and debts of a dialer call (the pop), by its linkedid",
+        tag=TAG,
+        response=ANY,
+    )
+    async def call_lead(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        found = dialer.lead_of_call(request.match_info["linkedid"])
+        if found is None:
+            raise HTTPProblem(404, "no dialer call with that linkedid on this instance")
+        pop = await repo.lead_for_call(dialer.db, lead_id=found[1])
+        if pop is None:
+            raise HTTPProblem(404, "the lead no longer exists")
+        return web.json_response(pop)
+
+
+__all__ = ["attach", "register"]
