@@ -137,6 +137,7 @@ def register(api: Api) -> None:
         body = desk_of(request).snapshot_of(session.user)
         body["lists"] = await repo.desk_lists(st.runtime.db)
         body["remote_answer"] = any(p.remote_answer for p in st.runtime.settings.ami)
+        body["transfer_contexts"] = list(st.runtime.settings.desk.transfer_contexts)
         body["user"] = {
             "id": session.user.id,
             "full_name": session.user.full_name,
@@ -394,6 +395,9 @@ def register(api: Api) -> None:
         found = await repo.attention_detail(web_state(request).runtime.db, ident, viewer(request))
         if found is None:
             raise HTTPProblem(404, f"there is no attention {ident}")
+        agent = desk_of(request).agent_of(current(request).id)
+        if agent is not None and (agent.attention or {}).get("id") == ident:
+            agent.attention = found  # its telesales operation may have changed (the footer's)
         return web.json_response(found, dumps=_dumps)
 
     @api.route(

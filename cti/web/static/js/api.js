@@ -55,3 +55,22 @@ export function day(iso) {
 export function money(v) {
   return Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
+
+// A refusal shown next to the input it names (`[name=field]` inside `root`), else in `fallback`.
+export function showError(root, e, fallback) {
+  clearErrors(root);
+  if (fallback) fallback.textContent = "";
+  const input = e.field ? root.querySelector(`[name="${CSS.escape(e.field)}"]`) : null;
+  if (input) {
+    input.classList.add("invalid");
+    input.closest("label")?.append(el("span", { class: "field-error", "data-field": e.field }, e.message));
+    input.focus();
+  } else if (fallback) {
+    fallback.textContent = e.field ? `${e.field}: ${e.message}` : e.message;
+  }
+}
+
+export function clearErrors(root) {
+  root.querySelectorAll(".field-error").forEach((n) => n.remove());
+  root.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+}

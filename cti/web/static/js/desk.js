@@ -1,5 +1,5 @@
 // The agent desk: wires the socket, the pop, the talk timer, the attention form and the footer.
-import { api, ApiError, el, setCsrf, when } from "./api.js";
+import { api, ApiError, el, setCsrf, when, showError, clearErrors } from "./api.js";
 import { DeskSocket, CLOSE_TAKEN_OVER } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
@@ -14,7 +14,8 @@ const STATES = {
 };
 const $ = (id) => document.getElementById(id);
 
-const view = { user: null, lists: null, remoteAnswer: false, desk: null, folder: null };
+// messageId: the pending incoming-call message the open attention acts on (finalized on save).
+const view = { user: null, lists: null, remoteAnswer: false, desk: null, folder: null, footer: null, messageId: null };
 let socket;
 let timer;
 
@@ -52,6 +53,7 @@ function paintState() {
 
 function paintFooter(f) {
   if (!f) return;
+  view.footer = f;
   const last = f.last_call;
   $("f-last").textContent = last ? `${last.caller || "?"} · ${last.talk_seconds}s · ${when(last.at)}` : "—";
   $("f-operator").textContent = f.operator || "—";
@@ -83,7 +85,19 @@ function paintPop() {
   const body = $("pop-body");
   body.classList.toggle("hidden", !pop);
   $("pop").classList.toggle("ringing", !!pop && pop.status === "ringing");
-  body.replaceChildren(...(pop ? renderPop(pop, { routines: view.user.routines, registerForm }) : []));
+  body.replaceChildren(...(pop ? renderPop(pop, { routines: view.user.routines, registerForm, handleMessage, messageId: view.messageId, attention: view.desk.attention }) : []));
+}
+
+// "Handle in this attention": saving the attention finalizes the message (an action made from it).
+function handleMessage(m) {
+  view.messageId = view.messageId === m.id ? null : m.id;
+  paintMessageLink(); paintPop();
+}
+
+function paintMessageLink() {
+  const box = $("message-link");
+  box.classList.toggle("hidden", !view.messageId);
+  box.textContent = view.messageId ? `Saving finalizes incoming-call message #${view.messageId}` : "";
 }
 
 // --- the attention form -----------------------------------------------------------------------
@@ -99,7 +113,9 @@ function folders() {
   return FOLDERS.filter((f) => view.user.routines.includes(f.routine));
 }
 
-function paintFolder() {
+// The folders load what they show from the back office; a repaint keeps a folder (and what the
+// operator typed in it) unless the folder or the attention changed, or `force`.
+function paintFolder(force = false) {
   const a = view.desk.attention;
   const mine = folders();
   $("folders").replaceChildren(...mine.map((f) => el("button", {
@@ -107,7 +123,12 @@ function paintFolder() {
     onclick: () => { view.folder = f; paintFolder(); },
   }, f.title)));
   $("folders").classList.toggle("hidden", mine.length < 2);
-  $("folder-body").replaceChildren(view.folder.render({ attention: a, pop: view.desk.pop, lists: view.lists, toast }));
+  const body = $("folder-body");
+  const key = `${view.folder.routine}:${a ? a.id : ""}`;
+  if (force || body.dataset.key !== key) {
+    body.dataset.key = key;
+    body.replaceChildren(view.folder.render({ attention: a, pop: view.desk.pop, lists: view.lists, toast, changed: refreshOperation }));
+  }
   const kind = view.folder.routine;
   const reasons = view.lists.closing_reasons.filter((r) => !r.kind || r.kind === kind);
   $("closing-reason").replaceChildren(el("option", { value: "" }, "—"),
@@ -119,8 +140,9 @@ function paintAttention() {
   $("attention-empty").classList.toggle("hidden", !!a);
   $("attention").classList.toggle("hidden", !a);
   $("attention-id").textContent = a ? `#${a.id} · ${a.direction} · opened ${when(a.created_at)}` : "";
-  if (!a) { loadHistory(null); return; }
-  view.folder = folders().find((f) => f.routine === a.kind) || folders()[0];
+  if (!a) { view.messageId = null; paintMessageLink(); loadHistory(null); return; }
+  const same = view.folder && $("folder-body").dataset.key === `${view.folder.routine}:${a.id}`;
+  if (!same) view.folder = folders().find((f) => f.routine === a.kind) || folders()[0];
   paintFolder();
   $("status").value = a.status;
   $("next-call").value = localInput(a.next_call_at);
@@ -129,9 +151,22 @@ function paintAttention() {
   loadHistory(a);
 }
 
+// The telesales folder made or changed a quote or order: the footer's operation follows.
+async function refreshOperation() {
+  const a = view.desk.attention;
+  if (!a) return;
+  const fresh = await api("GET", `/api/v1/desk/attentions/${a.id}`);
+  if (view.desk.attention && view.desk.attention.id === fresh.id) {
+    view.desk.attention.operation = fresh.operation;
+    paintFooter({ ...(view.footer || {}), operation: fresh.operation ? fresh.operation.label : null });
+  }
+}
+
 async function saveAttention(ev) {
   ev.preventDefault();
   const a = view.desk.attention;
+  const form = $("attention");
+  clearErrors(form);
   $("form-error").textContent = "";
   const next = $("next-call").value;
   const body = {
@@ -141,15 +176,17 @@ async function saveAttention(ev) {
     next_call_at: next ? new Date(next).toISOString() : null,
     ...view.folder.collect($("folder-body")),
   };
+  if (view.messageId) body.message_id = view.messageId;
   try {
     await api("PATCH", `/api/v1/desk/attentions/${a.id}`, body);
+    if (view.messageId) { view.messageId = null; paintMessageLink(); }
     const text = $("note").value.trim();
     if (text) { await api("POST", `/api/v1/desk/attentions/${a.id}/notes`, { text }); $("note").value = ""; }
     view.desk.attention = await api("GET", `/api/v1/desk/attentions/${a.id}`);
     paintAttention();
     toast("Attention saved");
   } catch (e) {
-    $("form-error").textContent = e.field ? `${e.field}: ${e.message}` : e.message;
+    showError(form, e, $("form-error"));
   }
 }
 
@@ -162,7 +199,8 @@ async function loadHistory(a) {
     : a.prospect_id ? ["prospect", a.prospect_id, ""] : [null, null, ""];
   if (!party) { box.replaceChildren(el("div", { class: "empty" }, "Unknown caller: no history.")); $("history-of").textContent = ""; return; }
   $("history-of").textContent = label || "";
-  const { attentions } = await api("GET", `/api/v1/desk/history/${party}/${id}`);
+  const { attentions, masked } = await api("GET", `/api/v1/desk/history/${party}/${id}`);
+  $("history-of").textContent = `${label || ""}${masked ? " · personal data masked" : ""}`;
   if (!attentions.length) { box.replaceChildren(el("div", { class: "empty" }, "No attentions yet.")); return; }
   box.replaceChildren(el("table", { id: "history-table" },
     el("thead", {}, el("tr", {}, ["When", "Attention", "Status", "Operator", "Notes"].map((h) => el("th", {}, h)))),
@@ -194,6 +232,7 @@ function onMessage(msg) {
     case "pop_update":
       d.pop = msg.pop; paintPop(); paintState();
       if (d.attention && msg.type === "pop_update") paintFolder();
+      if (msg.type === "pop") { view.messageId = null; paintMessageLink(); }
       break;
     case "connected":
       d.call = msg.call; d.timer = msg.timer; d.pop = msg.pop; d.attention = null;
@@ -201,7 +240,10 @@ function onMessage(msg) {
       break;
     case "attention":
       if (!d.attention || d.attention.id !== msg.attention.id || !$("attention").contains(document.activeElement)) {
+        if (!d.attention || d.attention.id !== msg.attention.id) { view.messageId = null; paintMessageLink(); }
+        const had = !!d.attention;
         d.attention = msg.attention; paintAttention();
+        if (!had) paintPop();
       } else {
         d.attention.call = msg.attention.call;
       }
@@ -272,7 +314,9 @@ async function start() {
   $("transfer").onclick = () => act(async () => {
     const exten = $("transfer-to").value.trim();
     if (!exten) { toast("Type the extension to transfer to", true); return; }
-    await api("POST", "/api/v1/desk/transfer", { exten, context: /^500\d$/.test(exten) ? "from-carrier" : "from-agents" });
+    // The queues' numbers are in the first of the [desk] transfer contexts; the rest, extensions.
+    const [queues, agents] = boot.transfer_contexts;
+    await api("POST", "/api/v1/desk/transfer", { exten, context: /^500\d$/.test(exten) || !agents ? queues : agents });
   });
   $("clear").onclick = () => act(() => api("POST", "/api/v1/desk/clear"));
   $("attention").addEventListener("submit", saveAttention);

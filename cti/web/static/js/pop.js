@@ -40,12 +40,15 @@ export function renderPop(pop, ctx) {
     parts.push(el("div", { class: "muted small", style: "margin-top:8px" },
       [c.tax_id && `Tax id ${c.tax_id}`, c.email].filter(Boolean).join(" · ")));
   }
+  if (pop.masked) parts.push(el("div", { class: "chip grey", style: "margin-top:8px", id: "pop-masked" }, "Personal data masked"));
   if (pop.messages.length) {
     parts.push(section("Pending messages", pop.messages.map((m) =>
-      el("li", { class: "alert" },
+      el("li", { class: "alert", "data-message": m.id },
         el("div", { class: "row" }, el("b", {}, m.type || "Message"), el("span", { class: "small muted" }, when(m.created_at))),
         el("div", {}, m.description),
-        m.postponed_until ? el("div", { class: "small muted" }, `postponed until ${when(m.postponed_until)}`) : null)), ""));
+        m.postponed_until ? el("div", { class: "small muted" }, `postponed until ${when(m.postponed_until)}`) : null,
+        ctx.attention ? el("button", { type: "button", class: "ghost small", style: "padding:2px 0", onclick: () => ctx.handleMessage(m) },
+          ctx.messageId === m.id ? "✓ handled in this attention (undo)" : "Handle in this attention") : null)), ""));
   }
   if (!pop.match) parts.push(ctx.registerForm(pop));
   parts.push(section("Last attentions", pop.attentions.map((a) =>
@@ -56,9 +59,9 @@ export function renderPop(pop, ctx) {
   if (ctx.routines.includes("collection")) {
     const total = pop.receivables.reduce((s, r) => s + Number(r.amount), 0);
     parts.push(section(`Open receivables${pop.receivables.length ? " · " + money(total) : ""}`, pop.receivables.map((r) =>
-      el("li", { class: r.overdue ? "overdue" : "" },
+      el("li", { class: r.overdue ? "overdue" : "", "data-receivable": r.id },
         el("div", { class: "row" }, el("b", {}, r.invoice_number), el("span", {}, money(r.amount))),
-        el("div", { class: "small muted" }, `due ${day(r.due_on)}${r.overdue ? " · overdue" : ""}`))), "Nothing owed."));
+        el("div", { class: "small muted" }, `due ${day(r.due_on)}${r.overdue ? ` · ${r.days_overdue} days overdue` : ""}`))), "Nothing owed."));
   }
   if (ctx.routines.includes("telesales")) {
     parts.push(section("Open quotes", pop.quotes.map((q) =>
