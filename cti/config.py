@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cti.errors import ConfigError
 
@@ -173,6 +174,11 @@ class SupervisorSettings:
 
     # Service level: share of calls answered within this many seconds.
     service_level_seconds: int = field(default=20, metadata=_range(1, 3600))
+    # The service level the center aims at; below it the wallboard shows a breach.
+    service_level_target: float = field(default=0.8, metadata=_range(0.0, 1.0))
+    # IANA zone whose midnight starts the wallboard's day and the reports' dates; empty: the
+    # server's own zone.
+    timezone: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -460,6 +466,14 @@ def _check_whole(settings: Settings) -> None:
             raise ConfigError(
                 f"ami[{i}].reconnect_max: must be at least reconnect_min ({pbx.reconnect_min:g})"
             )
+    if settings.supervisor.timezone:
+        try:
+            ZoneInfo(settings.supervisor.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"supervisor.timezone: expected an IANA time zone like 'America/Sao_Paulo', "
+                f"got {settings.supervisor.timezone!r}"
+            ) from None
     if not settings.desk.transfer_contexts:
         raise ConfigError("desk.transfer_contexts: name at least one dialplan context")
     region = settings.telephony.default_region

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,7 +39,7 @@ from cti.domain.state import Agent
 from cti.errors import AmiError, UserInputError
 from cti.web.api import BODY_KEY, Api, HTTPProblem
 from cti.web.state import current, web_state
-from cti.web.supervisor_stream import WALLBOARD, WallboardService, setup_stream
+from cti.web.supervisor_stream import WALLBOARD, WallboardService, local_tz, setup_stream
 
 SPY_MODES = ("listen", "whisper", "barge")
 TAG = "supervisor"
@@ -283,7 +283,7 @@ def register(api: Api) -> None:
             raise HTTPProblem(404, "no such report; one of " + ", ".join(repo.REPORTS), "name")
         query = request.query
         now = st.runtime.clock.now()
-        tz = _tz(query.get("tz"))
+        tz = _tz(query.get("tz") or st.runtime.settings.supervisor.timezone or None)
         today = now.astimezone(tz).date()
         last = _date(query.get("to"), "to") or today
         first = _date(query.get("from"), "from") or (last - timedelta(days=6))
@@ -320,9 +320,11 @@ def register(api: Api) -> None:
         return web.json_response(body, dumps=_dumps)
 
 
-def _tz(name: str | None) -> ZoneInfo:
+def _tz(name: str | None) -> tzinfo:
+    if not name:
+        return local_tz()
     try:
-        return ZoneInfo(name or "UTC")
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UserInputError("tz", "expected a time zone like America/Sao_Paulo") from None
 

@@ -35,6 +35,7 @@ import logging
 import time
 from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
@@ -52,11 +53,12 @@ WALLBOARD = "wallboard"
 WALLBOARD_TOPIC = "wallboard"
 CLOSE_SESSION_ENDED = 4001
 CLOSE_FORBIDDEN = 4003
-DEFAULT_SL_TARGET = 0.8
 
 
-def local_tz() -> tzinfo:
-    """The server's own time zone (whose midnight starts a wallboard day)."""
+def local_tz(name: str = "") -> tzinfo:
+    """The configured zone (``supervisor.timezone``), else the server's own."""
+    if name:
+        return ZoneInfo(name)
     tz = datetime.now().astimezone().tzinfo
     assert tz is not None
     return tz
@@ -80,8 +82,8 @@ class WallboardService:
         sup = runtime.settings.supervisor
         self.figures = WallboardFigures(
             service_level_seconds=sup.service_level_seconds,
-            tz=tz or local_tz(),
-            service_level_target=float(getattr(sup, "service_level_target", DEFAULT_SL_TARGET)),
+            tz=tz or local_tz(sup.timezone),
+            service_level_target=sup.service_level_target,
         )
         self._seq = itertools.count(1)
         self._unsubscribe: Any = None
