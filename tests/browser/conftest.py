@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.desk.conftest import client_factory, customers, service, sim, users
+from tests.desk.conftest import carla, client_factory, customers, service, sim, users
 
-__all__ = ["client_factory", "customers", "service", "sim", "users"]
+__all__ = ["carla", "client_factory", "customers", "service", "sim", "users"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

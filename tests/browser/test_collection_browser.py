@@ -15,7 +15,6 @@ from playwright.async_api import Page, expect
 
 from cti.app import RunningService
 from cti.db.models import ClosingReason, Customer, Phone, Receivable, RequiredField
-from cti.db.users import add_user
 from cti.domain.model import AttentionKind
 from cti.sim import PbxSimulator
 from tests.web.conftest import Client
@@ -65,24 +64,15 @@ async def test_collection_attention_with_a_promise_to_pay_in_chromium(
     users: dict[str, str],
     client_factory: Callable[[], Awaitable[Client]],
     browser_page: Page,
+    carla: dict[str, str],
 ) -> None:
-    await add_user(
-        service.runtime.db,
-        username="carla",
-        password="carla-secret-1",
-        role="operator",
-        routines=["collection"],
-        extension="PJSIP/agent3",
-        full_name="Carla Souza",
-        personal_data=True,
-    )
     blue = await _delinquent(service)
     promised_on = (service.runtime.clock.now().date() + timedelta(days=7)).isoformat()
     page = browser_page
 
     await page.goto(service.url)
     await page.fill("#username", "carla")
-    await page.fill("#password", "carla-secret-1")
+    await page.fill("#password", carla["password"])
     await page.click("#go")
     await page.wait_for_url("**/static/desk.html")
     await page.click("#desk-signin")

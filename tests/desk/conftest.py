@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from cti.app import RunningService, running_service
 from cti.db.engine import Database
 from cti.db.models import Contact, Customer, PauseReason, Phone
+from cti.db.users import add_user
 from cti.sim import PbxSimulator
 from tests.web.conftest import Client, client_factory, service_settings, users
 
-__all__ = ["Client", "DeskSocket", "client_factory", "users"]
+__all__ = ["Client", "DeskSocket", "carla", "client_factory", "users"]
 
 TIMEOUT = 5.0
 
@@ -131,6 +132,22 @@ async def customers(service: RunningService) -> dict[str, int]:
         s.add_all([PauseReason(name="lunch"), PauseReason(name="break")])
         ids = {"acme": acme.id, "laura": laura.id}
     return ids
+
+
+@pytest.fixture
+async def carla(service: RunningService) -> dict[str, str]:
+    """A collection operator (routine collection, phone PJSIP/agent3, personal_data)."""
+    await add_user(
+        service.runtime.db,
+        username="carla",
+        password="carla-secret-1",
+        role="operator",
+        routines=["collection"],
+        extension="PJSIP/agent3",
+        full_name="Carla Souza",
+        personal_data=True,
+    )
+    return {"username": "carla", "password": "carla-secret-1"}
 
 
 async def calls_rows(db: Database) -> list[dict[str, Any]]:

@@ -24,7 +24,6 @@ from cti.db.models import (
     Receivable,
     RequiredField,
 )
-from cti.db.users import add_user
 from cti.sim import PbxSimulator
 
 from .conftest import Client, DeskSocket
@@ -114,17 +113,8 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
     sim: PbxSimulator,
     customers: dict[str, int],
     at_desk: AtDesk,
+    carla: dict[str, str],
 ) -> None:
-    await add_user(
-        service.runtime.db,
-        username="carol",
-        password="carol-secret-1",
-        role="operator",
-        routines=["collection"],
-        extension="PJSIP/agent3",
-        full_name="Carol Nunes",
-        personal_data=True,
-    )
     today = service.runtime.clock.now().date()
     async with service.runtime.db.sessions.begin() as s:
         s.add(
@@ -143,21 +133,21 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
             ]
         )
         await s.flush()
-        carol_id = (
-            await s.execute(sa.text("SELECT id FROM operators WHERE username = 'carol'"))
+        carla_id = (
+            await s.execute(sa.text("SELECT id FROM operators WHERE username = 'carla'"))
         ).scalar_one()
         message = CallMessage(
-            created_by=carol_id,
+            created_by=carla_id,
             situation_code="PE",
             from_customer_id=customers["acme"],
-            to_user_id=carol_id,
+            to_user_id=carla_id,
             description="Wants to settle the March invoice.",
         )
         s.add(message)
         await s.flush()
         message_id = message.id
-    carol, ws = await at_desk("carol", password="carol-secret-1")
-    attention = await _answered(sim, carol, ws, "collections", "+12025550101")
+    carla_client, ws = await at_desk("carla", password=carla["password"])
+    attention = await _answered(sim, carla_client, ws, "collections", "+12025550101")
     pop = ws.of("pop")[-1]["pop"]
     assert [(r["invoice_number"], r["days_overdue"]) for r in pop["receivables"]] == [("INV-9", 30)]
     assert [m["id"] for m in pop["messages"]] == [message_id]
@@ -165,7 +155,7 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
 
     promised_on = (today + timedelta(days=5)).isoformat()
     made = await _json(
-        await carol.post(
+        await carla_client.post(
             "/api/v1/collection/promises",
             json={
                 "customer_id": customers["acme"],
@@ -177,13 +167,13 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
         201,
     )
     position = await _json(
-        await carol.get(f"/api/v1/collection/customers/{customers['acme']}/position")
+        await carla_client.get(f"/api/v1/collection/customers/{customers['acme']}/position")
     )
     assert [(p["id"], p["attention_id"], p["amount"]) for p in position["promises"]] == [
         (made["id"], attention["id"], "250.00")
     ]
     # One way to record a promise: the desk's own endpoint is gone.
-    gone = await carol.post(
+    gone = await carla_client.post(
         f"/api/v1/desk/attentions/{attention['id']}/promises",
         json={"promised_on": promised_on, "amount": 1},
     )
@@ -191,7 +181,7 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
 
     # The admin made next_call_at mandatory: the save is refused naming it, nothing is finalized.
     body = {"status": "closed", "message_id": message_id}
-    missing = await carol.patch(f"/api/v1/desk/attentions/{attention['id']}", json=body)
+    missing = await carla_client.patch(f"/api/v1/desk/attentions/{attention['id']}", json=body)
     problem = await _json(missing, 400)
     assert problem["field"] == "next_call_at" and "required" in problem["error"]
     async with service.runtime.db.sessions() as s:
@@ -199,7 +189,7 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
 
     next_call = (service.runtime.clock.now() + timedelta(days=5)).isoformat()
     saved = await _json(
-        await carol.patch(
+        await carla_client.patch(
             f"/api/v1/desk/attentions/{attention['id']}", json={**body, "next_call_at": next_call}
         )
     )
@@ -208,7 +198,7 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
         finalized = await s.get(CallMessage, message_id)
         assert finalized is not None and finalized.finalized_at is not None
         assert finalized.attention_id == attention["id"] and finalized.situation_code == "OK"
-    again = await carol.patch(f"/api/v1/desk/attentions/{attention['id']}", json=body)
+    again = await carla_client.patch(f"/api/v1/desk/attentions/{attention['id']}", json=body)
     assert again.status == 409 and (await again.json())["field"] == "message_id"
 
 

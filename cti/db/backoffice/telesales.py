@@ -425,56 +425,43 @@ async def update_order(
         return await _order_json(s, order, edit_billed)
 
 
+def _order_status(order: SalesOrder) -> str:
+    if order.cancelled:
+        return "cancelled"
+    return f"billed {order.invoice_number}" if order.billed else "not billed"
+
+
 async def attention_operation(session: AsyncSession, attention_id: int) -> dict[str, Any] | None:
     """The telesales operation of an attention (the footer's "operation"): its newest order, else
     its newest quote; None when the attention made neither.
 
     Returns ``{"kind": "order"|"quote", "id", "status", "total", "label"}``.
     """
-    order = (
-        await session.execute(
-            sa.select(SalesOrder)
-            .where(SalesOrder.attention_id == attention_id)
-            .order_by(SalesOrder.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if order is not None:
-        items = await _items_json(session, OrderItem, OrderItem.order_id, order.id)
-        status = (
-            "cancelled"
-            if order.cancelled
-            else f"billed {order.invoice_number}"
-            if order.billed
-            else "not billed"
-        )
-        total = _total(items)
+    kinds: tuple[tuple[str, Any, Any, Any], ...] = (
+        ("order", SalesOrder, OrderItem, OrderItem.order_id),
+        ("quote", Quote, QuoteItem, QuoteItem.quote_id),
+    )
+    for kind, model, item_model, key in kinds:
+        made = (
+            await session.execute(
+                sa.select(model)
+                .where(model.attention_id == attention_id)
+                .order_by(model.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if made is None:
+            continue
+        total = _total(await _items_json(session, item_model, key, made.id))
+        status = _order_status(made) if kind == "order" else str(made.status)
         return {
-            "kind": "order",
-            "id": order.id,
+            "kind": kind,
+            "id": made.id,
             "status": status,
             "total": total,
-            "label": f"Order {order.id} · {status} · {total}",
+            "label": f"{kind.capitalize()} {made.id} · {status} · {total}",
         }
-    quote = (
-        await session.execute(
-            sa.select(Quote)
-            .where(Quote.attention_id == attention_id)
-            .order_by(Quote.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if quote is None:
-        return None
-    items = await _items_json(session, QuoteItem, QuoteItem.quote_id, quote.id)
-    total = _total(items)
-    return {
-        "kind": "quote",
-        "id": quote.id,
-        "status": str(quote.status),
-        "total": total,
-        "label": f"Quote {quote.id} · {quote.status} · {total}",
-    }
+    return None
 
 
 async def bill_order(
