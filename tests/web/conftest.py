@@ -25,19 +25,20 @@ def closed_port() -> int:
 
 def service_settings(ami_port: int | None = None, **pbx: Any) -> Settings:
     base = load_settings(environ={})
-    ami = AmiServerSettings(
-        name="pbx1",
-        host="127.0.0.1",
-        port=ami_port or closed_port(),
-        username="cti",
-        secret=Secret("ctisecret"),
-        reconnect_min=0.05,
-        reconnect_max=0.5,
-        ping_interval=1.0,
-        ping_timeout=1.0,
-        action_timeout=2.0,
-        **pbx,
-    )
+    values: dict[str, Any] = {
+        "name": "pbx1",
+        "host": "127.0.0.1",
+        "port": ami_port or closed_port(),
+        "username": "cti",
+        "secret": Secret("ctisecret"),
+        "reconnect_min": 0.05,
+        "reconnect_max": 0.5,
+        "ping_interval": 1.0,
+        "ping_timeout": 1.0,
+        "action_timeout": 2.0,
+    }
+    values.update(pbx)
+    ami = AmiServerSettings(**values)
     server = dataclasses.replace(base.server, port=0)
     return dataclasses.replace(base, ami=(ami,), server=server)
 
