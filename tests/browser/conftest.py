@@ -6,6 +6,7 @@ wallboard's tests can use both with their own service fixture.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,7 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 
 
 @pytest.fixture
@@ -49,3 +49,13 @@ async def browser_page(chromium: Browser) -> AsyncIterator[Page]:
         yield page
     finally:
         await context.close()
+
+
+def screenshot_path(name: str, tmp: Path) -> Path:
+    """Where a browser test leaves its screenshot: docs/NAME when CTI_UPDATE_SCREENSHOTS=1 (for
+    the README), else a temporary folder, so a test run leaves the work tree clean."""
+    if os.environ.get("CTI_UPDATE_SCREENSHOTS") == "1":
+        docs = Path(__file__).resolve().parents[2] / "docs"
+        docs.mkdir(exist_ok=True)
+        return docs / name
+    return tmp / name

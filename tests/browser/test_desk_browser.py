@@ -1,9 +1,10 @@
 """The agent desk in real headless Chromium: sign in, a pop, the timer turning red, an attention
-saved with a note and found in the customer's history. Leaves a screenshot in docs/desk.png."""
+saved with a note and found in the customer's history. Leaves a screenshot in docs/desk.png with CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -20,7 +21,7 @@ from cti.db.models import (
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.sim import PbxSimulator
 
-from .conftest import DOCS
+from .conftest import screenshot_path
 
 pytestmark = pytest.mark.browser
 
@@ -70,6 +71,7 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     customers: dict[str, int],
     users: dict[str, str],
     browser_page: Page,
+    tmp_path: Path,
 ) -> None:
     import sqlalchemy as sa
 
@@ -127,8 +129,7 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
 
     await page.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")
     await page.locator("#note").blur()
-    DOCS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(DOCS / "desk.png"))
+    await page.screenshot(path=str(screenshot_path("desk.png", tmp_path)))
 
     # The caller hangs up: the timer resets, the footer shows the last call.
     assert sim.hangup("PJSIP/agent1")

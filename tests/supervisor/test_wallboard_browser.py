@@ -1,6 +1,6 @@
 """The wallboard in real headless Chromium: a supervisor signs in and watches the simulator's calls
 move the waiting count and the agents' states; pauses and resumes an agent from the page.
-Leaves a screenshot in docs/wallboard.png."""
+Leaves a screenshot in docs/wallboard.png with CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from playwright.async_api import Page, expect
 
 from cti.app import RunningService
 from cti.sim import PbxSimulator
-from tests.browser.conftest import browser_page, chromium
+from tests.browser.conftest import browser_page, chromium, screenshot_path
 
 from .conftest import Client
 
 __all__ = ["browser_page", "chromium"]
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 
 AGENTS = [
     ("support", "Local/101@sim-agent/n", "Ana Lima"),
@@ -36,17 +35,23 @@ def tile(page: Page, interface: str) -> object:
 
 
 async def test_the_wallboard_follows_the_calls(
-    service: RunningService, sim: PbxSimulator, supervisor: Client, browser_page: Page
+    service: RunningService,
+    sim: PbxSimulator,
+    supervisor: Client,
+    browser_page: Page,
+    tmp_path: Path,
 ) -> None:
     page = browser_page
     support_1, support_2 = AGENTS[0][1], AGENTS[1][1]
     sim.add_simulated_agent("support", support_1, "Ana Lima")
     sim.add_simulated_agent("support", support_2, "Bruno Dias")
 
-    await page.goto(f"{service.url}static/wallboard/index.html")
+    # The printed URL: the sign-in page sends a supervisor to the wallboard.
+    await page.goto(service.url)
     await page.fill("#signin input[name=username]", "vera")
     await page.fill("#signin input[name=password]", "vera-secret-1")
     await page.click("#signin button[type=submit]")
+    await page.wait_for_url("**/static/wallboard/index.html")
     await expect(page.locator("#link")).to_have_attribute("data-status", "live")
     waiting = page.locator("#kpi-waiting .value")
     await expect(waiting).to_have_text("0")
@@ -111,10 +116,9 @@ async def test_the_wallboard_follows_the_calls(
     await expect(page.locator('.agent[data-state="paused"]')).to_have_count(1)
     await expect(page.locator("#kpi-abandoned .value")).not_to_have_text("0")
     await page.wait_for_timeout(1200)
-    DOCS.mkdir(exist_ok=True)
     await page.set_viewport_size({"width": 1600, "height": 1000})
     await page.wait_for_timeout(600)
-    await page.screenshot(path=str(DOCS / "wallboard.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("wallboard.png", tmp_path)), full_page=True)
 
 
 async def test_an_operator_gets_no_wallboard(
