@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(VENV)/.dev-installed lint
 
 bench: $(VENV)/.dev-installed
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Retake docs/desk.png and docs/wallboard.png (the README's pictures) from the browser tests.
+screenshots: $(VENV)/.dev-installed
+	scripts/ensure-chromium
+	CTI_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -m browser
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
