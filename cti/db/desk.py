@@ -617,7 +617,9 @@ async def save_attention(
                 await s.execute(sa.select(Contact.customer_id).where(Contact.id == a.contact_id))
             ).scalar_one_or_none()
         await enforce_required(
-            s, "attention", {name: getattr(a, name) for name in FORMS["attention"]}
+            s,
+            "attention",
+            {"kind": a.kind, **{name: getattr(a, name) for name in FORMS["attention"]}},
         )
         try:
             await s.flush()

@@ -524,9 +524,24 @@ def check_form_fields(form: str, fields: Iterable[str]) -> list[str]:
     return out
 
 
+# Fields of the attention form that only the telemarketing folder shows: an admin making one of
+# them mandatory must not stop telesales or collection attentions from being saved.
+TELEMARKETING_FIELDS = frozenset(
+    {"subject", "product", "occurrence", "action", "owner_id", "action_date", "action_status"}
+)
+
+
 def check_required(form: str, required: Iterable[str], values: Mapping[str, object]) -> None:
-    """Raise UserInputError naming the first required field of ``form`` left empty."""
-    for name in sorted(required):
+    """Raise UserInputError naming the first required field of ``form`` left empty.
+
+    On the attention form, telemarketing's own fields are required only of telemarketing
+    attentions (``values["kind"]``).
+    """
+    wanted = set(required)
+    kind = values.get("kind")
+    if form == "attention" and kind is not None and str(kind) != "telemarketing":
+        wanted -= TELEMARKETING_FIELDS
+    for name in sorted(wanted):
         if values.get(name) in (None, "", []):
             raise UserInputError(name, f"is required on the {form} form")
 

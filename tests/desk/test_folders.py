@@ -130,6 +130,8 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
                 CallMessageSituation(code="PE", name="Pending", pending=True, usual_pending=True),
                 CallMessageSituation(code="OK", name="Done", pending=False),
                 RequiredField(form="attention", field="next_call_at"),
+                # A telemarketing field: it must not stop a collection attention.
+                RequiredField(form="attention", field="subject"),
             ]
         )
         await s.flush()
@@ -179,7 +181,8 @@ async def test_collection_folder_promise_against_the_attention_required_fields_a
     )
     assert gone.status in (404, 405)
 
-    # The admin made next_call_at mandatory: the save is refused naming it, nothing is finalized.
+    # The admin made next_call_at (and telemarketing's subject) mandatory: the save is refused
+    # naming next_call_at, nothing is finalized; subject is not asked of a collection attention.
     body = {"status": "closed", "message_id": message_id}
     missing = await carla_client.patch(f"/api/v1/desk/attentions/{attention['id']}", json=body)
     problem = await _json(missing, 400)
