@@ -12,14 +12,15 @@ sees every instance's answers.
 
 The desk's pop for a dialer call: :func:`lead_for_call` (see its docstring).
 
-APScheduler's jobs live in the table :data:`JOB_TABLE`, reached through a synchronous psycopg engine
-(APScheduler 3's job stores are synchronous): :func:`job_store`.
+APScheduler's jobs live in the table :data:`JOB_TABLE` (``cti.db.models.DialerJob``, made by the
+migrations), reached through a synchronous psycopg engine (APScheduler 3's job stores are
+synchronous): :func:`job_store`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,10 +35,10 @@ from cti.db.backoffice.common import NotFound, Refused
 from cti.db.engine import Database, to_async_url
 from cti.db.models import (
     Attempt,
-    AuditEvent,
     Callback,
     Campaign,
     Customer,
+    DialerJob,
     DncEntry,
     Lead,
     PaymentPlan,
@@ -55,10 +56,9 @@ from cti.domain.model import (
     PromiseStatus,
 )
 
-JOB_TABLE = "cti_dialer_jobs"
+JOB_TABLE = DialerJob.__tablename__
 # Session advisory lock held by the one instance that runs the scheduled jobs ("cti" "dlr").
 LEADER_LOCK = 0x637469_646C72
-_JOB_TABLE_LOCK = 0x637469_6A6F62
 
 DIALABLE = (LeadStatus.NEW, LeadStatus.RETRY, LeadStatus.CALLBACK)
 
@@ -80,6 +80,9 @@ class CampaignRow:
     windows: Any
     retry_rules: Any
     abandon_cap: float | None
+    timezone: str | None = None
+    amd: bool = False
+    pacing: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +122,9 @@ def _campaign_row(c: Campaign) -> CampaignRow:
         windows=c.windows,
         retry_rules=c.retry_rules,
         abandon_cap=float(c.abandon_cap) if c.abandon_cap is not None else None,
+        timezone=c.timezone,
+        amd=c.amd,
+        pacing={str(k): float(v) for k, v in (c.pacing or {}).items()},
     )
 
 
@@ -186,8 +192,8 @@ async def set_pacing(
     abandon_cap: float | None,
     knobs: dict[str, float],
 ) -> CampaignRow:
-    """Change a campaign's pacing; the mode and the cap are stored on the campaign, every change
-    is audited as ``campaign.pacing`` (its details keep the knobs, read back by :func:`last_pacing`).
+    """Change a campaign's pacing: the mode, the cap and the knobs (``campaigns.pacing``) are stored
+    on the campaign; every change is audited as ``campaign.pacing``.
     """
     async with db.sessions.begin() as s:
         c = await s.get(Campaign, campaign_id, with_for_update=True)
@@ -197,6 +203,7 @@ async def set_pacing(
             c.mode = mode
         if abandon_cap is not None:
             c.abandon_cap = Decimal(str(round(abandon_cap, 4)))
+        c.pacing = dict(knobs)
         details: dict[str, Any] = {"knobs": knobs}
         if mode is not None:
             details["mode"] = mode.value
@@ -205,22 +212,6 @@ async def set_pacing(
         await audit_in(s, actor, "campaign.pacing", f"campaign:{campaign_id}", details)
         await s.flush()
         return _campaign_row(c)
-
-
-async def last_pacing(db: Database, campaign_id: int) -> dict[str, float]:
-    """The pacing knobs a supervisor last set for a campaign (empty when never)."""
-    async with db.sessions() as s:
-        details = await s.scalar(
-            sa.select(AuditEvent.details)
-            .where(
-                AuditEvent.action == "campaign.pacing",
-                AuditEvent.subject == f"campaign:{campaign_id}",
-            )
-            .order_by(AuditEvent.id.desc())
-            .limit(1)
-        )
-    knobs = (details or {}).get("knobs") or {}
-    return {str(k): float(v) for k, v in knobs.items()}
 
 
 # --- lead selection -------------------------------------------------------------------------
@@ -437,6 +428,22 @@ async def release_lead(
         )
 
 
+NextStep = Callable[[Mapping[CallOutcome, int]], tuple[LeadStatus, datetime | None]]
+
+
+async def mark_answered(
+    db: Database, attempt_id: int, *, action_id: str, answered_at: datetime, linkedid: str | None
+) -> None:
+    """A person (or a machine) answered: the attempt keeps its ActionID, time and Linkedid, so the
+    desk can find the lead of the call while it runs (:func:`lead_of_linkedid`)."""
+    async with db.sessions.begin() as s:
+        await s.execute(
+            sa.update(Attempt)
+            .where(Attempt.id == attempt_id)
+            .values(action_id=action_id, answered_at=answered_at, linkedid=linkedid)
+        )
+
+
 async def finish_attempt(
     db: Database,
     attempt_id: int,
@@ -446,10 +453,12 @@ async def finish_attempt(
     answered_at: datetime | None,
     connected_at: datetime | None,
     ended_at: datetime,
-    next_step: Callable[[int], tuple[LeadStatus, datetime | None]],
+    linkedid: str | None = None,
+    next_step: NextStep,
 ) -> datetime | None:
-    """Store an attempt's outcome and move its lead on by ``next_step(attempts made)`` (unless the
-    lead went on a do-not-call list meanwhile). Returns the lead's next attempt time, if any."""
+    """Store an attempt's outcome and move its lead on by ``next_step(the lead's attempts per
+    outcome, this one included)`` (unless the lead went on a do-not-call list meanwhile). Returns
+    the lead's next attempt time, if any."""
     async with db.sessions.begin() as s:
         attempt = await s.get(Attempt, attempt_id, with_for_update=True)
         if attempt is None:
@@ -460,13 +469,22 @@ async def finish_attempt(
         attempt.answered_at = answered_at
         attempt.connected_at = connected_at
         attempt.ended_at = ended_at
+        if linkedid is not None:
+            attempt.linkedid = linkedid
         lead = await s.get(Lead, attempt.lead_id, with_for_update=True)
         if lead is None:
             return None
         lead.last_outcome = outcome
         if lead.status is not LeadStatus.DIALING:
             return None
-        status, when = next_step(lead.attempts)
+        await s.flush()
+        rows = await s.execute(
+            sa.select(Attempt.outcome, sa.func.count())
+            .where(Attempt.lead_id == lead.id, Attempt.outcome.is_not(None))
+            .group_by(Attempt.outcome)
+        )
+        counts = {CallOutcome(o): int(n) for o, n in rows.all() if o is not None}
+        status, when = next_step(counts)
         lead.status = status
         lead.next_attempt_at = when
         return when
@@ -498,7 +516,8 @@ async def recover_stale(db: Database, *, now: datetime, older_than: timedelta) -
 async def ledger_rows(
     db: Database, campaign_id: int, since: datetime
 ) -> list[tuple[datetime, float | None]]:
-    """Every live answer since ``since``: (answered at, seconds until an agent took it or None)."""
+    """Every live answer since ``since``: (answered at, 0.0 when an agent took it in time, else
+    None). The outcome stored is the truth (the dialplan decides abandonment, after AMD)."""
     async with db.sessions() as s:
         rows = await s.execute(
             sa.select(Attempt.answered_at, Attempt.connected_at, Attempt.outcome)
@@ -510,13 +529,9 @@ async def ledger_rows(
             .order_by(Attempt.answered_at)
         )
         out: list[tuple[datetime, float | None]] = []
-        for answered, connected, outcome in rows.all():
-            if answered is None:
-                continue
-            if outcome is CallOutcome.ANSWERED and connected is not None:
-                out.append((answered, max(0.0, (connected - answered).total_seconds())))
-            else:
-                out.append((answered, None))
+        for answered, _connected, outcome in rows.all():
+            if answered is not None:
+                out.append((answered, 0.0 if outcome is CallOutcome.ANSWERED else None))
         return out
 
 
@@ -755,8 +770,8 @@ async def lead_for_call(
     """The lead a dialer call is about, with its campaign and (collection) its debts: the pop.
 
     Give ``lead_id`` when known: the ``CTI_LEAD`` channel variable of the call, or
-    ``DialerService.lead_of_call(pbx, linkedid)`` on the instance that placed it. Else ``phone`` (the
-    normalised number dialled): the lead of that number dialled most recently.
+    :func:`lead_of_linkedid` (``DialerService.pop_for_call(linkedid)`` does both). Else ``phone``
+    (the normalised number dialled): the lead of that number dialled most recently.
 
     Returns ``None`` when nothing matches, else::
 
@@ -826,6 +841,27 @@ async def lead_for_call(
         }
 
 
+async def lead_of_linkedid(db: Database, linkedid: str) -> int | None:
+    """The lead of the dialer call with this Linkedid (answered by any instance), if any."""
+    async with db.sessions() as s:
+        found = await s.scalar(
+            sa.select(Attempt.lead_id)
+            .where(Attempt.linkedid == linkedid)
+            .order_by(Attempt.id.desc())
+            .limit(1)
+        )
+        return int(found) if found is not None else None
+
+
+async def operator_interface(db: Database, username: str) -> str | None:
+    """The Asterisk interface (queue member) stored for a user, if any."""
+    from cti.db.models import Operator
+
+    async with db.sessions() as s:
+        found = await s.scalar(sa.select(Operator.interface).where(Operator.username == username))
+        return str(found) if found else None
+
+
 async def operator_id_of(db: Database, username: str) -> int | None:
     """The operator id of a username."""
     from cti.db.models import Operator
@@ -884,16 +920,6 @@ class Leadership:
             await conn.close()
 
 
-async def ensure_job_table(db: Database) -> None:
-    """Create the scheduler's job table once (two instances starting together take turns)."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
-    table = SQLAlchemyJobStore(url="sqlite://", tablename=JOB_TABLE).jobs_t
-    async with db.engine.begin() as conn:
-        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _JOB_TABLE_LOCK})
-        await conn.run_sync(lambda sync: table.create(sync, checkfirst=True))
-
-
 def job_store(database_url: str) -> Any:
     """APScheduler's SQLAlchemy job store on :data:`JOB_TABLE`, through a small psycopg pool."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -924,13 +950,14 @@ __all__ = [
     "campaign",
     "campaigns",
     "claim_leads",
-    "ensure_job_table",
     "finish_attempt",
     "job_store",
-    "last_pacing",
     "lead_for_call",
+    "lead_of_linkedid",
     "leads_left",
     "ledger_rows",
+    "mark_answered",
+    "operator_interface",
     "recover_stale",
     "release_callback",
     "release_lead",

@@ -367,6 +367,13 @@ class Campaign(Base):
     abandon_cap: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 4))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+    # IANA zone for a lead whose own zone is unknown and whose number tells none (NULL: the
+    # zone of telephony.default_region).
+    timezone: Mapped[str | None] = mapped_column(sa.Text)
+    # Run answering-machine detection on answered calls (the dialplan's CTI_AMD).
+    amd: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
+    # The pacing knobs a supervisor set live: {"max_dial_ratio": 2.5, "target_abandon": 0.02, ...}.
+    pacing: Mapped[Any] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
 
 
 class Lead(Base):
@@ -445,6 +452,8 @@ class Attempt(Base):
     outcome: Mapped[CallOutcome | None] = mapped_column(enum_type(CallOutcome, "outcome"))
     operator_id: Mapped[int | None] = fk("operators.id", ondelete="SET NULL")
     call_id: Mapped[int | None] = fk("calls.id", ondelete="SET NULL")
+    # The answered call's Linkedid (what desk notices carry): the pop of a dialer call.
+    linkedid: Mapped[str | None] = mapped_column(sa.Text, index=True)
 
 
 class DncEntry(Base):
@@ -879,6 +888,17 @@ class AttentionStatusLabel(Base):
     label: Mapped[str] = mapped_column(sa.Text)
 
 
+class DialerJob(Base):
+    """A job of the dialer's scheduler: APScheduler 3's ``SQLAlchemyJobStore`` table, as it makes
+    it (``cti.dialer.scheduler``), declared here so migrations create and drop it."""
+
+    __tablename__ = "cti_dialer_jobs"
+
+    id: Mapped[str] = mapped_column(sa.Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(sa.Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 __all__ = [
     "Attempt",
     "Attention",
@@ -898,6 +918,7 @@ __all__ = [
     "ClosingReason",
     "Contact",
     "Customer",
+    "DialerJob",
     "DncEntry",
     "Instalment",
     "Lead",

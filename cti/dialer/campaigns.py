@@ -7,13 +7,19 @@ supervisor's wallboard shows (see ``DialerService.figures``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from cti.config import DialerSettings
 from cti.db.dialer import CampaignRow
-from cti.dialer.compliance import OFCOM_WINDOW, US_TSR_WINDOW, AbandonLedger, CallingWindow
+from cti.dialer.compliance import (
+    OFCOM_WINDOW,
+    US_TSR_WINDOW,
+    AbandonLedger,
+    CallingWindow,
+    parse_windows,
+)
 from cti.dialer.pacing import (
     AnswerProfile,
     AnswerStats,
@@ -22,8 +28,9 @@ from cti.dialer.pacing import (
     PacingDecision,
     PacingSettings,
 )
-from cti.dialer.rules import RetryRules, parse_windows
+from cti.dialer.retry import RetryPolicy, policy_from_json
 from cti.domain.model import CampaignStatus
+from cti.errors import UserInputError
 
 # Pacing knobs a supervisor may change live (besides the mode and the abandon cap).
 KNOBS = (
@@ -49,6 +56,12 @@ class InFlight:
     linkedid: str | None = None
     connected_at: datetime | None = None
     gone_at: datetime | None = None
+    # When the person was known to be live: the AMD verdict if AMD ran, else the answer.
+    live_at: datetime | None = None
+    machine: bool = False
+    abandoned_at: datetime | None = None
+    # Preview: the interface of the agent who pressed dial (the dialplan's CTI_AGENT).
+    agent: str | None = None
     decided: bool = False
 
 
@@ -80,7 +93,7 @@ class LiveCampaign:
     """What the dialer knows about one campaign between database reads."""
 
     row: CampaignRow
-    rules: RetryRules
+    rules: RetryPolicy
     windows: tuple[CallingWindow, ...]
     pacing: PacingSettings
     ledger: AbandonLedger
@@ -103,17 +116,14 @@ class LiveCampaign:
 
     @classmethod
     def build(
-        cls,
-        row: CampaignRow,
-        settings: DialerSettings,
-        knobs: dict[str, float],
-        ledger: AbandonLedger,
+        cls, row: CampaignRow, settings: DialerSettings, ledger: AbandonLedger
     ) -> LiveCampaign:
-        """From the campaign's row (rules read and checked here)."""
+        """From the campaign's row (rules and pacing knobs read and checked here)."""
         ring = max(row.ring_seconds, settings.min_ring_seconds)
+        knobs = dict(row.pacing or {})
         live = cls(
             row=row,
-            rules=RetryRules.from_json(row.retry_rules),
+            rules=policy_from_json(row.retry_rules),
             windows=parse_windows(row.windows),
             pacing=pacing_settings(row, settings, knobs),
             ledger=ledger,
@@ -124,13 +134,27 @@ class LiveCampaign:
         live.refresh_profiles()
         return live
 
-    def update(self, row: CampaignRow, settings: DialerSettings, knobs: dict[str, float]) -> None:
-        """The campaign changed in the database (status, mode, cap, rules) or its knobs did."""
-        self.row = row
-        self.rules = RetryRules.from_json(row.retry_rules)
-        self.windows = parse_windows(row.windows)
-        self.knobs = dict(knobs)
-        self.pacing = pacing_settings(row, settings, knobs)
+    def update(self, row: CampaignRow, settings: DialerSettings) -> None:
+        """The campaign changed in the database (status, mode, cap, rules, knobs).
+
+        Raises:
+            UserInputError: a stored rule is wrong; nothing changed then but the status.
+        """
+        knobs = dict(row.pacing or {})
+        try:
+            rules = policy_from_json(row.retry_rules)
+            windows = parse_windows(row.windows)
+            pacing = pacing_settings(row, settings, knobs)
+        except UserInputError:
+            self.row = replace(self.row, status=row.status)
+            raise
+        self.row, self.rules, self.windows, self.knobs, self.pacing = (
+            row,
+            rules,
+            windows,
+            knobs,
+            pacing,
+        )
         ring = max(row.ring_seconds, settings.min_ring_seconds)
         if ring != self.ring_seconds:
             self.ring_seconds = ring

@@ -194,6 +194,50 @@ class CallingWindow:
         return local.weekday() in self.days and self.start <= local.time() < self.end
 
 
+def _clock(value: Any, where: str) -> time:
+    if not isinstance(value, str):
+        raise UserInputError(where, "expected a time like 09:00")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise UserInputError(where, "expected a time like 09:00") from None
+
+
+def parse_windows(data: Any) -> tuple[CallingWindow, ...]:
+    """Read ``Campaign.windows``: a list of ``{"days": [0..6], "start": "09:00", "end": "18:00"}``.
+
+    Raises:
+        UserInputError: a wrong entry, naming it (``windows[1].end``).
+    """
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise UserInputError("windows", "expected a list of {days, start, end}")
+    out: list[CallingWindow] = []
+    for i, item in enumerate(data):
+        where = f"windows[{i}]"
+        if not isinstance(item, Mapping):
+            raise UserInputError(where, "expected {days, start, end}")
+        days = item.get("days")
+        if not isinstance(days, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in days
+        ):
+            raise UserInputError(f"{where}.days", "expected weekday numbers, 0 = Monday")
+        try:
+            out.append(
+                CallingWindow(
+                    days=frozenset(days),
+                    start=_clock(item.get("start"), f"{where}.start"),
+                    end=_clock(item.get("end"), f"{where}.end"),
+                )
+            )
+        except UserInputError as exc:
+            if exc.field.startswith("windows"):
+                raise
+            raise UserInputError(f"{where}.{exc.field}", exc.problem) from None
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WindowVerdict:
     """Whether a lead may be called now, and when that changes.

@@ -12,28 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
+from cti.domain.model import CallOutcome, LeadStatus
 from cti.errors import UserInputError
-
-
-class AttemptOutcome(StrEnum):
-    """How a dial attempt ended, as far as retries care. Values match ``CallOutcome``."""
-
-    ANSWERED = "answered"
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    CONGESTION = "congestion"
-    MACHINE = "machine"
-    ABANDONED = "abandoned"
-    FAILED = "failed"
-
-
-class RetryStatus(StrEnum):
-    """Where a lead stands after an attempt. Values match ``LeadStatus``."""
-
-    RETRY = "retry"
-    DONE = "done"
-    EXHAUSTED = "exhausted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,15 +32,17 @@ class RetryRule:
             raise UserInputError("max_attempts", "must be at least 1")
 
 
-def _default_rules() -> Mapping[AttemptOutcome, RetryRule]:
+def _default_rules() -> Mapping[CallOutcome, RetryRule]:
     return MappingProxyType(
         {
-            AttemptOutcome.BUSY: RetryRule(delay=timedelta(minutes=10), max_attempts=5),
-            AttemptOutcome.NO_ANSWER: RetryRule(delay=timedelta(hours=1), max_attempts=4),
-            AttemptOutcome.CONGESTION: RetryRule(delay=timedelta(minutes=5), max_attempts=5),
-            AttemptOutcome.MACHINE: RetryRule(delay=timedelta(hours=4), max_attempts=3),
+            CallOutcome.BUSY: RetryRule(delay=timedelta(minutes=10), max_attempts=5),
+            CallOutcome.NO_ANSWER: RetryRule(delay=timedelta(hours=1), max_attempts=4),
+            CallOutcome.CONGESTION: RetryRule(delay=timedelta(minutes=5), max_attempts=5),
+            CallOutcome.MACHINE: RetryRule(delay=timedelta(hours=4), max_attempts=3),
             # A person answered and heard the abandon message: call back soon, once or twice.
-            AttemptOutcome.ABANDONED: RetryRule(delay=timedelta(minutes=30), max_attempts=3),
+            CallOutcome.ABANDONED: RetryRule(delay=timedelta(minutes=30), max_attempts=3),
+            # The Originate failed on our side or the PBX's, not the person's: try again soon.
+            CallOutcome.FAILED: RetryRule(delay=timedelta(minutes=5), max_attempts=3),
         }
     )
 
@@ -68,15 +52,15 @@ class RetryPolicy:
     """A campaign's retry rules.
 
     Attributes:
-        rules: per outcome; an outcome without a rule (``answered``, ``failed``) ends the lead.
+        rules: per outcome; an outcome without a rule (``answered``, ``cancelled``) ends the lead.
         max_total_attempts: a cap over all outcomes together, ``None`` for none.
     """
 
-    rules: Mapping[AttemptOutcome, RetryRule] = field(default_factory=_default_rules)
+    rules: Mapping[CallOutcome, RetryRule] = field(default_factory=_default_rules)
     max_total_attempts: int | None = None
 
     def __post_init__(self) -> None:
-        if AttemptOutcome.ANSWERED in self.rules:
+        if CallOutcome.ANSWERED in self.rules:
             raise UserInputError("rules", "an answered call connected to an agent is not retried")
         if self.max_total_attempts is not None and self.max_total_attempts < 1:
             raise UserInputError("max_total_attempts", "must be at least 1")
@@ -91,15 +75,15 @@ class RetryDecision:
         next_attempt_at: when to call again, only with ``retry``.
     """
 
-    status: RetryStatus
+    status: LeadStatus
     next_attempt_at: datetime | None = None
 
 
 def next_attempt(
     policy: RetryPolicy,
-    outcome: AttemptOutcome,
+    outcome: CallOutcome,
     ended_at: datetime,
-    attempts_by_outcome: Mapping[AttemptOutcome, int],
+    attempts_by_outcome: Mapping[CallOutcome, int],
 ) -> RetryDecision:
     """Decide the lead's next step after an attempt ended with ``outcome`` at ``ended_at``.
 
@@ -114,11 +98,11 @@ def next_attempt(
     """
     if ended_at.tzinfo is None or ended_at.utcoffset() is None:
         raise UserInputError("ended_at", "must be a timezone-aware datetime")
-    if outcome is AttemptOutcome.ANSWERED:
-        return RetryDecision(status=RetryStatus.DONE)
+    if outcome is CallOutcome.ANSWERED:
+        return RetryDecision(status=LeadStatus.DONE)
     rule = policy.rules.get(outcome)
     if rule is None:
-        return RetryDecision(status=RetryStatus.DONE)
+        return RetryDecision(status=LeadStatus.DONE)
     count = attempts_by_outcome.get(outcome, 0)
     if count < 1:
         raise UserInputError("attempts_by_outcome", f"must count this {outcome} attempt")
@@ -126,13 +110,64 @@ def next_attempt(
     if count >= rule.max_attempts or (
         policy.max_total_attempts is not None and total >= policy.max_total_attempts
     ):
-        return RetryDecision(status=RetryStatus.EXHAUSTED)
-    return RetryDecision(status=RetryStatus.RETRY, next_attempt_at=ended_at + rule.delay)
+        return RetryDecision(status=LeadStatus.EXHAUSTED)
+    return RetryDecision(status=LeadStatus.RETRY, next_attempt_at=ended_at + rule.delay)
 
 
 def is_due(next_attempt_at: datetime | None, now: datetime) -> bool:
     """Whether a lead waiting for ``next_attempt_at`` may be dialled at ``now``."""
     return next_attempt_at is None or next_attempt_at <= now
+
+
+def _whole(value: Any, where: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise UserInputError(where, f"must be a whole number of at least {minimum}")
+    return value
+
+
+def policy_from_json(data: Mapping[str, Any] | None) -> RetryPolicy:
+    """Read a campaign's stored retry rules (``Campaign.retry_rules``) into a :class:`RetryPolicy`.
+
+    The stored form: ``{"max_attempts": 3, "after": {"busy": 600, ...}, "attempts": {"busy": 5}}``:
+    ``max_attempts`` caps the attempts over all outcomes (absent: no cap), ``after`` gives the
+    seconds to wait after an outcome and ``attempts`` the most attempts ending with it; an outcome
+    given in neither keeps its default rule (:func:`_default_rules`). Outcomes: ``busy``,
+    ``no_answer``, ``congestion``, ``machine``, ``abandoned`` (a dropped call), ``failed``.
+
+    Raises:
+        UserInputError: a wrong value, naming it (``retry_rules.after.busy``).
+    """
+    data = data or {}
+    if not isinstance(data, Mapping):
+        raise UserInputError("retry_rules", "expected an object")
+    for key in data:
+        if key not in ("max_attempts", "after", "attempts"):
+            raise UserInputError(f"retry_rules.{key}", "is not a retry setting")
+    total = data.get("max_attempts")
+    if total is not None:
+        total = _whole(total, "retry_rules.max_attempts", 1)
+    rules = dict(_default_rules())
+    changes: dict[CallOutcome, dict[str, int]] = {}
+    for part, minimum in (("after", 0), ("attempts", 1)):
+        raw = data.get(part, {})
+        if not isinstance(raw, Mapping):
+            raise UserInputError(f"retry_rules.{part}", "expected an object of outcome: number")
+        for name, value in raw.items():
+            where = f"retry_rules.{part}.{name}"
+            try:
+                outcome = CallOutcome(name)
+            except ValueError:
+                raise UserInputError(where, "is not an outcome") from None
+            if outcome not in rules:
+                raise UserInputError(where, "is not retried")
+            changes.setdefault(outcome, {})[part] = _whole(value, where, minimum)
+    for outcome, change in changes.items():
+        base = rules[outcome]
+        rules[outcome] = RetryRule(
+            delay=timedelta(seconds=change["after"]) if "after" in change else base.delay,
+            max_attempts=change.get("attempts", base.max_attempts),
+        )
+    return RetryPolicy(rules=MappingProxyType(rules), max_total_attempts=total)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ class DialerScheduler:
     """APScheduler with a PostgreSQL job store, running jobs only while it leads.
 
     Args:
-        db: the database (leader lock, job table creation).
+        db: the database (leader lock).
         database_url: the same database's URL, for the synchronous job store.
         handler: runs the jobs.
         zone: the zone of the daily jobs.
@@ -113,8 +113,8 @@ class DialerScheduler:
         return self._lead.held
 
     async def start(self) -> None:
-        """Open the job store, add the standing jobs, and start trying to lead."""
-        await repo.ensure_job_table(self._db)
+        """Open the job store (its table comes from the migrations), add the standing jobs, and
+        start trying to lead."""
         self._store = repo.job_store(self._url)
         scheduler = AsyncIOScheduler(
             jobstores={"default": self._store},

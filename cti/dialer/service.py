@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -52,10 +52,11 @@ from cti.dialer.compliance import (
     check_dial,
 )
 from cti.dialer.pacing import PacingInput, calls_to_place, expected_remaining
+from cti.dialer.retry import RetryPolicy, next_attempt
 from cti.dialer.scheduler import DialerScheduler
 from cti.domain.commands import Originate
 from cti.domain.events import OriginateOutcome
-from cti.domain.model import CallOutcome, CampaignMode, CampaignStatus
+from cti.domain.model import CallOutcome, CampaignMode, CampaignStatus, LeadStatus
 from cti.domain.notices import (
     AgentCallEnded,
     AgentConnected,
@@ -88,6 +89,13 @@ def _remember(store: OrderedDict[K, V], key: K, value: V) -> None:
     store[key] = value
     if len(store) > _REMEMBER:
         store.popitem(last=False)
+
+
+def _next_step(
+    policy: RetryPolicy, outcome: CallOutcome, now: datetime, counts: Mapping[CallOutcome, int]
+) -> tuple[LeadStatus, datetime | None]:
+    decision = next_attempt(policy, outcome, now, counts)
+    return decision.status, decision.next_attempt_at
 
 
 def default_zone(region: str) -> str:
@@ -275,15 +283,12 @@ class DialerService:
         for row in rows:
             seen.add(row.id)
             live = self._live.get(row.id)
-            knobs = live.knobs if live is not None else await repo.last_pacing(self.db, row.id)
             try:
                 if live is None:
                     ledger = await self._ledger_of(row.id)
-                    self._live[row.id] = LiveCampaign.build(
-                        row, self.settings.dialer, knobs, ledger
-                    )
+                    self._live[row.id] = LiveCampaign.build(row, self.settings.dialer, ledger)
                 else:
-                    live.update(row, self.settings.dialer, knobs)
+                    live.update(row, self.settings.dialer)
             except UserInputError as exc:
                 log.error("campaign %s (%s) cannot be dialled: %s", row.id, row.name, exc)
         for cid in list(self._live):
@@ -386,7 +391,7 @@ class DialerService:
         )
 
     def _verdict(self, live: LiveCampaign, now: datetime) -> repo.Verdict:
-        zone = live.rules.timezone or self._zone
+        zone = live.row.timezone or self._zone
         cid = str(live.row.id)
 
         def verdict(phone: str, lead_tz: str | None, dnc: DoNotCall) -> DialCheck:
@@ -454,7 +459,7 @@ class DialerService:
                 "CTI_LEAD": str(flight.lead_id),
                 "CTI_ATTEMPT": str(flight.attempt_id),
                 "CTI_QUEUE": row.queue,
-                "CTI_AMD": "1" if live.rules.amd else "0",
+                "CTI_AMD": "1" if live.row.amd else "0",
                 "CTI_CONNECT_SECONDS": str(
                     max(1, round(self.settings.dialer.connect_within_seconds))
                 ),
@@ -539,7 +544,8 @@ class DialerService:
                 answered_at=flight.answered_at,
                 connected_at=flight.connected_at,
                 ended_at=flight.gone_at or now,
-                next_step=lambda attempts: rules.next_step(outcome, attempts, now),
+                linkedid=flight.linkedid,
+                next_step=lambda counts: _next_step(rules, outcome, now, counts),
             )
         except CTIError as exc:
             log.error("campaign %s: storing attempt %s failed: %s", live.row.id, flight, exc)
@@ -569,14 +575,12 @@ class DialerService:
             UserInputError: a knob out of range (named).
         """
         live = self._live.get(campaign_id)
-        merged = dict(
-            live.knobs if live is not None else await repo.last_pacing(self.db, campaign_id)
-        )
+        row = await repo.campaign(self.db, campaign_id)
+        merged = dict(row.pacing or {})
         for name, value in (knobs or {}).items():
             if name not in KNOBS:
                 raise UserInputError(name, "is not a pacing setting")
             merged[name] = float(value)
-        row = await repo.campaign(self.db, campaign_id)
         # Check the whole before storing anything.
         probe = row
         if mode is not None or abandon_cap is not None:
@@ -590,7 +594,7 @@ class DialerService:
             self.db, campaign_id, actor=actor, mode=mode, abandon_cap=abandon_cap, knobs=merged
         )
         if live is not None:
-            live.update(row, self.settings.dialer, merged)
+            live.update(row, self.settings.dialer)
         await self.refresh()
         self.wake()
         return self.figures_of(campaign_id) or {"id": campaign_id}

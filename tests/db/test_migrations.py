@@ -105,3 +105,60 @@ def test_threads_of_one_process_take_turns(empty_database: str) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda _: migrate.upgrade(empty_database), range(2)))
     assert migrate.current(empty_database) == migrate.head()
+
+
+class _NoJobs:
+    async def run_job(self, kind: str, ref: str) -> None:
+        raise AssertionError(f"no job should run here ({kind}:{ref})")
+
+
+async def test_downgrade_base_after_the_scheduler_ran_leaves_nothing(empty_database: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cti.dialer.scheduler import DialerScheduler
+
+    await migrate.upgrade_async(empty_database)
+    async with Database(empty_database, pool_size=2) as database:
+        scheduler = DialerScheduler(database, empty_database, _NoJobs(), upkeep_seconds=3600)
+        await scheduler.start()
+        try:
+            scheduler.at("wake", "1", datetime.now(UTC) + timedelta(days=1))
+            assert {job for job, _ in scheduler.jobs()} >= {"upkeep", "wake:1"}
+        finally:
+            await scheduler.stop()
+        async with database.engine.connect() as conn:
+            stored = (await conn.exec_driver_sql("SELECT count(*) FROM cti_dialer_jobs")).scalar()
+        assert stored == 3  # upkeep, break_overdue, wake:1
+    await migrate.downgrade_async(empty_database, "base")
+    left = await _our_objects(empty_database)
+    assert left == {"tables": [], "types": [], "functions": [], "triggers": []}
+
+
+async def test_0003_moves_zone_amd_and_knobs_onto_the_campaign(empty_database: str) -> None:
+    await migrate.upgrade_async(empty_database, "0002")
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await conn.execute(
+            "INSERT INTO campaigns (name, kind, mode, queue, retry_rules) VALUES"
+            " ('A', 'telesales', 'predictive', 'sales',"
+            ' \'{"max_attempts": 3, "timezone": "America/Lima", "amd": true}\'),'
+            " ('B', 'telesales', 'predictive', 'sales', '{}')"
+        )
+        await conn.execute(
+            "INSERT INTO audit_log (actor, action, subject, details) VALUES"
+            " ('sofia', 'campaign.pacing', 'campaign:1', '{\"knobs\": {\"max_dial_ratio\": 2.0}}'),"
+            " ('sofia', 'campaign.pacing', 'campaign:1', '{\"knobs\": {\"max_dial_ratio\": 2.5}}')"
+        )
+        await migrate.upgrade_async(empty_database)
+        rows = await conn.fetch(
+            "SELECT name, timezone, amd, pacing::text, retry_rules::text FROM campaigns ORDER BY id"
+        )
+        assert [tuple(r) for r in rows] == [
+            ("A", "America/Lima", True, '{"max_dial_ratio": 2.5}', '{"max_attempts": 3}'),
+            ("B", None, False, "{}", "{}"),
+        ]
+        await migrate.downgrade_async(empty_database, "0002")
+        back = await conn.fetchval("SELECT retry_rules FROM campaigns WHERE name = 'A'")
+        assert '"amd": true' in back and '"timezone": "America/Lima"' in back
+    finally:
+        await conn.close()
