@@ -32,6 +32,11 @@ from cti.domain.events import (
     DeviceStatus,
     DialBegan,
     DialEnded,
+    DialerAgentReached,
+    DialerAmdFinished,
+    DialerCallDropped,
+    DialerLegEnded,
+    DialerMachineFound,
     LinkedId,
     ListedChannel,
     ListedEntry,
@@ -54,8 +59,9 @@ from cti.domain.events import (
 Headers = Mapping[str, str]
 
 # Event classes asked for at login (``Events:``): channel/bridge/dial events are ``call``,
-# queue and agent events are ``agent``. ``dialplan`` (Newexten, VarSet: half the traffic) is not.
-LOGIN_EVENT_CLASSES = "call,agent"
+# queue and agent events are ``agent``, the dialer dialplan's UserEvents are ``user``.
+# ``dialplan`` (Newexten, VarSet: half the traffic) is not.
+LOGIN_EVENT_CLASSES = "call,agent,user"
 
 
 def _int(value: str | None, default: int = 0) -> int:
@@ -322,6 +328,66 @@ def _originate_response(h: Headers, at: datetime) -> PbxEvent | None:
     )
 
 
+def _dialer_ids(h: Headers) -> dict[str, str]:
+    return {
+        "campaign": h.get("Campaign", ""),
+        "lead": h.get("Lead", ""),
+        "attempt": h.get("Attempt", ""),
+    }
+
+
+def _dialer_result(h: Headers, at: datetime, chan: ChannelInfo) -> PbxEvent:
+    return DialerLegEnded(at=at, chan=chan, dial_status=h.get("DialStatus", ""), **_dialer_ids(h))
+
+
+def _dialer_amd(h: Headers, at: datetime, chan: ChannelInfo) -> PbxEvent:
+    return DialerAmdFinished(
+        at=at,
+        chan=chan,
+        amd_status=h.get("AmdStatus", "").upper(),
+        amd_cause=h.get("AmdCause", ""),
+        **_dialer_ids(h),
+    )
+
+
+def _dialer_machine(h: Headers, at: datetime, chan: ChannelInfo) -> PbxEvent:
+    return DialerMachineFound(at=at, chan=chan, **_dialer_ids(h))
+
+
+def _dialer_abandoned(h: Headers, at: datetime, chan: ChannelInfo) -> PbxEvent:
+    return DialerCallDropped(
+        at=at,
+        chan=chan,
+        queue=h.get("Queue", ""),
+        queue_status=h.get("QueueStatus", ""),
+        agent=h.get("Agent", ""),
+        **_dialer_ids(h),
+    )
+
+
+def _dialer_connected(h: Headers, at: datetime, chan: ChannelInfo) -> PbxEvent:
+    return DialerAgentReached(at=at, chan=chan, agent=h.get("Agent", ""), **_dialer_ids(h))
+
+
+# The dialer dialplan's UserEvents (config/asterisk/extensions.conf [cti-dialer]), by name.
+_USER_EVENTS: dict[str, Callable[[Headers, datetime, ChannelInfo], PbxEvent]] = {
+    "CtiDialerResult": _dialer_result,
+    "CtiDialerAmd": _dialer_amd,
+    "CtiDialerMachine": _dialer_machine,
+    "CtiDialerAbandoned": _dialer_abandoned,
+    "CtiDialerConnected": _dialer_connected,
+}
+
+
+def _user_event(h: Headers, at: datetime) -> PbxEvent | None:
+    """``UserEvent``: only the dialer's (on a channel); anyone else's is ignored."""
+    build = _USER_EVENTS.get(h.get("UserEvent", ""))
+    if build is None:
+        return None
+    chan = channel_info(h)
+    return None if chan is None else build(h, at, chan)
+
+
 _TABLE: dict[str, Callable[[Headers, datetime], PbxEvent | None]] = {
     "Newchannel": _chan_event(ChannelCreated),
     "Newstate": _chan_event(ChannelStateChanged),
@@ -348,6 +414,7 @@ _TABLE: dict[str, Callable[[Headers, datetime], PbxEvent | None]] = {
     "QueueMemberPause": _member(MemberPauseChanged),
     "QueueMemberRemoved": _member(MemberRemoved),
     "OriginateResponse": _originate_response,
+    "UserEvent": _user_event,
 }
 
 #: The event names :func:`translate` understands; the frame parser drops every other event unread.

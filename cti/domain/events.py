@@ -338,6 +338,59 @@ class OriginateResponded(Event):
     caller_name: str
 
 
+# --- the dialer's dialplan (UserEvents of config/asterisk/extensions.conf [cti-dialer]) -------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerSignal(Event):
+    """Base of the ``UserEvent``s ``[cti-dialer]`` sends; each echoes the call's ``CTI_CAMPAIGN``,
+    ``CTI_LEAD`` and ``CTI_ATTEMPT`` (as sent: strings, possibly empty)."""
+
+    chan: ChannelInfo
+    campaign: str
+    lead: str
+    attempt: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerLegEnded(DialerSignal):
+    """``CtiDialerResult``: the customer leg did not answer (``dial_status`` BUSY, NOANSWER,
+    CONGESTION, CHANUNAVAIL...)."""
+
+    dial_status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerAmdFinished(DialerSignal):
+    """``CtiDialerAmd``: answering-machine detection ran (``amd_status`` HUMAN, MACHINE, NOTSURE,
+    HANGUP)."""
+
+    amd_status: str
+    amd_cause: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerMachineFound(DialerSignal):
+    """``CtiDialerMachine``: a machine answered; the dialplan hung up."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerCallDropped(DialerSignal):
+    """``CtiDialerAbandoned``: a person answered and no agent took the call within the connect
+    limit; the abandon message was played. ``agent`` is set for a preview call (``CTI_AGENT``)."""
+
+    queue: str
+    queue_status: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerAgentReached(DialerSignal):
+    """``CtiDialerConnected``: the preview agent (``CTI_AGENT``) answered the dialer call."""
+
+    agent: str
+
+
 # --- resync (answers to CoreShowChannels, QueueStatus, QueueSummary) ----------------------------
 
 
@@ -451,6 +504,11 @@ PbxEvent = (
     | MemberPauseChanged
     | MemberRemoved
     | OriginateResponded
+    | DialerLegEnded
+    | DialerAmdFinished
+    | DialerMachineFound
+    | DialerCallDropped
+    | DialerAgentReached
     | ChannelsListed
     | QueuesListed
     | SummariesListed

@@ -206,6 +206,58 @@ class OriginateFinished(Notice):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DialerNotice(Notice):
+    """Base of what the dialer's dialplan reported about one of its calls. The ids are those cti
+    set as channel variables (``CTI_CAMPAIGN``, ``CTI_LEAD``, ``CTI_ATTEMPT``), None if unreadable."""
+
+    uniqueid: UniqueId
+    linkedid: LinkedId
+    campaign_id: int | None
+    lead_id: int | None
+    attempt_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerUnanswered(DialerNotice):
+    """The customer leg did not answer (``dial_status`` BUSY, NOANSWER, CONGESTION, ...)."""
+
+    dial_status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerAmdDecided(DialerNotice):
+    """Answering-machine detection decided (``amd_status`` HUMAN, MACHINE, NOTSURE, HANGUP)."""
+
+    amd_status: str
+    amd_cause: str
+
+    @property
+    def machine(self) -> bool:
+        return self.amd_status == "MACHINE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerMachineHungUp(DialerNotice):
+    """A machine answered; the dialplan hung up (not a live answer)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerAbandoned(DialerNotice):
+    """A person answered and got no agent within the connect limit: abandon message, hung up."""
+
+    queue: str
+    queue_status: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerConnected(DialerNotice):
+    """The preview agent the call was dialled for answered it."""
+
+    agent: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StateResynced(Notice):
     """The state was rebuilt from the PBX's own lists after a (re)login or an inconsistency."""
 
@@ -230,6 +282,11 @@ AnyNotice = (
     | CallStarted
     | CallEnded
     | OriginateFinished
+    | DialerUnanswered
+    | DialerAmdDecided
+    | DialerMachineHungUp
+    | DialerAbandoned
+    | DialerConnected
     | StateResynced
     | LinkChanged
 )

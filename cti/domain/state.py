@@ -42,6 +42,12 @@ from cti.domain.events import (
     DeviceStatus,
     DialBegan,
     DialEnded,
+    DialerAgentReached,
+    DialerAmdFinished,
+    DialerCallDropped,
+    DialerLegEnded,
+    DialerMachineFound,
+    DialerSignal,
     LinkDown,
     LinkedId,
     LocalPairBridged,
@@ -73,6 +79,11 @@ from cti.domain.notices import (
     CallerJoined,
     CallerLeft,
     CallStarted,
+    DialerAbandoned,
+    DialerAmdDecided,
+    DialerConnected,
+    DialerMachineHungUp,
+    DialerUnanswered,
     MemberChange,
     MemberChanged,
     OriginateFinished,
@@ -970,6 +981,35 @@ class PbxState:
             )
         )
 
+    # --- the dialer's dialplan ------------------------------------------------------------------
+
+    def _on_dialer(self, ev: DialerSignal) -> None:
+        base: dict[str, Any] = {
+            "pbx": self.pbx,
+            "at": ev.at,
+            "uniqueid": ev.chan.uniqueid,
+            "linkedid": ev.chan.linkedid,
+            "campaign_id": _id(ev.campaign),
+            "lead_id": _id(ev.lead),
+            "attempt_id": _id(ev.attempt),
+        }
+        notice: AnyNotice
+        if isinstance(ev, DialerLegEnded):
+            notice = DialerUnanswered(dial_status=ev.dial_status, **base)
+        elif isinstance(ev, DialerAmdFinished):
+            notice = DialerAmdDecided(amd_status=ev.amd_status, amd_cause=ev.amd_cause, **base)
+        elif isinstance(ev, DialerMachineFound):
+            notice = DialerMachineHungUp(**base)
+        elif isinstance(ev, DialerCallDropped):
+            notice = DialerAbandoned(
+                queue=ev.queue, queue_status=ev.queue_status, agent=ev.agent, **base
+            )
+        elif isinstance(ev, DialerAgentReached):
+            notice = DialerConnected(agent=ev.agent, **base)
+        else:
+            return
+        self._out.append(notice)
+
     # --- resync ---------------------------------------------------------------------------------
 
     def _on_channels_listed(self, ev: ChannelsListed) -> None:
@@ -1334,7 +1374,17 @@ def was_hung_up(state: PbxState, uid: UniqueId) -> bool:
     return uid in state._gone
 
 
+def _id(text: str) -> int | None:
+    """A CTI_* id as the dialplan echoed it; None when empty or not a number."""
+    return int(text) if text.isdigit() else None
+
+
 _HANDLERS: dict[type, Any] = {
+    DialerLegEnded: PbxState._on_dialer,
+    DialerAmdFinished: PbxState._on_dialer,
+    DialerMachineFound: PbxState._on_dialer,
+    DialerCallDropped: PbxState._on_dialer,
+    DialerAgentReached: PbxState._on_dialer,
     ChannelCreated: PbxState._on_channel,
     ChannelStateChanged: PbxState._on_channel,
     CallerIdChanged: PbxState._on_channel,
