@@ -32,6 +32,7 @@ ALL = sum(CATEGORIES.values())
 SYSTEM = CATEGORIES["system"]
 CALL = CATEGORIES["call"]
 AGENT = CATEGORIES["agent"]
+USER = CATEGORIES["user"]
 DIALPLAN = CATEGORIES["dialplan"]
 SECURITY = CATEGORIES["security"]
 REPORTING = CATEGORIES["reporting"]

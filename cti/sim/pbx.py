@@ -3,6 +3,10 @@
 Event names, header names and their order follow the captures in ``shared/ami-transcripts``. The
 model is synchronous: every method runs to completion on the event loop and writes events to the
 listeners; time only passes through the scheduler.
+
+The dialer context follows ``config/asterisk/extensions.conf`` ``[cti-dialer]``: see
+``_dial_customer`` (the carrier leg), ``_dialer_connect`` (AMD, queue or preview agent, connect
+limit) and ``_dialer_abandon``; the ``CtiDialer*`` UserEvents carry the same names and headers.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from cti.sim.model import (
     RING,
     RINGING,
     UP,
+    USER,
     AgentMode,
     Bridge,
     Channel,
@@ -42,11 +47,13 @@ ANSWER, BUSY_OUT, CONGESTION, NOANSWER = "answer", "busy", "congestion", "noansw
 
 @dataclass(frozen=True, slots=True)
 class CustomerPlan:
-    """What a dialled customer does: the outcome, seconds of ringing, seconds of talk."""
+    """What a dialled customer does: the outcome, seconds of ringing, seconds of talk, and whether
+    an answer is a machine (which answering-machine detection, when asked for, recognises)."""
 
     outcome: str
     ring_seconds: float = 0.0
     talk_seconds: float = 4.0
+    machine: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,27 @@ class Originated:
     done: bool = False
     timers: list[Timer] = field(default_factory=list)
     spy: Spy | None = None
+    # A dialer call (``Local/NUMBER@cti-dialer``): the carrier leg ``two`` dials, and its bridge.
+    carrier: Channel | None = None
+    carrier_bridge: Bridge | None = None
+    plan: CustomerPlan | None = None
+    # A preview call put straight through to its agent (``CTI_AGENT``).
+    direct: DirectLeg | None = None
+
+
+@dataclass(eq=False, slots=True)
+class DirectLeg:
+    """The dialer's ``Dial(${CTI_AGENT})``: an agent's phone rung for, or talking to, a dialer call."""
+
+    origin: Originated
+    interface: str
+    one: Channel
+    two: Channel | None
+    members: list[Member]
+    started: float
+    answered_at: float | None = None
+    bridge: Bridge | None = None
+    timers: list[Timer] = field(default_factory=list)
 
 
 @dataclass(eq=False, slots=True)
@@ -141,6 +169,19 @@ def _stat_line(kind: str, pad: int) -> str:
 
 
 _LOCAL = re.compile(r"^Local/([^@/]+)@([^/]+)(/n)?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^\+?[0-9]+$")
+ABANDON_SOUND = "/var/lib/asterisk/sounds/cti/abandon"
+
+
+def _whole(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+def _truthy(text: str | None) -> bool:
+    return (text or "").strip().lower() in ("1", "yes", "true")
 
 
 class Pbx:
@@ -176,6 +217,9 @@ class Pbx:
         self.agents = agents or AgentBehaviour()
         self.customer_plan = customer_plan or self.default_customer_plan
         self.listeners: list[Listener] = []
+        # How long AMD() listens before it decides, and how long the abandon message plays.
+        self.amd_seconds = 2.5
+        self.abandon_message_seconds = 4.0
         self.channels: dict[str, Channel] = {}
         self.global_vars: dict[str, str] = {}
         self.processed_calls = 0
@@ -243,6 +287,15 @@ class Pbx:
             self._dsc(device, state)
 
     def _hangup_event(self, ch: Channel, cause: int) -> None:
+        o = ch.owner
+        if isinstance(o, QueueCaller):
+            o = o.origin
+        if isinstance(o, Originated):
+            # The Local ;2 half ends its Dial() to the carrier; the ;1 half its Dial() to an agent.
+            if ch is o.two and o.carrier is not None and o.carrier.alive:
+                self._carrier_down(o, cause)
+            elif ch is o.one and o.direct is not None:
+                self._direct_down(o.direct)
         for spy in self._spies_on(ch):
             self._spy_stop(spy)
         self._ch(
@@ -499,7 +552,9 @@ class Pbx:
 
     def _run_dialplan(self, o: Originated) -> None:
         ctx, ext, two = o.two.context, o.two.exten, o.two
-        if ctx == "sim-customer":
+        if ctx == self.dialer_context and _NUMBER.match(ext):
+            self._dial_customer(o, ext)
+        elif ctx == "sim-customer":
             plan = self.customer_plan(ext)
             if plan.outcome == ANSWER:
                 self._exten(two, 1, "NoOp", f"sim customer {ext} answers")
@@ -620,7 +675,7 @@ class Pbx:
                     )
                 )
             else:
-                self._enter_dialer(o, o.one)
+                self._dialer_connect(o)
 
     def _enter_dialer(self, o: Originated, ch: Channel) -> None:
         queue_name = ch.variables.get(self.dialer_queue_variable, "")
@@ -743,6 +798,457 @@ class Pbx:
         self._hangup_event(o.two, 16)
         self._dsc(o.one.device, "NOT_INUSE")
         self._dsc(o.one.device, "NOT_INUSE")
+
+    # --- the dialer context (config/asterisk/extensions.conf [cti-dialer]) ----------------------
+
+    def _user_event(self, ch: Channel, name: str, *headers: tuple[str, str]) -> None:
+        """``UserEvent(name,Header: value,...)`` as app_userevent sends it: snapshot, then headers."""
+        self._exten(
+            ch, ch.priority + 1, "UserEvent", ",".join([name, *(f"{k}: {v}" for k, v in headers)])
+        )
+        self._ch("UserEvent", ch, ("UserEvent", name), *headers, cat=USER)
+
+    @staticmethod
+    def _dialer_ids(ch: Channel) -> list[tuple[str, str]]:
+        v = ch.variables
+        return [
+            ("Campaign", v.get("CTI_CAMPAIGN", "")),
+            ("Lead", v.get("CTI_LEAD", "")),
+            ("Attempt", v.get("CTI_ATTEMPT", "")),
+        ]
+
+    def _dial_customer(self, o: Originated, number: str) -> None:
+        """``_X.`` → ``cti-dialer-out``: the ;2 half dials the number through the carrier trunk."""
+        two = o.two
+        self._exten(two, 1, "Gosub", f"cti-dialer-out,s,1({number})")
+        two.context, two.exten = "cti-dialer-out", "s"
+        v = two.variables
+        self._exten(
+            two,
+            1,
+            "NoOp",
+            f"cti dialer: calling {number}, campaign {v.get('CTI_CAMPAIGN', '')}"
+            f" lead {v.get('CTI_LEAD', '')}",
+        )
+        ring_limit = _whole(v.get("CTI_RING_SECONDS"), 30)
+        self._exten(two, 2, "Set", f"CTI_RING={ring_limit}")
+        self._var(two, "CTI_RING", str(ring_limit))
+        self._exten(two, 3, "Dial", f"PJSIP/{number}@carrier,{ring_limit}")
+        carrier = self._new_channel(
+            f"PJSIP/carrier-{self._next('PJSIP')}",
+            "from-carrier",
+            "s",
+            "PJSIP/carrier",
+            state=DOWN,
+            linkedid=two.linkedid,
+        )
+        self._set_cid(carrier, number, number)
+        carrier.owner = o
+        o.carrier = carrier
+        self._two("DialBegin", two, carrier, ("DialString", f"{number}@carrier"))
+        plan = self.customer_plan(number)
+        o.plan = plan
+        if plan.outcome == ANSWER and plan.ring_seconds <= 0:
+            self._carrier_answers(o)
+            return
+        self._carrier_ringing(o)
+        if plan.outcome == ANSWER:
+            o.timers.append(self.later(plan.ring_seconds, lambda: self._carrier_answers(o)))
+        elif plan.outcome in (BUSY_OUT, CONGESTION):
+            status = "BUSY" if plan.outcome == BUSY_OUT else "CONGESTION"
+            o.timers.append(self.later(plan.ring_seconds, lambda: self._carrier_fails(o, status)))
+        if plan.outcome != ANSWER or plan.ring_seconds >= ring_limit:
+            o.timers.append(self.later(ring_limit, lambda: self._carrier_fails(o, "NOANSWER")))
+
+    def _carrier_ringing(self, o: Originated) -> None:
+        assert o.carrier is not None
+        self._state(o.carrier, RINGING)
+        self._two("DialState", o.two, o.carrier, ("DialStatus", "RINGING"))
+        self._state(o.one, RINGING)
+        self._dsc("PJSIP/carrier", "RINGING")
+
+    def _carrier_answers(self, o: Originated) -> None:
+        """The customer picks up: the Local pair answers, the originate succeeds, ;1 runs connect."""
+        carrier = o.carrier
+        if o.done or o.answered or carrier is None:
+            return
+        _cancel(o.timers)
+        self._state(carrier, UP)
+        self._dsc("PJSIP/carrier", "INUSE")
+        self._two("DialEnd", o.two, carrier, ("DialStatus", "ANSWER"))
+        self._state(o.two, UP)
+        self._state(o.one, UP)
+        o.answered = True
+        self._dsc(o.one.device, "INUSE")
+        self._originate_response_ok(o)
+        self.processed_calls += 1
+        bridge = Bridge(uniqueid=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        o.carrier_bridge = bridge
+        self.emit("BridgeCreate", CALL, bridge.block())
+        for ch in (o.two, carrier):
+            bridge.channels.append(ch)
+            ch.bridge = bridge
+            self.emit("BridgeEnter", CALL, [*bridge.block(), *ch.block()])
+        talk = o.plan.talk_seconds if o.plan is not None else 4.0
+        o.timers.append(self.later(talk, lambda: self._carrier_hangs_up(o)))
+        self._after_answer(o)
+
+    def _carrier_fails(self, o: Originated, status: str) -> None:
+        """The carrier leg ends unanswered: ``CtiDialerResult``, then Busy()/Congestion() or hang
+        up, so the Originate fails with Reason 5, 8 or 3."""
+        carrier = o.carrier
+        if o.done or o.answered or carrier is None:
+            return
+        o.done = True
+        _cancel(o.timers)
+        two, one = o.two, o.one
+        cause = {"BUSY": 17, "CONGESTION": 34}.get(status, 19)
+        if status == "BUSY":
+            self._state(carrier, BUSY)
+        self._hangup_event(carrier, cause)
+        self._dsc("PJSIP/carrier", "NOT_INUSE")
+        self._two("DialEnd", two, carrier, ("DialStatus", status))
+        self._var(two, "DIALSTATUS", status)
+        self._user_event(two, "CtiDialerResult", ("DialStatus", status), *self._dialer_ids(two))
+        if status == "BUSY":
+            self._exten(two, two.priority + 1, "Busy", "3")
+            self._state(two, BUSY)
+        elif status == "CONGESTION":
+            self._exten(two, two.priority + 1, "Congestion", "3")
+        self._hreq(two, 0)
+        self._soft(two, 16)
+        self._hangup_event(two, cause)
+        self.emit_originate_failure(
+            o.action_id,
+            o.dial_string,
+            o.app,
+            o.data,
+            reason={"BUSY": 5, "CONGESTION": 8}.get(status, 3),
+            cid=(one.cid_num, one.cid_name),
+        )
+        self._hangup_event(one, 0)
+        self._dsc(one.device, "NOT_INUSE")
+        self._dsc(one.device, "NOT_INUSE")
+
+    def _carrier_down(self, o: Originated, cause: int) -> None:
+        """The carrier leg leaves its bridge with ;2 and hangs up."""
+        carrier = o.carrier
+        assert carrier is not None
+        bridge, o.carrier_bridge = o.carrier_bridge, None
+        if bridge is not None:
+            for ch in (o.two, carrier):
+                if ch in bridge.channels:
+                    bridge.channels.remove(ch)
+                    ch.bridge = None
+                    self.emit("BridgeLeave", CALL, [*bridge.block(), *ch.block()])
+            self.emit("BridgeDestroy", CALL, bridge.block())
+        self._hreq(carrier, cause)
+        self._hangup_event(carrier, cause)
+        self._dsc("PJSIP/carrier", "NOT_INUSE")
+
+    def _carrier_hangs_up(self, o: Originated) -> None:
+        """The customer hangs up: ;2's Dial() returns, it hangs up, and ;1 follows."""
+        if o.done or o.carrier is None or not o.carrier.alive:
+            return
+        self._carrier_down(o, 16)
+        self._exten(o.two, 4, "GotoIf", '$["ANSWER" = "ANSWER"]?done')
+        self._exten(o.two, 5, "Return", "")
+        self._two_ends(o, 16)
+
+    def _dialer_connect(self, o: Originated) -> None:
+        """``connect``: the answered ;1 half runs AMD if asked, then goes to its agent or queue."""
+        one = o.one
+        v = one.variables
+        one.context, one.exten = self.dialer_context, o.exten or "connect"
+        self._exten(
+            one,
+            1,
+            "NoOp",
+            f"cti dialer: answered, campaign {v.get('CTI_CAMPAIGN', '')} lead"
+            f" {v.get('CTI_LEAD', '')} queue {v.get(self.dialer_queue_variable, '')}",
+        )
+        limit = max(1, _whole(v.get("CTI_CONNECT_SECONDS"), 2))
+        self._exten(one, 2, "Set", f"CTI_CONNECT={limit}")
+        self._var(one, "CTI_CONNECT", str(limit))
+        if not _truthy(v.get("CTI_AMD")):
+            self._dialer_route(o, limit)
+            return
+        self._exten(one, 5, "AMD", "")
+        o.timers.append(self.later(self.amd_seconds, lambda: self._amd_done(o, limit)))
+
+    def _amd_done(self, o: Originated, limit: int) -> None:
+        if o.done:
+            return
+        one = o.one
+        machine = o.plan is not None and o.plan.machine
+        status, cause = (
+            ("MACHINE", "LONGGREETING-1500-1500") if machine else ("HUMAN", "HUMAN-300-600")
+        )
+        self._var(one, "AMDSTATUS", status)
+        self._var(one, "AMDCAUSE", cause)
+        self._user_event(
+            one, "CtiDialerAmd", ("AmdStatus", status), ("AmdCause", cause), *self._dialer_ids(one)
+        )
+        if machine:
+            self._user_event(one, "CtiDialerMachine", *self._dialer_ids(one))
+            self._exten(one, one.priority + 1, "Hangup", "16")
+            self._dialer_hangup(o)
+            return
+        self._dialer_route(o, limit)
+
+    def _dialer_route(self, o: Originated, limit: int) -> None:
+        one = o.one
+        agent = one.variables.get("CTI_AGENT", "")
+        if agent:
+            self._dial_agent(o, agent, limit)
+            return
+        queue_name = one.variables.get(self.dialer_queue_variable, "")
+        self._exten(one, 10, "Queue", f"{queue_name},b(cti-dialer-autoanswer^s^1),,,{limit}")
+        queue = self.queues.get(queue_name)
+        if queue is None:
+            self._var(one, "QUEUESTATUS", "JOINUNAVAIL")
+            self._dialer_abandon(o, "JOINUNAVAIL")
+            return
+        c = QueueCaller(
+            chan=one,
+            queue=queue,
+            kind="dialer",
+            partner=o.two,
+            joined=0.0,
+            original_position=0,
+            origin=o,
+        )
+        self._queue_join(c)
+        if c.state in ("waiting", "ringing"):
+            c.timers.append(self.later(float(limit), lambda: self._queue_timeout(c)))
+
+    def _queue_timeout(self, c: QueueCaller) -> None:
+        """Queue()'s timeout (the connect limit) passed with no agent: the caller leaves the queue
+        (no QueueCallerAbandon: nobody hung up) and the dialplan plays the abandon message."""
+        if c.state not in ("waiting", "ringing") or c.origin is None:
+            return
+        q, ch, o = c.queue, c.chan, c.origin
+        _cancel(c.timers)
+        if c.leg is not None:
+            leg, c.leg = c.leg, None
+            self._drop_leg(leg, "CANCEL")
+        c.state = "done"
+        self._ch("MusicOnHoldStop", ch)
+        pos = q.callers.index(c) + 1
+        q.callers.remove(c)
+        self._queue_device(q)
+        self.emit(
+            "QueueCallerLeave",
+            AGENT,
+            [
+                *ch.block(),
+                ("Queue", q.name),
+                ("Position", str(pos)),
+                ("Count", str(len(q.callers))),
+            ],
+        )
+        ch.owner = o
+        if c.partner is not None:
+            c.partner.owner = o
+        self._var(ch, "QUEUESTATUS", "TIMEOUT")
+        self._dialer_abandon(o, "TIMEOUT")
+        self._distribute(q)
+
+    def _dialer_abandon(self, o: Originated, status: str, agent: str = "") -> None:
+        """``abandon``: ``CtiDialerAbandoned``, the abandon message, then Hangup(16)."""
+        one = o.one
+        self._user_event(
+            one,
+            "CtiDialerAbandoned",
+            ("Queue", one.variables.get(self.dialer_queue_variable, "")),
+            ("QueueStatus", status),
+            ("Agent", agent),
+            *self._dialer_ids(one),
+        )
+        self._exten(one, one.priority + 1, "Playback", ABANDON_SOUND)
+
+        def done() -> None:
+            if not o.done:
+                self._exten(one, one.priority + 1, "Hangup", "16")
+                self._dialer_hangup(o)
+
+        o.timers.append(self.later(self.abandon_message_seconds, done))
+
+    def _dialer_hangup(self, o: Originated) -> None:
+        """The ;1 half's dialplan hangs up: the whole dialer call ends."""
+        if o.done:
+            return
+        o.done = True
+        _cancel(o.timers)
+        self._soft(o.one, 16)
+        self._hreq(o.two, 16)
+        self._hangup_event(o.one, 16)
+        if o.two.alive:
+            self._hangup_event(o.two, 16)
+        self._dsc(o.one.device, "NOT_INUSE")
+        self._dsc(o.one.device, "NOT_INUSE")
+
+    # --- preview: Dial(${CTI_AGENT}) ------------------------------------------------------------
+
+    def _members_of(self, interface: str) -> list[Member]:
+        return [
+            m for q in self.queues.values() for m in q.members.values() if m.interface == interface
+        ]
+
+    def _dial_agent(self, o: Originated, interface: str, limit: int) -> None:
+        """Ring the preview agent's own phone for ``limit`` seconds (not the queue)."""
+        one = o.one
+        ids = "^".join(v for _, v in self._dialer_ids(one))
+        self._exten(
+            one,
+            7,
+            "Dial",
+            f"{interface},{limit},b(cti-dialer-autoanswer^s^1)"
+            f"U(cti-dialer-connected^{ids}^{interface})",
+        )
+        members = self._members_of(interface)
+        if any(m.in_call or m.ringing for m in members):
+            self._var(one, "DIALSTATUS", "BUSY")
+            self._var(one, "QUEUESTATUS", "BUSY")
+            self._dialer_abandon(o, "BUSY", interface)
+            return
+        lm = _LOCAL.match(interface)
+        if lm:
+            a1, a2 = self._local_pair(lm.group(1), lm.group(2), one.linkedid)
+            self._local_bridge(a1, a2, optimize=False)
+        else:
+            a1 = self._new_channel(
+                f"{interface}-{self._next(interface)}",
+                "from-internal",
+                interface.rsplit("/", 1)[-1],
+                interface,
+                state=DOWN,
+                linkedid=one.linkedid,
+            )
+            a2 = None
+        self._set_cid(a1, one.cid_num, one.cid_name)
+        leg = DirectLeg(
+            origin=o,
+            interface=interface,
+            one=a1,
+            two=a2,
+            members=members,
+            started=self.scheduler.now(),
+        )
+        a1.owner = leg
+        if a2 is not None:
+            a2.owner = leg
+        o.direct = leg
+        self._two("DialBegin", one, a1, ("DialString", interface))
+        self._state(a1, RINGING)
+        self._two("DialState", one, a1, ("DialStatus", "RINGING"))
+        self._dsc(interface, "RINGING")
+        for m in members:
+            m.ringing = True
+            m.status = 6
+            self._member_status(m)
+        if self.mode_of(interface) is AgentMode.SIMULATED:
+            ring = self.agents.ring_seconds()
+            if ring <= 0:
+                self._direct_answers(leg)
+                return
+            leg.timers.append(self.later(ring, lambda: self._direct_answers(leg)))
+        leg.timers.append(
+            self.later(float(limit), lambda: self._direct_unanswered(leg, "NOANSWER"))
+        )
+
+    def _direct_answers(self, leg: DirectLeg) -> None:
+        o = leg.origin
+        if o.done or o.direct is not leg or leg.answered_at is not None:
+            return
+        _cancel(leg.timers)
+        leg.answered_at = self.scheduler.now()
+        one, a1 = o.one, leg.one
+        if leg.two is not None:
+            self._state(leg.two, UP)
+        self._state(a1, UP)
+        self._two("DialEnd", one, a1, ("DialStatus", "ANSWER"))
+        # Dial's U() option runs on the agent's channel once it answered.
+        self._user_event(a1, "CtiDialerConnected", ("Agent", leg.interface), *self._dialer_ids(one))
+        for m in leg.members:
+            m.ringing = False
+            m.in_call = True
+            m.status = 2
+            self._member_status(m)
+        self._dsc(leg.interface, "INUSE")
+        bridge = Bridge(uniqueid=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        leg.bridge = bridge
+        self.emit("BridgeCreate", CALL, bridge.block())
+        for ch in (a1, one):
+            bridge.channels.append(ch)
+            ch.bridge = bridge
+            self.emit("BridgeEnter", CALL, [*bridge.block(), *ch.block()])
+        if self.mode_of(leg.interface) is AgentMode.SIMULATED:
+            handle = self.agents.handle_seconds()
+            if handle is not None:
+                leg.timers.append(self.later(handle, lambda: self._direct_agent_hangs_up(leg)))
+
+    def _direct_unanswered(self, leg: DirectLeg, status: str) -> None:
+        """The agent's phone did not answer within the limit (or rejected): abandon message."""
+        o = leg.origin
+        if o.done or o.direct is not leg or leg.answered_at is not None:
+            return
+        self._direct_down(leg, status)
+        self._var(o.one, "DIALSTATUS", status)
+        self._var(o.one, "QUEUESTATUS", status)
+        self._dialer_abandon(o, status, leg.interface)
+
+    def _direct_agent_hangs_up(self, leg: DirectLeg) -> None:
+        o = leg.origin
+        if o.done or o.direct is not leg:
+            return
+        self._direct_down(leg)
+        self._exten(o.one, o.one.priority + 1, "Hangup", "")
+        self._dialer_hangup(o)
+
+    def _direct_down(self, leg: DirectLeg, status: str = "") -> None:
+        """The agent's channels leave the call and hang up; the agent is free again."""
+        o = leg.origin
+        if o.direct is not leg:
+            return
+        o.direct = None
+        _cancel(leg.timers)
+        if leg.answered_at is None:
+            self._two("DialEnd", o.one, leg.one, ("DialStatus", status or "CANCEL"))
+        bridge, leg.bridge = leg.bridge, None
+        if bridge is not None:
+            for ch in (leg.one, o.one):
+                if ch in bridge.channels:
+                    bridge.channels.remove(ch)
+                    ch.bridge = None
+                    self.emit("BridgeLeave", CALL, [*bridge.block(), *ch.block()])
+            self.emit("BridgeDestroy", CALL, bridge.block())
+        self._hreq(leg.one, 16)
+        self._hangup_event(leg.one, 16)
+        if leg.two is not None and leg.two.alive:
+            self._soft(leg.two, 16)
+            self._hangup_event(leg.two, 16)
+        self._dsc(leg.interface, "NOT_INUSE")
+        answered = leg.answered_at is not None
+        for m in leg.members:
+            m.ringing = False
+            m.in_call = False
+            m.status = 1
+            if answered:
+                m.calls_taken += 1
+                m.last_call = int(self.now_epoch())
+                if self.mode_of(m.interface) is AgentMode.SIMULATED:
+                    wrap = self.agents.wrapup_seconds()
+                    if wrap > 0:
+                        m.wrapup_until = self.scheduler.now() + wrap
+                        self._distribute_later(wrap, self.queues[m.queue])
+            self._member_status(m)
+        for name in {m.queue for m in leg.members}:
+            self._avail_device(self.queues[name])
+            self._distribute(self.queues[name])
+
+    def _distribute_later(self, delay: float, q: Queue) -> None:
+        self.later(delay, lambda: self._distribute(q))
 
     # --- inbound from the trunk --------------------------------------------------------------
 
@@ -1003,9 +1509,22 @@ class Pbx:
         """A person at the desk accepts the call ringing on ``interface`` (or channel name)."""
         leg = self.ringing_leg(interface)
         if leg is None:
-            return False
+            direct = self._ringing_direct(interface)
+            if direct is None:
+                return False
+            self._direct_answers(direct)
+            return True
         self._agent_answers(leg)
         return True
+
+    def _ringing_direct(self, interface: str) -> DirectLeg | None:
+        for ch in self.channels.values():
+            leg = ch.owner
+            if isinstance(leg, DirectLeg) and leg.answered_at is None:
+                names = (leg.interface, leg.one.name, leg.two.name if leg.two else "")
+                if interface in names:
+                    return leg
+        return None
 
     def _agent_answers(self, leg: AgentLeg) -> None:
         c, m = leg.caller, leg.member
@@ -1524,9 +2043,19 @@ class Pbx:
                 ):
                     ch = leg.one
                     break
+                if isinstance(leg, DirectLeg) and name == leg.interface:
+                    ch = leg.one
+                    break
         if ch is None:
             return False
         owner = ch.owner
+        if isinstance(owner, DirectLeg):
+            self._soft(ch, cause)
+            if owner.answered_at is None:
+                self._direct_unanswered(owner, "BUSY")
+            else:
+                self._direct_agent_hangs_up(owner)
+            return True
         if isinstance(owner, AgentLeg):
             if owner.answered_at is None:
                 self._soft(ch, cause)

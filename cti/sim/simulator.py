@@ -26,7 +26,12 @@ class PbxSimulator:
         simulated_interfaces: fnmatch patterns of member interfaces whose phones are simulated;
             any other interface is a person at the agent desk (``answer()`` / ``SimAnswer``).
         queues: queue names, in the order ``QueueStatus`` lists them.
-        dialer_context: the context whose calls go into the queue named by ``dialer_queue_variable``.
+        dialer_context: the dialer's context, run as config/asterisk/extensions.conf
+            ``[cti-dialer]`` does: ``Local/NUMBER@<it>`` dials the customer through the carrier
+            (outcomes from the traffic model's ``customers``; 0000 busy, 0001 congestion, 0002 no
+            answer), the answered ``connect`` side runs AMD (``CTI_AMD``), then rings ``CTI_AGENT``
+            or queues in ``dialer_queue_variable``'s queue for ``CTI_CONNECT_SECONDS``, else plays
+            the abandon message; it sends the same ``CtiDialer*`` UserEvents.
         manual_time: time moves only through :meth:`advance` (tests).
         epoch: the wall-clock instant (Unix seconds) simulated time 0 stands for.
     """

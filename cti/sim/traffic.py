@@ -56,12 +56,15 @@ class Duration:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboundCustomers:
-    """How dialled customers (``Local/NUMBER@sim-customer``) behave; probabilities are normalised."""
+    """How dialled customers (the dialer's ``Local/NUMBER@cti-dialer`` carrier leg, or
+    ``Local/NUMBER@sim-customer``) behave; the four outcome probabilities are normalised.
+    ``p_machine`` is the share of answers that are answering machines."""
 
     p_answer: float = 0.55
     p_busy: float = 0.15
     p_noanswer: float = 0.2
     p_congestion: float = 0.1
+    p_machine: float = 0.0
     ring: Duration = field(
         default_factory=lambda: Duration(mean=6.0, spread=0.4, minimum=1.0, maximum=25.0)
     )
@@ -129,7 +132,8 @@ class TrafficDriver:
         talk = round(c.talk.sample(rng))
         if outcome in (BUSY_OUT, CONGESTION):
             ring = min(ring, 3.0)
-        return CustomerPlan(outcome, ring, float(talk))
+        machine = outcome == ANSWER and c.p_machine > 0 and rng.random() < c.p_machine
+        return CustomerPlan(outcome, ring, float(talk), machine)
 
     def start(self) -> None:
         self.running = True
