@@ -118,18 +118,66 @@ function renderQueues(b) {
   }));
 }
 
-function renderCampaigns(list) {
+// Every campaign (GET /api/v1/campaigns, refreshed every 10 s and after each action), with the
+// live figures of the ones the dialer works taken from the latest frame.
+let campaignList = [];
+
+async function loadCampaigns() {
+  try {
+    campaignList = (await api("GET", "/api/v1/campaigns")).campaigns;
+  } catch { /* no dialer, or a hiccup: keep what we had */ }
+  if (board) renderCampaigns(board.campaigns);
+}
+
+function renderCampaigns(live) {
   const box = $("campaigns");
-  if (!list) { box.classList.add("hidden"); return; }
+  const figures = new Map((live || []).map((c) => [String(c.id), c]));
+  const rows = campaignList.length ? campaignList : (live || []);
+  if (!rows.length) { box.classList.add("hidden"); return; }
   box.classList.remove("hidden");
-  box.querySelector("tbody").replaceChildren(...list.map((c) =>
-    el("tr", { dataset: { campaign: c.id } },
-      el("td", {}, c.name), el("td", {}, c.mode), el("td", {}, c.status),
-      el("td", { class: "num" }, Number(c.dial_level).toFixed(2)),
-      el("td", { class: "num" }, pct(c.answer_rate, 1)),
-      el("td", { class: c.over_cap ? "num over" : "num" }, `${pct(c.abandon_rate, 1)} / ${pct(c.abandon_cap, 1)}`),
-      el("td", { class: "num" }, c.calls_in_progress),
-      el("td", { class: "num" }, c.leads_left))));
+  box.querySelector("tbody").replaceChildren(...rows.map((row) => {
+    const c = { ...row, ...(figures.get(String(row.id)) || {}) };
+    const live = figures.has(String(row.id));
+    const running = c.status === "running";
+    return el("tr", { dataset: { campaign: c.id, status: c.status } },
+      el("td", {}, c.name), el("td", {}, c.mode), el("td", { class: `status ${c.status}` }, c.status),
+      el("td", { class: "num" }, live ? Number(c.dial_level).toFixed(2) : "—"),
+      el("td", { class: "num" }, live ? pct(c.answer_rate, 1) : "—"),
+      el("td", { class: c.over_cap ? "num over" : "num" }, live ? `${pct(c.abandon_rate, 1)} / ${pct(c.abandon_cap, 1)}` : "—"),
+      el("td", { class: "num" }, live ? c.calls_in_progress : "—"),
+      el("td", { class: "num" }, live ? c.leads_left : "—"),
+      el("td", { class: "actions" },
+        running
+          ? el("button", { type: "button", class: "pause", onclick: () => campaignAct(c, "pause") }, "Pause")
+          : el("button", { type: "button", class: "resume", disabled: c.status === "finished", onclick: () => campaignAct(c, "start") }, "Start"),
+        el("button", { type: "button", disabled: c.status === "finished", onclick: () => campaignAct(c, "stop") }, "Stop"),
+        el("button", { type: "button", onclick: () => askPacing(c) }, "Pacing")));
+  }));
+}
+
+async function campaignAct(c, verb) {
+  await act(`/api/v1/campaigns/${c.id}/${verb}`, undefined, `${c.name}: ${verb === "stop" ? "stopped" : verb === "start" ? "started" : "paused"}`);
+  await loadCampaigns();
+}
+
+function askPacing(c) {
+  const dialog = $("pacing-dialog");
+  $("pacing-who").textContent = c.name;
+  $("pacing-mode").value = c.mode;
+  $("pacing-cap").value = c.abandon_cap != null ? (100 * c.abandon_cap).toFixed(1) : "3.0";
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== "ok") return;
+    try {
+      await api("PATCH", `/api/v1/campaigns/${c.id}/pacing`, {
+        mode: $("pacing-mode").value, abandon_cap: Number($("pacing-cap").value) / 100,
+      });
+      toast(`${c.name}: pacing changed`);
+      await loadCampaigns();
+    } catch (e) {
+      toast(e instanceof ApiError ? e.message : String(e), true);
+    }
+  };
+  dialog.showModal();
 }
 
 function renderAgents(b) {
@@ -235,6 +283,8 @@ function renderCharts(b) {
 // --- interventions ---------------------------------------------------------------------------
 
 async function act(path, body, done) {
+  // A POST with no fields still sends an empty JSON object.
+  body = body === undefined ? {} : body;
   try {
     await api("POST", path, body);
     toast(done);
@@ -294,6 +344,8 @@ async function main() {
   $("signout").addEventListener("click", signOut);
   $("reassign-open").addEventListener("click", async () => { await loadLists(); openReassign(); });
   await loadLists();
+  await loadCampaigns();
+  setInterval(loadCampaigns, 10000);
   connect();
   setInterval(tickClocks, 1000);
   tickClocks();

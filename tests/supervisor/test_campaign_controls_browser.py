@@ -1,0 +1,84 @@
+"""A supervisor starts, pauses and re-paces a campaign from the wallboard (headless Chromium)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from playwright.async_api import Page, expect
+
+from cti.app import RunningService
+from cti.db.models import AuditEvent, Campaign
+from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
+from tests.browser.conftest import browser_page, chromium
+
+from .conftest import Client
+
+pytestmark = pytest.mark.browser
+__all__ = ["browser_page", "chromium"]
+
+
+async def test_campaign_start_pause_and_pacing_from_the_wallboard(
+    service: RunningService, supervisor: Client, browser_page: Page
+) -> None:
+    db = service.runtime.db
+    async with db.sessions.begin() as s:
+        campaign = Campaign(
+            name="Spring renewals",
+            kind=CampaignKind.TELESALES,
+            mode=CampaignMode.PROGRESSIVE,
+            status=CampaignStatus.PAUSED,
+            queue="sales",
+            caller_id="5550000",
+            ring_seconds=20,
+            windows=[{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}],
+            retry_rules={},
+        )
+        s.add(campaign)
+        await s.flush()
+        cid = int(campaign.id)
+
+    async def status() -> CampaignStatus:
+        async with db.sessions() as s:
+            return (
+                await s.execute(sa.select(Campaign.status).where(Campaign.id == cid))
+            ).scalar_one()
+
+    page = browser_page
+    await page.goto(service.url)
+    await page.fill("#signin input[name=username]", "vera")
+    await page.fill("#signin input[name=password]", "vera-secret-1")
+    await page.click("#signin button[type=submit]")
+    row = page.locator(f'#campaigns tr[data-campaign="{cid}"]')
+    await expect(row).to_have_attribute("data-status", "paused")
+
+    await row.get_by_role("button", name="Start").click()
+    await expect(row).to_have_attribute("data-status", "running")
+    assert await status() == CampaignStatus.RUNNING
+
+    await row.get_by_role("button", name="Pacing").click()
+    await page.select_option("#pacing-mode", "predictive")
+    await page.fill("#pacing-cap", "2.5")
+    await page.click("#pacing-go")
+    await expect(row.locator("td").nth(1)).to_have_text("predictive")
+
+    await row.get_by_role("button", name="Pause").click()
+    await expect(row).to_have_attribute("data-status", "paused")
+    assert await status() == CampaignStatus.PAUSED
+
+    async with db.sessions() as s:
+        actions = (
+            (
+                await s.execute(
+                    sa.select(AuditEvent.action)
+                    .where(AuditEvent.actor == "vera")
+                    .order_by(AuditEvent.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [a for a in actions if a.startswith("campaign.")][-3:] == [
+        "campaign.running",
+        "campaign.pacing",
+        "campaign.paused",
+    ]
