@@ -36,8 +36,10 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from cti.db import desk as repo
+from cti.db import dialer as dialer_repo
 from cti.db.backoffice.common import NotFound, Refused
 from cti.domain.commands import Hangup, QueueAdd, QueuePause, QueueRemove, Redirect, SimAnswer
+from cti.domain.model import CampaignMode, CampaignStatus
 from cti.domain.phone import normalize_phone
 from cti.errors import AmiError, UserInputError
 from cti.web.api import BODY_KEY, ROLE_LEVEL, Api, HTTPProblem, json_error
@@ -147,6 +149,27 @@ def register(api: Api) -> None:
             "extension": session.user.extension,
         }
         return web.json_response(body, dumps=_dumps)
+
+    @api.route(
+        "GET",
+        "/api/v1/desk/campaigns",
+        role="operator",
+        summary="The running preview campaigns of my queues (I see each lead and dial or skip it)",
+    )
+    async def desk_campaigns(request: web.Request) -> web.StreamResponse:
+        st = web_state(request)
+        session = current(request)
+        mine = set(st.runtime.settings.desk.queues_for(session.user.routines))
+        rows = await dialer_repo.campaigns(st.runtime.db, statuses=[CampaignStatus.RUNNING])
+        return web.json_response(
+            {
+                "campaigns": [
+                    {"id": c.id, "name": c.name, "kind": c.kind.value, "queue": c.queue}
+                    for c in rows
+                    if c.mode is CampaignMode.PREVIEW and c.queue in mine
+                ]
+            }
+        )
 
     @api.route(
         "POST",

@@ -3,6 +3,7 @@ import { api, ApiError, el, setCsrf, when, showError, clearErrors } from "./api.
 import { DeskSocket, CLOSE_TAKEN_OVER } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
+import { PreviewCard } from "./preview.js";
 import telemarketing from "./folders/telemarketing.js";
 import telesales from "./folders/telesales.js";
 import collection from "./folders/collection.js";
@@ -304,6 +305,10 @@ async function start() {
   timer = new TalkTimer($("timer"), () => socket.serverNow());
   onMessage({ type: "snapshot", desk: boot.desk });
   socket.open();
+  // Preview campaigns of my queues (refreshed every minute: a supervisor may start one).
+  const preview = new PreviewCard($("preview"), toast);
+  await preview.load();
+  setInterval(() => { if (!preview.lead) preview.load(); }, 60000);
 
   $("desk-signin").onclick = () => act(() => api("POST", "/api/v1/desk/signin", { interface: $("interface").value.trim() }));
   $("desk-signout").onclick = () => act(() => api("POST", "/api/v1/desk/signout"));
