@@ -65,6 +65,7 @@ class Hub:
         self._clients: set[Client] = set()
         self._by_user: dict[int, set[Client]] = {}
         self._by_topic: dict[str, set[Client]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self.dropped = 0
         self.delivered = 0
 
@@ -167,21 +168,20 @@ class Hub:
         self.detach(client)
         if client.writer is not None:
             client.writer.cancel()
-        asyncio.get_running_loop().create_task(
+        task = asyncio.get_running_loop().create_task(
             _close(client.ws, client.close_code or WSCloseCode.GOING_AWAY, client.close_reason)
         )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _write(self, client: Client) -> None:
         ws = client.ws
         try:
-            while True:
-                frame = await client.queue.get()
-                if frame is None:
-                    break
+            while (frame := await client.queue.get()) is not None:
                 await ws.send_str(frame)
                 self.delivered += 1
         except (ConnectionError, RuntimeError):
-            pass  # the peer went away; the reader notices and detaches
+            return  # the peer went away; the reader notices and detaches
         except asyncio.CancelledError:
             return
         if client.close_code is not None:
