@@ -11,13 +11,19 @@ fired, a supervisor acted) and at least every ``tick_seconds``:
 3. each lead is dialled with one ``Originate`` (never re-sent) into the dialer context
    (``[[ami]] dialer_context``; see ``config/asterisk/extensions.conf``) with the channel variables
    ``CTI_CAMPAIGN``, ``CTI_LEAD``, ``CTI_ATTEMPT``, ``CTI_QUEUE``, ``CTI_AMD``,
-   ``CTI_CONNECT_SECONDS``, ``CTI_RING_SECONDS`` (``CTI_ACTION_ID`` is added by the AMI layer);
-4. the outcome is stored on the attempt and the lead moves on by the campaign's retry rules.
+   ``CTI_CONNECT_SECONDS``, ``CTI_RING_SECONDS``, and for a preview call ``CTI_AGENT`` (the
+   interface of the agent who pressed dial; ``CTI_ACTION_ID`` is added by the AMI layer);
+4. the outcome is stored on the attempt and the lead moves on by the campaign's retry rules
+   (:mod:`cti.dialer.retry`).
 
-An answered call is a live answer for the abandon ledger: abandoned unless an agent took it
-(``AgentConnected`` for its linkedid) within ``dialer.connect_within_seconds``; a caller who left the
-queue before is abandoned at once. The AMI listener only records what it sees (O(1), never blocks);
-the pacing task draws the conclusions.
+The dialplan decides what happened after the answer and says so in UserEvents (dialer notices):
+a machine found by AMD is outcome ``machine`` (no live answer, not in the abandon ledger); a person
+is a live answer, ``answered`` when an agent took it (``AgentConnected`` for its linkedid, or
+``DialerConnected`` for a preview agent), ``abandoned`` when the dialplan gave up after the connect
+limit (``DialerAbandoned``) or the person hung up first. The AMI listener only records what it sees
+(O(1), never blocks); the pacing task draws the conclusions.
+
+The desk's screen-pop of a dialer call: :meth:`DialerService.pop_for_call`.
 """
 
 from __future__ import annotations
@@ -65,6 +71,11 @@ from cti.domain.notices import (
     AnyNotice,
     CallEnded,
     CallerAbandoned,
+    DialerAbandoned,
+    DialerAmdDecided,
+    DialerConnected,
+    DialerMachineHungUp,
+    DialerNotice,
     LinkChanged,
     MemberChanged,
     OriginateFinished,
@@ -75,6 +86,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "Local/{number}@{context}/n"
 _REMEMBER = 20000  # notices remembered for calls whose Originate has not returned yet
+# How long after the answer an undecided call waits for the dialplan's word (AMD, connect limit and
+# the abandon message fit well inside) before it is taken as abandoned.
+_UNDECIDED_SECONDS = 60.0
 _OUTCOMES = {
     OriginateOutcome.BUSY: CallOutcome.BUSY,
     OriginateOutcome.NO_ANSWER: CallOutcome.NO_ANSWER,
@@ -120,8 +134,7 @@ class DialerService:
         db: the database.
         ami: the PBX links.
         database_url: the database's URL, for the scheduler's job store.
-        channel: the Originate channel, ``{number}`` and ``{context}`` filled in (the simulator's
-            customers answer on ``Local/{number}@sim-customer``).
+        channel: the Originate channel, ``{number}`` and ``{context}`` filled in.
         tick_seconds: the longest wait between two pacing passes.
         refresh_seconds: how often campaigns (status, mode, rules) are re-read from the database.
         ledger_refresh_seconds: how often the ledgers are re-read (answers of other instances).
@@ -165,6 +178,7 @@ class DialerService:
         )
         self._live: dict[int, LiveCampaign] = {}
         self._by_linkedid: dict[str, InFlight] = {}
+        self._by_attempt: dict[int, InFlight] = {}
         # Answered calls this instance placed: linkedid -> (campaign, lead), kept after the outcome.
         self._calls: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._finished: OrderedDict[str, tuple[datetime, str | None]] = OrderedDict()
@@ -225,7 +239,9 @@ class DialerService:
 
     def _on_notice(self, notice: AnyNotice) -> None:
         """Sync, on the AMI consumer: record and wake, nothing else."""
-        if isinstance(notice, OriginateFinished):
+        if isinstance(notice, DialerNotice):
+            self._on_dialer_notice(notice)
+        elif isinstance(notice, OriginateFinished):
             _remember(self._finished, str(notice.action_id), (notice.at, notice.uniqueid))
         elif isinstance(notice, AgentConnected):
             linked = str(notice.linkedid)
@@ -251,6 +267,32 @@ class DialerService:
             self._wake.set()
         elif isinstance(notice, AgentStateChanged | MemberChanged | LinkChanged):
             self._wake.set()
+
+    def _on_dialer_notice(self, notice: DialerNotice) -> None:
+        flight = self._by_attempt.get(notice.attempt_id) if notice.attempt_id else None
+        if flight is None:
+            return
+        if isinstance(notice, DialerAmdDecided):
+            live = self._live.get(flight.campaign_id)
+            if notice.machine:
+                flight.machine = True
+                if live is not None:
+                    live.answers = live.answers.observe_unanswered()
+            else:
+                flight.live_at = notice.at
+                if live is not None:
+                    answered = flight.answered_at or notice.at
+                    delay = max(0.0, (answered - flight.placed_at).total_seconds())
+                    live.answers = live.answers.observe_answer(delay)
+            if live is not None:
+                live.profile = live.answers.profile()
+        elif isinstance(notice, DialerMachineHungUp):
+            flight.machine = True
+        elif isinstance(notice, DialerAbandoned):
+            flight.abandoned_at = flight.abandoned_at or notice.at
+        elif isinstance(notice, DialerConnected):
+            flight.connected_at = flight.connected_at or notice.at
+        self._wake.set()
 
     # --- the pacing task ---------------------------------------------------------------------
 
@@ -428,7 +470,9 @@ class DialerService:
 
     # --- dialling ---------------------------------------------------------------------------
 
-    def _dial(self, live: LiveCampaign, lead: repo.Claimed, now: datetime) -> None:
+    def _dial(
+        self, live: LiveCampaign, lead: repo.Claimed, now: datetime, agent: str | None = None
+    ) -> None:
         assert lead.attempt_id is not None
         flight = InFlight(
             attempt_id=lead.attempt_id,
@@ -436,8 +480,10 @@ class DialerService:
             campaign_id=live.row.id,
             phone=lead.phone,
             placed_at=now,
+            agent=agent,
         )
         live.inflight[flight.attempt_id] = flight
+        self._by_attempt[flight.attempt_id] = flight
         live.placed += 1
         self.placed_total += 1
         self._spawn(self._originate(live, flight))
@@ -447,6 +493,17 @@ class DialerService:
         number = flight.phone
         row = live.row
         caller_id = f'"{row.name}" <{row.caller_id}>' if row.caller_id else ""
+        variables = {
+            "CTI_CAMPAIGN": str(row.id),
+            "CTI_LEAD": str(flight.lead_id),
+            "CTI_ATTEMPT": str(flight.attempt_id),
+            "CTI_QUEUE": row.queue,
+            "CTI_AMD": "1" if row.amd else "0",
+            "CTI_CONNECT_SECONDS": str(max(1, round(self.settings.dialer.connect_within_seconds))),
+            "CTI_RING_SECONDS": str(live.ring_seconds),
+        }
+        if flight.agent:
+            variables["CTI_AGENT"] = flight.agent
         return Originate(
             channel=self._channel.format(number=number, context=context),
             context=context,
@@ -454,17 +511,7 @@ class DialerService:
             priority=1,
             caller_id=caller_id,
             timeout=float(live.ring_seconds),
-            variables={
-                "CTI_CAMPAIGN": str(row.id),
-                "CTI_LEAD": str(flight.lead_id),
-                "CTI_ATTEMPT": str(flight.attempt_id),
-                "CTI_QUEUE": row.queue,
-                "CTI_AMD": "1" if live.row.amd else "0",
-                "CTI_CONNECT_SECONDS": str(
-                    max(1, round(self.settings.dialer.connect_within_seconds))
-                ),
-                "CTI_RING_SECONDS": str(live.ring_seconds),
-            },
+            variables=variables,
         )
 
     async def _originate(self, live: LiveCampaign, flight: InFlight) -> None:
@@ -488,10 +535,25 @@ class DialerService:
                 _remember(self._calls, linked, (flight.campaign_id, flight.lead_id))
                 flight.connected_at = flight.connected_at or self._connected.get(linked)
                 flight.gone_at = flight.gone_at or self._gone.get(linked)
-            delay = max(0.0, (answered_at - flight.placed_at).total_seconds())
-            live.answers = live.answers.observe_answer(delay)
-            live.profile = live.answers.profile()
+            if not live.row.amd:
+                # With AMD the answer counts once the dialplan knows a person is there.
+                flight.live_at = answered_at
+                delay = max(0.0, (answered_at - flight.placed_at).total_seconds())
+                live.answers = live.answers.observe_answer(delay)
+                live.profile = live.answers.profile()
             live.answered += 1
+            try:
+                await repo.mark_answered(
+                    self.db,
+                    flight.attempt_id,
+                    action_id=flight.action_id,
+                    answered_at=answered_at,
+                    linkedid=linked,
+                )
+            except CTIError as exc:
+                log.error(
+                    "campaign %s: storing the answer of %s failed: %s", live.row.id, flight, exc
+                )
             await self._settle(live)
             self.wake()
             return
@@ -501,18 +563,33 @@ class DialerService:
         self.wake()
 
     async def _settle(self, live: LiveCampaign) -> None:
-        """Decide answered calls: connected in time, or abandoned (stored, counted in the ledger)."""
+        """Decide answered calls: a machine, connected to an agent, or abandoned (stored; a
+        person's answer is counted in the ledger from the moment they were known to be live)."""
         now = self.clock.now()
         limit = self.settings.dialer.connect_within_seconds
         for flight in list(live.inflight.values()):
             if flight.answered_at is None or flight.decided:
                 continue
-            if flight.connected_at is not None:
-                after = (flight.connected_at - flight.answered_at).total_seconds()
-                abandoned = live.ledger.record(flight.answered_at, max(0.0, after))
+            live_at = flight.live_at or flight.answered_at
+            abandoned = False
+            if flight.machine:
+                outcome = CallOutcome.MACHINE
+            elif flight.connected_at is not None:
+                after = max(0.0, (flight.connected_at - live_at).total_seconds())
+                abandoned = live.ledger.record(live_at, after)
                 outcome = CallOutcome.ANSWERED
-            elif flight.gone_at is not None or (now - flight.answered_at).total_seconds() > limit:
-                live.ledger.record(flight.answered_at, None)
+            elif (
+                flight.abandoned_at is not None
+                or flight.gone_at is not None
+                or (now - flight.answered_at).total_seconds() > _UNDECIDED_SECONDS
+            ):
+                if flight.abandoned_at is None and flight.gone_at is None:
+                    log.warning(
+                        "campaign %s: no word from the dialplan on lead %s; taken as abandoned",
+                        live.row.id,
+                        flight.lead_id,
+                    )
+                live.ledger.record(live_at, None)
                 abandoned = True
                 outcome = CallOutcome.ABANDONED
             else:
@@ -530,6 +607,7 @@ class DialerService:
 
     async def _finish(self, live: LiveCampaign, flight: InFlight, outcome: CallOutcome) -> None:
         live.inflight.pop(flight.attempt_id, None)
+        self._by_attempt.pop(flight.attempt_id, None)
         if flight.linkedid is not None:
             self._by_linkedid.pop(flight.linkedid, None)
         now = self.clock.now()
@@ -623,19 +701,32 @@ class DialerService:
             return None
         return await repo.lead_for_call(self.db, lead_id=claim.leads[0].lead_id)
 
-    async def preview_dial(self, campaign_id: int, lead_id: int, username: str) -> int:
-        """The agent pressed dial: DNC and window are checked again, then the call is placed.
+    async def preview_dial(
+        self, campaign_id: int, lead_id: int, username: str, *, interface: str | None = None
+    ) -> int:
+        """The agent pressed dial: DNC and window are checked again, then the call is placed; when
+        answered it rings that agent's own phone (``CTI_AGENT``), not the queue.
+
+        Args:
+            interface: the agent's phone (where the desk signed them in); None: the interface
+                stored for the user.
 
         Returns the attempt id.
+
+        Raises:
+            UserInputError: no phone is known for the agent (``interface``).
         """
         live = await self._running(campaign_id, preview=True)
+        agent = interface or await repo.operator_interface(self.db, username)
+        if not agent:
+            raise UserInputError("interface", "sign in at the desk with your phone first")
         now = self.clock.now()
         lead = await repo.start_attempt(
             self.db, campaign_id, lead_id, now=now, verdict=self._verdict(live, now)
         )
         assert lead.attempt_id is not None
-        log.info("campaign %s: %s dials lead %s", campaign_id, username, lead_id)
-        self._dial(live, lead, now)
+        log.info("campaign %s: %s dials lead %s from %s", campaign_id, username, lead_id, agent)
+        self._dial(live, lead, now, agent=agent)
         return lead.attempt_id
 
     async def preview_skip(self, campaign_id: int, lead_id: int, username: str) -> None:
@@ -741,9 +832,25 @@ class DialerService:
         live = self._live.get(campaign_id)
         return live.figures(self.clock.now()) if live is not None else None
 
-    def lead_of_call(self, linkedid: str) -> tuple[int, int] | None:
-        """(campaign id, lead id) of an answered call this instance placed, by its linkedid."""
-        return self._calls.get(linkedid)
+    async def pop_for_call(self, linkedid: str) -> dict[str, Any] | None:
+        """The screen-pop of a dialer call, for the agent desk: call it with the ``linkedid`` of a
+        notice (``AgentRinging``, ``AgentConnected``, ``DialerConnected``...).
+
+        Works for calls any cti instance placed once they were answered (the attempt keeps the
+        linkedid); calls of this instance are found without a query.
+
+        Returns:
+            None when the call is not a dialer call (or its lead is gone), else
+            :func:`cti.db.dialer.lead_for_call`'s dict: ``lead`` (id, phone, name, timezone, status,
+            attempts, customer_id), ``campaign`` (id, name, kind, mode, queue, script_id) and
+            ``debts`` (a collection lead's overdue invoices: receivable_id, invoice_number, due_on,
+            amount, days_overdue).
+        """
+        mine = self._calls.get(linkedid)
+        lead_id = mine[1] if mine is not None else await repo.lead_of_linkedid(self.db, linkedid)
+        if lead_id is None:
+            return None
+        return await repo.lead_for_call(self.db, lead_id=lead_id)
 
 
 __all__ = ["DEFAULT_CHANNEL", "DialerService", "default_zone"]

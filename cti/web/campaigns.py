@@ -238,13 +238,19 @@ def register(api: Api) -> None:
         api,
         "POST",
         "/api/v1/campaigns/{id}/preview/{lead}/dial",
-        summary="Preview: call the lead reserved for me (DNC and window checked again)",
+        summary="Preview: call the lead reserved for me; answered, it rings my phone (not the queue)",
         tag=TAG,
     )
     async def preview_dial(request: web.Request) -> web.StreamResponse:
         dialer = _dialer(request)
+        # The call goes to the phone the agent signed in with at the desk (else their stored one).
+        desk = web_state(request).parts.get("desk")
+        seated = desk.agent_of(current(request).user.id) if desk is not None else None
         attempt = await dialer.preview_dial(
-            path_id(request), path_id(request, "lead"), _actor(request)
+            path_id(request),
+            path_id(request, "lead"),
+            _actor(request),
+            interface=seated.interface if seated is not None else None,
         )
         return web.json_response({"attempt_id": attempt})
 
@@ -315,12 +321,9 @@ def register(api: Api) -> None:
     )
     async def call_lead(request: web.Request) -> web.StreamResponse:
         dialer = _dialer(request)
-        found = dialer.lead_of_call(request.match_info["linkedid"])
-        if found is None:
-            raise HTTPProblem(404, "no dialer call with that linkedid on this instance")
-        pop = await repo.lead_for_call(dialer.db, lead_id=found[1])
+        pop = await dialer.pop_for_call(request.match_info["linkedid"])
         if pop is None:
-            raise HTTPProblem(404, "the lead no longer exists")
+            raise HTTPProblem(404, "no dialer call with that linkedid")
         return web.json_response(pop)
 
 

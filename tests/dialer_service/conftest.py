@@ -1,5 +1,9 @@
 """The dialer against the real thing: the PBX simulator over TCP, real PostgreSQL, manual time.
 
+The dialer originates with its real channel template, ``Local/{number}@cti-dialer/n``, so every
+call runs the simulator's model of ``[cti-dialer]`` (carrier leg, AMD, queue within the connect
+limit, abandon message, UserEvents): the dialplan contract end to end.
+
 A :class:`Stack` is one cti instance's dialer side (database, AMI links, dialer service); two stacks on
 one database and one simulator are two cti instances. :class:`Dials` counts the calls the simulated
 PBX actually placed, per number, from its own event stream.
@@ -30,8 +34,7 @@ from cti.sim.traffic import Duration, OutboundCustomers
 from tests.web.conftest import service_settings
 
 ALL_DAY = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
-SIM_CHANNEL = "Local/{number}@sim-customer"
-_DIAL = re.compile(rb"Channel: Local/([^@]+)@sim-customer-[0-9a-f]+;1\r\n")
+_DIAL = re.compile(rb"Channel: Local/([^@]+)@cti-dialer-[0-9a-f]+;1\r\n")
 
 
 def fixed(seconds: float) -> Duration:
@@ -43,6 +46,7 @@ def traffic(
     p_answer: float = 1.0,
     p_busy: float = 0.0,
     p_noanswer: float = 0.0,
+    p_machine: float = 0.0,
     ring: float = 2.0,
     customer_talk: float = 300.0,
     handle: float = 30.0,
@@ -56,6 +60,7 @@ def traffic(
             p_busy=p_busy,
             p_noanswer=p_noanswer,
             p_congestion=0.0,
+            p_machine=p_machine,
             ring=fixed(ring),
             talk=fixed(customer_talk),
         ),
@@ -121,7 +126,6 @@ async def open_stack(url: str, sim: PbxSimulator, clock: Clock, **dialer: Any) -
         await asyncio.sleep(0.01)
     await ami.flush("pbx1")
     options: dict[str, Any] = {
-        "channel": SIM_CHANNEL,
         "tick_seconds": 0.05,
         "refresh_seconds": 0.2,
     }
@@ -163,6 +167,7 @@ async def make_campaign(
     status: CampaignStatus = CampaignStatus.RUNNING,
     ring_seconds: int = 20,
     name: str = "Spring",
+    amd: bool = False,
 ) -> int:
     async with db.sessions.begin() as s:
         c = Campaign(
@@ -175,6 +180,7 @@ async def make_campaign(
             ring_seconds=ring_seconds,
             windows=ALL_DAY if windows is None else windows,
             retry_rules=retry_rules or {},
+            amd=amd,
         )
         s.add(c)
         await s.flush()
