@@ -1,5 +1,5 @@
 """The back office: telesales, collection, cases, incoming-call messages, suspects, configuration,
-and personal-data protection (masking, audit log search, exports).
+and personal-data protection (masking, audit log search, exports); user administration.
 
 One module per area; each declares its endpoints with ``register(api)``. All paths are under
 ``/api/v1/``; bodies and answers are JSON; a refusal names the field
@@ -9,10 +9,19 @@ One module per area; each declares its endpoints with ``register(api)``. All pat
 from __future__ import annotations
 
 from cti.web.api import Api
-from cti.web.backoffice import cases, collection, leads, messages, privacy, settings, telesales
+from cti.web.backoffice import (
+    cases,
+    collection,
+    leads,
+    messages,
+    privacy,
+    settings,
+    telesales,
+    users,
+)
 
 
 def register(api: Api) -> None:
     """Declare the back-office endpoints."""
-    for part in (telesales, collection, cases, messages, leads, settings, privacy):
+    for part in (telesales, collection, cases, messages, leads, settings, privacy, users):
         part.register(api)
