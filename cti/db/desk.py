@@ -368,8 +368,14 @@ async def open_attention(
     caller_num: str,
     caller_name: str,
     answered_at: datetime,
+    campaign_id: int | None = None,
+    lead_id: int | None = None,
 ) -> int:
-    """At connect: a pending inbound attention, linked to the call (upserted as answered)."""
+    """At connect: a pending attention, linked to the call (upserted as answered).
+
+    A dialer call (``campaign_id``/``lead_id`` given) is an outbound attention of that campaign.
+    """
+    direction = Direction.INBOUND if campaign_id is None else Direction.OUTBOUND
     group = sa.select(Operator.group_id).where(Operator.id == operator_id).scalar_subquery()
     async with db.sessions.begin() as s:
         attention_id = (
@@ -377,8 +383,10 @@ async def open_attention(
                 sa.insert(Attention)
                 .values(
                     kind=kind,
-                    direction=Direction.INBOUND,
+                    direction=direction,
                     status=AttentionStatus.PENDING,
+                    campaign_id=campaign_id,
+                    lead_id=lead_id,
                     operator_id=operator_id,
                     group_id=group,
                     customer_id=party.customer_id,
@@ -398,15 +406,23 @@ async def open_attention(
             "caller_id_num": caller_num or None,
             "caller_id_name": caller_name or None,
             "phone": phone,
-            "direction": Direction.INBOUND,
+            "direction": direction,
             "answered_at": answered_at,
             "attention_id": attention_id,
+            "campaign_id": campaign_id,
         }
         await s.execute(
             _upsert_call(
                 key,
                 values,
-                ("agent_interface", "operator_id", "answered_at", "attention_id"),
+                (
+                    "agent_interface",
+                    "operator_id",
+                    "answered_at",
+                    "attention_id",
+                    "direction",
+                    "campaign_id",
+                ),
             )
         )
     return int(attention_id)

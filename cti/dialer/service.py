@@ -181,6 +181,8 @@ class DialerService:
         self._by_attempt: dict[int, InFlight] = {}
         # Answered calls this instance placed: linkedid -> (campaign, lead), kept after the outcome.
         self._calls: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        # Originates sent whose answer the placing task has not taken in yet.
+        self._originating = 0
         self._finished: OrderedDict[str, tuple[datetime, str | None]] = OrderedDict()
         self._connected: OrderedDict[str, datetime] = OrderedDict()
         self._gone: OrderedDict[str, datetime] = OrderedDict()
@@ -516,13 +518,19 @@ class DialerService:
 
     async def _originate(self, live: LiveCampaign, flight: InFlight) -> None:
         pbx = self._pbx_of(live)
+        self._originating += 1
         try:
             result = await self.ami.originate(pbx, self._request(live, flight, pbx))
         except (AmiError, UserInputError) as exc:
+            self._originating -= 1
             log.warning("campaign %s lead %s: not dialled (%s)", live.row.id, flight.lead_id, exc)
             live.answers = live.answers.observe_unanswered()
             await self._finish(live, flight, CallOutcome.FAILED)
             return
+        except BaseException:
+            self._originating -= 1
+            raise
+        self._originating -= 1
         flight.action_id = str(result.action_id)
         if result.outcome is OriginateOutcome.ANSWERED:
             seen = self._finished.get(flight.action_id)
@@ -847,6 +855,13 @@ class DialerService:
             amount, days_overdue).
         """
         mine = self._calls.get(linkedid)
+        # The call may have been answered a moment ago: the AMI consumer telling the desk runs
+        # before the task that placed the call takes in its answer. Let those tasks run first.
+        for _ in range(40):
+            if mine is not None or self._originating == 0:
+                break
+            await asyncio.sleep(0.005)
+            mine = self._calls.get(linkedid)
         lead_id = mine[1] if mine is not None else await repo.lead_of_linkedid(self.db, linkedid)
         if lead_id is None:
             return None

@@ -606,7 +606,10 @@ def setup(app: web.Application) -> None:
 
     async def start(app: web.Application) -> None:
         st = app[WEB]
-        service = DeskService(st.runtime, st.hub)
+        dialer = st.parts.get("dialer")
+        service = DeskService(
+            st.runtime, st.hub, campaign_pop=dialer.pop_for_call if dialer is not None else None
+        )
         st.parts[DESK] = service
         service.start()
 

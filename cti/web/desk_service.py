@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 from cti.db import desk as repo
 from cti.db.backoffice.personal import Viewer, present, write_reads
 from cti.domain.backoffice import CUSTOMER_FIELDS
+from cti.domain.events import LinkedId
 from cti.domain.model import AttentionKind, CallOutcome
 from cti.domain.notices import (
     AgentCallEnded,
@@ -130,12 +132,21 @@ class DeskAgent:
         }
 
 
+# The dialer's screen-pop of a call it placed, by linkedid (DialerService.pop_for_call).
+CampaignPop = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
 class DeskService:
     """Desk agents by interface; routes AMI notices to them and pushes their messages."""
 
-    def __init__(self, runtime: Runtime, hub: Hub) -> None:
+    def __init__(
+        self, runtime: Runtime, hub: Hub, *, campaign_pop: CampaignPop | None = None
+    ) -> None:
         self.rt = runtime
         self.hub = hub
+        # The dialer's pop of a call it placed (lead, campaign, debts), by linkedid.
+        self._campaign_pop = campaign_pop
+        self._dialer_contexts = {p.name: p.dialer_context for p in runtime.settings.ami}
         self._by_user: dict[int, DeskAgent] = {}
         self._by_iface: dict[tuple[str, str], DeskAgent] = {}
         # Desk agents rung for each caller (pbx, uniqueid), so a hang-up before answer reaches them.
@@ -366,6 +377,26 @@ class DeskService:
             self._log.put_nowait(("audit", {"rows": rows}))
         return found
 
+    def _is_dialer_call(self, pbx: str, linkedid: str) -> bool:
+        """Whether a channel of the call runs in the PBX's dialer context (no query needed)."""
+        context = self._dialer_contexts.get(pbx)
+        state = self.rt.ami.state(pbx)
+        call = state.calls.get(LinkedId(linkedid))
+        if context is None or call is None:
+            return False
+        for uid in call.channels:
+            channel = state.channels.get(uid)
+            if channel is not None and (
+                channel.context == context or f"@{context}-" in channel.name
+            ):
+                return True
+        return False
+
+    async def _campaign_of(self, pbx: str, linkedid: str) -> dict[str, Any] | None:
+        if self._campaign_pop is None or not self._is_dialer_call(pbx, linkedid):
+            return None
+        return await self._campaign_pop(linkedid)
+
     def _remember(self, user_id: int, pop: dict[str, Any]) -> None:
         self._pops[pop["id"]] = (user_id, pop)
         self._pops.move_to_end(pop["id"])
@@ -373,7 +404,9 @@ class DeskService:
             self._pops.popitem(last=False)
 
     async def _ringing_pop(self, agent: DeskAgent, n: AgentRinging) -> None:
-        phone = self._phone(n.caller_num)
+        campaign = await self._campaign_of(n.pbx, str(n.linkedid))
+        # A dialer call shows the campaign's caller id; the person is the lead.
+        phone = campaign["lead"]["phone"] if campaign else self._phone(n.caller_num)
         found = await self.lookup(agent, phone)
         pop = {
             "id": str(n.uniqueid),
@@ -386,6 +419,7 @@ class DeskService:
             "rang_at": n.at.isoformat(),
             "known": found["match"] is not None,
             **found,
+            "campaign": campaign,
         }
         agent.pop = pop
         self._remember(agent.user.id, pop)
@@ -409,6 +443,9 @@ class DeskService:
         )
 
     def _kind_for(self, agent: DeskAgent, queue: str) -> AttentionKind:
+        campaign = (agent.pop or {}).get("campaign")
+        if campaign:
+            return AttentionKind(campaign["campaign"]["kind"])
         for routine in agent.user.routines:
             if queue in self.rt.settings.desk.queues_for((routine,)):
                 return AttentionKind(routine)
@@ -416,7 +453,6 @@ class DeskService:
 
     async def _connected(self, agent: DeskAgent, n: AgentConnected) -> None:
         uid = agent.user.id
-        phone = self._phone(n.caller_num)
         if agent.pop is None or agent.pop["id"] != n.uniqueid:
             # Signed in while it rang: pop now.
             await self._ringing_pop(
@@ -446,6 +482,7 @@ class DeskService:
             "ended_ms": None,
         }
         agent.attention = None
+        campaign = agent.pop.get("campaign")
         self.push(
             uid,
             {"type": "connected", "call": agent.call, "timer": agent.timer(), "pop": agent.pop},
@@ -456,13 +493,15 @@ class DeskService:
             kind=self._kind_for(agent, n.queue),
             operator_id=uid,
             party=repo.Party.from_pop(agent.pop),
-            phone=phone,
+            phone=agent.pop.get("phone"),
             linkedid=n.linkedid,
             queue=n.queue,
             interface=n.interface,
             caller_num=n.caller_num,
             caller_name=n.caller_name,
             answered_at=n.at,
+            campaign_id=campaign["campaign"]["id"] if campaign else None,
+            lead_id=campaign["lead"]["id"] if campaign else None,
         )
         await self.refresh_attention(agent, attention_id)
 

@@ -12,6 +12,8 @@ const STATUS = {
 function who(pop) {
   const m = pop.match;
   const customer = pop.customer;
+  const lead = pop.campaign && pop.campaign.lead;
+  if (!m && lead) return { name: lead.name || lead.phone, sub: `Lead of ${pop.campaign.campaign.name}` };
   if (!m) return { name: pop.caller_name || pop.caller_num || "Unknown caller", sub: "Not in the records" };
   if (m.kind === "contact") return { name: m.name, sub: `${m.position ? m.position + " · " : ""}${customer ? customer.name : ""}` };
   if (m.kind === "customer") return { name: customer.name, sub: `Customer ${customer.code}` };
@@ -31,9 +33,19 @@ export function renderPop(pop, ctx) {
       el("div", { class: "pop-name", id: "pop-name" }, w.name),
       el("div", { class: "pop-sub" }, w.sub),
       el("div", { class: "muted small", style: "margin-top:4px" },
-        `${pop.caller_num || "no caller id"} · queue ${pop.queue}`)),
+        pop.campaign
+          ? `${pop.campaign.lead.phone} · campaign ${pop.campaign.campaign.name} · attempt ${pop.campaign.lead.attempts}`
+          : `${pop.caller_num || "no caller id"} · queue ${pop.queue}`)),
     el("span", { class: `chip ${tone}`, id: "pop-status" }, el("span", { class: "dot" }), label));
   const parts = [head];
+  if (pop.campaign && pop.campaign.debts.length) {
+    const debts = pop.campaign.debts;
+    const total = debts.reduce((sum, d) => sum + Number(d.amount), 0);
+    parts.push(section(`Campaign debts · ${money(total)}`, debts.map((d) =>
+      el("li", { class: "overdue", "data-debt": d.receivable_id },
+        el("div", { class: "row" }, el("b", {}, d.invoice_number), el("span", {}, money(d.amount))),
+        el("div", { class: "small muted" }, `due ${day(d.due_on)} · ${d.days_overdue} days overdue`))), ""));
+  }
   if (pop.matches > 1) parts.push(el("div", { class: "chip warn", style: "margin-top:8px" }, `${pop.matches} records share this number`));
   if (pop.customer) {
     const c = pop.customer;

@@ -1,0 +1,126 @@
+"""A dialer call at the desk: the campaign's call reaches a free agent, whose pop shows the lead,
+the campaign and the lead's debts (not the campaign's own caller id), and whose attention is an
+outbound attention of that campaign and lead."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cti.app import RunningService
+from cti.db.models import Attempt, Attention, Campaign, Customer, Lead, Phone, Receivable
+from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
+from cti.sim import Duration, OutboundCustomers, PbxSimulator, TrafficModel
+from tests.web.conftest import Client
+
+ALL_DAY = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[PbxSimulator]:
+    """Every dialled customer answers after 2 s and talks for a minute."""
+    customers = OutboundCustomers(
+        p_answer=1.0,
+        p_busy=0.0,
+        p_noanswer=0.0,
+        p_congestion=0.0,
+        ring=Duration(mean=2.0, spread=0.0, minimum=2.0, maximum=2.0),
+        talk=Duration(mean=60.0, spread=0.0, minimum=60.0, maximum=60.0),
+    )
+    traffic = TrafficModel(inbound_per_minute={}, customers=customers)
+    async with PbxSimulator(manual_time=True, traffic=traffic) as simulator:
+        yield simulator
+
+
+async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
+    service: RunningService,
+    sim: PbxSimulator,
+    at_desk: Callable[..., Any],
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    db = service.runtime.db
+    today = service.runtime.clock.now().date()
+    async with db.sessions.begin() as s:
+        debtor = Customer(code="C900", name="Grey Mill Ltd", region="US")
+        s.add(debtor)
+        await s.flush()
+        s.add(Phone(phone="+12025550190", raw="(202) 555-0190", customer_id=debtor.id))
+        s.add(
+            Receivable(
+                customer_id=debtor.id,
+                invoice_number="INV-900",
+                due_on=today - timedelta(days=40),
+                amount=Decimal("812.40"),
+            )
+        )
+        campaign = Campaign(
+            name="Overdue 30+",
+            kind=CampaignKind.COLLECTION,
+            mode=CampaignMode.PROGRESSIVE,
+            status=CampaignStatus.PAUSED,
+            queue="support",
+            caller_id="5550000",
+            ring_seconds=20,
+            windows=ALL_DAY,
+            retry_rules={},
+        )
+        s.add(campaign)
+        await s.flush()
+        s.add(
+            Lead(
+                campaign_id=campaign.id,
+                phone="+12025550190",
+                name="Grey Mill Ltd",
+                customer_id=debtor.id,
+            )
+        )
+        cid, debtor_id = int(campaign.id), int(debtor.id)
+
+    ana, ana_ws = await at_desk("ana")  # ready in support: the progressive dialer calls for her
+    sofia = await client_factory()
+    await sofia.login("sofia", users["sofia"])
+    assert (await sofia.post(f"/api/v1/campaigns/{cid}/start", json={})).status == 200
+
+    async def attempts() -> int:
+        async with db.sessions() as s:
+            return int(await s.scalar(sa.select(sa.func.count()).select_from(Attempt)) or 0)
+
+    # The dialer places the call on its own clock; then the customer's leg runs on the PBX's.
+    for _ in range(200):
+        if await attempts():
+            break
+        await asyncio.sleep(0.05)
+    for _ in range(20):
+        await sim.advance(0.25)
+        await service.runtime.ami.flush("pbx1")
+        # PBX time stands still while the desk works: the connect limit (2 s) does not run out.
+        if sim.pbx.queues["support"].members["PJSIP/agent1"].ringing:
+            break
+    pop = (await ana_ws.next("pop"))["pop"]
+    assert pop["campaign"]["campaign"]["name"] == "Overdue 30+"
+    assert pop["campaign"]["lead"]["phone"] == "+12025550190"
+    assert [d["invoice_number"] for d in pop["campaign"]["debts"]] == ["INV-900"]
+    assert pop["campaign"]["debts"][0]["days_overdue"] == 40
+    # The person is the lead's customer, found by the lead's number, not the campaign's caller id.
+    assert pop["customer"]["name"] == "Grey Mill Ltd"
+    assert pop["phone"] == "+12025550190"
+
+    assert (await ana.post("/api/v1/desk/answer")).status == 200
+    attention = (await ana_ws.next("attention"))["attention"]
+    async with db.sessions() as s:
+        stored = await s.get(Attention, attention["id"])
+        assert stored is not None
+        assert (stored.campaign_id, stored.customer_id) == (cid, debtor_id)
+        assert stored.lead_id is not None
+        assert str(stored.direction) == "outbound" and str(stored.kind) == "collection"
+        lead_status = (
+            await s.execute(sa.select(Lead.status).where(Lead.campaign_id == cid))
+        ).scalar_one()
+    assert str(lead_status) != "new"
