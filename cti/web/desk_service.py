@@ -35,7 +35,7 @@ from typing import Any
 from cti.db import desk as repo
 from cti.db.backoffice.personal import Viewer, present, write_reads
 from cti.domain.backoffice import CUSTOMER_FIELDS
-from cti.domain.events import LinkedId
+from cti.domain.events import LinkedId, UniqueId
 from cti.domain.model import AttentionKind, CallOutcome
 from cti.domain.notices import (
     AgentCallEnded,
@@ -45,7 +45,9 @@ from cti.domain.notices import (
     AgentState,
     AgentStateChanged,
     AnyNotice,
+    CallEnded,
     CallerAbandoned,
+    DialerConnected,
     StateResynced,
 )
 from cti.domain.phone import normalize_phone
@@ -151,6 +153,8 @@ class DeskService:
         self._by_iface: dict[tuple[str, str], DeskAgent] = {}
         # Desk agents rung for each caller (pbx, uniqueid), so a hang-up before answer reaches them.
         self._ringing: dict[tuple[str, str], set[DeskAgent]] = {}
+        # Preview calls connected straight to a desk agent, by (pbx, linkedid), until they end.
+        self._direct: dict[tuple[str, str], DeskAgent] = {}
         self._pops: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
         self._log: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
         self._log_task: asyncio.Task[None] | None = None
@@ -293,6 +297,16 @@ class DeskService:
                         },
                     )
                 )
+        elif isinstance(notice, DialerConnected):
+            # A preview call put straight through to the agent who dialled it (no queue).
+            agent = self._by_iface.get((notice.pbx, notice.agent))
+            if agent is not None:
+                self._direct[(notice.pbx, str(notice.linkedid))] = agent
+                agent.inbox.put_nowait(notice)
+        elif isinstance(notice, CallEnded):
+            agent = self._direct.pop((notice.pbx, str(notice.linkedid)), None)
+            if agent is not None:
+                agent.inbox.put_nowait(notice)
         elif isinstance(notice, StateResynced):
             for agent in self._by_user.values():
                 if agent.pbx == notice.pbx:
@@ -341,6 +355,45 @@ class DeskService:
                 self.push(uid, {"type": "pop_update", "pop": pop})
         elif isinstance(n, AgentConnected):
             await self._connected(agent, n)
+        elif isinstance(n, DialerConnected):
+            # The same as a queue connect, with no queue, no hold and no ring of our own.
+            await self._connected(
+                agent,
+                AgentConnected(
+                    pbx=n.pbx,
+                    at=n.at,
+                    queue="",
+                    interface=agent.interface,
+                    member_name=agent.user.full_name,
+                    caller_num="",
+                    caller_name="",
+                    uniqueid=n.uniqueid,
+                    linkedid=n.linkedid,
+                    hold_seconds=0,
+                    ring_seconds=0,
+                ),
+            )
+        elif isinstance(n, CallEnded):
+            call = agent.call
+            if call is not None and call["linkedid"] == str(n.linkedid):
+                talk = max(0, round((epoch_ms(n.at) - call["answered_ms"]) / 1000))
+                await self._call_ended(
+                    agent,
+                    AgentCallEnded(
+                        pbx=n.pbx,
+                        at=n.at,
+                        queue="",
+                        interface=agent.interface,
+                        member_name=agent.user.full_name,
+                        caller_num=call["caller_num"],
+                        caller_name=call["caller_name"],
+                        uniqueid=UniqueId(call["uniqueid"]),
+                        linkedid=n.linkedid,
+                        talk_seconds=talk,
+                        hold_seconds=0,
+                        reason="hangup",
+                    ),
+                )
         elif isinstance(n, AgentCallEnded):
             await self._call_ended(agent, n)
         elif isinstance(n, StateResynced):

@@ -124,3 +124,61 @@ async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
             await s.execute(sa.select(Lead.status).where(Lead.campaign_id == cid))
         ).scalar_one()
     assert str(lead_status) != "new"
+
+
+async def test_a_preview_call_rings_the_agent_who_dialled_and_the_desk_follows_it(
+    service: RunningService,
+    sim: PbxSimulator,
+    at_desk: Callable[..., Any],
+    customers: dict[str, int],
+) -> None:
+    db = service.runtime.db
+    async with db.sessions.begin() as s:
+        campaign = Campaign(
+            name="Service follow-up",
+            kind=CampaignKind.TELEMARKETING,
+            mode=CampaignMode.PREVIEW,
+            status=CampaignStatus.RUNNING,
+            queue="support",
+            caller_id="5550000",
+            ring_seconds=20,
+            windows=ALL_DAY,
+            retry_rules={},
+        )
+        s.add(campaign)
+        await s.flush()
+        s.add(Lead(campaign_id=campaign.id, phone="+12025550101", name="Acme Supplies"))
+        cid = int(campaign.id)
+
+    ana, ana_ws = await at_desk("ana")
+    lead = (await (await ana.post(f"/api/v1/campaigns/{cid}/preview/next", json={})).json())["lead"]
+    assert lead["lead"]["name"] == "Acme Supplies"
+    resp = await ana.post(f"/api/v1/campaigns/{cid}/preview/{lead['lead']['id']}/dial", json={})
+    assert resp.status == 200, await resp.text()
+
+    # The customer answers after 2 s, then the dialplan rings the agent who pressed dial.
+    for _ in range(40):
+        await sim.advance(0.25)
+        await service.runtime.ami.flush("pbx1")
+        if sim.pbx.queues["support"].members["PJSIP/agent1"].ringing or any(
+            "PJSIP/agent1" in name for name in getattr(sim.pbx, "channels", {})
+        ):
+            break
+    assert sim.answer("PJSIP/agent1")
+    await sim.advance(0.1)
+    connected = await ana_ws.next("connected")
+    pop = connected["pop"]
+    assert pop["campaign"]["campaign"]["name"] == "Service follow-up"
+    assert pop["customer"]["id"] == customers["acme"]
+    attention = (await ana_ws.next("attention"))["attention"]
+    async with db.sessions() as s:
+        stored = await s.get(Attention, attention["id"])
+        assert stored is not None and stored.campaign_id == cid
+        assert str(stored.direction) == "outbound"
+
+    await sim.advance(61)  # the customer talks a minute, then hangs up
+    await service.runtime.ami.flush("pbx1")
+    ended = await ana_ws.next("call_ended")
+    # (Talk time is measured on cti's clock, which this test does not move: only its end is.)
+    assert ended["call"]["ended_at"] is not None
+    assert ended["footer"]["last_call"] is not None
