@@ -4,6 +4,7 @@ import { DeskSocket, CLOSE_TAKEN_OVER } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
 import { PreviewCard } from "./preview.js";
+import { mountInbox } from "./inbox.js";
 import telemarketing from "./folders/telemarketing.js";
 import telesales from "./folders/telesales.js";
 import collection from "./folders/collection.js";
@@ -332,6 +333,10 @@ async function start() {
     location.href = "/static/index.html";
   });
   $("overlay-go").onclick = () => { location.href = "/static/index.html"; };
+  // My pending incoming-call messages and my cases, in a drawer (loaded once the desk's own
+  // controls work); the back office for supervisors and admins.
+  mountInbox({ button: $("inbox-open"), count: $("inbox-count"), drawer: $("inbox"), user: boot.user, toast });
+  $("admin-link").classList.toggle("hidden", me.user.role === "operator");
 }
 
 start();

@@ -1,0 +1,69 @@
+// The back office (seed 002): a left menu and one section at a time, chosen by the URL's hash
+// (#dashboard, #cases/active, #messages, #users, #config/pause-reasons, #audit). Admins see every
+// section; supervisors those their role allows (the server refuses the rest anyway).
+import { api, setCsrf } from "../js/api.js";
+import { messageLists } from "../js/inbox.js";
+import { act } from "./ui.js";
+import dashboard from "./dashboard.js";
+import cases from "./cases.js";
+import messages from "./messages.js";
+import users from "./users.js";
+import config from "./config.js";
+import audit from "./audit.js";
+
+const SECTIONS = { dashboard, cases, messages, users, config, audit };
+const ADMIN_ONLY = new Set(["users", "audit"]);
+const $ = (id) => document.getElementById(id);
+
+const ctx = { user: null, isAdmin: false, lists: null, refreshCounts: () => {} };
+
+// The menu's counts: cases by state and pending messages.
+async function refreshCounts() {
+  const [all, pending] = await Promise.all([
+    api("GET", "/api/v1/cases"),
+    api("GET", "/api/v1/messages?pending=true"),
+  ]);
+  const by = {};
+  for (const c of all) by[c.status] = (by[c.status] || 0) + 1;
+  document.querySelectorAll("#nav [data-count]").forEach((n) => {
+    const key = n.dataset.count;
+    const value = key === "messages" ? pending.length : by[key] || 0;
+    n.textContent = value ? String(value) : "";
+  });
+}
+
+async function route() {
+  const hash = location.hash.replace(/^#/, "") || "dashboard";
+  let [name, arg] = hash.split("/");
+  if (!SECTIONS[name] || (ADMIN_ONLY.has(name) && !ctx.isAdmin)) { name = "dashboard"; arg = undefined; }
+  const key = name === "cases" ? `cases/${arg || "active"}` : name;
+  document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.section === key));
+  const main = $("main");
+  main.replaceChildren();
+  main.dataset.section = name;
+  await act(() => SECTIONS[name](main, ctx, arg));
+  main.focus({ preventScroll: true });
+}
+
+async function start() {
+  let me;
+  try { me = await api("GET", "/api/v1/me"); } catch { location.href = "/static/index.html"; return; }
+  if (me.user.role === "operator") { location.href = "/static/desk.html"; return; }
+  setCsrf(me.csrf);
+  ctx.user = me.user;
+  ctx.isAdmin = me.user.role === "admin";
+  ctx.lists = await messageLists();
+  ctx.refreshCounts = () => act(refreshCounts);
+  $("me-name").textContent = me.user.full_name;
+  $("me-role").textContent = me.user.role;
+  document.querySelectorAll("#nav [data-role=admin]").forEach((a) => a.classList.toggle("hidden", !ctx.isAdmin));
+  $("logout").onclick = () => act(async () => {
+    await api("POST", "/api/v1/logout");
+    location.href = "/static/index.html";
+  });
+  window.addEventListener("hashchange", route);
+  ctx.refreshCounts();
+  await route();
+}
+
+start();

@@ -1,0 +1,137 @@
+// Configuration (admins change it; supervisors read it): closing reasons, pause reasons, attention
+// groups with their ideal talk time, message situations and types, attention-status labels and the
+// fields each form requires.
+import { api, el, showError, clearErrors } from "../js/api.js";
+import { act, pageHead, toast } from "./ui.js";
+
+const KINDS = ["telemarketing", "telesales", "collection"];
+
+// Each table: its key, its columns [name, label, kind], and whether rows are keyed by a code.
+const TABLES = {
+  "closing-reasons": { title: "Closing reasons", lead: "Why an attention was closed; a reason may belong to one routine.",
+    cols: [["name", "Name", "text"], ["kind", "Routine", "kind"], ["active", "In use", "bool"]] },
+  "pause-reasons": { title: "Pause reasons", lead: "What an agent may pick when pausing (and a supervisor when pausing an agent).",
+    cols: [["name", "Name", "text"], ["active", "In use", "bool"]] },
+  "attention-groups": { title: "Attention groups", lead: "The ideal talk time turns the desk's timer red; the group may be granted personal data.",
+    cols: [["name", "Name", "text"], ["ideal_talk_seconds", "Ideal talk time (s)", "int"], ["personal_data", "Personal data", "bool"]] },
+  "message-situations": { title: "Message situations", lead: "Two-character codes; a pending one keeps a message in the lists; one may be the usual pending.",
+    code: true, cols: [["name", "Name", "text"], ["pending", "Pending", "bool"], ["usual_pending", "Usual pending", "bool"]] },
+  "message-types": { title: "Message types", lead: "Two-character codes classifying incoming calls; one may be the default.",
+    code: true, cols: [["name", "Name", "text"], ["is_default", "Default", "bool"]] },
+  "attention-statuses": { title: "Attention statuses", lead: "The label each attention status shows." },
+  "required-fields": { title: "Required fields", lead: "What must be filled before a form can be saved." },
+};
+
+function input(kind, name, value, disabled) {
+  if (kind === "bool") return el("input", { type: "checkbox", name, checked: !!value, disabled, "aria-label": name });
+  if (kind === "kind") return el("select", { name, disabled }, el("option", { value: "" }, "any routine"),
+    KINDS.map((k) => el("option", { value: k, selected: value === k }, k)));
+  if (kind === "int") return el("input", { type: "number", name, value: value ?? "", min: 1, disabled });
+  return el("input", { name, value: value ?? "", disabled });
+}
+
+function read(row, cols) {
+  const out = {};
+  for (const [name, , kind] of cols) {
+    const node = row.querySelector(`[name="${name}"]`);
+    if (kind === "bool") out[name] = node.checked;
+    else if (kind === "int") out[name] = node.value === "" ? null : Number(node.value);
+    else if (kind === "kind") out[name] = node.value || null;
+    else out[name] = node.value.trim();
+  }
+  return out;
+}
+
+async function tableEditor(box, ctx, name) {
+  const spec = TABLES[name];
+  const rows = await api("GET", `/api/v1/config/${name}`);
+  const ro = !ctx.isAdmin;
+  const error = el("div", { class: "error", id: "config-error" });
+  const path = `/api/v1/config/${name}`;
+  const reload = () => tableEditor(box, ctx, name);
+  const save = (tr, fn) => act(async () => { clearErrors(tr); error.textContent = ""; await fn(); toast("Saved"); await reload(); },
+    (e) => showError(tr, e, error));
+
+  const head = el("tr", {}, spec.code ? el("th", {}, "Code") : null, spec.cols.map(([, label, kind]) => el("th", { class: kind === "int" ? "num" : "" }, label)), ro ? null : el("th", {}, ""));
+  const body = rows.map((r) => {
+    const key = spec.code ? r.code : r.id;
+    const tr = el("tr", { "data-row": key, "data-name": r.name });
+    tr.append(spec.code ? el("td", {}, el("span", { class: "code" }, r.code)) : "",
+      ...spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, r[col], ro)))));
+    if (!ro) {
+      tr.append(el("td", { class: "num" },
+        el("button", { type: "button", class: "row-save", onclick: () => save(tr, () => api(spec.code ? "PUT" : "PATCH", `${path}/${key}`, read(tr, spec.cols))) }, "Save"),
+        spec.code ? el("button", { type: "button", class: "ghost", onclick: () => save(tr, () => api("DELETE", `${path}/${key}`)) }, "Remove") : null));
+    }
+    return tr;
+  });
+  let add = null;
+  if (!ro) {
+    const code = spec.code ? el("input", { name: "code", maxlength: 2, placeholder: "XX", size: 3 }) : null;
+    add = el("tr", { class: "new-row", id: "config-new" },
+      spec.code ? el("td", {}, el("label", {}, code)) : null,
+      spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, kind === "bool" ? col === "active" || col === "pending" : null, false)))),
+      el("td", { class: "num" }, el("button", { type: "button", class: "primary", id: "config-add", onclick: () => save(add, () => {
+        const values = read(add, spec.cols);
+        if (spec.code) {
+          const c = code.value.trim().toUpperCase();
+          if (c.length !== 2) throw Object.assign(new Error("a code has exactly two characters"), { field: "code" });
+          return api("PUT", `${path}/${c}`, values);
+        }
+        return api("POST", path, values);
+      }) }, "Add")));
+    const first = add.querySelector("input[name=name]");
+    if (first) first.placeholder = "New…";
+  }
+  box.replaceChildren(
+    el("table", { class: "data inline-edit", id: "config-table" }, el("thead", {}, head), el("tbody", {}, body, add)),
+    error, ...(ro ? [el("div", { class: "muted small" }, "Only admins change the configuration.")] : []));
+}
+
+async function statusLabels(box, ctx) {
+  const rows = await api("GET", "/api/v1/config/attention-statuses");
+  const error = el("div", { class: "error" });
+  box.replaceChildren(el("table", { class: "data inline-edit", id: "config-table" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Status"), el("th", {}, "Label"), el("th", {}, ""))),
+    el("tbody", {}, rows.map((r) => {
+      const label = el("input", { name: "label", value: r.label, disabled: !ctx.isAdmin });
+      const tr = el("tr", { "data-row": r.status }, el("td", {}, el("span", { class: "code" }, r.status)), el("td", {}, el("label", {}, label)),
+        el("td", { class: "num" }, ctx.isAdmin ? el("button", { type: "button", onclick: () => act(async () => {
+          await api("PUT", `/api/v1/config/attention-statuses/${r.status}`, { label: label.value.trim() });
+          toast("Saved");
+        }, (e) => showError(tr, e, error)) }, "Save") : null));
+      return tr;
+    }))), error);
+}
+
+async function requiredFields(box, ctx) {
+  const forms = await api("GET", "/api/v1/config/required-fields");
+  box.replaceChildren(...Object.entries(forms).map(([form, { fields, required }]) => {
+    const checks = fields.map((f) => el("label", { class: "check" }, el("input", { type: "checkbox", name: f, checked: required.includes(f), disabled: !ctx.isAdmin }), f.replaceAll("_", " ")));
+    const card = el("div", { class: "card", "data-form": form, style: "box-shadow:none;border:1px solid var(--line)" },
+      el("div", { class: "card-head" }, el("h2", {}, form.replaceAll("_", " ")),
+        ctx.isAdmin ? el("button", { type: "button", onclick: () => act(async () => {
+          const chosen = [...card.querySelectorAll("input:checked")].map((i) => i.name);
+          await api("PUT", `/api/v1/config/required-fields/${form}`, { fields: chosen });
+          toast(`Required on ${form.replaceAll("_", " ")}: ${chosen.join(", ") || "nothing"}`);
+        }) }, "Save") : null),
+      el("div", { class: "fields-grid" }, checks));
+    return card;
+  }));
+  box.style.display = "grid";
+  box.style.gap = "12px";
+}
+
+export default async function config(main, ctx, arg) {
+  const name = TABLES[arg] ? arg : "closing-reasons";
+  const spec = TABLES[name];
+  const box = el("div", { id: "config-body" });
+  main.append(
+    pageHead("Configuration", "Reasons, descriptions, states and required fields the call center works with."),
+    el("nav", { class: "subtabs", id: "config-tabs" }, Object.entries(TABLES).map(([key, t]) => el("a", {
+      href: `#config/${key}`, class: `button pill${key === name ? " active" : ""}`, "data-table": key }, t.title))),
+    el("section", { class: "card" }, el("div", { class: "card-head" }, el("h2", {}, spec.title)), el("p", { class: "muted", style: "margin:0 0 12px" }, spec.lead), box));
+  if (name === "attention-statuses") await statusLabels(box, ctx);
+  else if (name === "required-fields") await requiredFields(box, ctx);
+  else await tableEditor(box, ctx, name);
+}

@@ -1,0 +1,108 @@
+// Incoming-call messages (seed 004): the pending list, registering a call that could not be
+// handled now (from: at least one of customer, contact, phone, tax id, serial, code; to: a user or a
+// group), and each message's notes, finalize, postpone and situation.
+import { api, el, when, showError, clearErrors } from "../js/api.js";
+import { fromText, toText, messageCard, messageChip, recipientSelect, recipient } from "../js/inbox.js";
+import { act, pageHead, table, toast, field } from "./ui.js";
+
+const FILTERS = [["true", "Pending"], ["false", "Finalized"], ["", "All"]];
+
+export default async function messages(main, ctx) {
+  const state = { pending: "true", rows: [], open: null };
+  const list = el("section", { class: "card" });
+  const side = el("aside", { class: "card sticky", id: "message-side" });
+  const newBtn = el("button", { type: "button", class: "primary", id: "message-new", onclick: () => { state.open = "new"; paintSide(); } }, "Register a call");
+
+  main.append(
+    pageHead("Incoming-call messages", "Calls that could not be handled at once, until someone finalizes them.", newBtn),
+    el("div", { class: "subtabs" }, FILTERS.map(([v, label]) => el("button", {
+      type: "button", class: `pill${state.pending === v ? " active" : ""}`, "data-filter": v,
+      onclick: (e) => { state.pending = v; e.target.parentNode.querySelectorAll(".pill").forEach((p) => p.classList.toggle("active", p === e.target)); reload(); },
+    }, label))),
+    el("div", { class: "split" }, list, side));
+
+  async function reload() {
+    state.rows = await api("GET", `/api/v1/messages${state.pending ? `?pending=${state.pending}` : ""}`);
+    paintList();
+  }
+
+  function paintList() {
+    list.replaceChildren(table([
+      ["#", (m) => el("b", {}, String(m.id))],
+      ["Received", (m) => el("span", {}, when(m.created_at), el("div", { class: "sub" }, `by ${m.created_by || "—"}`))],
+      ["From", (m) => el("b", {}, fromText(m))],
+      ["To", (m) => toText(m, ctx.lists)],
+      ["About", (m) => el("span", {}, m.description, el("div", { class: "sub" }, `type ${m.type_code || "—"} · ${m.notes.length} note(s)`))],
+      ["", (m) => messageChip(m)],
+    ], state.rows, {
+      id: "messages-table",
+      empty: state.pending === "true" ? "Nothing pending: every call has been handled." : "No messages.",
+      rowAttrs: (m) => ({ "data-message": m.id, class: `clickable${state.open === m.id ? " selected" : ""}`, onclick: () => { state.open = m.id; paintList(); paintSide(); } }),
+    }));
+  }
+
+  function paintSide() {
+    if (state.open === "new") { side.replaceChildren(newForm()); return; }
+    const m = state.rows.find((x) => x.id === state.open);
+    if (!m) {
+      side.replaceChildren(el("div", { class: "placeholder" }, el("div", {}, el("div", { style: "font-size:28px" }, "✉"), "Pick a message to read its notes, finalize or postpone it,", el("br"), "or register a new call.")));
+      return;
+    }
+    side.replaceChildren(messageCard(m, ctx.lists, { toast, canEdit: true, changed: async (fresh) => {
+      await reload();
+      if (!state.rows.some((x) => x.id === fresh.id)) state.rows.unshift(fresh);
+      state.open = fresh.id; paintList(); paintSide();
+      ctx.refreshCounts();
+    } }));
+  }
+
+  function newForm() {
+    const usual = ctx.lists.situations.find((s) => s.usual_pending);
+    const defType = ctx.lists.types.find((t) => t.is_default);
+    const text = (name, placeholder) => el("input", { name, id: `new-${name}`, placeholder });
+    const form = el("form", { id: "message-form", class: "form-grid", autocomplete: "off" },
+      el("h2", { class: "wide" }, "Register a call"),
+      el("div", { class: "wide muted small" }, "Date, time and your name are stamped by the server. Say who called with at least one of these:"),
+      field("Customer #", el("input", { name: "from_customer_id", id: "new-from_customer_id", type: "number", min: 1 })),
+      field("Contact #", el("input", { name: "from_contact_id", id: "new-from_contact_id", type: "number", min: 1 })),
+      field("Phone", text("from_phone", "+1 202 555 0100")),
+      field("Tax id", text("from_tax_id", "")),
+      field("Product serial", text("from_serial", "")),
+      field("Code", text("from_code", "")),
+      field("For", recipientSelect(ctx.lists, "to", ctx.lists.groups[0] ? `g:${ctx.lists.groups[0].id}` : undefined), "wide"),
+      field("Situation", el("select", { name: "situation_code", id: "new-situation" },
+        usual ? null : el("option", { value: "" }, "Choose…"),
+        ctx.lists.situations.filter((s) => s.pending).map((s) => el("option", { value: s.code, selected: usual && s.code === usual.code }, `${s.code} · ${s.name}`)))),
+      field("Type", el("select", { name: "type_code", id: "new-type" },
+        defType ? null : el("option", { value: "" }, "—"),
+        ctx.lists.types.map((t) => el("option", { value: t.code, selected: defType && t.code === defType.code }, `${t.code} · ${t.name}`)))),
+      field("What it is about", el("textarea", { name: "description", id: "new-description", rows: 4, placeholder: "Explain the reason of the call well, so whoever takes it needs no guessing." }), "wide"),
+      el("div", { class: "wide form-foot" }, el("span", { class: "error", id: "new-error" }),
+        el("button", { type: "button", class: "ghost", onclick: () => { state.open = null; paintSide(); } }, "Cancel"),
+        el("button", { type: "submit", class: "primary", id: "new-save" }, "Register")));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      const v = (name) => form.elements[name].value.trim();
+      const body = { description: v("description"), ...recipient(form.elements.to.value) };
+      for (const name of ["from_phone", "from_tax_id", "from_serial", "from_code", "situation_code", "type_code"]) if (v(name)) body[name] = v(name);
+      for (const name of ["from_customer_id", "from_contact_id"]) if (v(name)) body[name] = Number(v(name));
+      act(async () => {
+        const made = await api("POST", "/api/v1/messages", body);
+        toast(`Message #${made.id} registered for ${toText(made, ctx.lists)}`);
+        state.pending = "true";
+        await reload();
+        state.open = made.id; paintList(); paintSide();
+        ctx.refreshCounts();
+      }, (e) => {
+        // "from" names the whole group of fields: point at the first of them.
+        const err = e.field === "from" ? Object.assign(e, { field: "from_phone" }) : e.field === "to" ? Object.assign(e, { field: "to" }) : e;
+        showError(form, err, form.querySelector("#new-error"));
+      });
+    });
+    return form;
+  }
+
+  await reload();
+  paintSide();
+}

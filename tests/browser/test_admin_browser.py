@@ -1,0 +1,139 @@
+"""The back office in real headless Chromium, on the demo data: the admin goes from the wallboard to
+the back office, adds a user, assigns an active case to the operator the balancing suggestion
+names, renames and retires pause reasons, and finds those changes in the audit log. The dashboard
+is left in docs/admin.png with CTI_UPDATE_SCREENSHOTS=1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from cti.app import RunningService
+from tests.backoffice.conftest import (
+    backoffice,
+    backoffice_with,
+    body,
+    logins_for,
+    seeded_database,
+    seeded_template,
+)
+
+from .conftest import screenshot_path
+
+__all__ = ["backoffice", "backoffice_with", "seeded_database", "seeded_template"]
+
+pytestmark = pytest.mark.browser
+
+
+async def _sign_in(page: Page, url: str, username: str) -> None:
+    await page.goto(url)
+    await page.fill("#username", username)
+    await page.fill("#password", f"{username}123")
+    await page.click("#go")
+
+
+async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
+    backoffice: RunningService, browser_page: Page, tmp_path: Path
+) -> None:
+    page = browser_page
+    await _sign_in(page, backoffice.url, "admin")
+    await page.wait_for_url("**/wallboard/index.html")
+    await page.click("#admin-link")
+    await page.wait_for_url("**/admin/index.html")
+
+    # The dashboard: cases by state, pending messages, load by operator.
+    await expect(page.locator("[data-tile=active] .value")).to_have_text("1")
+    await expect(page.locator("[data-tile=suspended] .value")).to_have_text("1")
+    await expect(page.locator("[data-tile=messages] .value")).to_have_text("3")
+    await expect(page.locator("#load .bar-row")).to_have_count(4)
+    await expect(page.locator("#nav [data-count=active]")).to_have_text("1")
+    await page.screenshot(path=str(screenshot_path("admin.png", tmp_path)))
+
+    # Users: add maria, a telemarketing operator of the Service group on extension 1050.
+    await page.click("#nav [data-section=users]")
+    await expect(page.locator("#users-table tr[data-user=ana]")).to_contain_text("PJSIP/agent1")
+    await page.click("#user-new")
+    await page.fill("#user-username", "maria")
+    await page.fill("#user-password", "maria123")
+    await page.fill("#user-full_name", "Maria Souza")
+    await page.click("#user-save")
+    # An operator without a routine is refused, next to the routines.
+    await expect(page.locator(".field-error[data-field=routines]")).to_contain_text("routine")
+    await page.check("[name=routine-telemarketing]")
+    await page.select_option("#user-group", "Service")
+    await page.fill("#user-extension", "1050")
+    await page.click("#user-save")
+    row = page.locator("#users-table tr[data-user=maria]")
+    await expect(row).to_contain_text("PJSIP/1050")
+    await expect(row).to_contain_text("telemarketing")
+    await expect(row).to_contain_text("Service")
+
+    async with logins_for(backoffice) as login:
+        maria = await login("maria")
+        assert maria.user["routines"] == ["telemarketing"]
+        admin = await login("admin")
+
+        # Cases: the one active case goes to whoever the suggestion names (the lightest load
+        # among the telemarketing operators: ana, diego, maria all have none; ana by name).
+        await page.click("#nav [data-section='cases/active']")
+        case_row = page.locator("#cases-table tbody tr", has_text="Recurring delivery complaints")
+        case_id = await case_row.get_attribute("data-case")
+        await case_row.locator("input[type=checkbox]").check()
+        await expect(page.locator("#suggested")).to_contain_text("ana")
+        await page.click("#use-suggestion")
+        await page.click("#assign-go")
+        await expect(page.locator(".toast")).to_contain_text("assigned to ana")
+        await expect(page.locator("#cases-table")).to_have_count(0)
+        await expect(page.locator("#nav [data-count=assigned]")).to_have_text("1")
+        case = await body(await admin.get(f"/api/v1/cases/{case_id}"))
+        assert (case["assignee"], case["status"]) == ("ana", "assigned")
+
+        # Configuration: rename one pause reason, retire another.
+        await page.click("#nav [data-section=config]")
+        await page.click("#config-tabs [data-table=pause-reasons]")
+        lunch = page.locator("#config-table tr[data-name=lunch]")
+        await lunch.locator("[name=name]").fill("Lunch break")
+        await lunch.locator(".row-save").click()
+        await expect(page.locator("#config-table tr[data-name='Lunch break']")).to_have_count(1)
+        training = page.locator("#config-table tr[data-name=training]")
+        await training.locator("[name=active]").uncheck()
+        await training.locator(".row-save").click()
+        await expect(
+            page.locator("#config-table tr[data-name=training] [name=active]")
+        ).not_to_be_checked()
+        # The desk and the wallboard offer what the admin set.
+        lists = await body(await admin.get("/api/v1/supervisor/lists"))
+        assert set(lists["pause_reasons"]) == {"backoffice", "break", "Lunch break"}
+
+        # The audit log holds each change, with who made it.
+        await page.click("#nav [data-section=audit]")
+        await page.fill("#audit-form [name=action]", "config.*")
+        await page.click("#audit-go")
+        lines = page.locator("#audit-table tbody tr[data-action='config.pause-reasons']")
+        await expect(lines).to_have_count(2)
+        await expect(lines.first).to_contain_text("admin")
+        await page.fill("#audit-form [name=action]", "user.*")
+        await page.click("#audit-go")
+        await expect(page.locator("#audit-table tbody tr")).to_have_count(1)
+        await expect(page.locator("#audit-table tbody tr")).to_contain_text("maria")
+
+
+async def test_a_supervisor_sees_the_back_office_without_the_admin_sections(
+    backoffice: RunningService, browser_page: Page
+) -> None:
+    page = browser_page
+    await _sign_in(page, backoffice.url, "sofia")
+    await page.wait_for_url("**/wallboard/index.html")
+    await page.goto(f"{backoffice.url}static/admin/index.html#users")
+    # Users and the audit log are the admins'; the supervisor is shown the dashboard instead.
+    await expect(page.locator("#nav [data-section=users]")).to_be_hidden()
+    await expect(page.locator("#nav [data-section=audit]")).to_be_hidden()
+    await expect(page.locator("[data-tile=active] .value")).to_have_text("1")
+    await page.click("#nav [data-section='cases/suspended']")
+    await expect(page.locator("#cases-table tbody tr")).to_have_count(1)
+    await expect(page.locator("#assign-bar")).to_have_count(0)
+    await page.click("#nav [data-section=config]")
+    await expect(page.locator("#config-table [name=name]").first).to_be_disabled()
+    await expect(page.locator("#config-add")).to_have_count(0)
