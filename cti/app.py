@@ -9,12 +9,15 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from cti.clock import Clock, SystemClock
 from cti.config import Settings
+
+if TYPE_CHECKING:
+    from cti.runtime import Runtime
 
 log = logging.getLogger("cti")
 
@@ -28,7 +31,7 @@ class RunningService:
     url: str
     port: int
     database_url: str
-    runtime: Any  # cti.runtime.Runtime (kept loose so this module imports nothing heavy at top)
+    runtime: Runtime
 
 
 @asynccontextmanager
