@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from cti.db.audit import audit_in
@@ -55,6 +56,7 @@ from cti.domain.model import (
     LeadStatus,
     PromiseStatus,
 )
+from cti.errors import UserInputError
 
 JOB_TABLE = DialerJob.__tablename__
 # Session advisory lock held by the one instance that runs the scheduled jobs ("cti" "dlr").
@@ -180,6 +182,77 @@ async def set_status(
             {"from": before.value, "to": status.value},
         )
         await s.flush()
+        return _campaign_row(c)
+
+
+# What a supervisor may set on a campaign (its status and pacing have their own calls).
+CAMPAIGN_FIELDS = (
+    "name",
+    "kind",
+    "mode",
+    "pbx",
+    "queue",
+    "caller_id",
+    "ring_seconds",
+    "windows",
+    "retry_rules",
+    "abandon_cap",
+    "timezone",
+    "amd",
+)
+
+
+async def save_campaign(
+    db: Database, campaign_id: int | None, values: Mapping[str, Any], *, actor: str
+) -> CampaignRow:
+    """Create (``campaign_id`` None, as a draft) or change a campaign; audited.
+
+    ``values`` were checked by the caller (windows, retry rules, zone); the database checks the
+    rest (a unique name, a ring time of at least 15 s, a cap between 0 and 1).
+
+    Raises:
+        NotFound: no such campaign.
+        UserInputError: the name is taken, or the database refused a value (named).
+    """
+    unknown = set(values) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise UserInputError(sorted(unknown)[0], "is not a campaign field")
+    async with db.sessions.begin() as s:
+        if "name" in values:
+            clash = await s.scalar(
+                sa.select(Campaign.id).where(
+                    Campaign.name == values["name"], Campaign.id != (campaign_id or 0)
+                )
+            )
+            if clash is not None:
+                raise UserInputError("name", f"a campaign is already called {values['name']!r}")
+        if campaign_id is None:
+            c = Campaign(status=CampaignStatus.DRAFT, **values)
+            s.add(c)
+            action = "campaign.created"
+        else:
+            found = await s.get(Campaign, campaign_id, with_for_update=True)
+            if found is None:
+                raise NotFound("campaign", campaign_id)
+            c = found
+            for name, value in values.items():
+                setattr(c, name, value)
+            action = "campaign.changed"
+        try:
+            await s.flush()
+        except IntegrityError as exc:
+            text = str(exc.orig)
+            field = next(
+                (f for f in ("ring_seconds", "abandon_cap", "name") if f in text), "campaign"
+            )
+            raise UserInputError(field, "refused by the database: not a valid value") from exc
+        await audit_in(
+            s,
+            actor,
+            action,
+            f"campaign:{c.id}",
+            {k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()},
+        )
         return _campaign_row(c)
 
 

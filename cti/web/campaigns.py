@@ -9,16 +9,24 @@ object is ``parts["campaigns"]``, the provider of live campaign figures for the 
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
 from cti.db import dialer as repo
+from cti.db.imports import ImportRejected, import_csv
 from cti.dialer.campaigns import KNOBS
+from cti.dialer.compliance import parse_windows
+from cti.dialer.retry import policy_from_json
 from cti.dialer.service import DialerService
-from cti.domain.model import CampaignMode, CampaignStatus
+from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
 from cti.domain.phone import normalize_phone
+from cti.errors import UserInputError
 from cti.web.api import Api, HTTPProblem
 from cti.web.backoffice.common import body, path_id, route
 from cti.web.state import WEB, current, web_state
@@ -98,6 +106,146 @@ def register(api: Api) -> None:
                 "live": dialer.figures_of(cid),
             }
         )
+
+    campaign_props: dict[str, Any] = {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": {"type": "string", "enum": [k.value for k in CampaignKind]},
+        "mode": {"type": "string", "enum": [m.value for m in CampaignMode]},
+        "pbx": {"type": "string", "description": "a configured PBX name (default: the first)"},
+        "queue": {"type": "string", "minLength": 1, "maxLength": 80},
+        "caller_id": {"type": "string", "maxLength": 80},
+        "ring_seconds": {"type": "integer", "minimum": 15, "maximum": 120},
+        "windows": {
+            "type": "array",
+            "maxItems": 50,
+            "items": {"type": "object", "additionalProperties": True},
+            "description": 'calling windows in each lead\'s own zone: [{"days": [0..6], "start": "09:00", "end": "18:00"}]',
+        },
+        "retry_rules": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": '{"max_attempts": 5, "after": {"busy": 600, "no_answer": 3600}, "attempts": {"busy": 3}}',
+        },
+        "abandon_cap": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.99},
+        "timezone": {"type": "string", "description": "IANA zone for leads whose own is unknown"},
+        "amd": {"type": "boolean", "description": "answering-machine detection"},
+    }
+
+    def _checked(request: web.Request, b: dict[str, Any]) -> dict[str, Any]:
+        """The campaign fields of a body, each checked as the dialer will read it."""
+        settings = web_state(request).runtime.settings
+        values = {k: v for k, v in b.items() if k in repo.CAMPAIGN_FIELDS}
+        if "windows" in values:
+            parse_windows(values["windows"])
+        if "retry_rules" in values:
+            policy_from_json(values["retry_rules"])
+        if values.get("timezone"):
+            try:
+                ZoneInfo(values["timezone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise UserInputError(
+                    "timezone", "expected an IANA zone like America/Sao_Paulo"
+                ) from None
+        if values.get("pbx") and values["pbx"] not in {p.name for p in settings.ami}:
+            raise UserInputError("pbx", "is not a configured PBX")
+        ring = values.get("ring_seconds")
+        if ring is not None and ring < settings.dialer.min_ring_seconds:
+            raise UserInputError(
+                "ring_seconds",
+                f"must be at least {settings.dialer.min_ring_seconds} (dialer.min_ring_seconds)",
+            )
+        for name, enum in (("kind", CampaignKind), ("mode", CampaignMode)):
+            if name in values:
+                values[name] = enum(values[name])
+        if "abandon_cap" in values:
+            values["abandon_cap"] = Decimal(str(values["abandon_cap"]))
+        return values
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns",
+        role="supervisor",
+        summary="Create a campaign (as a draft: start it when its leads are in); audited",
+        body={
+            "type": "object",
+            "required": ["name", "kind", "mode", "queue"],
+            "properties": campaign_props,
+        },
+        tag=TAG,
+    )
+    async def create_campaign(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        row = await repo.save_campaign(
+            dialer.db, None, _checked(request, body(request)), actor=_actor(request)
+        )
+        await dialer.refresh()
+        return web.json_response(
+            {"id": row.id, "name": row.name, "status": row.status.value}, status=201
+        )
+
+    @route(
+        api,
+        "PATCH",
+        "/api/v1/campaigns/{id}",
+        role="supervisor",
+        summary="Change a campaign's settings (windows, retry rules, ring time, queue…); audited",
+        body={"type": "object", "properties": campaign_props},
+        tag=TAG,
+    )
+    async def change_campaign(request: web.Request) -> web.StreamResponse:
+        dialer = _dialer(request)
+        row = await repo.save_campaign(
+            dialer.db, path_id(request), _checked(request, body(request)), actor=_actor(request)
+        )
+        await dialer.refresh()
+        dialer.wake()
+        return web.json_response({"id": row.id, "name": row.name, "status": row.status.value})
+
+    @route(
+        api,
+        "POST",
+        "/api/v1/campaigns/{id}/leads",
+        role="supervisor",
+        summary="Add leads from a CSV file sent as the body (text/csv; columns phone*, name, "
+        "customer_code, timezone, priority); a file with any bad row is refused whole, each "
+        "bad row listed, and nothing stored",
+        tag=TAG,
+    )
+    async def upload_leads(request: web.Request) -> web.StreamResponse:
+        st = web_state(request)
+        dialer = _dialer(request)
+        row = await repo.campaign(dialer.db, path_id(request))
+        data = await request.read()
+        if not data.strip():
+            raise UserInputError("body", "send the CSV file as the request body")
+        with tempfile.TemporaryDirectory(prefix="cti-leads-") as tmp:
+            path = Path(tmp) / "leads.csv"
+            await asyncio.to_thread(path.write_bytes, data)
+            try:
+                stored = await import_csv(
+                    dialer.db,
+                    "leads",
+                    path,
+                    region=st.runtime.settings.telephony.default_region,
+                    campaign=row.name,
+                    actor=_actor(request),
+                )
+            except ImportRejected as exc:
+                return web.json_response(
+                    {
+                        "error": f"the file was refused whole, nothing stored: {exc}",
+                        "field": "body",
+                        "problem": str(exc),
+                        "rows": [
+                            {"row": e.row, "field": e.field, "reason": e.reason} for e in exc.errors
+                        ],
+                    },
+                    status=400,
+                )
+        await dialer.refresh()
+        dialer.wake()
+        return web.json_response({"stored": stored})
 
     def _status_route(verb: str, status: CampaignStatus) -> None:
         @route(
