@@ -65,6 +65,28 @@ async def test_campaign_start_pause_and_pacing_from_the_wallboard(
     await expect(row).to_have_attribute("data-status", "paused")
     assert await status() == CampaignStatus.PAUSED
 
+    # A new campaign from the dialog: a mistake is named, then it is created as a draft.
+    await page.click("#campaign-new")
+    await page.fill("#campaign-form input[name=name]", "Autumn collections")
+    await page.select_option("#campaign-form select[name=kind]", "collection")
+    await page.fill("#campaign-form input[name=queue]", "collections")
+    await page.fill("#campaign-form input[name=end]", "08:00")
+    await page.click("#campaign-go")
+    await expect(page.locator("#campaign-error")).to_contain_text("windows[0]")
+    await page.fill("#campaign-form input[name=end]", "19:00")
+    await page.click("#campaign-go")
+    created = page.locator('#campaigns tr[data-status="draft"]')
+    await expect(created).to_contain_text("Autumn collections")
+    async with db.sessions() as s:
+        autumn = (
+            await s.execute(sa.select(Campaign).where(Campaign.name == "Autumn collections"))
+        ).scalar_one()
+        assert (autumn.kind.value, autumn.queue, autumn.windows[0]["end"]) == (
+            "collection",
+            "collections",
+            "19:00",
+        )
+
     async with db.sessions() as s:
         actions = (
             (
@@ -77,8 +99,9 @@ async def test_campaign_start_pause_and_pacing_from_the_wallboard(
             .scalars()
             .all()
         )
-    assert [a for a in actions if a.startswith("campaign.")][-3:] == [
+    assert [a for a in actions if a.startswith("campaign.")][-4:] == [
         "campaign.running",
         "campaign.pacing",
         "campaign.paused",
+        "campaign.created",
     ]

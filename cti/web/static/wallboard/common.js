@@ -2,6 +2,8 @@
 // form when the session is missing, small formatting helpers.
 let csrf = "";
 
+export function csrfToken() { return csrf; }
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body && body.error ? body.error : `HTTP ${status}`);

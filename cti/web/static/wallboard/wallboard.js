@@ -1,5 +1,5 @@
 // The wallboard: one WebSocket (/ws/wallboard) sends the whole board about once a second.
-import { api, ApiError, clock, el, pct, signOut, signedInSupervisor } from "./common.js";
+import { api, ApiError, clock, csrfToken, el, pct, signOut, signedInSupervisor } from "./common.js";
 
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_SESSION_ENDED = 4001;
@@ -151,8 +151,59 @@ function renderCampaigns(live) {
           ? el("button", { type: "button", class: "pause", onclick: () => campaignAct(c, "pause") }, "Pause")
           : el("button", { type: "button", class: "resume", disabled: c.status === "finished", onclick: () => campaignAct(c, "start") }, "Start"),
         el("button", { type: "button", disabled: c.status === "finished", onclick: () => campaignAct(c, "stop") }, "Stop"),
-        el("button", { type: "button", onclick: () => askPacing(c) }, "Pacing")));
+        el("button", { type: "button", onclick: () => askPacing(c) }, "Pacing"),
+        el("button", { type: "button", disabled: c.status === "finished", title: "Add leads from a CSV file (phone, name, customer_code, timezone, priority)", onclick: () => uploadLeads(c) }, "Leads…")));
   }));
+}
+
+function uploadLeads(c) {
+  const input = $("leads-file");
+  input.value = "";
+  input.onchange = async () => {
+    const file = input.files[0];
+    if (!file) return;
+    const resp = await fetch(`/api/v1/campaigns/${c.id}/leads`, {
+      method: "POST", credentials: "same-origin", body: file,
+      headers: { "Content-Type": "text/csv", "X-CSRF-Token": csrfToken() },
+    });
+    const data = await resp.json().catch(() => ({}));
+    if (resp.ok) {
+      toast(`${c.name}: ${data.stored} lead${data.stored === 1 ? "" : "s"} added`);
+      await loadCampaigns();
+    } else if (data.rows) {
+      const first = data.rows.slice(0, 3).map((r) => `row ${r.row} ${r.field}: ${r.reason}`).join("; ");
+      toast(`Nothing stored — ${data.rows.length} problem${data.rows.length === 1 ? "" : "s"}: ${first}`, true);
+    } else {
+      toast(data.error || `HTTP ${resp.status}`, true);
+    }
+  };
+  input.click();
+}
+
+function newCampaign() {
+  const dialog = $("campaign-dialog");
+  const form = $("campaign-form");
+  $("campaign-error").textContent = "";
+  $("campaign-go").onclick = async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const days = f.getAll("day").map(Number);
+    const body = {
+      name: f.get("name").trim(), kind: f.get("kind"), mode: f.get("mode"), queue: f.get("queue").trim(),
+      ring_seconds: Number(f.get("ring_seconds")), abandon_cap: Number(f.get("abandon_cap")) / 100,
+      amd: f.get("amd") === "on", windows: [{ days, start: f.get("start"), end: f.get("end") }],
+    };
+    if (f.get("caller_id").trim()) body.caller_id = f.get("caller_id").trim();
+    try {
+      await api("POST", "/api/v1/campaigns", body);
+      dialog.close();
+      toast(`${body.name} created as a draft`);
+      await loadCampaigns();
+    } catch (e) {
+      $("campaign-error").textContent = e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : String(e.message || e);
+    }
+  };
+  dialog.showModal();
 }
 
 async function campaignAct(c, verb) {
@@ -346,6 +397,7 @@ async function main() {
   await loadLists();
   await loadCampaigns();
   setInterval(loadCampaigns, 10000);
+  $("campaign-new").addEventListener("click", newCampaign);
   connect();
   setInterval(tickClocks, 1000);
   tickClocks();
