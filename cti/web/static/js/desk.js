@@ -306,10 +306,6 @@ async function start() {
   timer = new TalkTimer($("timer"), () => socket.serverNow());
   onMessage({ type: "snapshot", desk: boot.desk });
   socket.open();
-  // Preview campaigns of my queues (refreshed every minute: a supervisor may start one).
-  const preview = new PreviewCard($("preview"), toast);
-  await preview.load();
-  setInterval(() => { if (!preview.lead) preview.load(); }, 60000);
 
   $("desk-signin").onclick = () => act(() => api("POST", "/api/v1/desk/signin", { interface: $("interface").value.trim() }));
   $("desk-signout").onclick = () => act(() => api("POST", "/api/v1/desk/signout"));
@@ -337,6 +333,12 @@ async function start() {
   // controls work); the back office for supervisors and admins.
   mountInbox({ button: $("inbox-open"), count: $("inbox-count"), drawer: $("inbox"), user: boot.user, toast });
   $("admin-link").classList.toggle("hidden", me.user.role === "operator");
+
+  // Preview campaigns of my queues (refreshed every minute: a supervisor may start one). Loaded
+  // after the buttons are wired, so the desk answers clicks at once.
+  const preview = new PreviewCard($("preview"), toast);
+  preview.load();
+  setInterval(() => { if (!preview.lead) preview.load(); }, 60000);
 }
 
 start();

@@ -5,10 +5,16 @@ const error = document.getElementById("error");
 const takeover = document.getElementById("takeover");
 const go = document.getElementById("go");
 
-// Operators work at the desk; supervisors and admins land on the wallboard (which links to the
-// reports), and may still open the desk to take calls themselves.
+// Operators work at the desk; supervisors land on the wallboard (which links to the reports and
+// the back office); admins on the back office's dashboard. Both may still open the desk.
+const HOME = {
+  operator: "/static/desk.html",
+  supervisor: "/static/wallboard/index.html",
+  admin: "/static/admin/index.html",
+};
+
 function home(user) {
-  return user.role === "operator" ? "/static/desk.html" : "/static/wallboard/index.html";
+  return HOME[user.role] || "/static/desk.html";
 }
 
 async function enter(user) {
