@@ -21,6 +21,7 @@ from cti.dialer.compliance import (
     parse_windows,
 )
 from cti.dialer.pacing import (
+    DEFAULT_TARGET_SHARE,
     AnswerProfile,
     AnswerStats,
     DialMode,
@@ -76,7 +77,7 @@ def pacing_settings(
     """The pacing of a campaign: its mode and cap (else the settings' cap) and the live knobs."""
     cap = row.abandon_cap if row.abandon_cap is not None else settings.abandon_cap
     cap = min(0.99, max(0.001, cap))
-    target = knobs.get("target_abandon", cap * 5 / 6)
+    target = knobs.get("target_abandon", cap * DEFAULT_TARGET_SHARE)
     target = min(target, cap * 0.999)
     extra = {k: v for k, v in knobs.items() if k in KNOBS and k != "target_abandon"}
     return PacingSettings(
