@@ -284,11 +284,9 @@ class PbxLink:
         """Ping every ``ping_interval``; no answer within ``ping_timeout`` declares the link dead."""
         s = self.settings
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lost.wait(), s.ping_interval)
                 return  # the PBX closed the connection
-            except TimeoutError:
-                pass
             try:
                 await self.request(
                     {"Action": "Ping", "ActionID": self.next_action_id("ping")},

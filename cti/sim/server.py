@@ -160,7 +160,7 @@ class AmiSession:
                         self.close()
                         break
         except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+            return  # the client went away; close below
         finally:
             self.close()
 
