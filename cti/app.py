@@ -17,6 +17,9 @@ from cti.clock import Clock, SystemClock
 from cti.config import Settings
 
 if TYPE_CHECKING:
+    from cti.ami.service import AmiService
+    from cti.db.calllog import CallLog
+    from cti.db.engine import Database
     from cti.runtime import Runtime
 
 log = logging.getLogger("cti")
@@ -65,7 +68,7 @@ async def running_service(
     database_url: str | None = None,
     migrate: bool = True,
 ) -> AsyncIterator[RunningService]:
-    """Start the whole service; on exit stop it in stages (dialer → web → AMI → database)."""
+    """Start the whole service; on exit stop it in stages (dialer → web → call log → AMI → DB)."""
     from cti.ami.service import AmiService
     from cti.db import migrate as migrations
     from cti.db.engine import Database
@@ -90,6 +93,11 @@ async def running_service(
         ami = AmiService(settings.ami, clock=clock)
         await ami.__aenter__()
         stack.push_async_callback(_stage, "AMI links", lambda: ami.__aexit__(None, None, None))
+        calls = _call_log(settings, db, ami)
+        calls.start()
+        unsubscribe = ami.subscribe(calls.on_notice)
+        stack.push_async_callback(_stage, "call log", calls.stop)
+        stack.callback(unsubscribe)
         runtime = Runtime(settings=settings, clock=clock, db=db, ami=ami)
         # Started after the AMI links and before the web server; stopped first (pushed last).
         dialer = DialerService(settings, clock, db, ami, database_url)
@@ -111,6 +119,30 @@ async def running_service(
         log.info("cti listening on %s", url)
         yield RunningService(url=url, port=port, database_url=database_url, runtime=runtime)
         log.info("stopping")
+
+
+def _call_log(settings: Settings, db: Database, ami: AmiService) -> CallLog:
+    """The call log writer, reading numbers in the configured region, dialer calls by context."""
+    from cti.db.calllog import CallLog
+    from cti.domain.phone import normalize_phone
+    from cti.errors import UserInputError
+
+    region = settings.telephony.default_region
+    contexts = {p.name: p.dialer_context for p in settings.ami}
+
+    def phone_of(caller: str) -> str | None:
+        if not caller or caller in ("<unknown>", "anonymous"):
+            return None
+        try:
+            return normalize_phone(caller, region)
+        except UserInputError:
+            return None
+
+    def is_outbound(pbx: str, linkedid: str) -> bool:
+        context = contexts.get(pbx)
+        return context is not None and ami.state(pbx).call_runs_in(linkedid, context)
+
+    return CallLog(db, phone_of=phone_of, is_outbound=is_outbound)
 
 
 def _bound_port(runner: web.AppRunner, configured: int) -> int:

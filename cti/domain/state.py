@@ -379,6 +379,19 @@ class PbxState:
 
     # --- entry points ---------------------------------------------------------------------------
 
+    def call_runs_in(self, linkedid: str, context: str) -> bool:
+        """Whether a live channel of the call runs in a dialplan context (e.g. the dialer's)."""
+        call = self.calls.get(LinkedId(linkedid))
+        if call is None:
+            return False
+        for uid in call.channels:
+            channel = self.channels.get(uid)
+            if channel is not None and (
+                channel.context == context or f"@{context}-" in channel.name
+            ):
+                return True
+        return False
+
     def apply(self, event: PbxEvent) -> list[AnyNotice]:
         """Apply one event; return the notices it caused (possibly none). Never raises."""
         out: list[AnyNotice] = []

@@ -35,7 +35,7 @@ from typing import Any
 from cti.db import desk as repo
 from cti.db.backoffice.personal import Viewer, present, write_reads
 from cti.domain.backoffice import CUSTOMER_FIELDS
-from cti.domain.events import LinkedId, UniqueId
+from cti.domain.events import UniqueId
 from cti.domain.model import AttentionKind, CallOutcome
 from cti.domain.notices import (
     AgentCallEnded,
@@ -433,17 +433,7 @@ class DeskService:
     def _is_dialer_call(self, pbx: str, linkedid: str) -> bool:
         """Whether a channel of the call runs in the PBX's dialer context (no query needed)."""
         context = self._dialer_contexts.get(pbx)
-        state = self.rt.ami.state(pbx)
-        call = state.calls.get(LinkedId(linkedid))
-        if context is None or call is None:
-            return False
-        for uid in call.channels:
-            channel = state.channels.get(uid)
-            if channel is not None and (
-                channel.context == context or f"@{context}-" in channel.name
-            ):
-                return True
-        return False
+        return context is not None and self.rt.ami.state(pbx).call_runs_in(linkedid, context)
 
     async def _campaign_of(self, pbx: str, linkedid: str) -> dict[str, Any] | None:
         if self._campaign_pop is None or not self._is_dialer_call(pbx, linkedid):
