@@ -135,6 +135,11 @@ async def test_admin_assigns_and_reassigns_cases_with_a_suggestion_and_audit(log
     assert len(everyone) > len(mine)
     suspended = await body(await admin.get("/api/v1/cases?status=suspended"))
     assert [c["status"] for c in suspended] == ["suspended"]
+    # The counts by state (every state named) agree with the lists: all of them, or one's own.
+    counts = await body(await admin.get("/api/v1/cases/counts"))
+    assert set(counts) == {"active", "assigned", "suspended", "closed", "delinquent", "withdrawn"}
+    assert sum(counts.values()) == len(everyone) and counts["suspended"] == len(suspended)
+    assert sum((await body(await carla.get("/api/v1/cases/counts"))).values()) == len(mine)
     bad = await body(await admin.get("/api/v1/cases?status=lost"), 400)
     assert bad["field"] == "status"
 

@@ -90,6 +90,16 @@ async def list_cases(
         return await _cases_json(s, viewer, rows, "case list")
 
 
+async def count_cases(db: Database, viewer: Viewer, *, everyone: bool) -> dict[str, int]:
+    """How many cases are in each state: the viewer's own, or everyone's (every state listed)."""
+    stmt = sa.select(Case.status, sa.func.count()).group_by(Case.status)
+    if not everyone:
+        stmt = stmt.where(Case.assignee_id == viewer.id)
+    async with db.sessions() as s:
+        found = {str(status): int(n) for status, n in (await s.execute(stmt)).all()}
+    return {str(state): found.get(str(state), 0) for state in CaseStatus}
+
+
 async def get_case(db: Database, viewer: Viewer, case_id: int, *, everyone: bool) -> dict[str, Any]:
     """One case; an operator may only see their own."""
     async with db.sessions.begin() as s:

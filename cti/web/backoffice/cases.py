@@ -63,6 +63,20 @@ def register(api: Api) -> None:
 
     @route(
         api,
+        "GET",
+        "/api/v1/cases/counts",
+        summary="How many cases are in each state (operators: their own; supervisors, admins: all)",
+        response=OBJECT,
+    )
+    async def case_counts(request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            await repo.count_cases(
+                web_state(request).runtime.db, viewer(request), everyone=oversees(request)
+            )
+        )
+
+    @route(
+        api,
         "POST",
         "/api/v1/cases",
         role="admin",

@@ -19,12 +19,10 @@ const ctx = { user: null, isAdmin: false, lists: null, refreshCounts: () => {} }
 
 // The menu's counts: cases by state and pending messages.
 async function refreshCounts() {
-  const [all, pending] = await Promise.all([
-    api("GET", "/api/v1/cases"),
+  const [by, pending] = await Promise.all([
+    api("GET", "/api/v1/cases/counts"),
     api("GET", "/api/v1/messages?pending=true"),
   ]);
-  const by = {};
-  for (const c of all) by[c.status] = (by[c.status] || 0) + 1;
   document.querySelectorAll("#nav [data-count]").forEach((n) => {
     const key = n.dataset.count;
     const value = key === "messages" ? pending.length : by[key] || 0;

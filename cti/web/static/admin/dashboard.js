@@ -24,15 +24,13 @@ async function overduePromises(ctx) {
 }
 
 export default async function dashboard(main, ctx) {
-  const [cases, pending, load, promises, delinquents] = await Promise.all([
-    api("GET", "/api/v1/cases"),
+  const [by, pending, load, promises, delinquents] = await Promise.all([
+    api("GET", "/api/v1/cases/counts"),
     api("GET", "/api/v1/messages?pending=true"),
     ctx.isAdmin ? api("GET", "/api/v1/cases/suggestion") : Promise.resolve(null),
     overduePromises(ctx),
     api("GET", "/api/v1/collection/delinquents"),
   ]);
-  const by = {};
-  for (const c of cases) by[c.status] = (by[c.status] || 0) + 1;
   const now = new Date();
   const due = pending.filter((m) => !m.postponed_until || new Date(m.postponed_until) <= now);
 
