@@ -25,5 +25,6 @@ def setup_logging(level: str = "INFO") -> None:
         "apscheduler",
         "panoramisk",
         "alembic.runtime.plugins",
+        "pgserver",  # the embedded PostgreSQL's initdb and pg_ctl output
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
