@@ -20,7 +20,8 @@ synchronous): :func:`job_store`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -502,6 +503,46 @@ async def release_lead(
 
 
 NextStep = Callable[[Mapping[CallOutcome, int]], tuple[LeadStatus, datetime | None]]
+
+
+# Advisory-lock class of the dialer's pacing turns (the campaign id is the second key).
+_PACING_LOCK = 0x637469  # "cti"
+
+
+@asynccontextmanager
+async def pacing_turn(db: Database, campaign_id: int) -> AsyncIterator[None]:
+    """Hold a campaign's pacing turn: one cti instance at a time decides how many calls to place
+    and claims their leads, so two instances never both dial for the same free agents."""
+    async with db.engine.connect() as conn:
+        await conn.execute(
+            sa.text("SELECT pg_advisory_lock(:cls, :cid)"),
+            {"cls": _PACING_LOCK, "cid": campaign_id},
+        )
+        try:
+            yield
+        finally:
+            await conn.execute(
+                sa.text("SELECT pg_advisory_unlock(:cls, :cid)"),
+                {"cls": _PACING_LOCK, "cid": campaign_id},
+            )
+            await conn.commit()
+
+
+async def ringing_elsewhere(
+    db: Database, campaign_id: int, *, mine: Collection[int], since: datetime
+) -> list[datetime]:
+    """When this campaign's calls still ringing were placed, by any instance but the ``mine``
+    attempts (attempts older than ``since`` are taken as lost with their instance)."""
+    stmt = sa.select(Attempt.started_at).where(
+        Attempt.campaign_id == campaign_id,
+        Attempt.answered_at.is_(None),
+        Attempt.ended_at.is_(None),
+        Attempt.started_at >= since,
+    )
+    if mine:
+        stmt = stmt.where(Attempt.id.not_in(list(mine)))
+    async with db.sessions() as s:
+        return list((await s.execute(stmt)).scalars())
 
 
 async def mark_answered(

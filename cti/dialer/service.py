@@ -376,18 +376,35 @@ class DialerService:
         if self.ami.status().get(pbx) != "connected":
             return
         now = self.clock.now()
-        inputs = self._inputs(live, pbx, now)
-        decision = calls_to_place(live.pacing, inputs)
+        decision = calls_to_place(live.pacing, self._inputs(live, pbx, now))
         live.decision = decision
         if decision.calls <= 0:
-            return
-        claim = await repo.claim_leads(
-            self.db,
-            live.row.id,
-            now=now,
-            limit=decision.calls,
-            verdict=self._verdict(live, now),
-        )
+            return  # nothing to place even on our own count: no need to ask the others
+        # Other instances may be dialling this campaign too: decide again in the campaign's
+        # pacing turn, counting their calls still ringing, and claim within it.
+        async with repo.pacing_turn(self.db, live.row.id):
+            now = self.clock.now()
+            inputs = self._inputs(live, pbx, now)
+            others = await repo.ringing_elsewhere(
+                self.db,
+                live.row.id,
+                mine=[f.attempt_id for f in live.inflight.values()],
+                since=now - timedelta(seconds=live.row.ring_seconds + 30),
+            )
+            if others:
+                ages = tuple(max(0.0, (now - t).total_seconds()) for t in others)
+                inputs = replace(inputs, ringing_ages_seconds=inputs.ringing_ages_seconds + ages)
+            decision = calls_to_place(live.pacing, inputs)
+            live.decision = decision
+            if decision.calls <= 0:
+                return
+            claim = await repo.claim_leads(
+                self.db,
+                live.row.id,
+                now=now,
+                limit=decision.calls,
+                verdict=self._verdict(live, now),
+            )
         live.refused_dnc += claim.refused_dnc
         if claim.next_opening is not None and not claim.leads:
             self._wake_at(live, claim.next_opening)

@@ -62,6 +62,30 @@ async def test_two_instances_never_dial_a_lead_twice(
             await st.close()
 
 
+async def test_two_instances_together_place_one_call_per_free_agent(
+    migrated_database: str, sim_factory: Callable[..., Any]
+) -> None:
+    # Nobody answers for a long while: every call placed stays ringing.
+    sim = await sim_factory(traffic(p_answer=0.0, p_noanswer=1.0, ring=60.0))
+    dials = Dials(sim)
+    clock = FakeClock(monday(15))
+    for i in range(2):
+        sim.add_simulated_agent("sales", f"Local/35{i}@sim-agent/n", f"F{i}")
+    one = await open_stack(migrated_database, sim, clock)
+    two = await open_stack(migrated_database, sim, clock)
+    stacks = [one, two]
+    try:
+        cid = await make_campaign(one.db, mode=CampaignMode.PROGRESSIVE, ring_seconds=40)
+        await add_leads(one.db, cid, [(f"+1312555{i:04d}", "America/Chicago") for i in range(20)])
+        for _ in range(5):
+            await step(sim, clock, stacks, 1.0)
+        # Two free agents: two calls in all, not two per instance.
+        assert dials.total == 2, dials.per_number
+    finally:
+        for st in stacks:
+            await st.close()
+
+
 async def test_a_scheduled_callback_survives_a_restart(
     migrated_database: str, sim_factory: Callable[..., Any]
 ) -> None:
