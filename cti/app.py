@@ -55,7 +55,8 @@ async def embedded_or_configured_database(settings: Settings) -> AsyncIterator[s
 async def _stage(name: str, close: Callable[[], Awaitable[Any]]) -> None:
     """Run one shutdown stage with a timeout, so one stuck part cannot hold the others."""
     try:
-        await asyncio.wait_for(close(), timeout=STOP_TIMEOUT)
+        async with asyncio.timeout(STOP_TIMEOUT):
+            await close()
     except TimeoutError:
         log.error("shutdown: %s did not stop within %.0f s", name, STOP_TIMEOUT)
 

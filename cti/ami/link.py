@@ -154,7 +154,10 @@ class PbxLink:
         future = protocol.send(dict(headers))
         limit = self.settings.action_timeout if within is None else within
         try:
-            frames: list[Frame] = await asyncio.wait_for(future, limit)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that lands in the
+            # same loop step as the answer, and a stopping service would then never stop.
+            async with asyncio.timeout(limit):
+                frames: list[Frame] = await future
         except TimeoutError:
             protocol.responses.pop(aid, None)
             self._lists.pop(aid, None)
@@ -285,7 +288,8 @@ class PbxLink:
         s = self.settings
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), s.ping_interval)
+                async with asyncio.timeout(s.ping_interval):
+                    await lost.wait()
                 return  # the PBX closed the connection
             try:
                 await self.request(

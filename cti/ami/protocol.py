@@ -120,7 +120,8 @@ class CtiManager(Manager):  # type: ignore[misc]
     async def open(self, within: float) -> CtiProtocol:
         """Open the TCP connection; raises ``OSError`` or ``TimeoutError``."""
         self.protocol = None
-        _transport, protocol = await asyncio.wait_for(self.connect(), within)
+        async with asyncio.timeout(within):
+            _transport, protocol = await self.connect()
         self._wire(protocol)
         assert isinstance(protocol, CtiProtocol)
         return protocol

@@ -315,7 +315,8 @@ class DialerService:
             except Exception:
                 log.exception("dialer: pacing pass failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._tick)
+                async with asyncio.timeout(self._tick):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def refresh(self) -> None:

@@ -27,7 +27,8 @@ async def healthz(request: web.Request) -> web.Response:
     """
     rt = web_state(request).runtime
     try:
-        db_up = await asyncio.wait_for(rt.db.ping(), timeout=3)
+        async with asyncio.timeout(3):
+            db_up = await rt.db.ping()
     except TimeoutError:
         db_up = False
     pbx = rt.ami.status()

@@ -221,7 +221,8 @@ class DeskService:
         agent.inbox.put_nowait(None)
         if agent.worker is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(agent.worker), timeout=3.0)
+                async with asyncio.timeout(3.0):
+                    await asyncio.shield(agent.worker)
 
     # --- pushing ------------------------------------------------------------------------------
 

@@ -209,4 +209,5 @@ class Hub:
 
 async def _close(ws: web.WebSocketResponse, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(ws.close(code=code, message=reason.encode()[:120]), timeout=2)
+        async with asyncio.timeout(2):
+            await ws.close(code=code, message=reason.encode()[:120])

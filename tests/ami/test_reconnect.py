@@ -173,3 +173,24 @@ async def test_a_failing_listener_never_stops_the_others(scripted: Any) -> None:
         unsubscribe()
         await svc.flush("pbx1")
         assert len(rec.notices) == heard
+
+
+async def test_stop_that_lands_as_an_answer_arrives_still_stops(scripted: Any) -> None:
+    """`cti` shutting down the instant the PBX answers must not leave the link running.
+
+    (Python 3.11's ``asyncio.wait_for`` returns the answer and drops the cancellation when both
+    land in the same loop step; the link then pinged on forever and the stop hung.)
+    """
+    server = await scripted("ami_basic", mute_pings=True)
+    settings = pbx_settings(server.port, ping_interval=0.05, ping_timeout=5.0)
+    async with asyncio.timeout(10):  # the stop hung forever before the fix
+        async with AmiService([settings]) as svc:
+            await eventually(lambda: svc.status() == {"pbx1": "connected"})
+            protocol = svc._links["pbx1"]._protocol
+            assert protocol is not None
+            await eventually(lambda: any("-ping-" in aid for aid in protocol.responses))
+            ping = next(a for aid, a in protocol.responses.items() if "-ping-" in aid)
+            # The answer arrives, and in the same instant the service is stopped.
+            ping.future.set_result([{"Response": "Success", "Ping": "Pong"}])
+            link_task = next(t for t in svc._tasks if t.get_name() == "ami-link-pbx1")
+    assert link_task.cancelled()
