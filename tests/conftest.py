@@ -3,7 +3,9 @@
 The server is the one at ``CTI_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/test``,
 trust auth). When nothing answers there, the run starts a private PostgreSQL (the same embedded
 server ``cti`` uses) in a temporary directory, so the suite also runs on a machine without one.
-Each run makes its own databases, named ``cti_t_<pid>_<n>``, and drops them at the end.
+Each run makes its own databases, named ``cti_t_<pid>_<n>`` (``cti_m_`` for clones of the migrated
+template), drops each one in the background once its test is over, and waits for the last drops
+at the end of the run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import asyncio
 import itertools
 import logging
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -81,23 +85,63 @@ def create_database() -> str:
     return _with_db(url, name)
 
 
+class _Dropper:
+    """Drops finished test databases on a background thread, one at a time.
+
+    Every ``DROP DATABASE`` waits for a checkpoint, and a checkpoint syncs every file written
+    since the last one (a cloned database is hundreds of files). On a busy disk that took two
+    minutes once, inside a test's teardown, and the test timed out. Here no test waits for a
+    drop; ``pytest_sessionfinish`` (outside any test's timeout) waits for the last ones.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._asked: set[str] = set()
+        self.failures: list[str] = []
+
+    def drop(self, url: str) -> None:
+        if url in self._asked:
+            return
+        self._asked.add(url)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-test-dbs", daemon=True)
+            self._thread.start()
+        self._queue.put(url)
+
+    def _run(self) -> None:
+        admin = admin_url()
+        while (url := self._queue.get()) is not None:
+            name = _db_name(url)
+            try:
+                asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception as exc:  # reported at the end; the run's result does not depend on it
+                self.failures.append(f"{name}: {exc}")
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+_DROPPER = _Dropper()
+
+
 def drop_database(url: str) -> None:
-    name = _db_name(url)
-    asyncio.run(_admin(admin_url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """Drop a test database soon, without waiting for it."""
+    _DROPPER.drop(url)
 
 
 def drop_databases(urls: list[str]) -> None:
-    """Drop many databases at once (each DROP waits on a checkpoint; in parallel they overlap)."""
-    if not urls:
-        return
+    for url in urls:
+        _DROPPER.drop(url)
 
-    async def drop_all() -> None:
-        admin = admin_url()
-        await asyncio.gather(
-            *(_admin(admin, f'DROP DATABASE IF EXISTS "{_db_name(u)}" WITH (FORCE)') for u in urls)
-        )
 
-    asyncio.run(drop_all())
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _DROPPER.finish()
+    for failure in _DROPPER.failures:
+        print(f"\nwarning: a test database could not be dropped: {failure}")
 
 
 @pytest.fixture
@@ -164,6 +208,8 @@ def migrated_database_factory(migrated_template: str) -> Iterator[Callable[[], s
 
 
 @pytest.fixture
-def migrated_database(migrated_database_factory: Callable[[], str]) -> str:
-    """A fresh database at the newest revision, for one test."""
-    return migrated_database_factory()
+def migrated_database(migrated_database_factory: Callable[[], str]) -> Iterator[str]:
+    """A fresh database at the newest revision, for one test (dropped once the test is over)."""
+    url = migrated_database_factory()
+    yield url
+    drop_database(url)
