@@ -99,9 +99,10 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
         training = page.locator("#config-table tr[data-name=training]")
         await training.locator("[name=active]").uncheck()
         await training.locator(".row-save").click()
-        await expect(
-            page.locator("#config-table tr[data-name=training] [name=active]")
-        ).not_to_be_checked()
+        # Saved and reloaded: the retired reason stays listed, greyed out, unchecked.
+        retired = page.locator("#config-table tr[data-name=training]")
+        await expect(retired).to_have_class("retired")
+        await expect(retired.locator("[name=active]")).not_to_be_checked()
         # The desk and the wallboard offer what the admin set.
         lists = await body(await admin.get("/api/v1/supervisor/lists"))
         assert set(lists["pause_reasons"]) == {"backoffice", "break", "Lunch break"}

@@ -55,7 +55,7 @@ async function tableEditor(box, ctx, name) {
   const head = el("tr", {}, spec.code ? el("th", {}, "Code") : null, spec.cols.map(([, label, kind]) => el("th", { class: kind === "int" ? "num" : "" }, label)), ro ? null : el("th", {}, ""));
   const body = rows.map((r) => {
     const key = spec.code ? r.code : r.id;
-    const tr = el("tr", { "data-row": key, "data-name": r.name });
+    const tr = el("tr", { "data-row": key, "data-name": r.name, class: r.active === false && "retired", title: r.active === false ? "Retired: no longer offered" : null });
     tr.append(spec.code ? el("td", {}, el("span", { class: "code" }, r.code)) : "",
       ...spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, r[col], ro)))));
     if (!ro) {
