@@ -92,6 +92,7 @@ def build_app(rt: Runtime) -> web.Application:
     app.router.add_get("/", _index)
     if STATIC.is_dir():
         app.router.add_static("/static/", STATIC, follow_symlinks=False)
+    session_api.setup(app)
     app.on_shutdown.append(_close_sockets)
     return app
 

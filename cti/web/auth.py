@@ -143,9 +143,16 @@ class SessionStore:
         if session is None:
             return None
         if session.expires < self._clock.monotonic():
-            del self._by_token[token]
-            return None
+            return None  # gone for requests; ``pop_expired`` takes it out and cleans up after it
         return session
+
+    def pop_expired(self) -> list[Session]:
+        """Take the sessions whose time is up out of the store, and return them."""
+        now = self._clock.monotonic()
+        expired = [s for s in self._by_token.values() if s.expires < now]
+        for session in expired:
+            del self._by_token[session.token]
+        return expired
 
     def end(self, session: Session) -> None:
         self._by_token.pop(session.token, None)

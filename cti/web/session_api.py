@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -18,11 +20,14 @@ from cti.web.auth import (
     clear_session_cookie,
     set_session_cookie,
 )
-from cti.web.desk import leave_desk
+from cti.web.desk import CLOSE_SESSION_ENDED, leave_desk
 from cti.web.hub import CLOSE_TAKEN_OVER
-from cti.web.state import current, web_state
+from cti.web.state import WEB, WebState, current, web_state
 
 log = logging.getLogger("cti.web.session")
+
+# How often sessions whose time is up are looked for (see ``end_expired_sessions``).
+SWEEP_SECONDS = 30.0
 
 # Verified when the user name is unknown, so both cases take the same time.
 _DUMMY_HASH = hash_password("not-a-real-password-0")
@@ -195,3 +200,41 @@ async def _close_desk(request: web.Request, old: Session) -> None:
     old.desk_open = False
     st.sessions.end(old)
     log.info("operator %s took over their desk from another machine", old.user.username)
+
+
+async def end_expired_sessions(st: WebState) -> int:
+    """End the sessions whose time is up, as signing out would: their pages are told and closed,
+    and an operator left with no session has their phone taken out of the queues (else calls
+    would go on ringing a desk nobody sits at). Returns how many sessions ended."""
+    expired = st.sessions.pop_expired()
+    tokens = {s.token for s in expired}
+    for user_id in sorted({s.id for s in expired}):
+        for client in st.hub.clients_of(user_id):
+            if client.session in tokens:
+                st.hub.close_client(client, CLOSE_SESSION_ENDED, "session expired: sign in again")
+        if not st.sessions.others_of(user_id):
+            await leave_desk(st, user_id)
+            log.info("session of user %d expired; their desk was closed", user_id)
+    return len(expired)
+
+
+async def _sweep(st: WebState) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_SECONDS)
+        try:
+            await end_expired_sessions(st)
+        except Exception:
+            log.exception("ending expired sessions failed; tried again later")
+
+
+def setup(app: web.Application) -> None:
+    """Run the expired-session sweep while the app runs."""
+
+    async def sweeper(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.get_running_loop().create_task(_sweep(app[WEB]), name="sessions")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(sweeper)
