@@ -58,6 +58,31 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+# A lead file is streamed to disk, not read into memory, so it may be far bigger than the 2 MB
+# other request bodies are held to (a day's list for a large floor is tens of thousands of rows).
+LEADS_MAX_BYTES = 64 * 1024 * 1024
+
+
+async def _save_body(request: web.Request, path: Path, *, limit: int) -> None:
+    """Write the request body to ``path``; an empty body is a 400, a too large one a 413."""
+    too_big = HTTPProblem(
+        413, f"the file is larger than {limit // (1024 * 1024)} MB; nothing stored", field="body"
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_big
+    size = 0
+    blank = True
+    with path.open("wb") as out:
+        async for chunk in request.content.iter_chunked(256 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise UserInputError("body", f"the file is larger than {limit // (1024 * 1024)} MB")
+            blank = blank and not chunk.strip()
+            await asyncio.to_thread(out.write, chunk)
+    if blank:
+        raise UserInputError("body", "send the CSV file as the request body")
+
+
 def register(api: Api) -> None:
     """Declare the campaigns endpoints."""
 
@@ -216,12 +241,9 @@ def register(api: Api) -> None:
         st = web_state(request)
         dialer = _dialer(request)
         row = await repo.campaign(dialer.db, path_id(request))
-        data = await request.read()
-        if not data.strip():
-            raise UserInputError("body", "send the CSV file as the request body")
         with tempfile.TemporaryDirectory(prefix="cti-leads-") as tmp:
             path = Path(tmp) / "leads.csv"
-            await asyncio.to_thread(path.write_bytes, data)
+            await _save_body(request, path, limit=LEADS_MAX_BYTES)
             try:
                 stored = await import_csv(
                     dialer.db,
