@@ -212,9 +212,9 @@ async def end_expired_sessions(st: WebState) -> int:
         for client in st.hub.clients_of(user_id):
             if client.session in tokens:
                 st.hub.close_client(client, CLOSE_SESSION_ENDED, "session expired: sign in again")
+        log.info("a session of user %d expired", user_id)
         if not st.sessions.others_of(user_id):
             await leave_desk(st, user_id)
-            log.info("session of user %d expired; their desk was closed", user_id)
     return len(expired)
 
 
