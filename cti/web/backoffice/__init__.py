@@ -12,6 +12,7 @@ from cti.web.api import Api
 from cti.web.backoffice import (
     cases,
     collection,
+    customers_search,
     leads,
     messages,
     privacy,
@@ -25,3 +26,4 @@ def register(api: Api) -> None:
     """Declare the back-office endpoints."""
     for part in (telesales, collection, cases, messages, leads, settings, privacy, users):
         part.register(api)
+    customers_search.register(api)

@@ -3,6 +3,7 @@
 // group), and each message's notes, finalize, postpone and situation.
 import { api, el, when, showError, clearErrors } from "../js/api.js";
 import { fromText, toText, messageCard, messageChip, recipientSelect, recipient } from "../js/inbox.js";
+import { CustomerPicker } from "../js/customer_picker.js";
 import { act, pageHead, table, toast, field } from "./ui.js";
 
 const FILTERS = [["true", "Pending"], ["false", "Finalized"], ["", "All"]];
@@ -60,10 +61,11 @@ export default async function messages(main, ctx) {
     const usual = ctx.lists.situations.find((s) => s.usual_pending);
     const defType = ctx.lists.types.find((t) => t.is_default);
     const text = (name, placeholder) => el("input", { name, id: `new-${name}`, placeholder });
+    const customer = new CustomerPicker({ name: "from_customer_id", id: "new-from_customer", label: "Customer" });
     const form = el("form", { id: "message-form", class: "form-grid", autocomplete: "off" },
       el("h2", { class: "wide" }, "Register a call"),
       el("div", { class: "wide muted small" }, "Date, time and your name are stamped by the server. Say who called with at least one of these:"),
-      field("Customer #", el("input", { name: "from_customer_id", id: "new-from_customer_id", type: "number", min: 1 })),
+      field("Customer", customer.root),
       field("Contact #", el("input", { name: "from_contact_id", id: "new-from_contact_id", type: "number", min: 1 })),
       field("Phone", text("from_phone", "+1 202 555 0100")),
       field("Tax id", text("from_tax_id", "")),
@@ -86,7 +88,12 @@ export default async function messages(main, ctx) {
       const v = (name) => form.elements[name].value.trim();
       const body = { description: v("description"), ...recipient(form.elements.to.value) };
       for (const name of ["from_phone", "from_tax_id", "from_serial", "from_code", "situation_code", "type_code"]) if (v(name)) body[name] = v(name);
-      for (const name of ["from_customer_id", "from_contact_id"]) if (v(name)) body[name] = Number(v(name));
+      if (customer.undecided) {
+        showError(form, { field: "from_customer_id", message: "pick the customer from the list, or clear it" });
+        return;
+      }
+      if (customer.value) body.from_customer_id = customer.value;
+      if (v("from_contact_id")) body.from_contact_id = Number(v("from_contact_id"));
       act(async () => {
         const made = await api("POST", "/api/v1/messages", body);
         toast(`Message #${made.id} registered for ${toText(made, ctx.lists)}`);

@@ -5,6 +5,7 @@ import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
 import { PreviewCard } from "./preview.js";
 import { mountInbox } from "./inbox.js";
+import { CustomerPicker } from "./customer_picker.js";
 import telemarketing from "./folders/telemarketing.js";
 import telesales from "./folders/telesales.js";
 import collection from "./folders/collection.js";
@@ -66,19 +67,39 @@ function paintFooter(f) {
 
 // --- the pop ----------------------------------------------------------------------------------
 
+// The desk repaints the pop on every call event (answered, attention opened, ended): the form of
+// the same pop is kept, with what the agent typed and picked, and its focus.
+const registering = { popId: null, node: null };
+
 function registerForm(pop) {
+  if (registering.popId === pop.id && registering.node) {
+    const focused = registering.node.contains(document.activeElement) ? document.activeElement : null;
+    if (focused) queueMicrotask(() => { if (focused.isConnected) focused.focus(); });
+    return registering.node;
+  }
   const name = el("input", { placeholder: "Name", value: pop.caller_name || "", id: "reg-name" });
-  const company = el("input", { placeholder: "Company (suspect) or customer id (contact)", id: "reg-extra" });
-  const kind = el("select", { id: "reg-kind" }, el("option", { value: "suspect" }, "New suspect"), el("option", { value: "contact" }, "Contact of customer #"));
-  const go = el("button", { type: "button", class: "primary", onclick: () => act(async () => {
+  const company = el("input", { placeholder: "Company", id: "reg-company" });
+  const customer = new CustomerPicker({ id: "reg-customer", label: "Customer", placeholder: "Customer: name, code, tax id or phone" });
+  const kind = el("select", { id: "reg-kind", onchange: () => paintKind() },
+    el("option", { value: "suspect" }, "New suspect"), el("option", { value: "contact" }, "Contact of a customer"));
+  const paintKind = () => {
+    const contact = kind.value === "contact";
+    company.classList.toggle("hidden", contact);
+    customer.root.classList.toggle("hidden", !contact);
+  };
+  const go = el("button", { type: "button", class: "primary", id: "reg-go", onclick: () => act(async () => {
     const body = { kind: kind.value, name: name.value.trim() };
     if (kind.value === "suspect") { if (company.value.trim()) body.company = company.value.trim(); }
-    else body.customer_id = Number(company.value);
+    else if (customer.value) body.customer_id = customer.value;
+    else { customer.focus(); toast("Pick the customer this contact belongs to", true); return; }
     await api("POST", "/api/v1/desk/register", body);
     toast("Caller registered");
   }) }, "Register");
-  return el("div", { class: "pop-section" }, el("h3", {}, "Unknown number"),
-    el("div", { style: "display:grid;gap:8px" }, kind, name, company, go));
+  paintKind();
+  const node = el("div", { class: "pop-section", id: "register" }, el("h3", {}, "Unknown number"),
+    el("div", { style: "display:grid;gap:8px" }, kind, name, company, customer.root, go));
+  Object.assign(registering, { popId: pop.id, node });
+  return node;
 }
 
 function paintPop() {
