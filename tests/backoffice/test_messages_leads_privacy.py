@@ -3,7 +3,7 @@ audit trail, and admin configuration, over HTTP against PostgreSQL."""
 
 from __future__ import annotations
 
-from cti.config import TelemarketingSettings
+from cti.config import TelemarketingSettings, TelephonySettings
 
 from .conftest import Login, ServiceWith, body, logins_for
 
@@ -242,3 +242,40 @@ async def test_operator_is_refused_admin_endpoints_and_required_fields_are_enfor
         await admin.put("/api/v1/config/attention-statuses/planned", json={"label": "Planificado"})
     )
     assert {"status": "planned", "label": "Planificado"} in labels
+
+
+async def test_local_numbers_are_read_in_the_call_centers_country(
+    backoffice_with: ServiceWith,
+) -> None:
+    """A São Paulo floor types numbers the Brazilian way; they are stored as the PBX sends them."""
+    brazil = TelephonySettings(default_region="BR")
+    async with backoffice_with(telephony=brazil) as svc, logins_for(svc) as login:
+        ana = await login("ana")
+        made = await body(
+            await ana.post(
+                "/api/v1/messages",
+                json={
+                    "from_phone": "(11) 91234-5678",
+                    "to_user_id": 1,
+                    "description": "Call back about the order",
+                },
+            ),
+            201,
+        )
+        assert made["from_phone"] == "+5511912345678"
+        suspect = await body(
+            await ana.post(
+                "/api/v1/suspects", json={"name": "Joana Lima", "phone": "(21) 3456-7890"}
+            ),
+            201,
+        )
+        # A suspect's own country wins over the floor's.
+        other = await body(
+            await ana.post(
+                "/api/v1/suspects",
+                json={"name": "Ann Lee", "region": "us", "phone": "(202) 555-0142"},
+            ),
+            201,
+        )
+    assert "+552134567890" in str(suspect)
+    assert "+12025550142" in str(other)

@@ -40,6 +40,12 @@ async def _lead_json(s: AsyncSession, lead: Suspect | Prospect) -> dict[str, Any
     return out
 
 
+def _country(given: str | None, default: str) -> str:
+    """``given`` when it is a two-letter country code, else ``default``."""
+    code = (given or "").strip().upper()
+    return code if len(code) == 2 and code.isalpha() else default
+
+
 async def _shown(s: AsyncSession, viewer: Viewer, lead: Suspect | Prospect) -> dict[str, Any]:
     kind = "suspect" if isinstance(lead, Suspect) else "prospect"
     [out] = await show_personal(
@@ -48,8 +54,14 @@ async def _shown(s: AsyncSession, viewer: Viewer, lead: Suspect | Prospect) -> d
     return out
 
 
-async def create_suspect(db: Database, viewer: Viewer, values: dict[str, Any]) -> dict[str, Any]:
-    """A new suspect (``name`` and optional company, tax id, email, address, region, phone)."""
+async def create_suspect(
+    db: Database, viewer: Viewer, values: dict[str, Any], *, region: str = "US"
+) -> dict[str, Any]:
+    """A new suspect (``name`` and optional company, tax id, email, address, region, phone).
+
+    The phone is read in the suspect's own ``region`` when it is a country code (``BR``), else in
+    ``region`` (the service's ``telephony.default_region``).
+    """
     async with db.sessions.begin() as s:
         await enforce_required(s, "suspect", values)
         suspect = Suspect(**{f: values.get(f) for f in _COPIED})
@@ -59,7 +71,7 @@ async def create_suspect(db: Database, viewer: Viewer, values: dict[str, Any]) -
             raw = values["phone"]
             s.add(
                 Phone(
-                    phone=normalize_phone(raw, values.get("region") or "US") or raw,
+                    phone=normalize_phone(raw, _country(values.get("region"), region)) or raw,
                     raw=raw,
                     suspect_id=suspect.id,
                 )

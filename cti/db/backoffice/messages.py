@@ -120,7 +120,9 @@ async def _shown(s: AsyncSession, viewer: Viewer, m: CallMessage, purpose: str) 
     return out
 
 
-async def create_message(db: Database, viewer: Viewer, values: dict[str, Any]) -> dict[str, Any]:
+async def create_message(
+    db: Database, viewer: Viewer, values: dict[str, Any], *, region: str = "US"
+) -> dict[str, Any]:
     """Register a message; date, time and user come from the server.
 
     ``values`` holds the form's fields: ``situation_code`` (default: the usual pending one),
@@ -153,7 +155,7 @@ async def create_message(db: Database, viewer: Viewer, values: dict[str, Any]) -
                 raise UserInputError("from_contact_id", "that contact is another customer's")
         phone = values.get("from_phone")
         if phone:
-            phone = normalize_phone(phone) or phone
+            phone = normalize_phone(phone, region) or phone
         message = CallMessage(
             created_by=viewer.id,
             situation_code=situation,

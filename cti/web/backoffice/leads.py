@@ -38,8 +38,9 @@ def register(api: Api) -> None:
         response=OBJECT,
     )
     async def new_suspect(request: web.Request) -> web.StreamResponse:
+        rt = web_state(request).runtime
         made = await repo.create_suspect(
-            web_state(request).runtime.db, viewer(request), body(request)
+            rt.db, viewer(request), body(request), region=rt.settings.telephony.default_region
         )
         return ok(made, 201)
 

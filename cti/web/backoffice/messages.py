@@ -78,7 +78,10 @@ def register(api: Api) -> None:
     )
     async def new_message(request: web.Request) -> web.StreamResponse:
         values = {k: v for k, v in body(request).items() if v not in (None, "")}
-        made = await repo.create_message(web_state(request).runtime.db, viewer(request), values)
+        rt = web_state(request).runtime
+        made = await repo.create_message(
+            rt.db, viewer(request), values, region=rt.settings.telephony.default_region
+        )
         return ok(made, 201)
 
     @route(api, "GET", "/api/v1/messages/{id}", summary="A message with its notes", response=OBJECT)
