@@ -5,10 +5,11 @@ is left in docs/admin.png with CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from cti.app import RunningService
 from tests.backoffice.conftest import (
@@ -137,3 +138,36 @@ async def test_a_supervisor_sees_the_back_office_without_the_admin_sections(
     await page.click("#nav [data-section=config]")
     await expect(page.locator("#config-table [name=name]").first).to_be_disabled()
     await expect(page.locator("#config-add")).to_have_count(0)
+
+
+async def test_a_section_still_loading_never_lands_in_the_next_one(
+    backoffice: RunningService, browser_page: Page
+) -> None:
+    page = browser_page
+    held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(route: Route) -> None:
+        held.set()
+        await release.wait()
+        await route.continue_()
+
+    def critical_report(url: str) -> bool:  # only the dashboard asks for it
+        return "/api/v1/reports/critical" in url
+
+    await page.route(critical_report, slow)
+    await _sign_in(page, backoffice.url, "admin")
+    await page.wait_for_url("**/admin/index.html")
+    # The dashboard is on its way when the admin opens Messages.
+    await asyncio.wait_for(held.wait(), 5)
+    await page.click("#nav [data-section=messages]")
+    await expect(page.locator("#message-new")).to_be_visible()
+    async with page.expect_response(lambda r: critical_report(r.url)) as late:
+        release.set()
+    await (await late.value).finished()
+    await page.evaluate("() => new Promise((done) => setTimeout(done, 300))")
+    # The late dashboard is not drawn into the messages section.
+    await expect(page.locator("#main")).to_have_attribute("data-section", "messages")
+    await expect(page.locator("[data-tile]")).to_have_count(0)
+    await expect(page.locator("#message-new")).to_be_visible()
+    await page.unroute(critical_report)

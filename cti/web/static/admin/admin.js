@@ -36,11 +36,15 @@ async function route() {
   if (!SECTIONS[name] || (ADMIN_ONLY.has(name) && !ctx.isAdmin)) { name = "dashboard"; arg = undefined; }
   const key = name === "cases" ? `cases/${arg || "active"}` : name;
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.section === key));
+  // Each visit draws into its own box: a section still loading when another is chosen then
+  // draws into a box no longer on the page, never into the new section.
   const main = $("main");
-  main.replaceChildren();
+  const box = document.createElement("div");
+  box.className = "section-box";
+  main.replaceChildren(box);
   main.dataset.section = name;
-  await act(() => SECTIONS[name](main, ctx, arg));
-  main.focus({ preventScroll: true });
+  await act(() => SECTIONS[name](box, ctx, arg));
+  if (box.isConnected) main.focus({ preventScroll: true });
 }
 
 async function start() {
