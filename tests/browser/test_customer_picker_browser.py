@@ -93,6 +93,13 @@ async def test_admin_picks_the_caller_by_name_with_the_keyboard_and_the_message_
     await expect(picker).to_have_value("C002 · Padaria São Jorge")
     await expect(page.locator("#message-form [role=listbox]")).to_be_hidden()
     await expect(page.locator("#message-form .field-error")).to_have_count(0)
+    # The contact is one of Padaria's own, offered once the customer is picked.
+    contact = page.locator("#new-from_contact")
+    await expect(contact).to_be_enabled()
+    await expect(contact.locator("option")).to_have_text(
+        ["— the customer itself —", "João Pereira · Purchasing"]
+    )
+    await contact.select_option(label="João Pereira · Purchasing")
 
     await page.fill("#new-description", "Asks for the new price list before Friday.")
     await page.click("#new-save")
@@ -105,6 +112,8 @@ async def test_admin_picks_the_caller_by_name_with_the_keyboard_and_the_message_
         messages = await body(await admin.get("/api/v1/messages", params={"pending": "true"}))
         [made] = [m for m in messages if m["description"].startswith("Asks for the new price")]
         assert made["from_customer_id"] == padaria["id"]
+        record = await body(await admin.get(f"/api/v1/customers/{padaria['id']}"))
+        assert made["from_contact_id"] == record["contacts"][0]["id"]
         assert made["customer"] == {"code": "C002", "name": "Padaria São Jorge"}
     await expect(page.locator("#messages-table")).to_contain_text("Padaria São Jorge")
 

@@ -61,12 +61,31 @@ export default async function messages(main, ctx) {
     const usual = ctx.lists.situations.find((s) => s.usual_pending);
     const defType = ctx.lists.types.find((t) => t.is_default);
     const text = (name, placeholder) => el("input", { name, id: `new-${name}`, placeholder });
-    const customer = new CustomerPicker({ name: "from_customer_id", id: "new-from_customer", label: "Customer" });
+    // The contact is chosen among the picked customer's own contacts.
+    const contact = el("select", { name: "from_contact_id", id: "new-from_contact", disabled: true },
+      el("option", { value: "" }, "Pick the customer first"));
+    const fillContacts = async (picked) => {
+      if (!picked) {
+        contact.replaceChildren(el("option", { value: "" }, "Pick the customer first"));
+        contact.disabled = true;
+        return;
+      }
+      const record = await api("GET", `/api/v1/customers/${picked.id}?purpose=${encodeURIComponent("incoming-call message")}`);
+      if (customer.value !== picked.id) return; // another customer was picked meanwhile
+      contact.replaceChildren(
+        el("option", { value: "" }, record.contacts.length ? "— the customer itself —" : "No contacts on record"),
+        ...record.contacts.map((c) => el("option", { value: String(c.id) }, c.position ? `${c.name} · ${c.position}` : c.name)));
+      contact.disabled = !record.contacts.length;
+    };
+    const customer = new CustomerPicker({
+      name: "from_customer_id", id: "new-from_customer", label: "Customer",
+      onChange: (picked) => act(() => fillContacts(picked)),
+    });
     const form = el("form", { id: "message-form", class: "form-grid", autocomplete: "off" },
       el("h2", { class: "wide" }, "Register a call"),
       el("div", { class: "wide muted small" }, "Date, time and your name are stamped by the server. Say who called with at least one of these:"),
       field("Customer", customer.root),
-      field("Contact #", el("input", { name: "from_contact_id", id: "new-from_contact_id", type: "number", min: 1 })),
+      field("Contact", contact),
       field("Phone", text("from_phone", "+1 202 555 0100")),
       field("Tax id", text("from_tax_id", "")),
       field("Product serial", text("from_serial", "")),
