@@ -6,12 +6,13 @@ wallboard's tests can use both with their own service fixture.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright
 
 from tests.desk.conftest import carla, client_factory, customers, service, sim, users
 
@@ -59,3 +60,44 @@ def screenshot_path(name: str, tmp: Path) -> Path:
         docs.mkdir(exist_ok=True)
         return docs / name
     return tmp / name
+
+
+async def sign_in(page: Page, base_url: str, username: str, landing: str = "") -> None:
+    """Sign a demo user in from the sign-in page (password: the user name + ``123``) and, when
+    ``landing`` is given (``admin``, ``wallboard``, ``desk``), wait for that page."""
+    await page.goto(base_url)
+    await page.fill("#username", username)
+    await page.fill("#password", f"{username}123")
+    await page.click("#go")
+    if landing:
+        await page.wait_for_url(f"**/{landing}**")
+
+
+class HeldRequests:
+    """Requests whose URL matches ``matches`` wait until ``release()``; ``held`` is set at the
+    first one. Lets a test make one answer arrive late, on purpose."""
+
+    def __init__(self, page: Page, matches: Callable[[str], bool]) -> None:
+        self.page = page
+        self.matches = matches
+        self.held = asyncio.Event()
+        self._release = asyncio.Event()
+
+    async def _hold(self, route: Route) -> None:
+        self.held.set()
+        await self._release.wait()
+        await route.continue_()
+
+    async def start(self) -> HeldRequests:
+        await self.page.route(self.matches, self._hold)
+        return self
+
+    async def release_and_wait(self) -> None:
+        """Let the held requests go and wait until the first late answer has been read."""
+        async with self.page.expect_response(lambda r: self.matches(r.url)) as late:
+            self._release.set()
+        await (await late.value).finished()
+
+    async def stop(self) -> None:
+        self._release.set()
+        await self.page.unroute(self.matches)

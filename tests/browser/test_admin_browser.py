@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Page, expect
 
 from cti.app import RunningService
 from tests.backoffice.conftest import (
@@ -21,18 +21,11 @@ from tests.backoffice.conftest import (
     seeded_template,
 )
 
-from .conftest import screenshot_path
+from .conftest import HeldRequests, screenshot_path, sign_in
 
 __all__ = ["backoffice", "backoffice_with", "seeded_database", "seeded_template"]
 
 pytestmark = pytest.mark.browser
-
-
-async def _sign_in(page: Page, url: str, username: str) -> None:
-    await page.goto(url)
-    await page.fill("#username", username)
-    await page.fill("#password", f"{username}123")
-    await page.click("#go")
 
 
 async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
@@ -40,7 +33,7 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
 ) -> None:
     page = browser_page
     # An admin lands on the back office's dashboard.
-    await _sign_in(page, backoffice.url, "admin")
+    await sign_in(page, backoffice.url, "admin")
     await page.wait_for_url("**/admin/index.html")
 
     # The dashboard: cases by state, pending messages, load by operator.
@@ -125,7 +118,7 @@ async def test_a_supervisor_sees_the_back_office_without_the_admin_sections(
     backoffice: RunningService, browser_page: Page
 ) -> None:
     page = browser_page
-    await _sign_in(page, backoffice.url, "sofia")
+    await sign_in(page, backoffice.url, "sofia")
     await page.wait_for_url("**/wallboard/index.html")
     await page.goto(f"{backoffice.url}static/admin/index.html#users")
     # Users and the audit log are the admins'; the supervisor is shown the dashboard instead.
@@ -144,30 +137,17 @@ async def test_a_section_still_loading_never_lands_in_the_next_one(
     backoffice: RunningService, browser_page: Page
 ) -> None:
     page = browser_page
-    held = asyncio.Event()
-    release = asyncio.Event()
-
-    async def slow(route: Route) -> None:
-        held.set()
-        await release.wait()
-        await route.continue_()
-
-    def critical_report(url: str) -> bool:  # only the dashboard asks for it
-        return "/api/v1/reports/critical" in url
-
-    await page.route(critical_report, slow)
-    await _sign_in(page, backoffice.url, "admin")
-    await page.wait_for_url("**/admin/index.html")
+    # The critical report (only the dashboard asks for it) is held back.
+    late = await HeldRequests(page, lambda url: "/api/v1/reports/critical" in url).start()
+    await sign_in(page, backoffice.url, "admin", landing="admin")
     # The dashboard is on its way when the admin opens Messages.
-    await asyncio.wait_for(held.wait(), 5)
+    await asyncio.wait_for(late.held.wait(), 5)
     await page.click("#nav [data-section=messages]")
     await expect(page.locator("#message-new")).to_be_visible()
-    async with page.expect_response(lambda r: critical_report(r.url)) as late:
-        release.set()
-    await (await late.value).finished()
+    await late.release_and_wait()
     await page.evaluate("() => new Promise((done) => setTimeout(done, 300))")
     # The late dashboard is not drawn into the messages section.
     await expect(page.locator("#main")).to_have_attribute("data-section", "messages")
     await expect(page.locator("[data-tile]")).to_have_count(0)
     await expect(page.locator("#message-new")).to_be_visible()
-    await page.unroute(critical_report)
+    await late.stop()

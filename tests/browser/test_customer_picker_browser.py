@@ -10,7 +10,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Page, expect
 
 from cti.app import RunningService
 from cti.db.models import Contact, Customer, Phone
@@ -24,9 +24,18 @@ from tests.backoffice.conftest import (
     seeded_template,
 )
 
+from .conftest import HeldRequests, sign_in
+
 __all__ = ["backoffice", "backoffice_with", "seeded_database", "seeded_template"]
 
 pytestmark = pytest.mark.browser
+
+
+async def open_message_form(page: Page, url: str) -> None:
+    """Sign the admin in and open the back office's form for a new incoming-call message."""
+    await sign_in(page, url, "admin", landing="admin")
+    await page.click("#nav [data-section=messages]")
+    await page.click("#message-new")
 
 
 async def test_admin_picks_the_caller_by_name_with_the_keyboard_and_the_message_keeps_it(
@@ -34,51 +43,28 @@ async def test_admin_picks_the_caller_by_name_with_the_keyboard_and_the_message_
 ) -> None:
     page = browser_page
     # The answer to "ar" is held back until the answer to "arm" has been shown.
-    held = asyncio.Event()
-    release = asyncio.Event()
-
-    async def slow(route: Route) -> None:
-        held.set()
-        await release.wait()
-        await route.continue_()
-
-    def first_answer(url: str) -> bool:
-        return url.endswith("/api/v1/customers?q=ar")
-
-    await page.route(first_answer, slow)
+    stale = await HeldRequests(page, lambda url: url.endswith("/api/v1/customers?q=ar")).start()
     posts: list[str] = []
     page.on(
         "request",
         lambda r: posts.append(r.url) if r.method == "POST" and "/messages" in r.url else None,
     )
-
-    await page.goto(backoffice.url)
-    await page.fill("#username", "admin")
-    await page.fill("#password", "admin123")
-    await page.click("#go")
-    await page.wait_for_url("**/admin/index.html")
-    # The dashboard first loads in full (a section still loading when the menu is used lands in
-    # the next one).
-    await expect(page.locator("#tiles")).to_be_visible()
-    await page.click("#nav [data-section=messages]")
-    await page.click("#message-new")
+    await open_message_form(page, backoffice.url)
 
     picker = page.locator("#new-from_customer")
     options = page.locator("#message-form [role=option]")
     await picker.press_sequentially("ar")
-    await asyncio.wait_for(held.wait(), 5)
+    await asyncio.wait_for(stale.held.wait(), 5)
     await picker.press("m")
     await expect(options).to_have_count(1)
     await expect(options).to_have_text("C005 · Green Valley Farms · US")
-    async with page.expect_response(lambda r: r.url.endswith("?q=ar")) as stale:
-        release.set()
-    await (await stale.value).finished()
+    await stale.release_and_wait()
     await page.evaluate("() => new Promise((done) => setTimeout(done, 100))")
     await expect(options).to_have_count(1)
 
     # Back to "ar": Blue Harbor Logistics, Green Valley Farms, Padaria São Jorge, by name.
     await picker.press("Backspace")
-    await page.unroute(first_answer)
+    await stale.stop()
     await expect(options).to_have_count(3)
     await expect(options.nth(2)).to_contain_text("Padaria São Jorge")
     await picker.press("Escape")
@@ -122,16 +108,7 @@ async def test_admin_gets_told_to_pick_when_the_text_matches_no_pick(
     backoffice: RunningService, browser_page: Page
 ) -> None:
     page = browser_page
-    await page.goto(backoffice.url)
-    await page.fill("#username", "admin")
-    await page.fill("#password", "admin123")
-    await page.click("#go")
-    await page.wait_for_url("**/admin/index.html")
-    # The dashboard first loads in full (a section still loading when the menu is used lands in
-    # the next one).
-    await expect(page.locator("#tiles")).to_be_visible()
-    await page.click("#nav [data-section=messages]")
-    await page.click("#message-new")
+    await open_message_form(page, backoffice.url)
     picker = page.locator("#new-from_customer")
     await picker.press_sequentially("zzz")
     await expect(page.locator("#message-form .picker-list")).to_have_text("No customer matches")
