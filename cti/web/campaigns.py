@@ -68,17 +68,23 @@ async def _save_body(request: web.Request, path: Path, *, limit: int) -> None:
     too_big = HTTPProblem(
         413, f"the file is larger than {limit // (1024 * 1024)} MB; nothing stored", field="body"
     )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_big
+    if request.content_length is not None and request.content_length > 4 * limit:
+        raise too_big  # not worth reading at all
     size = 0
     blank = True
     with path.open("wb") as out:
         async for chunk in request.content.iter_chunked(256 * 1024):
             size += len(chunk)
             if size > limit:
-                raise UserInputError("body", f"the file is larger than {limit // (1024 * 1024)} MB")
+                # Read on (up to a point) without keeping it, so the browser, still sending,
+                # gets the answer rather than a connection closed under it.
+                if size > 4 * limit:
+                    raise too_big
+                continue
             blank = blank and not chunk.strip()
             await asyncio.to_thread(out.write, chunk)
+    if size > limit:
+        raise too_big
     if blank:
         raise UserInputError("body", "send the CSV file as the request body")
 

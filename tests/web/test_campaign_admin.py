@@ -3,12 +3,14 @@ reads it, a mistake names its field, operators are refused, and each change is a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import pytest
 import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.models import AuditEvent, Campaign, Lead
+from cti.web import campaigns
 from tests.web.conftest import Client
 
 GOOD = {
@@ -102,6 +104,7 @@ async def test_a_lead_file_bigger_than_other_requests_is_streamed_in_whole(
     service: RunningService,
     users: dict[str, str],
     client_factory: Callable[[], Awaitable[Client]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A day's list for a big floor is megabytes; other bodies stop at 2 MB, lead files don't."""
     sofia = await client_factory()
@@ -127,7 +130,18 @@ async def test_a_lead_file_bigger_than_other_requests_is_streamed_in_whole(
 
     empty = await sofia.http.post(leads, data=b"  \n", headers=headers)
     assert empty.status == 400 and (await empty.json())["field"] == "body"
-    huge = await sofia.http.post(
-        leads, data=b"x" * 10, headers={**headers, "Content-Length": str(65 * 1024 * 1024)}
-    )
-    assert huge.status == 413 and (await huge.json())["field"] == "body"
+    # Past the cap (made 1 MB here), a file is refused whole, with or without a length.
+    monkeypatch.setattr(campaigns, "LEADS_MAX_BYTES", 1024 * 1024)
+    sized = await sofia.http.post(leads, data=data, headers=headers)
+    assert sized.status == 413, await sized.text()
+    assert (await sized.json())["field"] == "body"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 64 * 1024):
+            yield data[start : start + 64 * 1024]
+
+    cut = await sofia.http.post(leads, data=chunks(), headers=headers)
+    assert cut.status == 413, await cut.text()
+    assert "larger than 1 MB" in (await cut.json())["error"]
+    async with service.runtime.db.sessions() as s:
+        assert await s.scalar(sa.select(sa.func.count()).select_from(Lead)) == len(rows)
