@@ -186,3 +186,24 @@ async def test_agent_registers_an_unknown_caller_as_contact_of_a_customer_picked
         )
         assert stored.all() == [(customers["acme"], "+12025550177")]
     assert sim.hangup("PJSIP/agent1")
+
+
+async def test_typing_in_the_form_keeps_the_focus_while_the_section_finishes_loading(
+    backoffice: RunningService, browser_page: Page
+) -> None:
+    page = browser_page
+    await sign_in(page, backoffice.url, "admin", landing="admin")
+    await expect(page.locator("#tiles")).to_be_visible()
+    # The list of messages is slow; the admin opens the form and types meanwhile.
+    slow_list = await HeldRequests(page, lambda url: "/api/v1/messages?pending=true" in url).start()
+    await page.click("#nav [data-section=messages]")
+    await page.click("#message-new")
+    picker = page.locator("#new-from_customer")
+    await picker.press_sequentially("arm")
+    await expect(page.locator("#message-form [role=option]")).to_have_count(1)
+    await slow_list.release_and_wait()
+    await page.evaluate("() => new Promise((done) => setTimeout(done, 200))")
+    # The section finished loading behind the form: the list and the focus stay where they were.
+    await expect(picker).to_be_focused()
+    await expect(page.locator("#message-form [role=listbox]")).to_be_visible()
+    await slow_list.stop()

@@ -43,8 +43,9 @@ async function route() {
   box.className = "section-box";
   main.replaceChildren(box);
   main.dataset.section = name;
+  // Focus moves to the section now, not once it has loaded: by then the user may be typing in it.
+  main.focus({ preventScroll: true });
   await act(() => SECTIONS[name](box, ctx, arg));
-  if (box.isConnected) main.focus({ preventScroll: true });
 }
 
 async function start() {

@@ -129,6 +129,7 @@ export default async function messages(main, ctx) {
     return form;
   }
 
-  await reload();
+  // The side first, then the list: a form opened while the list loads is not drawn over.
   paintSide();
+  await reload();
 }
