@@ -62,12 +62,14 @@ def screenshot_path(name: str, tmp: Path) -> Path:
     return tmp / name
 
 
-async def sign_in(page: Page, base_url: str, username: str, landing: str = "") -> None:
-    """Sign a demo user in from the sign-in page (password: the user name + ``123``) and, when
-    ``landing`` is given (``admin``, ``wallboard``, ``desk``), wait for that page."""
+async def sign_in(
+    page: Page, base_url: str, username: str, *, password: str = "", landing: str = ""
+) -> None:
+    """Sign a user in from the sign-in page (by default a demo user: password = user name + ``123``)
+    and, when ``landing`` is given (``admin``, ``wallboard``, ``desk``), wait for that page."""
     await page.goto(base_url)
     await page.fill("#username", username)
-    await page.fill("#password", f"{username}123")
+    await page.fill("#password", password or f"{username}123")
     await page.click("#go")
     if landing:
         await page.wait_for_url(f"**/{landing}**")

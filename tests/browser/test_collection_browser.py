@@ -19,6 +19,8 @@ from cti.domain.model import AttentionKind
 from cti.sim import PbxSimulator
 from tests.web.conftest import Client
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -70,11 +72,7 @@ async def test_collection_attention_with_a_promise_to_pay_in_chromium(
     promised_on = (service.runtime.clock.now().date() + timedelta(days=7)).isoformat()
     page = browser_page
 
-    await page.goto(service.url)
-    await page.fill("#username", "carla")
-    await page.fill("#password", carla["password"])
-    await page.click("#go")
-    await page.wait_for_url("**/static/desk.html")
+    await sign_in(page, service.url, "carla", password=carla["password"], landing="desk")
     await page.click("#desk-signin")
     await expect(page.locator("#state-text")).to_have_text("Ready")
     await expect(page.locator("#link")).to_contain_text("live")

@@ -139,11 +139,7 @@ async def test_agent_registers_an_unknown_caller_as_contact_of_a_customer_picked
             ]
         )
     page = browser_page
-    await page.goto(service.url)
-    await page.fill("#username", "ana")
-    await page.fill("#password", users["ana"])
-    await page.click("#go")
-    await page.wait_for_url("**/static/desk.html")
+    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
     await page.click("#desk-signin")
     await expect(page.locator("#state-text")).to_have_text("Ready")
 

@@ -21,7 +21,7 @@ from cti.db.models import (
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.sim import PbxSimulator
 
-from .conftest import screenshot_path
+from .conftest import screenshot_path, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,11 +82,7 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     await _history_and_lists(service, customers["acme"], ids)
     page = browser_page
 
-    await page.goto(service.url)
-    await page.fill("#username", "ana")
-    await page.fill("#password", users["ana"])
-    await page.click("#go")
-    await page.wait_for_url("**/static/desk.html")
+    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
     await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
     await expect(page.locator("#interface")).to_have_value("PJSIP/agent1")
     await page.click("#desk-signin")

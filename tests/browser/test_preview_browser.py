@@ -14,6 +14,8 @@ from cti.db.models import Attempt, Campaign, Lead
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus, LeadStatus
 from tests.web.conftest import Client
 
+from .conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -47,11 +49,7 @@ async def test_preview_lead_skip_and_dial_from_the_desk(
         cid = int(campaign.id)
 
     page = browser_page
-    await page.goto(service.url)
-    await page.fill("#username", "ana")
-    await page.fill("#password", users["ana"])
-    await page.click("#go")
-    await page.wait_for_url("**/static/desk.html")
+    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
     card = page.locator("#preview")
     await expect(card).to_contain_text("Service follow-up")
 
