@@ -148,6 +148,12 @@ class Hub:
             # Its queue is full: nothing more will fit, close at once.
             self._abort(client)
 
+    def close_sessions(self, user_id: int, tokens: set[str], code: int, reason: str) -> None:
+        """Close the user's sockets opened by the sessions ``tokens`` (signed out, ended)."""
+        for client in self.clients_of(user_id):
+            if client.session in tokens:
+                self.close_client(client, code, reason)
+
     def _offer(self, clients: Iterable[Client], frame: str) -> int:
         sent = 0
         slow: list[Client] = []

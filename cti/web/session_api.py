@@ -158,9 +158,7 @@ def register(api: Api) -> None:
         session = current(request)
         if not st.sessions.others_of(session.id, keep=session):
             await leave_desk(st, session.id)
-        for client in st.hub.clients_of(session.id):
-            if client.session == session.token:
-                st.hub.close_client(client, 1000, "signed out")
+        st.hub.close_sessions(session.id, {session.token}, 1000, "signed out")
         st.sessions.end(session)
         resp = web.json_response({"ok": True})
         clear_session_cookie(resp)
@@ -209,9 +207,9 @@ async def end_expired_sessions(st: WebState) -> int:
     expired = st.sessions.pop_expired()
     tokens = {s.token for s in expired}
     for user_id in sorted({s.id for s in expired}):
-        for client in st.hub.clients_of(user_id):
-            if client.session in tokens:
-                st.hub.close_client(client, CLOSE_SESSION_ENDED, "session expired: sign in again")
+        st.hub.close_sessions(
+            user_id, tokens, CLOSE_SESSION_ENDED, "session expired: sign in again"
+        )
         log.info("a session of user %d expired", user_id)
         if not st.sessions.others_of(user_id):
             await leave_desk(st, user_id)

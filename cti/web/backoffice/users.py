@@ -76,9 +76,7 @@ async def end_sessions(
 
     ended = st.sessions.others_of(user_id, keep=keep)
     tokens = {s.token for s in ended}
-    for client in st.hub.clients_of(user_id):
-        if client.session in tokens:
-            st.hub.close_client(client, CLOSE_SESSION_ENDED, reason)
+    st.hub.close_sessions(user_id, tokens, CLOSE_SESSION_ENDED, reason)
     for session in ended:
         session.desk_open = False
         st.sessions.end(session)
