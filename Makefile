@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test test-pbx lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,26 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.run-installed
 	$(BIN)/cti demo
 
-lint: $(VENV)/.dev-installed
+# The JavaScript linter of the pages (Biome, pinned in package.json / package-lock.json).
+node_modules/.bin/biome: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(VENV)/.dev-installed node_modules/.bin/biome
 	$(BIN)/ruff check cti tests bench
 	$(BIN)/ruff format --check cti tests bench
 	$(BIN)/mypy --strict cti
+	node_modules/.bin/biome lint
 
 test: $(VENV)/.dev-installed lint
 	scripts/ensure-chromium
+	@scripts/pbx-tier-note
 	$(BIN)/pytest
+
+# Only the pbx tier: cti against a real Asterisk (../shared/pbx/build-asterisk builds it once).
+test-pbx: $(VENV)/.dev-installed
+	@scripts/pbx-tier-note
+	$(BIN)/pytest tests/pbx
 
 bench: $(VENV)/.dev-installed
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -40,4 +52,4 @@ screenshots: $(VENV)/.dev-installed
 	CTI_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -m browser
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
         help="may see personal data (names, phones, tax ids) unmasked",
     )
     add.add_argument(
+        "--softphone",
+        action="store_true",
+        help="their phone is the desk's softphone (WebRTC): cti issues its SIP account",
+    )
+    add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
 
@@ -132,6 +137,7 @@ async def _user_add(settings: Settings, args: argparse.Namespace) -> int:
                 extension=args.extension,
                 full_name=args.full_name,
                 personal_data=args.personal_data,
+                softphone=args.softphone,
             )
     print(f"user {args.username} added ({args.role})")
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -17,6 +18,15 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds on a clock that never goes back, for durations and timeouts."""
         ...
+
+
+def local_tz(name: str = "") -> tzinfo:
+    """The call center's zone (the setting ``supervisor.timezone``), else the server's own."""
+    if name:
+        return ZoneInfo(name)
+    tz = datetime.now().astimezone().tzinfo
+    assert tz is not None
+    return tz
 
 
 class SystemClock:

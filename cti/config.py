@@ -126,6 +126,12 @@ class DeskSettings:
     collection_queues: tuple[str, ...] = ("collections",)
     # Dialplan contexts a blind transfer from the desk may target (the first is the default).
     transfer_contexts: tuple[str, ...] = ("from-carrier", "from-agents")
+    # Calls an agent places from the desk (click-to-call, the dial pad): the number customers
+    # see (empty: the PBX's own), and when they may be called, in the number's own time.
+    caller_id: str = ""
+    calling_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat")
+    calling_from: str = "08:00"
+    calling_until: str = "21:00"
 
     def queues_for(self, routines: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
         """The queues an operator with these routines joins, each once, in routine order."""
@@ -139,6 +145,20 @@ class DeskSettings:
             if routine in routines:
                 out.extend(q for q in by_routine[routine] if q not in out)
         return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SoftphoneSettings:
+    """The desk's phone in the browser (WebRTC), for users whose phone is the softphone."""
+
+    # Where browsers reach Asterisk's SIP over secure WebSocket (config/asterisk/http.conf).
+    ws_url: str = "wss://localhost:8089/ws"
+    # The SIP domain in the softphone's address (sip:<extension>@<domain>).
+    domain: str = "localhost"
+    # STUN/TURN servers the browser uses to find its way through NAT (RTCIceServer urls).
+    ice_servers: tuple[str, ...] = ()
+    # The dialplan context of calls the softphone makes (as pjsip.conf's agents).
+    context: str = "from-agents"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +186,20 @@ class TelemarketingSettings:
 
     # What happens to a suspect converted to a prospect (the seeds' MV_TMKDACH).
     suspect_after_conversion: Literal["delete", "keep", "ask"] = "ask"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingsSettings:
+    """Call recordings: Asterisk writes them (extensions.conf [cti-record], MixMonitor), cti ties
+    each to its call and attention, plays them to users allowed to hear personal data, and purges
+    them after ``retention_days``."""
+
+    # The folder Asterisk records into (its CTI_RECORDINGS global), as cti sees it (a volume both
+    # share). Empty: cti does not look for recordings.
+    dir: str = ""
+    retention_days: int = field(default=90, metadata=_range(1, 3650))
+    # How often old recordings are looked for.
+    purge_every_minutes: float = field(default=60.0, metadata=_range(0.01, 24 * 60))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,6 +244,8 @@ class Settings:
     )
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    softphone: SoftphoneSettings = field(default_factory=SoftphoneSettings)
+    recordings: RecordingsSettings = field(default_factory=RecordingsSettings)
     dialer: DialerSettings = field(default_factory=DialerSettings)
     sales: SalesSettings = field(default_factory=SalesSettings)
     telemarketing: TelemarketingSettings = field(default_factory=TelemarketingSettings)
@@ -452,6 +488,20 @@ def _first_source(node: Any) -> str:
     return "defaults"
 
 
+def _check_desk_hours(desk: DeskSettings) -> None:
+    """The desk's calling hours are read as the desk reads them (one rule, in the domain)."""
+    from cti.domain.desk_dial import desk_windows
+    from cti.errors import UserInputError
+
+    try:
+        desk_windows(desk.calling_days, desk.calling_from, desk.calling_until)
+    except UserInputError as exc:
+        if exc.field == "end":
+            raise ConfigError("desk.calling_until: must be later than calling_from") from None
+        field_name = "calling_days" if exc.field == "days" else exc.field
+        raise ConfigError(f"desk.{field_name}: {exc.problem}") from None
+
+
 def _check_whole(settings: Settings) -> None:
     names: set[str] = set()
     for i, pbx in enumerate(settings.ami):
@@ -476,6 +526,7 @@ def _check_whole(settings: Settings) -> None:
             ) from None
     if not settings.desk.transfer_contexts:
         raise ConfigError("desk.transfer_contexts: name at least one dialplan context")
+    _check_desk_hours(settings.desk)
     region = settings.telephony.default_region
     if len(region) != 2 or not region.isalpha() or not region.isupper():
         raise ConfigError(

@@ -11,7 +11,10 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import platformdirs
 
 from cti.app import embedded_or_configured_database, running_service, wait_for_stop_signal
 from cti.clock import SystemClock
@@ -28,8 +31,19 @@ SIM_SECRET = "ctisecret"  # noqa: S105 - the simulator's own demo login, on loop
 SIM_AGENTS_PER_QUEUE = 2
 
 
-def demo_settings(settings: Settings, sim_port: int, web_port: int | None) -> Settings:
-    """The settings with the one PBX being the simulator (its PBX answers desk phones on request)."""
+def demo_recordings(settings: Settings) -> Path:
+    """Where the demo's simulator leaves its recordings: ``recordings.dir``, else beside the
+    embedded database's data (``<user data dir>/cti/recordings``)."""
+    if settings.recordings.dir:
+        return Path(settings.recordings.dir)
+    return Path(platformdirs.user_data_dir("cti")) / "recordings"
+
+
+def demo_settings(
+    settings: Settings, sim_port: int, web_port: int | None, recordings: Path | None = None
+) -> Settings:
+    """The settings with the one PBX being the simulator (its PBX answers desk phones on request)
+    and, given ``recordings``, cti reading the simulator's recordings there."""
     pbx = AmiServerSettings(
         name="pbx1",
         host=settings.demo.sim_host,
@@ -43,7 +57,10 @@ def demo_settings(settings: Settings, sim_port: int, web_port: int | None) -> Se
     server = settings.server
     if web_port is not None:
         server = dataclasses.replace(server, port=web_port)
-    return dataclasses.replace(settings, ami=(pbx,), server=server)
+    kept = settings.recordings
+    if recordings is not None:
+        kept = dataclasses.replace(kept, dir=str(recordings))
+    return dataclasses.replace(settings, ami=(pbx,), server=server, recordings=kept)
 
 
 async def run_demo(settings: Settings, *, port: int | None = None) -> None:
@@ -56,6 +73,7 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
         inbound_per_minute=dict.fromkeys(queues, settings.demo.inbound_per_minute),
         callers=tuple(DEMO_CALLERS),
     )
+    recordings = demo_recordings(settings)
     async with embedded_or_configured_database(settings) as database_url:
         sim = PbxSimulator(
             host=settings.demo.sim_host,
@@ -63,6 +81,7 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
             seed=settings.demo.seed,
             traffic=traffic,
             queues=queues,
+            recordings_dir=recordings,
         )
         try:
             await sim.__aenter__()
@@ -77,6 +96,7 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
                 seed=settings.demo.seed,
                 traffic=traffic,
                 queues=queues,
+                recordings_dir=recordings,
             )
             await sim.__aenter__()
         try:
@@ -84,7 +104,7 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
                 for n in range(SIM_AGENTS_PER_QUEUE):
                     ext = 200 + 10 * q_index + n
                     sim.add_simulated_agent(queue, f"Local/{ext}@sim-agent/n", f"Sim Agent {ext}")
-            run_settings = demo_settings(settings, sim.port, port)
+            run_settings = demo_settings(settings, sim.port, port, recordings)
             clock = SystemClock()
             async with running_service(
                 run_settings, clock=clock, database_url=database_url

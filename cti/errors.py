@@ -20,6 +20,32 @@ class UserInputError(CTIError):
         self.problem = problem
 
 
+class NotFound(CTIError):
+    """The record named in the request does not exist (HTTP 404)."""
+
+    def __init__(self, what: str, ident: object) -> None:
+        super().__init__(f"{what} {ident} does not exist")
+        self.what = what
+
+
+class Forbidden(CTIError):
+    """The record exists but is not the viewer's to act on (HTTP 403)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Refused(CTIError):
+    """The request is well formed but a rule forbids it now (HTTP 409); ``field`` names what."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 class AmiError(CTIError):
     """Anything that went wrong talking to a PBX."""
 

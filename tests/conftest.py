@@ -24,6 +24,8 @@ import asyncpg
 import pytest
 
 ADMIN_URL = os.environ.get("CTI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# Every JSON answer of every test is checked against the model its route documents.
+os.environ["CTI_CHECK_ANSWERS"] = "1"
 _EMBEDDED: list[object] = []
 # pgserver logs from its atexit hook, after pytest has closed the captured streams.
 logging.getLogger("pgserver").setLevel(logging.WARNING)

@@ -136,3 +136,19 @@ def test_import_with_bad_rows_lists_each_and_stores_nothing(
     assert "row 2" not in err
     assert asyncio.run(_count(migrated_database, "receivables")) == 0
     assert asyncio.run(_count(migrated_database, "customers")) == 2
+
+
+def test_import_with_a_nul_names_its_row_and_field_without_a_traceback(
+    migrated_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CTI_DATABASE__URL", migrated_database)
+    bad = tmp_path / "customers.csv"
+    bad.write_bytes(b"code,name,region\nC1,Ana Lima,BR\nC2,Bru\x00no,US\n")
+    code, _, err = run(capsys, "import", "customers", str(bad))
+    assert code == 1
+    assert "Traceback" not in err and "\x00" not in err
+    assert "row 3: name: contains a NUL character" in err
+    assert asyncio.run(_count(migrated_database, "customers")) == 0

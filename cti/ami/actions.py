@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from cti.domain.commands import (
+    Atxfer,
+    CancelAtxfer,
     Command,
     Getvar,
     Hangup,
@@ -14,6 +16,7 @@ from cti.domain.commands import (
     Redirect,
     Setvar,
     SimAnswer,
+    StopRecording,
 )
 from cti.domain.events import ActionId
 from cti.domain.state import ACTION_ID_VARIABLE
@@ -49,6 +52,8 @@ def action_for(command: Command, action_id: ActionId) -> ActionHeaders:
                 h["Queue"] = command.queue
             if command.reason:
                 h["Reason"] = command.reason
+        case StopRecording():
+            h.update(Action="StopMixMonitor", Channel=command.channel)
         case Hangup():
             h.update(Action="Hangup", Channel=command.channel)
             if command.cause is not None:
@@ -68,6 +73,12 @@ def action_for(command: Command, action_id: ActionId) -> ActionHeaders:
                     ExtraExten=command.exten,
                     ExtraPriority=str(command.priority),
                 )
+        case Atxfer():
+            h.update(Action="Atxfer", Channel=command.channel, Exten=command.exten)
+            if command.context:
+                h["Context"] = command.context
+        case CancelAtxfer():
+            h.update(Action="CancelAtxfer", Channel=command.channel)
         case SimAnswer():
             h.update(Action="SimAnswer", Interface=command.interface)
         case Setvar():

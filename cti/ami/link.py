@@ -43,6 +43,14 @@ log = logging.getLogger(__name__)
 
 # While a PBX stays unreachable, remind the log this often (the first failure is always logged).
 OUTAGE_REMINDER_SECONDS = 300.0
+# Asterisk takes logins while it is still loading its modules (app_queue may not be there yet:
+# QueueStatus is then an "Invalid/unknown command"), and says FullyBooted once it is done. The
+# resync waits that long for it at most, then goes on.
+BOOT_WAIT_SECONDS = 60.0
+# A resync that failed (a list refused as an unknown command, a timeout) is tried again this many
+# times, this far apart, while the link stays up.
+RESYNC_ATTEMPTS = 10
+RESYNC_RETRY_SECONDS = 1.0
 
 
 def _counter() -> Iterator[int]:
@@ -84,6 +92,7 @@ class PbxLink:
         self.session = 0  # bumped at every login; an action's fate is tied to its session
         self._lost: asyncio.Event = asyncio.Event()
         self._resync_task: asyncio.Task[None] | None = None
+        self._booted = asyncio.Event()
         self.last_error: str | None = None
         self.resyncing = False
 
@@ -130,6 +139,9 @@ class PbxLink:
                         action.future.set_result(collector.frames)
                 return
         if "Event" in frame:
+            if frame["Event"] == "FullyBooted":
+                self._booted.set()
+                return
             event = translate(frame, self._clock.now())
             if event is not None:
                 self._sink(self.pbx, event)
@@ -242,11 +254,13 @@ class PbxLink:
             host=s.host,
             port=s.port,
             parser_factory=lambda: FrameParser(
-                max_frame=self._max_frame, wanted_events=TRANSLATED_EVENTS | LIST_EVENTS
+                max_frame=self._max_frame,
+                wanted_events=TRANSLATED_EVENTS | LIST_EVENTS | {"FullyBooted"},
             ),
             on_frame=self._on_frame,
         )
         self._lost = lost = asyncio.Event()
+        self._booted = asyncio.Event()
         protocol = await manager.open(s.action_timeout)
         protocol.on_lost = lambda exc: lost.set()
         self._protocol = protocol
@@ -319,9 +333,26 @@ class PbxLink:
     async def _resync(self) -> None:
         self.resyncing = True
         try:
-            await self._resync_lists()
-        except AmiError as exc:
-            log.warning("PBX %r: resync failed: %s", self.pbx, exc)
+            if not self._booted.is_set():
+                try:
+                    async with asyncio.timeout(BOOT_WAIT_SECONDS):
+                        await self._booted.wait()
+                except TimeoutError:
+                    log.warning(
+                        "PBX %r: no FullyBooted within %.0f s; resynchronising all the same",
+                        self.pbx,
+                        BOOT_WAIT_SECONDS,
+                    )
+            for attempt in range(1, RESYNC_ATTEMPTS + 1):
+                try:
+                    await self._resync_lists()
+                    return
+                except AmiError as exc:
+                    if attempt == RESYNC_ATTEMPTS or not self.connected:
+                        log.warning("PBX %r: resync failed: %s", self.pbx, exc)
+                        return
+                    log.info("PBX %r: resync failed (%s); trying again", self.pbx, exc)
+                await asyncio.sleep(RESYNC_RETRY_SECONDS)
         finally:
             self.resyncing = False
 
@@ -372,6 +403,10 @@ class PbxLink:
             waits.append(self.request(headers, as_list=done))
         results = await asyncio.gather(*waits, return_exceptions=True)
         for (action, done), result in zip(steps, results, strict=True):
+            if isinstance(result, AmiRemoteError) and "unknown command" in str(result).lower():
+                # The module that answers it is not loaded (yet): no list is better than a wrong
+                # one, so the whole resync is tried again.
+                raise result
             if isinstance(result, AmiRemoteError) and "refused" in str(result):
                 # e.g. a user without the 'system' write class may not list channels; go on with
                 # what we may see, as if the list were empty of news.

@@ -23,7 +23,7 @@ from cti.ami.link import PbxLink
 from cti.clock import Clock, SystemClock
 from cti.config import AmiServerSettings
 from cti.domain.commands import Command, Originate, OriginateResult, Response
-from cti.domain.events import ActionId, ChannelState, OriginateOutcome, PbxEvent
+from cti.domain.events import ActionId, ChannelState, OriginateOutcome, PbxEvent, UniqueId
 from cti.domain.notices import AnyNotice, LinkChanged, LinkStatus, OriginateFinished, StateResynced
 from cti.domain.state import ACTION_ID_VARIABLE, PbxState
 from cti.errors import AmiError, AmiRemoteError, AmiUsageError
@@ -48,6 +48,9 @@ class _Tick:
 
 
 _TICK = _Tick()
+
+# What the one consumer reads: a PBX's event, a link going up or down, a flush marker, a tick.
+_Item = PbxEvent | LinkChanged | _Marker | _Tick
 
 
 @dataclass(slots=True)
@@ -87,12 +90,12 @@ class AmiService:
         self._max_frame = max_frame
         self._states = {s.name: PbxState(s.name) for s in servers}
         self._links: dict[str, PbxLink] = {}
-        self._queue: deque[tuple[str, Any]] = deque()
+        self._queue: deque[tuple[str, _Item]] = deque()
         self._wakeup: asyncio.Event | None = None
         self._paused = False
         self._listeners: list[Listener] = []
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._helpers: set[asyncio.Task[Any]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._helpers: set[asyncio.Task[None]] = set()
         self._originates: dict[ActionId, _PendingOriginate] = {}
         self._last_anomaly_resync: dict[str, float] = {}
         self._running = False
@@ -258,7 +261,7 @@ class AmiService:
 
     # --- the queue ------------------------------------------------------------------------------------
 
-    def _put(self, item: tuple[str, Any]) -> None:
+    def _put(self, item: tuple[str, _Item]) -> None:
         self._queue.append(item)
         if self._wakeup is not None:
             self._wakeup.set()
@@ -304,7 +307,7 @@ class AmiService:
                     if not item.future.done():
                         item.future.set_result(None)
                     continue
-                if item is _TICK:
+                if isinstance(item, _Tick):
                     now = self._clock.now()
                     for state in states.values():
                         self._deliver(state.tick(now))
@@ -368,7 +371,9 @@ class AmiService:
             )
         )
 
-    def _resolve(self, aid: ActionId, outcome: OriginateOutcome, uniqueid: Any = None) -> None:
+    def _resolve(
+        self, aid: ActionId, outcome: OriginateOutcome, uniqueid: UniqueId | None = None
+    ) -> None:
         pending = self._originates.pop(aid, None)
         if pending is None or pending.future.done():
             return

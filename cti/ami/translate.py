@@ -53,6 +53,8 @@ from cti.domain.events import (
     QueueCallerAbandoned,
     QueueCallerJoined,
     QueueCallerLeft,
+    SpyStarted,
+    SpyStopped,
     UniqueId,
 )
 
@@ -61,7 +63,8 @@ Headers = Mapping[str, str]
 # Event classes asked for at login (``Events:``): channel/bridge/dial events are ``call``,
 # queue and agent events are ``agent``, the dialer dialplan's UserEvents are ``user``.
 # ``dialplan`` (Newexten, VarSet: half the traffic) is not.
-LOGIN_EVENT_CLASSES = "call,agent,user"
+# system: FullyBooted (resync only once Asterisk's modules are loaded) and Shutdown.
+LOGIN_EVENT_CLASSES = "system,call,agent,user"
 
 
 def _int(value: str | None, default: int = 0) -> int:
@@ -201,30 +204,24 @@ def _bridge_leave(h: Headers, at: datetime) -> PbxEvent | None:
     return BridgeLeft(at=at, bridge_id=BridgeId(bid), chan=chan)
 
 
-def _caller_join(h: Headers, at: datetime) -> PbxEvent | None:
-    chan = channel_info(h)
-    if chan is None or not h.get("Queue"):
-        return None
-    return QueueCallerJoined(
-        at=at,
-        chan=chan,
-        queue=h["Queue"],
-        position=_int(h.get("Position")),
-        count=_int(h.get("Count")),
-    )
+def _caller(
+    cls: type[QueueCallerJoined] | type[QueueCallerLeft],
+) -> Callable[[Headers, datetime], PbxEvent | None]:
+    """``QueueCallerJoin`` and ``QueueCallerLeave`` carry the same fields."""
 
+    def make(h: Headers, at: datetime) -> PbxEvent | None:
+        chan = channel_info(h)
+        if chan is None or not h.get("Queue"):
+            return None
+        return cls(
+            at=at,
+            chan=chan,
+            queue=h["Queue"],
+            position=_int(h.get("Position")),
+            count=_int(h.get("Count")),
+        )
 
-def _caller_leave(h: Headers, at: datetime) -> PbxEvent | None:
-    chan = channel_info(h)
-    if chan is None or not h.get("Queue"):
-        return None
-    return QueueCallerLeft(
-        at=at,
-        chan=chan,
-        queue=h["Queue"],
-        position=_int(h.get("Position")),
-        count=_int(h.get("Count")),
-    )
+    return make
 
 
 def _caller_abandon(h: Headers, at: datetime) -> PbxEvent | None:
@@ -309,6 +306,20 @@ def _member(cls: Callable[..., PbxEvent]) -> Callable[[Headers, datetime], PbxEv
         return cls(at=at, member=member_info(h))
 
     return build
+
+
+def _spy_start(h: Headers, at: datetime) -> PbxEvent | None:
+    spyer, spyee = channel_info(h, "Spyer"), channel_info(h, "Spyee")
+    if spyer is None or spyee is None:
+        return None
+    return SpyStarted(at=at, spyer=spyer, spyee=spyee)
+
+
+def _spy_stop(h: Headers, at: datetime) -> PbxEvent | None:
+    spyer = channel_info(h, "Spyer")
+    if spyer is None:
+        return None
+    return SpyStopped(at=at, spyer=spyer, spyee=channel_info(h, "Spyee"))
 
 
 def _originate_response(h: Headers, at: datetime) -> PbxEvent | None:
@@ -401,8 +412,8 @@ _TABLE: dict[str, Callable[[Headers, datetime], PbxEvent | None]] = {
     "BridgeDestroy": _bridge_destroy,
     "BridgeEnter": _bridge_enter,
     "BridgeLeave": _bridge_leave,
-    "QueueCallerJoin": _caller_join,
-    "QueueCallerLeave": _caller_leave,
+    "QueueCallerJoin": _caller(QueueCallerJoined),
+    "QueueCallerLeave": _caller(QueueCallerLeft),
     "QueueCallerAbandon": _caller_abandon,
     "AgentCalled": _agent_called,
     "AgentRingNoAnswer": _agent_ring_stopped,
@@ -414,6 +425,8 @@ _TABLE: dict[str, Callable[[Headers, datetime], PbxEvent | None]] = {
     "QueueMemberPause": _member(MemberPauseChanged),
     "QueueMemberRemoved": _member(MemberRemoved),
     "OriginateResponse": _originate_response,
+    "ChanSpyStart": _spy_start,
+    "ChanSpyStop": _spy_stop,
     "UserEvent": _user_event,
 }
 

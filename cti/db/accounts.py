@@ -26,6 +26,8 @@ class Account:
     interface: str | None
     personal_data: bool
     active: bool
+    # Their phone is the desk's softphone (WebRTC).
+    softphone: bool = False
 
 
 _ROUTINE_ORDER = ("telemarketing", "telesales", "collection")
@@ -48,6 +50,13 @@ async def load_account(db: Database, username: str) -> Account | None:
     if row is None:
         return None
     op, group, ideal, group_personal = row
+    return account_of(op, group, ideal, group_personal)
+
+
+def account_of(
+    op: Operator, group: str | None, ideal: int | None, group_personal: bool | None
+) -> Account:
+    """An account from its operator row and its attention group's columns."""
     routines = tuple(r for r in _ROUTINE_ORDER if r in {str(x) for x in op.routines})
     return Account(
         id=op.id,
@@ -63,4 +72,5 @@ async def load_account(db: Database, username: str) -> Account | None:
         # The permission is the user's own or granted to their whole attention group.
         personal_data=op.personal_data or bool(group_personal),
         active=op.active,
+        softphone=op.softphone,
     )

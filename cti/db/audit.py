@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,11 +12,12 @@ from cti.db.models import AuditEvent
 
 
 def audit_row(
-    actor: str | None, action: str, subject: str | None, details: dict[str, Any] | None = None
+    actor: str | None, action: str, subject: str | None, details: Mapping[str, object] | None = None
 ) -> sa.Insert:
-    """The INSERT of one audit line, to run inside the caller's own transaction."""
+    """The INSERT of one audit line, to run inside the caller's own transaction (``details`` is
+    stored as JSONB as given, never read here)."""
     return sa.insert(AuditEvent).values(
-        actor=actor, action=action, subject=subject, details=details or {}
+        actor=actor, action=action, subject=subject, details=dict(details or {})
     )
 
 
@@ -25,7 +26,7 @@ async def audit_in(
     actor: str | None,
     action: str,
     subject: str | None = None,
-    details: dict[str, Any] | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> None:
     """Write one audit line in an open session (it commits with the change it describes)."""
     await session.execute(audit_row(actor, action, subject, details))
@@ -36,7 +37,7 @@ async def audit(
     actor: str | None,
     action: str,
     subject: str | None = None,
-    details: dict[str, Any] | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> None:
     """Write one audit line in its own transaction."""
     async with db.sessions.begin() as session:

@@ -82,6 +82,9 @@ class Database:
             max_overflow=max(2, pool_size // 2),
             pool_pre_ping=True,
             echo=echo,
+            # A failing statement's error (and so its log line) never shows its parameters: a
+            # password hash, a customer's name or phone.
+            hide_parameters=True,
         )
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False

@@ -32,79 +32,29 @@ leads (with ``campaign``: the campaign's name)
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import zoneinfo
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import sqlalchemy as sa
-from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cti.db.engine import Database
 from cti.db.models import AuditEvent
-from cti.domain.phone import normalize_phone
-from cti.errors import CTIError, UserInputError
-
-ImportKind = Literal["customers", "contacts", "receivables", "leads"]
-KINDS: tuple[str, ...] = get_args(ImportKind)
-
-# (required columns, optional columns) per kind.
-COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "customers": (
-        ("code", "name"),
-        ("tax_id", "phones", "email", "address", "region", "timezone"),
-    ),
-    "contacts": (("customer_code", "name"), ("phones", "email", "position")),
-    "receivables": (("customer_code", "invoice_number", "due_on", "amount"), ("issued_on",)),
-    "leads": (("phone",), ("name", "customer_code", "timezone", "priority")),
-}
-
-MAX_AMOUNT = Decimal("999999999999.99")
-_PHONE_SPLIT = re.compile(r"[|;,]")
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One problem in one row: ``row`` as a spreadsheet numbers it (header = 1)."""
-
-    row: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.field}: {self.reason}"
-
-
-class ImportRejected(CTIError):
-    """The file was rejected whole; ``errors`` lists every bad row. Nothing was stored."""
-
-    def __init__(self, path: Path | str, errors: Sequence[RowError]) -> None:
-        self.path = str(path)
-        self.errors: list[RowError] = sorted(errors, key=lambda e: (e.row, e.field))
-        rows = len({e.row for e in self.errors})
-        super().__init__(f"{rows} bad row{'s' if rows != 1 else ''}; first: {self.errors[0]}")
-
-
-@dataclass(slots=True)
-class _Rows:
-    """The parsed file: (spreadsheet row number, {column: stripped value}) pairs."""
-
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+from cti.domain.imports import (
+    COLUMNS,
+    KINDS,
+    ImportKind,
+    ImportRejected,
+    RowChecker,
+    RowError,
+    Rows,
+    check_import,
+    parse,
+    zone_of_phone,
+)
+from cti.errors import UserInputError
 
 
 def _read_text(path: Path) -> str:
@@ -121,172 +71,6 @@ def _read_text(path: Path) -> str:
         raise ImportRejected(
             path, [RowError(row, "file", "not UTF-8 text; save the file as CSV UTF-8")]
         ) from None
-
-
-def _delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _parse(path: Path, text: str, kind: str) -> _Rows:
-    required, optional = COLUMNS[kind]
-    known = required + optional
-    out = _Rows()
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRejected(path, [RowError(1, "file", "the file is empty")]) from None
-    columns = [h.strip().lower() for h in header]
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen:
-            out.errors.append(RowError(1, name, "this column appears twice"))
-        elif name and name not in known:
-            out.errors.append(RowError(1, name, f"unknown column; expected {', '.join(known)}"))
-        seen.add(name)
-    for name in required:
-        if name not in seen:
-            out.errors.append(RowError(1, name, "required column is missing"))
-    if out.errors:
-        raise ImportRejected(path, out.errors)
-    width = len(columns)
-    row_no = 1
-    try:
-        for cells in reader:
-            row_no += 1
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                out.errors.append(
-                    RowError(row_no, "row", f"has {len(cells)} cells but the header has {width}")
-                )
-                continue
-            values = {
-                name: (cells[i].strip() if i < len(cells) else "")
-                for i, name in enumerate(columns)
-                if name
-            }
-            out.rows.append((row_no, values))
-    except csv.Error as exc:
-        out.errors.append(RowError(row_no, "row", f"not valid CSV ({exc})"))
-    if not out.rows and not out.errors:
-        raise ImportRejected(path, [RowError(2, "file", "the file has no data rows")])
-    return out
-
-
-# --- field checks (each returns the value or appends a RowError and returns None) ---------------
-
-
-class _Checker:
-    def __init__(self, region: str) -> None:
-        self.region = region
-        self.errors: list[RowError] = []
-
-    def error(self, row: int, field: str, reason: str) -> None:
-        self.errors.append(RowError(row, field, reason))
-
-    def required(self, row: int, values: dict[str, str], name: str) -> str | None:
-        value = values.get(name, "")
-        if not value:
-            self.error(row, name, "required; the cell is empty")
-            return None
-        return value
-
-    def region_of_row(self, row: int, raw: str) -> str | None:
-        if not raw:
-            return None
-        code = raw.upper()
-        if len(code) != 2 or not code.isalpha():
-            self.error(row, "region", f"{raw!r} is not a two-letter country code like 'BR'")
-            return None
-        return code
-
-    def zone(self, row: int, raw: str) -> str | None:
-        if not raw:
-            return None
-        if raw not in _zones():
-            self.error(row, "timezone", f"{raw!r} is not a time zone like 'America/Sao_Paulo'")
-            return None
-        return raw
-
-    def email(self, row: int, raw: str) -> str | None:
-        if not raw:
-            return None
-        local, at, domain = raw.partition("@")
-        if not at or not local or "." not in domain or " " in raw:
-            self.error(row, "email", f"{raw!r} is not an email address")
-            return None
-        return raw
-
-    def phone(self, row: int, name: str, raw: str, region: str) -> str | None:
-        try:
-            return normalize_phone(raw, region)
-        except UserInputError as exc:
-            self.error(row, name, exc.problem)
-            return None
-
-    def phones(self, row: int, raw: str, region: str) -> list[tuple[str, str]]:
-        out: dict[str, str] = {}
-        for cell in _PHONE_SPLIT.split(raw):
-            part = cell.strip()
-            if not part:
-                continue
-            number = self.phone(row, "phones", part, region)
-            if number is not None:
-                out.setdefault(number, part)
-        return list(out.items())
-
-    def day(self, row: int, name: str, raw: str) -> date | None:
-        if not raw:
-            return None
-        try:
-            if len(raw) != 10:
-                raise ValueError(raw)
-            return date.fromisoformat(raw)
-        except ValueError:
-            self.error(row, name, f"{raw!r} is not a date written YYYY-MM-DD")
-            return None
-
-    def amount(self, row: int, raw: str) -> Decimal | None:
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            self.error(row, "amount", f"{raw!r} is not an amount written like 1234.50")
-            return None
-        if not value.is_finite() or value <= 0:
-            self.error(row, "amount", f"{raw!r}: must be above zero")
-            return None
-        if value != value.quantize(Decimal("0.01")):
-            self.error(row, "amount", f"{raw!r}: at most two decimals")
-            return None
-        if value > MAX_AMOUNT:
-            self.error(row, "amount", f"{raw!r}: too large")
-            return None
-        return value
-
-    def integer(self, row: int, name: str, raw: str) -> int | None:
-        if not raw:
-            return 0
-        try:
-            return int(raw)
-        except ValueError:
-            self.error(row, name, f"{raw!r} is not a whole number")
-            return None
-
-
-def _zone_of_phone(e164: str) -> str | None:
-    """The number's time zone when its prefix has exactly one (libphonenumber's prefix table)."""
-    if not e164.startswith("+"):
-        return None
-    digits = e164[1:]
-    for length in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
-        zones = TIMEZONE_DATA.get(digits[:length])
-        if zones is not None:
-            return str(zones[0]) if len(zones) == 1 and zones[0] in _zones() else None
-    return None
 
 
 # --- database look-ups and bulk writes ---------------------------------------------------------
@@ -312,8 +96,8 @@ async def _insert(conn: AsyncConnection, sql: str, columns: dict[str, Any]) -> A
 
 
 async def _import_customers(
-    conn: AsyncConnection, rows: _Rows, check: _Checker
-) -> Callable[[], Any]:
+    conn: AsyncConnection, rows: Rows, check: RowChecker
+) -> Callable[[], Awaitable[int]]:
     records: list[tuple[int, dict[str, Any], list[tuple[str, str]]]] = []
     first_row: dict[str, int] = {}
     for row, v in rows.rows:
@@ -390,8 +174,8 @@ def _columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 
 async def _import_contacts(
-    conn: AsyncConnection, rows: _Rows, check: _Checker
-) -> Callable[[], Any]:
+    conn: AsyncConnection, rows: Rows, check: RowChecker
+) -> Callable[[], Awaitable[int]]:
     customers = await _customers_by_code(
         conn, {v["customer_code"] for _, v in rows.rows if v.get("customer_code")}
     )
@@ -464,8 +248,8 @@ async def _import_contacts(
 
 
 async def _import_receivables(
-    conn: AsyncConnection, rows: _Rows, check: _Checker
-) -> Callable[[], Any]:
+    conn: AsyncConnection, rows: Rows, check: RowChecker
+) -> Callable[[], Awaitable[int]]:
     customers = await _customers_by_code(
         conn, {v["customer_code"] for _, v in rows.rows if v.get("customer_code")}
     )
@@ -532,8 +316,8 @@ async def _import_receivables(
 
 
 async def _import_leads(
-    conn: AsyncConnection, rows: _Rows, check: _Checker, campaign_id: int
-) -> Callable[[], Any]:
+    conn: AsyncConnection, rows: Rows, check: RowChecker, campaign_id: int
+) -> Callable[[], Awaitable[int]]:
     customers = await _customers_by_code(
         conn, {v["customer_code"] for _, v in rows.rows if v.get("customer_code")}
     )
@@ -559,7 +343,7 @@ async def _import_leads(
             continue
         first_row[phone] = row
         if not v.get("timezone"):
-            zone = _zone_of_phone(phone) or (customer[2] if customer else None)
+            zone = zone_of_phone(phone) or (customer[2] if customer else None)
         records.append(
             {
                 "phone": phone,
@@ -612,22 +396,10 @@ async def import_csv(
         ImportRejected: at least one bad row; every bad row is listed and nothing is stored.
         UserInputError: an unknown kind, a missing or unknown campaign, an unreadable file.
     """
-    if kind not in KINDS:
-        raise UserInputError(
-            "kind", f"{kind!r} cannot be imported; expected one of {', '.join(KINDS)}"
-        )
-    region = region.strip().upper()
-    if len(region) != 2 or not region.isalpha():
-        raise UserInputError(
-            "region", f"expected a two-letter country code like 'US', got {region!r}"
-        )
+    region = check_import(kind, region, campaign)
     path = Path(path)
-    if kind == "leads" and not campaign:
-        raise UserInputError("campaign", "leads are imported into a campaign: name it")
-    if kind != "leads" and campaign:
-        raise UserInputError("campaign", f"only leads belong to a campaign, not {kind}")
-    rows = _parse(path, _read_text(path), kind)
-    check = _Checker(region)
+    rows = parse(path, _read_text(path), kind)
+    check = RowChecker(region)
     check.errors.extend(rows.errors)
     async with db.engine.begin() as conn:
         if kind == "leads":
@@ -648,7 +420,7 @@ async def import_csv(
         if check.errors:
             raise ImportRejected(path, check.errors)
         try:
-            stored = int(await write())
+            stored = await write()
         except IntegrityError as exc:
             # Another writer stored the same keys between our checks and our insert.
             raise ImportRejected(

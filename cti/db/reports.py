@@ -6,7 +6,7 @@ layer turns a report into JSON or CSV; nothing here knows about HTTP.
 
 Reports (``REPORTS`` by name):
 
-``productivity``       per operator: calls answered, talk time, attentions by status
+``productivity``       per operator: calls answered, talk time, wrap-up time, attentions by status
 ``dispositions``       attentions closed in the period by closing reason, and by status
 ``contact-frequency``  how often each customer (or number) was contacted
 ``critical``           overdue next calls, long-pending attentions, overdue promises to pay
@@ -17,15 +17,17 @@ Reports (``REPORTS`` by name):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.audit import audit_row
+from cti.db.desk.lists import pause_reason_exists
 from cti.db.engine import Database
 from cti.db.models import (
     Attempt,
@@ -38,36 +40,22 @@ from cti.db.models import (
     Operator,
     PauseReason,
     PaymentPromise,
+    Wrapup,
 )
+from cti.domain.accounts import check_active_user
+from cti.domain.attentions import OPEN_STATUSES, check_movable, check_reassignment
+from cti.domain.backoffice import PersonalKind
 from cti.domain.model import AttentionStatus, CallOutcome, LeadStatus, PromiseStatus
+from cti.domain.reporting import MAX_DAYS, Period, check_report
 from cti.errors import UserInputError
 
+# The supervisor's pause form asks the same as the desk's.
+pause_reason_active = pause_reason_exists
 STATUSES = tuple(s.value for s in AttentionStatus)
-OPEN_STATUSES = (AttentionStatus.PENDING, AttentionStatus.PLANNED)
+# "customer" is the customer's name, else the number of the attention (a caller id's text).
+WHO: Mapping[str, PersonalKind] = {"customer": PersonalKind.CALLER_ID}
 LEADS_LEFT = (LeadStatus.NEW, LeadStatus.RETRY, LeadStatus.CALLBACK)
-# The longest period a report may span.
-MAX_DAYS = 366
 FREQUENCY_BUCKETS = (("1", 1, 1), ("2", 2, 2), ("3", 3, 3), ("4–5", 4, 5), ("6+", 6, 10**9))
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """Instants ``start`` (inclusive) to ``end`` (exclusive), from calendar dates in ``tz``."""
-
-    start: datetime
-    end: datetime
-    first: date
-    last: date
-
-    @classmethod
-    def of(cls, first: date, last: date, tz: tzinfo = UTC) -> Period:
-        if last < first:
-            raise UserInputError("to", "must not be before from")
-        if (last - first).days >= MAX_DAYS:
-            raise UserInputError("to", f"a report spans at most {MAX_DAYS} days")
-        start = datetime.combine(first, time(0), tzinfo=tz)
-        end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-        return cls(start=start, end=end, first=first, last=last)
 
 
 @dataclass(slots=True)
@@ -80,6 +68,8 @@ class Report:
     rows: list[dict[str, Any]]
     # {"type": "bar"|"doughnut"|..., "labels": [...], "series": [{"label": .., "data": [...]}]}
     chart: dict[str, Any] = field(default_factory=dict)
+    # The personal columns of its rows (masked for a viewer without personal_data).
+    personal: Mapping[str, PersonalKind] = field(default_factory=dict)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -103,7 +93,7 @@ def _in(col: Any, p: Period) -> Any:
     return sa.and_(col >= p.start, col < p.end)
 
 
-def _num(value: Any, digits: int = 1) -> float | None:
+def _num(value: float | Decimal | None, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
@@ -132,6 +122,17 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
     by_op: dict[int, dict[str, Any]] = {}
     for op, n, secs in (await s.execute(calls)).all():
         by_op[op] = {"calls": int(n), "talk_seconds": int(secs or 0)}
+    # After-call work, counted by the day it ended (as the wallboard counts it).
+    wraps = (
+        sa.select(Wrapup.operator_id, sa.func.count(), sa.func.sum(Wrapup.seconds))
+        .where(Wrapup.operator_id.is_not(None), _in(Wrapup.ended_at, p))
+        .group_by(Wrapup.operator_id)
+    )
+    wrapped: dict[int, tuple[int, int]] = {
+        op: (int(n), int(secs or 0))
+        for op, n, secs in (await s.execute(wraps)).all()
+        if op is not None
+    }
     att = (
         sa.select(Attention.operator_id, Attention.status, sa.func.count())
         .where(Attention.operator_id.is_not(None), _in(Attention.created_at, p))
@@ -141,7 +142,7 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
     for op, status, n in (await s.execute(att)).all():
         if op is not None:
             statuses.setdefault(op, {})[str(status)] = int(n)
-    ids = sorted(set(by_op) | set(statuses))
+    ids = sorted(set(by_op) | set(statuses) | set(wrapped))
     names: dict[int, str] = {
         i: n
         for i, n in (
@@ -159,6 +160,8 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
                 "calls": c["calls"],
                 "talk_seconds": c["talk_seconds"],
                 "avg_talk_seconds": _num(c["talk_seconds"] / c["calls"]) if c["calls"] else None,
+                "wrapups": wrapped.get(op, (0, 0))[0],
+                "wrapup_seconds": wrapped.get(op, (0, 0))[1],
                 **{s_: st.get(s_, 0) for s_ in STATUSES},
                 "attentions": sum(st.values()),
             }
@@ -172,6 +175,8 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
             ("calls", "Calls"),
             ("talk_seconds", "Talk time (s)"),
             ("avg_talk_seconds", "Average talk (s)"),
+            ("wrapups", "Wrap-ups"),
+            ("wrapup_seconds", "Wrap-up time (s)"),
             ("attentions", "Attentions"),
             *((s_, s_.capitalize()) for s_ in STATUSES),
         ],
@@ -266,6 +271,7 @@ async def contact_frequency(s: AsyncSession, p: Period, now: datetime) -> Report
     return Report(
         name="contact-frequency",
         title="Contact frequency",
+        personal=WHO,
         columns=[
             ("customer", "Customer or number"),
             ("contacts", "Contacts"),
@@ -376,6 +382,7 @@ async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: i
     return Report(
         name="critical",
         title="Critical states",
+        personal=WHO,
         columns=[
             ("problem", "Problem"),
             ("attention_id", "Attention"),
@@ -456,7 +463,8 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
     )
 
 
-async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
+async def _attempt_counts(s: AsyncSession, p: Period) -> dict[int, tuple[int, int, int, int]]:
+    """Per campaign: dial attempts started in the period, answered, connected, abandoned."""
     att = (
         sa.select(
             Attempt.campaign_id,
@@ -468,9 +476,19 @@ async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
         .where(_in(Attempt.started_at, p))
         .group_by(Attempt.campaign_id)
     )
-    by_campaign = {
+    return {
         cid: (int(a), int(b), int(c), int(d)) for cid, a, b, c, d in (await s.execute(att)).all()
     }
+
+
+async def campaign_attempts(db: Database, p: Period) -> dict[int, tuple[int, int, int, int]]:
+    """What the campaigns report counts of attempts, per campaign: the wallboard's day."""
+    async with db.sessions() as s:
+        return await _attempt_counts(s, p)
+
+
+async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
+    by_campaign = await _attempt_counts(s, p)
     left = dict(
         (
             await s.execute(
@@ -635,9 +653,8 @@ async def run_report(
     db: Database, name: str, period: Period, now: datetime, *, pending_days: int = 3
 ) -> Report:
     """Run one report by name (``pending_days``: when a pending attention becomes critical)."""
-    fn = REPORTS.get(name)
-    if fn is None:
-        raise UserInputError("report", "must be one of " + ", ".join(REPORTS))
+    check_report(name, REPORTS)
+    fn = REPORTS[name]
     async with db.sessions() as s:
         if fn is critical:
             return await critical(s, period, now, pending_days=pending_days)
@@ -685,17 +702,6 @@ async def supervisor_lists(db: Database) -> dict[str, Any]:
     }
 
 
-async def pause_reason_active(db: Database, name: str) -> bool:
-    """Whether ``name`` is an active pause reason."""
-    async with db.sessions() as s:
-        found = (
-            await s.execute(
-                sa.select(PauseReason.id).where(PauseReason.name == name, PauseReason.active)
-            )
-        ).first()
-    return found is not None
-
-
 async def reassign_attentions(
     db: Database,
     *,
@@ -709,16 +715,12 @@ async def reassign_attentions(
     Either ``attention_ids`` (each must exist and be open) or ``from_operator_id`` (all of that
     operator's open attentions). Returns the ids moved.
     """
-    if (attention_ids is None) == (from_operator_id is None):
-        raise UserInputError("attention_ids", "give either attention_ids or from_operator_id")
+    check_reassignment(attention_ids, from_operator_id, to_operator_id)
     async with db.sessions.begin() as s:
-        target = (
-            await s.execute(
-                sa.select(Operator.id, Operator.active).where(Operator.id == to_operator_id)
-            )
-        ).first()
-        if target is None or not target.active:
-            raise UserInputError("to_operator_id", f"there is no active user {to_operator_id}")
+        active = await s.scalar(sa.select(Operator.active).where(Operator.id == to_operator_id))
+        if active is None:
+            raise UserInputError("to_operator_id", f"there is no user {to_operator_id}")
+        check_active_user("to_operator_id", to_operator_id, active=active)
         q = sa.select(Attention.id, Attention.operator_id, Attention.status).with_for_update()
         if attention_ids is not None:
             wanted = list(dict.fromkeys(attention_ids))
@@ -729,15 +731,9 @@ async def reassign_attentions(
                 row = found.get(aid)
                 if row is None:
                     raise UserInputError("attention_ids", f"there is no attention {aid}")
-                if row.status not in OPEN_STATUSES:
-                    raise UserInputError(
-                        "attention_ids",
-                        f"attention {aid} is {row.status}; only pending or planned ones move",
-                    )
+                check_movable(aid, row.status)
             rows = [found[a] for a in wanted]
         else:
-            if from_operator_id == to_operator_id:
-                raise UserInputError("to_operator_id", "is the same operator")
             rows = list(
                 (
                     await s.execute(
@@ -768,6 +764,7 @@ async def reassign_attentions(
 
 
 __all__ = [
+    "MAX_DAYS",
     "REPORTS",
     "Period",
     "Report",

@@ -36,7 +36,6 @@ from cti.db.models import (
     Lead,
     Operator,
     OrderItem,
-    PauseReason,
     PaymentPromise,
     Phone,
     Product,
@@ -46,6 +45,7 @@ from cti.db.models import (
     Receivable,
     SalesOrder,
     Script,
+    ScriptVersion,
     Suspect,
 )
 from cti.domain.model import (
@@ -76,6 +76,8 @@ class DemoLogin:
     routines: tuple[Routine, ...]
     interface: str | None
     note: str
+    # Their phone is the desk's softphone (WebRTC; simulated in the demo).
+    softphone: bool = False
 
 
 _ALL = (Routine.TELEMARKETING, Routine.TELESALES, Routine.COLLECTION)
@@ -88,7 +90,13 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "bruno", "bruno123", Role.OPERATOR, (Routine.TELESALES,), "PJSIP/agent2", "telesales"
     ),
     DemoLogin(
-        "carla", "carla123", Role.OPERATOR, (Routine.COLLECTION,), "PJSIP/agent3", "collection"
+        "carla",
+        "carla123",
+        Role.OPERATOR,
+        (Routine.COLLECTION,),
+        "PJSIP/agent3",
+        "collection; her phone is the browser (the desk's softphone)",
+        softphone=True,
     ),
     DemoLogin(
         "diego",
@@ -252,7 +260,6 @@ _CLOSING_REASONS = (
     ("Paid", AttentionKind.COLLECTION),
     ("Wrong number", None),
 )
-_PAUSE_REASONS = ("lunch", "break", "training", "backoffice")
 
 
 async def _seeded(session: AsyncSession) -> bool:
@@ -291,11 +298,11 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
                 extension=login.interface.split("/", 1)[1] if login.interface else None,
                 interface=login.interface,
                 personal_data=login.username not in _NO_PERSONAL_DATA,
+                softphone=login.softphone,
             )
         s.add_all(users.values())
         reasons = {name: ClosingReason(name=name, kind=kind) for name, kind in _CLOSING_REASONS}
         s.add_all(reasons.values())
-        s.add_all(PauseReason(name=name) for name in _PAUSE_REASONS)
         s.add_all(
             CallMessageSituation(code=c, name=n, pending=p, usual_pending=u)
             for c, n, p, u in _SITUATIONS
@@ -633,13 +640,44 @@ async def _campaigns(s: AsyncSession, *, now: datetime, customers: list[Customer
     script = Script(
         name="Spring offer",
         body=[
-            {"step": 1, "say": "Greet and confirm you are talking to the buyer."},
-            {"step": 2, "ask": "Are you happy with your current chairs?", "options": ["yes", "no"]},
-            {"step": 3, "say": "Offer the standing desk at the spring price."},
+            {
+                "id": "greet",
+                "kind": "guidance",
+                "text": "Greet and confirm you are talking to the buyer.",
+            },
+            {
+                "id": "chairs",
+                "kind": "question",
+                "text": "Are you happy with your current chairs?",
+                "type": "yes_no",
+                "required": True,
+                "branches": {"yes": "offer"},
+            },
+            {
+                "id": "why",
+                "kind": "question",
+                "text": "What bothers them about the chairs?",
+                "type": "several_of",
+                "options": ["back pain", "worn out", "too few"],
+            },
+            {
+                "id": "offer",
+                "kind": "guidance",
+                "text": "Offer the standing desk at the spring price.",
+            },
+            {
+                "id": "interest",
+                "kind": "question",
+                "text": "How interested are they?",
+                "type": "one_of",
+                "options": ["buys now", "wants a quote", "not interested"],
+                "required": True,
+            },
         ],
     )
     s.add(script)
     await s.flush()
+    s.add(ScriptVersion(script_id=script.id, version=1, body=script.body))
     windows = [{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00"}]
     sales = Campaign(
         name="Spring sales",

@@ -6,60 +6,43 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from cti.db.audit import audit_in
-from cti.db.backoffice.common import NotFound, Refused
 from cti.db.engine import Database
-from cti.db.models import AttentionGroup, Case, Operator
+from cti.db.models import AttentionGroup, AuditEvent, Case, Operator
+from cti.domain.accounts import (
+    CHANGEABLE,
+    check_admin_kept,
+    check_changeable,
+    check_group,
+    check_routines,
+    check_username,
+    parse_role,
+    parse_routines,
+    phone_identity,
+)
 from cti.domain.backoffice import OPEN_CASE_STATES
 from cti.domain.model import Role, Routine
-from cti.errors import UserInputError
-from cti.passwords import hash_password
+from cti.errors import NotFound, UserInputError
+from cti.passwords import MIN_LENGTH, hash_password, password_problem
 
-MIN_PASSWORD_LENGTH = 6
-_ROLES = ", ".join(r.value for r in Role)
-_ROUTINES = ", ".join(r.value for r in Routine)
-
-
-def parse_role(role: str | Role) -> Role:
-    """The role named by ``role``.
-
-    Raises:
-        UserInputError: not one of operator, supervisor, admin.
-    """
-    try:
-        return Role(str(role).strip().lower())
-    except ValueError:
-        raise UserInputError("role", f"{role!r} is not a role; expected one of {_ROLES}") from None
+MIN_PASSWORD_LENGTH = MIN_LENGTH
+# Audit action flagging a user whose password (set before the rule) breaks it; found at sign-in.
+WEAK_PASSWORD = "user.weak_password"  # noqa: S105 (an audit action, not a password)
 
 
-def parse_routines(routines: Iterable[str | Routine] | str | None) -> frozenset[Routine]:
-    """The routines named (a list, or one comma-separated string).
-
-    Raises:
-        UserInputError: a name that is not telemarketing, telesales or collection.
-    """
-    if routines is None:
-        return frozenset()
-    items = routines.split(",") if isinstance(routines, str) else list(routines)
-    found: set[Routine] = set()
-    for item in items:
-        name = str(item).strip().lower()
-        if not name:
-            continue
-        try:
-            found.add(Routine(name))
-        except ValueError:
-            raise UserInputError(
-                "routines", f"{item!r} is not a routine; expected one of {_ROUTINES}"
-            ) from None
-    return frozenset(found)
+def check_password(password: str, username: str) -> None:
+    """Raise UserInputError naming ``password`` when it breaks the rule (cti.passwords)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise UserInputError("password", problem)
 
 
 async def ensure_group(db: Database, name: str, ideal_talk_seconds: int) -> int:
@@ -68,20 +51,12 @@ async def ensure_group(db: Database, name: str, ideal_talk_seconds: int) -> int:
     Raises:
         UserInputError: an empty name or an ideal talk time that is not a positive number of seconds.
     """
-    name = name.strip()
-    if not name:
-        raise UserInputError("group", "an attention group needs a name")
-    if isinstance(ideal_talk_seconds, bool) or int(ideal_talk_seconds) <= 0:
-        raise UserInputError(
-            "ideal_talk_seconds",
-            f"must be a positive number of seconds, got {ideal_talk_seconds!r}",
-        )
+    name, seconds = check_group(name, ideal_talk_seconds)
     stmt = (
         pg_insert(AttentionGroup)
-        .values(name=name, ideal_talk_seconds=int(ideal_talk_seconds))
+        .values(name=name, ideal_talk_seconds=seconds)
         .on_conflict_do_update(
-            index_elements=[AttentionGroup.name],
-            set_={"ideal_talk_seconds": int(ideal_talk_seconds)},
+            index_elements=[AttentionGroup.name], set_={"ideal_talk_seconds": seconds}
         )
         .returning(AttentionGroup.id)
     )
@@ -101,6 +76,7 @@ async def add_user(
     full_name: str | None = None,
     personal_data: bool = False,
     interface: str | None = None,
+    softphone: bool = False,
 ) -> int:
     """Add a user and return their id.
 
@@ -109,26 +85,17 @@ async def add_user(
     extension written as an interface (``PJSIP/agent1``) sets both (``agent1``, ``PJSIP/agent1``).
 
     Raises:
-        UserInputError: a username that is empty or taken, a short password, an unknown role,
+        UserInputError: a username that is empty or taken, a password that breaks the rule
+            (:func:`cti.passwords.password_problem`), an unknown role,
             routine or attention group, an operator without any routine, or an extension or
             interface already given to someone else.
     """
-    username = username.strip()
-    if not username or any(ch.isspace() for ch in username):
-        raise UserInputError("username", "must be one word, not empty")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserInputError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    username = check_username(username)
+    check_password(password, username)
     the_role = parse_role(role)
     the_routines = parse_routines(routines)
-    if the_role is Role.OPERATOR and not the_routines:
-        raise UserInputError("routines", f"an operator needs at least one routine ({_ROUTINES})")
-    extension = (extension or "").strip() or None
-    interface = (interface or "").strip() or None
-    if extension and "/" in extension:
-        interface = interface or extension
-        extension = extension.rsplit("/", 1)[1] or None
-    if extension and not interface:
-        interface = f"PJSIP/{extension}"
+    check_routines(the_role, the_routines)
+    extension, interface = phone_identity(extension, interface)
     # Argon2 is deliberately slow: keep it off the event loop.
     password_hash = await asyncio.to_thread(hash_password, password)
 
@@ -137,26 +104,8 @@ async def add_user(
             await session.execute(sa.select(Operator.id).where(Operator.username == username))
         ).first() is not None:
             raise UserInputError("username", f"{username!r} already exists")
-        group_id: int | None = None
-        if group:
-            group_id = (
-                await session.execute(
-                    sa.select(AttentionGroup.id).where(AttentionGroup.name == group.strip())
-                )
-            ).scalar_one_or_none()
-            if group_id is None:
-                raise UserInputError("group", f"there is no attention group {group!r}")
-        for field, value, column in (
-            ("extension", extension, Operator.extension),
-            ("interface", interface, Operator.interface),
-        ):
-            if value is None:
-                continue
-            holder = (
-                await session.execute(sa.select(Operator.username).where(column == value))
-            ).scalar_one_or_none()
-            if holder is not None:
-                raise UserInputError(field, f"{value!r} is already used by {holder!r}")
+        group_id = await _group_id(session, group)
+        await _phone_free(session, extension, interface, None)
         user = Operator(
             username=username,
             full_name=(full_name or "").strip() or None,
@@ -167,6 +116,7 @@ async def add_user(
             extension=extension,
             interface=interface,
             personal_data=personal_data,
+            softphone=softphone,
         )
         session.add(user)
         try:
@@ -177,6 +127,38 @@ async def add_user(
             value = {"username": username, "extension": extension, "interface": interface}[field]
             raise UserInputError(field, f"{value!r} is already used") from exc
         return user.id
+
+
+async def _group_id(session: AsyncSession, name: str | None) -> int | None:
+    """The id of the attention group named ``name`` (None for no name); the group must exist."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    group_id = (
+        await session.execute(sa.select(AttentionGroup.id).where(AttentionGroup.name == name))
+    ).scalar_one_or_none()
+    if group_id is None:
+        raise UserInputError("group", f"there is no attention group {name!r}")
+    return int(group_id)
+
+
+async def _phone_free(
+    session: AsyncSession, extension: str | None, interface: str | None, user_id: int | None
+) -> None:
+    """An extension and an interface are one user's each (the unique keys, asked first so the
+    answer names the holder); ``user_id`` is the user they are for, when it exists."""
+    for field, value, column in (
+        ("extension", extension, Operator.extension),
+        ("interface", interface, Operator.interface),
+    ):
+        if value is None:
+            continue
+        stmt = sa.select(Operator.username).where(column == value)
+        if user_id is not None:
+            stmt = stmt.where(Operator.id != user_id)
+        holder = (await session.execute(stmt)).scalar_one_or_none()
+        if holder is not None:
+            raise UserInputError(field, f"{value!r} is already used by {holder!r}")
 
 
 def _violated_column(exc: IntegrityError) -> str:
@@ -195,9 +177,39 @@ def _violated_column(exc: IntegrityError) -> str:
 # --- administration (the back office's Users section) ------------------------------------------
 
 _ROUTINE_ORDER = tuple(r.value for r in Routine)
-# What an admin may change on a user with :func:`change_user` (passwords and activity have their
-# own functions: they end sessions).
-CHANGEABLE = ("full_name", "role", "routines", "group", "extension", "interface", "personal_data")
+
+
+class UserJson(TypedDict):
+    """A user as the API shows it (:meth:`UserRecord.json`)."""
+
+    id: int
+    username: str
+    full_name: str | None
+    role: str
+    routines: list[str]
+    group_id: int | None
+    group: str | None
+    extension: str | None
+    interface: str | None
+    softphone: bool
+    personal_data: bool
+    group_personal_data: bool
+    active: bool
+    open_cases: int
+    weak_password: bool
+    created_at: str
+    updated_at: str
+
+
+class DirectoryEntry(TypedDict):
+    """An active user whom a message or a case can go to."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    group_id: int | None
+    group: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +225,8 @@ class UserRecord:
     group: str | None
     extension: str | None
     interface: str | None
+    # Their phone is the desk's softphone (WebRTC; cti issues its account).
+    softphone: bool
     personal_data: bool
     # The permission granted to the user's whole attention group (it adds to the user's own).
     group_personal_data: bool
@@ -220,8 +234,10 @@ class UserRecord:
     open_cases: int
     created_at: datetime
     updated_at: datetime
+    # Their password breaks the password rule (found at their last sign-in; cleared by a reset).
+    weak_password: bool = False
 
-    def json(self) -> dict[str, Any]:
+    def json(self) -> UserJson:
         """The record as the API shows it."""
         return {
             "id": self.id,
@@ -233,16 +249,20 @@ class UserRecord:
             "group": self.group,
             "extension": self.extension,
             "interface": self.interface,
+            "softphone": self.softphone,
             "personal_data": self.personal_data,
             "group_personal_data": self.group_personal_data,
             "active": self.active,
             "open_cases": self.open_cases,
+            "weak_password": self.weak_password,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
 
 
-def _records_stmt() -> Any:
+def _records_stmt() -> sa.Select[Operator, str | None, bool | None, int, bool]:
+    # An operator, their group's name and personal-data permission (outer join: None when they
+    # have no group), their open cases, whether their password was flagged weak.
     open_cases = (
         sa.select(Case.assignee_id, sa.func.count().label("n"))
         .where(Case.status.in_(OPEN_CASE_STATES))
@@ -255,14 +275,39 @@ def _records_stmt() -> Any:
             AttentionGroup.name,
             AttentionGroup.personal_data,
             sa.func.coalesce(open_cases.c.n, 0),
+            _weak(Operator.id),
         )
         .outerjoin(AttentionGroup, AttentionGroup.id == Operator.group_id)
         .outerjoin(open_cases, open_cases.c.assignee_id == Operator.id)
     )
 
 
-def _record(row: Any) -> UserRecord:
-    op, group, group_personal, open_cases = row
+def _weak(user_id: QueryableAttribute[int] | sa.ColumnElement[int]) -> sa.Exists:
+    """Whether the user's password was flagged weak since it was last set (from the audit log)."""
+    subject = sa.func.concat("user:", sa.cast(user_id, sa.Text))
+    flagged, reset = aliased(AuditEvent), aliased(AuditEvent)
+    last_set = (
+        sa.select(sa.func.coalesce(sa.func.max(reset.id), 0))
+        .where(reset.subject == subject, reset.action == "user.password")
+        .scalar_subquery()
+    )
+    return (
+        sa.select(flagged.id)
+        .where(flagged.subject == subject, flagged.action == WEAK_PASSWORD, flagged.id > last_set)
+        .exists()
+    )
+
+
+async def flag_weak_password(db: Database, user_id: int, username: str, problem: str) -> None:
+    """Flag to admins that the user's password breaks the rule (once, until it is reset)."""
+    async with db.sessions.begin() as session:
+        if await session.scalar(sa.select(_weak(sa.literal(user_id)))):
+            return
+        await audit_in(session, username, WEAK_PASSWORD, f"user:{user_id}", {"problem": problem})
+
+
+def _record(row: sa.Row[Operator, str | None, bool | None, int, bool]) -> UserRecord:
+    op, group, group_personal, open_cases, weak = row
     names = {str(r) for r in op.routines}
     return UserRecord(
         id=op.id,
@@ -274,10 +319,12 @@ def _record(row: Any) -> UserRecord:
         group=group,
         extension=op.extension,
         interface=op.interface,
+        softphone=op.softphone,
         personal_data=op.personal_data,
         group_personal_data=bool(group_personal),
         active=op.active,
         open_cases=int(open_cases),
+        weak_password=bool(weak),
         created_at=op.created_at,
         updated_at=op.updated_at,
     )
@@ -305,18 +352,6 @@ async def get_user(db: Database, user_id: int) -> UserRecord:
     return _record(row)
 
 
-def _phone(extension: str | None, interface: str | None) -> tuple[str | None, str | None]:
-    """The extension and interface as :func:`add_user` reads them (one implies the other)."""
-    extension = (extension or "").strip() or None
-    interface = (interface or "").strip() or None
-    if extension and "/" in extension:
-        interface = interface or extension
-        extension = extension.rsplit("/", 1)[1] or None
-    if extension and not interface:
-        interface = f"PJSIP/{extension}"
-    return extension, interface
-
-
 async def _locked_user(session: AsyncSession, user_id: int) -> Operator:
     op = await session.get(Operator, user_id, with_for_update=True)
     if op is None:
@@ -338,16 +373,31 @@ async def _other_active_admins(session: AsyncSession, user_id: int) -> int:
 
 async def _keep_an_admin(session: AsyncSession, op: Operator, actor_id: int, field: str) -> None:
     """Refuse to take away the last active admin, or the acting admin's own administration."""
-    if op.role is not Role.ADMIN or not op.active:
-        return
-    if op.id == actor_id:
-        what = "role" if field == "role" else "account"
-        raise Refused(f"you cannot take away your own admin {what}; ask another admin", field)
-    if await _other_active_admins(session, op.id) == 0:
-        raise Refused(f"{op.username} is the last active admin; make another admin first", field)
+    check_admin_kept(
+        role=op.role,
+        active=op.active,
+        username=op.username,
+        is_actor=op.id == actor_id,
+        other_admins=await _other_active_admins(session, op.id),
+        field=field,
+    )
 
 
-def _shown(value: Any) -> Any:
+def _changeable_fields(op: Operator) -> dict[str, object]:
+    """What :func:`change_user` may change, as compared and audited before and after."""
+    return {
+        "full_name": op.full_name,
+        "role": op.role,
+        "routines": op.routines,
+        "group_id": op.group_id,
+        "extension": op.extension,
+        "interface": op.interface,
+        "softphone": op.softphone,
+        "personal_data": op.personal_data,
+    }
+
+
+def _shown(value: object) -> object:
     if isinstance(value, frozenset):
         return sorted(str(v) for v in value)
     return str(value) if isinstance(value, Role) else value
@@ -357,7 +407,8 @@ async def change_user(
     db: Database, user_id: int, changes: Mapping[str, Any], *, actor: str, actor_id: int
 ) -> UserRecord:
     """Change a user's full name, role, routines, attention group (by name; None: none),
-    extension/interface (read as :func:`add_user` reads them) or personal-data permission.
+    extension/interface (read as :func:`add_user` reads them), phone kind (``softphone``) or
+    personal-data permission.
 
     Every change is audited as ``user.change`` with each field's value before and after.
 
@@ -367,20 +418,10 @@ async def change_user(
             an extension or interface already someone else's (each names its field).
         Refused: the change would take away the acting admin's own role, or the last admin.
     """
-    unknown = sorted(set(changes) - set(CHANGEABLE))
-    if unknown:
-        raise UserInputError(unknown[0], "cannot be changed here")
+    check_changeable(changes)
     async with db.sessions.begin() as session:
         op = await _locked_user(session, user_id)
-        before = {
-            "full_name": op.full_name,
-            "role": op.role,
-            "routines": op.routines,
-            "group_id": op.group_id,
-            "extension": op.extension,
-            "interface": op.interface,
-            "personal_data": op.personal_data,
-        }
+        before = _changeable_fields(op)
         if "full_name" in changes:
             op.full_name = (changes["full_name"] or "").strip() or None
         if "role" in changes:
@@ -390,52 +431,21 @@ async def change_user(
             op.role = role
         if "routines" in changes:
             op.routines = parse_routines(changes["routines"])
-        if op.role is Role.OPERATOR and not op.routines:
-            raise UserInputError(
-                "routines", f"an operator needs at least one routine ({_ROUTINES})"
-            )
+        check_routines(op.role, op.routines)
         if "group" in changes:
-            name = (changes["group"] or "").strip()
-            group_id: int | None = None
-            if name:
-                group_id = (
-                    await session.execute(
-                        sa.select(AttentionGroup.id).where(AttentionGroup.name == name)
-                    )
-                ).scalar_one_or_none()
-                if group_id is None:
-                    raise UserInputError("group", f"there is no attention group {name!r}")
-            op.group_id = group_id
+            op.group_id = await _group_id(session, changes["group"])
         if "extension" in changes or "interface" in changes:
             extension = changes.get("extension", op.extension)
             # A new extension alone brings its own interface (PJSIP/<extension>).
             interface = changes.get("interface", None if "extension" in changes else op.interface)
-            extension, interface = _phone(extension, interface)
-            for field, value, column in (
-                ("extension", extension, Operator.extension),
-                ("interface", interface, Operator.interface),
-            ):
-                if value is None:
-                    continue
-                holder = (
-                    await session.execute(
-                        sa.select(Operator.username).where(column == value, Operator.id != op.id)
-                    )
-                ).scalar_one_or_none()
-                if holder is not None:
-                    raise UserInputError(field, f"{value!r} is already used by {holder!r}")
+            extension, interface = phone_identity(extension, interface)
+            await _phone_free(session, extension, interface, op.id)
             op.extension, op.interface = extension, interface
+        if "softphone" in changes:
+            op.softphone = bool(changes["softphone"])
         if "personal_data" in changes:
             op.personal_data = bool(changes["personal_data"])
-        after = {
-            "full_name": op.full_name,
-            "role": op.role,
-            "routines": op.routines,
-            "group_id": op.group_id,
-            "extension": op.extension,
-            "interface": op.interface,
-            "personal_data": op.personal_data,
-        }
+        after = _changeable_fields(op)
         changed = {
             k: [_shown(before[k]), _shown(after[k])] for k in before if before[k] != after[k]
         }
@@ -456,10 +466,11 @@ async def reset_password(db: Database, user_id: int, password: str, *, actor: st
 
     Raises:
         NotFound: no user has this id.
-        UserInputError: a password shorter than :data:`MIN_PASSWORD_LENGTH`.
+        UserInputError: a password that breaks the rule (:func:`check_password`).
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserInputError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    async with db.sessions() as session:
+        username = await session.scalar(sa.select(Operator.username).where(Operator.id == user_id))
+    check_password(password, username or "")
     password_hash = await asyncio.to_thread(hash_password, password)
     async with db.sessions.begin() as session:
         op = await _locked_user(session, user_id)
@@ -494,7 +505,7 @@ async def set_active(
     return await get_user(db, user_id)
 
 
-async def directory(db: Database) -> list[dict[str, Any]]:
+async def directory(db: Database) -> list[DirectoryEntry]:
     """Active users with their role and group: whom a message or a case can go to."""
     stmt = (
         sa.select(
@@ -530,8 +541,10 @@ __all__ = [
     "UserRecord",
     "add_user",
     "change_user",
+    "check_password",
     "directory",
     "ensure_group",
+    "flag_weak_password",
     "get_user",
     "list_users",
     "parse_role",

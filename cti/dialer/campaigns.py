@@ -13,24 +13,29 @@ from typing import Any
 
 from cti.config import DialerSettings
 from cti.db.dialer import CampaignRow
-from cti.dialer.compliance import (
+from cti.domain.compliance import (
     OFCOM_WINDOW,
     US_TSR_WINDOW,
     AbandonLedger,
     CallingWindow,
     parse_windows,
 )
-from cti.dialer.pacing import (
+from cti.domain.model import CampaignStatus
+from cti.domain.pacing import (
     DEFAULT_TARGET_SHARE,
-    AnswerProfile,
-    AnswerStats,
     DialMode,
-    HandleStats,
     PacingDecision,
     PacingSettings,
 )
-from cti.dialer.retry import RetryPolicy, policy_from_json
-from cti.domain.model import CampaignStatus
+from cti.domain.pacing_estimates import (
+    AnswerProfile,
+    AnswerStats,
+    HandleProfile,
+    HandleStats,
+    restore,
+    snapshot,
+)
+from cti.domain.retry import RetryPolicy, policy_from_json
 from cti.errors import UserInputError
 
 # Pacing knobs a supervisor may change live (besides the mode and the abandon cap).
@@ -41,6 +46,10 @@ KNOBS = (
     "about_to_free_seconds",
     "fixed_ratio",
 )
+# Seconds between two handle-time profiles (they count the calls in progress, so they age).
+HANDLE_REFRESH_SECONDS = 5.0
+# Seconds between two saves of a campaign's measurements (bench/pacing_sim.py restarts from them).
+SAVE_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -61,8 +70,12 @@ class InFlight:
     live_at: datetime | None = None
     machine: bool = False
     abandoned_at: datetime | None = None
-    # Preview: the interface of the agent who pressed dial (the dialplan's CTI_AGENT).
+    # Preview: the interface of the agent who pressed dial (the dialplan's CTI_AGENT). Their
+    # phone rings first; the customer is dialled once they answered (``agent_up_at``).
     agent: str | None = None
+    agent_up_at: datetime | None = None
+    # Preview: the customer's leg did not answer (Dial's DIALSTATUS: BUSY, NOANSWER, ...).
+    dial_status: str | None = None
     decided: bool = False
 
 
@@ -103,7 +116,11 @@ class LiveCampaign:
     answers: AnswerStats = field(default_factory=AnswerStats)
     handle: HandleStats = field(default_factory=HandleStats)
     profile: AnswerProfile | None = None
-    residual: tuple[float, ...] = ()
+    handle_profile: HandleProfile | None = None
+    handle_profiled_at: float = -1e18
+    # Measurements changed since they were last saved (``saved_at``, seconds since the epoch).
+    unsaved: bool = False
+    saved_at: float = -1e18
     inflight: dict[int, InFlight] = field(default_factory=dict)
     placed: int = 0
     answered: int = 0
@@ -117,11 +134,15 @@ class LiveCampaign:
 
     @classmethod
     def build(
-        cls, row: CampaignRow, settings: DialerSettings, ledger: AbandonLedger
+        cls, row: CampaignRow, settings: DialerSettings, ledger: AbandonLedger, now: datetime
     ) -> LiveCampaign:
         """From the campaign's row (rules and pacing knobs read and checked here)."""
         ring = max(row.ring_seconds, settings.min_ring_seconds)
         knobs = dict(row.pacing or {})
+        at = now.timestamp()
+        # The measurements saved before a restart or before the campaign was last worked resume
+        # (valued now: the time the campaign was not dialled teaches nothing); else the priors.
+        answers, handle = restore(row.estimates or {}, ring_timeout_seconds=float(ring), now=at)
         live = cls(
             row=row,
             rules=policy_from_json(row.retry_rules),
@@ -130,9 +151,11 @@ class LiveCampaign:
             ledger=ledger,
             ring_seconds=ring,
             knobs=dict(knobs),
-            answers=AnswerStats(ring_timeout_seconds=float(ring)),
+            answers=answers,
+            handle=handle,
+            saved_at=at,
         )
-        live.refresh_profiles()
+        live.profile = live.answers.profile(at)
         return live
 
     def update(self, row: CampaignRow, settings: DialerSettings) -> None:
@@ -158,14 +181,50 @@ class LiveCampaign:
         )
         ring = max(row.ring_seconds, settings.min_ring_seconds)
         if ring != self.ring_seconds:
+            # Answer delays measured with another ring timeout do not apply: start them again.
             self.ring_seconds = ring
-            self.answers = AnswerStats(ring_timeout_seconds=float(ring))
-            self.refresh_profiles()
+            self.answers = AnswerStats(ring_timeout_seconds=float(ring), at=self.answers.at)
+            self.profile = self.answers.profile(self.answers.at)
+            self.unsaved = True
 
-    def refresh_profiles(self) -> None:
-        """Recompute what pacing reads from the measurements (after they change)."""
-        self.profile = self.answers.profile()
-        self.residual = self.handle.residual_table()
+    # --- measurements (times in seconds since the epoch) ---------------------------------------
+
+    def observe_answer(self, placed_at: datetime, answered_at: datetime) -> None:
+        """A person answered an attempt of this campaign."""
+        at = answered_at.timestamp()
+        self.answers = self.answers.observe_answer(placed_at.timestamp(), at)
+        self.profile = self.answers.profile(at)
+        self.unsaved = True
+
+    def observe_unanswered(self, placed_at: datetime, ended_at: datetime) -> None:
+        """An attempt ended without a person (no answer, busy, congestion, machine, failure)."""
+        at = ended_at.timestamp()
+        self.answers = self.answers.observe_unanswered(placed_at.timestamp(), at)
+        self.profile = self.answers.profile(at)
+        self.unsaved = True
+
+    def observe_handle(self, seconds: float, ended_at: datetime) -> None:
+        """An agent's call of this campaign lasted ``seconds`` and ended at ``ended_at``."""
+        self.handle = self.handle.observe(seconds, ended_at.timestamp())
+        self.unsaved = True
+
+    def to_save(self, now: datetime, *, force: bool = False) -> dict[str, float] | None:
+        """The measurements to save now (:func:`cti.domain.pacing.snapshot`): None when nothing
+        changed, or when the last save is under ``SAVE_SECONDS`` old and ``force`` is not set."""
+        at = now.timestamp()
+        if not self.unsaved or (not force and at - self.saved_at < SAVE_SECONDS):
+            return None
+        self.unsaved, self.saved_at = False, at
+        return snapshot(self.answers, self.handle)
+
+    def handle_now(self, now: datetime, in_progress: tuple[float, ...]) -> HandleProfile:
+        """The handle-time hazard at ``now``, counting the calls in progress (their ages), rebuilt
+        at most every ``HANDLE_REFRESH_SECONDS``."""
+        at = now.timestamp()
+        if self.handle_profile is None or at - self.handle_profiled_at >= HANDLE_REFRESH_SECONDS:
+            self.handle_profile = self.handle.profile(at, in_progress)
+            self.handle_profiled_at = at
+        return self.handle_profile
 
     @property
     def running(self) -> bool:

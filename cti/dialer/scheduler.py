@@ -1,4 +1,4 @@
-"""The dialer's timed work on APScheduler 3 (``AsyncIOScheduler``), its jobs kept in PostgreSQL.
+"""The dialer's timed work on APScheduler 3, its jobs kept in PostgreSQL.
 
 Jobs (id → what runs):
 
@@ -10,6 +10,11 @@ Jobs (id → what runs):
 * ``break_overdue`` daily at 00:05 in the default zone: the back office's
   :func:`cti.db.backoffice.collection.break_overdue` (``actor="scheduler"``).
 
+The job store is synchronous SQL, so APScheduler runs on its own thread (``BackgroundScheduler``)
+and never on the event loop that drains AMI: adding, cancelling and listing jobs go through
+``asyncio.to_thread``, and a job that falls due is handed to the loop
+(``asyncio.run_coroutine_threadsafe``), where the dialer's ``run_job`` does the work.
+
 Every instance runs a scheduler on the same job table, but only the one holding a PostgreSQL
 advisory lock (:class:`cti.db.dialer.Leadership`) runs jobs; the others stay paused and only add
 jobs, which the leader picks up at its next wake (``upkeep`` bounds the delay). When the leader
@@ -20,16 +25,23 @@ stops, another takes over within ``leader_retry_seconds``; a job that fell due m
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.events import JobExecutionEvent
+from apscheduler.executors.base import BaseExecutor, run_coroutine_job
+from apscheduler.job import Job
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+if TYPE_CHECKING:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 from cti.db import dialer as repo
 from cti.db.engine import Database
@@ -47,6 +59,7 @@ class JobHandler(Protocol):
         ...
 
 
+# The handler of the job running in this task (set by the executor, on the loop).
 _HANDLER: ContextVar[JobHandler | None] = ContextVar("cti_dialer_job_handler", default=None)
 
 
@@ -59,23 +72,48 @@ async def run_job(kind: str, ref: str) -> None:
     await handler.run_job(kind, ref)
 
 
-class _Executor(AsyncIOExecutor):  # type: ignore[misc]
-    """APScheduler's asyncio executor, handing its jobs this instance's handler."""
+class _LoopExecutor(BaseExecutor):  # type: ignore[misc]
+    """Runs each job on the service's event loop; the scheduler's thread only hands it over.
 
-    def __init__(self, handler: JobHandler) -> None:
+    ``_do_submit_job`` is the hook APScheduler 3's ``BaseExecutor`` asks executors to implement.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, handler: JobHandler) -> None:
         super().__init__()
+        self._loop = loop
         self._handler = handler
+        self._pending: set[concurrent.futures.Future[list[JobExecutionEvent]]] = set()
 
-    def _do_submit_job(self, job: Any, run_times: Any) -> None:
-        token = _HANDLER.set(self._handler)
-        try:
-            super()._do_submit_job(job, run_times)
-        finally:
-            _HANDLER.reset(token)
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        async def run() -> list[JobExecutionEvent]:
+            _HANDLER.set(self._handler)  # this task's own context
+            events: list[JobExecutionEvent] = await run_coroutine_job(
+                job, job._jobstore_alias, run_times, self._logger.name
+            )
+            return events
+
+        def done(future: concurrent.futures.Future[list[JobExecutionEvent]]) -> None:
+            self._pending.discard(future)
+            try:
+                events = future.result()
+            except BaseException as exc:
+                self._run_job_error(job.id, exc, exc.__traceback__)
+            else:
+                self._run_job_success(job.id, events)
+
+        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        self._pending.add(future)
+        future.add_done_callback(done)
+
+    def shutdown(self, wait: bool = True) -> None:
+        for future in list(self._pending):
+            future.cancel()
+        self._pending.clear()
 
 
 class DialerScheduler:
-    """APScheduler with a PostgreSQL job store, running jobs only while it leads.
+    """APScheduler on its own thread with a PostgreSQL job store, running jobs only while it
+    leads.
 
     Args:
         db: the database (leader lock).
@@ -103,8 +141,8 @@ class DialerScheduler:
         self._upkeep = upkeep_seconds
         self._retry = leader_retry_seconds
         self._lead = repo.Leadership(db)
-        self._store: Any = None
-        self._scheduler: AsyncIOScheduler | None = None
+        self._store: SQLAlchemyJobStore | None = None
+        self._scheduler: BackgroundScheduler | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -115,26 +153,31 @@ class DialerScheduler:
     async def start(self) -> None:
         """Open the job store (its table comes from the migrations), add the standing jobs, and
         start trying to lead."""
+        loop = asyncio.get_running_loop()
         self._store = repo.job_store(self._url)
-        scheduler = AsyncIOScheduler(
+        scheduler = BackgroundScheduler(
             jobstores={"default": self._store},
-            executors={"default": _Executor(self._handler)},
+            executors={"default": _LoopExecutor(loop, self._handler)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
-            event_loop=asyncio.get_running_loop(),
+            daemon=True,
         )
-        scheduler.start(paused=True)
+        await asyncio.to_thread(scheduler.start, paused=True)
         self._scheduler = scheduler
-        self._standing("upkeep", "interval", seconds=self._upkeep)
-        self._standing("break_overdue", CronTrigger(hour=0, minute=5, timezone=self._zone))
-        self._task = asyncio.get_running_loop().create_task(self._lead_when_free())
+        await asyncio.to_thread(
+            self._standing, "upkeep", IntervalTrigger(seconds=self._upkeep, timezone=UTC)
+        )
+        await asyncio.to_thread(
+            self._standing, "break_overdue", CronTrigger(hour=0, minute=5, timezone=self._zone)
+        )
+        self._task = loop.create_task(self._lead_when_free(), name="dialer-scheduler-lead")
 
-    def _standing(self, job_id: str, trigger: Any, **kw: Any) -> None:
+    def _standing(self, job_id: str, trigger: IntervalTrigger | CronTrigger) -> None:
         assert self._scheduler is not None
         if self._scheduler.get_job(job_id) is not None:
             return
         with contextlib.suppress(ConflictingIdError):
-            self._scheduler.add_job(JOB_FUNCTION, trigger, args=[job_id, ""], id=job_id, **kw)
+            self._scheduler.add_job(JOB_FUNCTION, trigger, args=[job_id, ""], id=job_id)
 
     async def _lead_when_free(self) -> None:
         while True:
@@ -148,10 +191,12 @@ class DialerScheduler:
                 log.warning("dialer scheduler: could not check the lead (%s)", type(exc).__name__)
             await asyncio.sleep(self._retry)
 
-    def at(self, kind: str, ref: str, when: datetime) -> None:
+    async def at(self, kind: str, ref: str, when: datetime) -> None:
         """Run job ``kind:ref`` at ``when`` (replacing one of the same id)."""
-        assert self._scheduler is not None
-        self._scheduler.add_job(
+        scheduler = self._scheduler
+        assert scheduler is not None
+        await asyncio.to_thread(
+            scheduler.add_job,
             JOB_FUNCTION,
             "date",
             run_date=when,
@@ -160,16 +205,23 @@ class DialerScheduler:
             replace_existing=True,
         )
 
-    def cancel(self, kind: str, ref: str) -> None:
+    async def cancel(self, kind: str, ref: str) -> None:
         """Drop job ``kind:ref`` if it is still waiting."""
-        assert self._scheduler is not None
-        with contextlib.suppress(JobLookupError):
-            self._scheduler.remove_job(f"{kind}:{ref}")
+        scheduler = self._scheduler
+        assert scheduler is not None
 
-    def jobs(self) -> list[tuple[str, datetime | None]]:
+        def remove() -> None:
+            with contextlib.suppress(JobLookupError):
+                scheduler.remove_job(f"{kind}:{ref}")
+
+        await asyncio.to_thread(remove)
+
+    async def jobs(self) -> list[tuple[str, datetime | None]]:
         """The stored jobs: (id, next run time)."""
-        assert self._scheduler is not None
-        return [(j.id, j.next_run_time) for j in self._scheduler.get_jobs()]
+        scheduler = self._scheduler
+        assert scheduler is not None
+        found = await asyncio.to_thread(scheduler.get_jobs)
+        return [(j.id, j.next_run_time) for j in found]
 
     async def stop(self) -> None:
         """Stop running jobs and give the lead up; stored jobs stay for the next leader."""
@@ -179,11 +231,11 @@ class DialerScheduler:
                 await self._task
             self._task = None
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            await asyncio.to_thread(self._scheduler.shutdown, wait=False)
             self._scheduler = None
         await self._lead.release()
         if self._store is not None:
-            repo.dispose_job_store(self._store)
+            await asyncio.to_thread(repo.dispose_job_store, self._store)
             self._store = None
 
 

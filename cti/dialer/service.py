@@ -4,26 +4,32 @@ One task paces every running campaign on each wake (an agent's state changed, a 
 fired, a supervisor acted) and at least every ``tick_seconds``:
 
 1. it reads the campaign's queue from the AMI state (agents ready, agents busy and for how long,
-   callers waiting) and its own calls in flight, and asks :func:`cti.dialer.pacing.calls_to_place`
+   callers waiting) and its own calls in flight, and asks :func:`cti.domain.pacing.calls_to_place`
    how many calls to place (preview: none, the agent presses dial);
 2. :func:`cti.db.dialer.claim_leads` takes that many leads under row locks (``SKIP LOCKED``),
    checking the do-not-call lists and each lead's calling window at that instant;
 3. each lead is dialled with one ``Originate`` (never re-sent) into the dialer context
    (``[[ami]] dialer_context``; see ``config/asterisk/extensions.conf``) with the channel variables
    ``CTI_CAMPAIGN``, ``CTI_LEAD``, ``CTI_ATTEMPT``, ``CTI_QUEUE``, ``CTI_AMD``,
-   ``CTI_CONNECT_SECONDS``, ``CTI_RING_SECONDS``, and for a preview call ``CTI_AGENT`` (the
-   interface of the agent who pressed dial; ``CTI_ACTION_ID`` is added by the AMI layer);
+   ``CTI_CONNECT_SECONDS``, ``CTI_RING_SECONDS``, ``CTI_NUMBER`` (``CTI_ACTION_ID`` is added by the
+   AMI layer). A preview call rings the agent who pressed dial first (the Originate's channel is
+   their phone, exten ``preview``) and dials the customer once they answered: no one is ever left
+   waiting for an agent, so a preview call is never an abandon;
 4. the outcome is stored on the attempt and the lead moves on by the campaign's retry rules
-   (:mod:`cti.dialer.retry`).
+   (:mod:`cti.domain.retry`).
 
 The dialplan decides what happened after the answer and says so in UserEvents (dialer notices):
 a machine found by AMD is outcome ``machine`` (no live answer, not in the abandon ledger); a person
 is a live answer, ``answered`` when an agent took it (``AgentConnected`` for its linkedid, or
-``DialerConnected`` for a preview agent), ``abandoned`` when the dialplan gave up after the connect
-limit (``DialerAbandoned``) or the person hung up first. The AMI listener only records what it sees
+``DialerConnected`` when the customer of a preview call answered), ``abandoned`` when the dialplan
+gave up after the connect limit (``DialerAbandoned``) or the person hung up first. A preview
+call's customer who does not answer is ``busy``/``no_answer``/``congestion`` by the dialplan's
+``DialerUnanswered``; a preview the agent called off before the customer answered is
+``cancelled`` (the lead comes back soon). The AMI listener only records what it sees
 (O(1), never blocks); the pacing task draws the conclusions.
 
-The desk's screen-pop of a dialer call: :meth:`DialerService.pop_for_call`.
+The desk's screen-pop of a dialer call: :meth:`DialerService.pop_for_call`. Placing calls and
+concluding them (steps 1-4) is in :mod:`cti.dialer.placing`, a base of the service.
 """
 
 from __future__ import annotations
@@ -32,11 +38,11 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -46,27 +52,17 @@ from cti.ami.service import AmiService
 from cti.clock import Clock
 from cti.config import Settings
 from cti.db import dialer as repo
-from cti.db.backoffice.common import Refused
 from cti.db.engine import Database
 from cti.dialer.campaigns import KNOBS, InFlight, LiveCampaign, ledger_window, pacing_settings
-from cti.dialer.compliance import (
-    AbandonLedger,
-    DialCheck,
-    DoNotCall,
-    Refusal,
-    WindowVerdict,
-    check_dial,
-)
-from cti.dialer.pacing import PacingInput, calls_to_place, expected_remaining
-from cti.dialer.retry import RetryPolicy, next_attempt
+from cti.dialer.placing import Placing, remember
 from cti.dialer.scheduler import DialerScheduler
-from cti.domain.commands import Originate
-from cti.domain.events import OriginateOutcome
-from cti.domain.model import CallOutcome, CampaignMode, CampaignStatus, LeadStatus
+from cti.domain.compliance import (
+    AbandonLedger,
+)
+from cti.domain.model import CampaignMode, CampaignStatus
 from cti.domain.notices import (
     AgentCallEnded,
     AgentConnected,
-    AgentState,
     AgentStateChanged,
     AnyNotice,
     CallEnded,
@@ -76,40 +72,17 @@ from cti.domain.notices import (
     DialerConnected,
     DialerMachineHungUp,
     DialerNotice,
+    DialerUnanswered,
     LinkChanged,
     MemberChanged,
     OriginateFinished,
 )
-from cti.errors import AmiError, CTIError, UserInputError
+from cti.domain.readiness import why_cannot_dial
+from cti.errors import CTIError, Refused, UserInputError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "Local/{number}@{context}/n"
-_REMEMBER = 20000  # notices remembered for calls whose Originate has not returned yet
-# How long after the answer an undecided call waits for the dialplan's word (AMD, connect limit and
-# the abandon message fit well inside) before it is taken as abandoned.
-_UNDECIDED_SECONDS = 60.0
-_OUTCOMES = {
-    OriginateOutcome.BUSY: CallOutcome.BUSY,
-    OriginateOutcome.NO_ANSWER: CallOutcome.NO_ANSWER,
-    OriginateOutcome.CONGESTION: CallOutcome.CONGESTION,
-}
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _remember(store: OrderedDict[K, V], key: K, value: V) -> None:
-    store[key] = value
-    if len(store) > _REMEMBER:
-        store.popitem(last=False)
-
-
-def _next_step(
-    policy: RetryPolicy, outcome: CallOutcome, now: datetime, counts: Mapping[CallOutcome, int]
-) -> tuple[LeadStatus, datetime | None]:
-    decision = next_attempt(policy, outcome, now, counts)
-    return decision.status, decision.next_attempt_at
 
 
 def default_zone(region: str) -> str:
@@ -125,7 +98,7 @@ def default_zone(region: str) -> str:
     return "UTC"
 
 
-class DialerService:
+class DialerService(Placing):
     """The dialer of one cti instance. An async context manager; see the module docstring.
 
     Args:
@@ -187,7 +160,7 @@ class DialerService:
         self._connected: OrderedDict[str, datetime] = OrderedDict()
         self._gone: OrderedDict[str, datetime] = OrderedDict()
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._last_refresh = -1e18
@@ -216,7 +189,8 @@ class DialerService:
         self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="dialer")
 
     async def stop(self) -> None:
-        """Stop placing calls first, then the scheduler; calls in flight stay with the PBX."""
+        """Stop placing calls first, then the scheduler; calls in flight stay with the PBX. The
+        pacing measurements are saved last, so that the next start resumes them."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -227,15 +201,21 @@ class DialerService:
         self._loop_task = None
         self._tasks.clear()
         await self.scheduler.stop()
+        try:
+            await self.save_estimates(force=True)
+        except CTIError as exc:
+            log.warning("dialer: pacing measurements not saved at stop (%s)", type(exc).__name__)
 
-    def wake(self) -> None:
-        """Pace now rather than at the next tick."""
-        self._wake.set()
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def save_estimates(self, *, force: bool = False) -> None:
+        """Save the pacing measurements that changed (at most every ``SAVE_SECONDS`` a campaign
+        unless ``force``), so that a restart or a rebuilt campaign resumes them."""
+        now = self.clock.now()
+        due = {}
+        for cid, live in self._live.items():
+            numbers = live.to_save(now, force=force)
+            if numbers is not None:
+                due[cid] = numbers
+        await repo.save_estimates(self.db, due)
 
     # --- what the PBX tells ------------------------------------------------------------------
 
@@ -244,17 +224,17 @@ class DialerService:
         if isinstance(notice, DialerNotice):
             self._on_dialer_notice(notice)
         elif isinstance(notice, OriginateFinished):
-            _remember(self._finished, str(notice.action_id), (notice.at, notice.uniqueid))
+            remember(self._finished, str(notice.action_id), (notice.at, notice.uniqueid))
         elif isinstance(notice, AgentConnected):
             linked = str(notice.linkedid)
-            _remember(self._connected, linked, notice.at)
+            remember(self._connected, linked, notice.at)
             mine = self._by_linkedid.get(linked)
             if mine is not None and mine.connected_at is None:
                 mine.connected_at = notice.at
             self._wake.set()
         elif isinstance(notice, CallerAbandoned | CallEnded):
             linked = str(notice.linkedid)
-            _remember(self._gone, linked, notice.at)
+            remember(self._gone, linked, notice.at)
             mine = self._by_linkedid.get(linked)
             if mine is not None and mine.gone_at is None:
                 mine.gone_at = notice.at
@@ -264,8 +244,7 @@ class DialerService:
             if call is not None:
                 live = self._live.get(call[0])
                 if live is not None:
-                    live.handle = live.handle.observe(notice.talk_seconds)
-                    live.residual = live.handle.residual_table()
+                    live.observe_handle(float(notice.talk_seconds), notice.at)
             self._wake.set()
         elif isinstance(notice, AgentStateChanged | MemberChanged | LinkChanged):
             self._wake.set()
@@ -279,21 +258,22 @@ class DialerService:
             if notice.machine:
                 flight.machine = True
                 if live is not None:
-                    live.answers = live.answers.observe_unanswered()
+                    live.observe_unanswered(flight.placed_at, notice.at)
             else:
                 flight.live_at = notice.at
                 if live is not None:
-                    answered = flight.answered_at or notice.at
-                    delay = max(0.0, (answered - flight.placed_at).total_seconds())
-                    live.answers = live.answers.observe_answer(delay)
-            if live is not None:
-                live.profile = live.answers.profile()
+                    live.observe_answer(flight.placed_at, flight.answered_at or notice.at)
         elif isinstance(notice, DialerMachineHungUp):
             flight.machine = True
         elif isinstance(notice, DialerAbandoned):
             flight.abandoned_at = flight.abandoned_at or notice.at
         elif isinstance(notice, DialerConnected):
             flight.connected_at = flight.connected_at or notice.at
+            if flight.agent is not None:  # preview: the customer answered, the agent is there
+                flight.answered_at = flight.answered_at or notice.at
+                flight.live_at = flight.live_at or notice.at
+        elif isinstance(notice, DialerUnanswered):
+            flight.dial_status = flight.dial_status or notice.dial_status
         self._wake.set()
 
     # --- the pacing task ---------------------------------------------------------------------
@@ -310,6 +290,7 @@ class DialerService:
                     self._last_ledger = now_loop
                     await self._reload_ledgers()
                 await self.pace()
+                await self.save_estimates()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -331,7 +312,9 @@ class DialerService:
             try:
                 if live is None:
                     ledger = await self._ledger_of(row.id)
-                    self._live[row.id] = LiveCampaign.build(row, self.settings.dialer, ledger)
+                    self._live[row.id] = LiveCampaign.build(
+                        row, self.settings.dialer, ledger, self.clock.now()
+                    )
                 else:
                     live.update(row, self.settings.dialer)
             except UserInputError as exc:
@@ -342,6 +325,9 @@ class DialerService:
                 if live.inflight:
                     live.row = await repo.campaign(self.db, cid)
                 else:
+                    numbers = live.to_save(self.clock.now(), force=True)
+                    if numbers is not None:
+                        await repo.save_estimates(self.db, {cid: numbers})
                     del self._live[cid]
         left = await repo.leads_left(self.db, list(self._live), self.clock.now())
         for cid, live in self._live.items():
@@ -368,293 +354,6 @@ class DialerService:
                 await self._settle(live)
                 if live.running:
                     await self._pace(live)
-
-    def _pbx_of(self, live: LiveCampaign) -> str:
-        return live.row.pbx or self._pbx_default
-
-    async def _pace(self, live: LiveCampaign) -> None:
-        pbx = self._pbx_of(live)
-        if self.ami.status().get(pbx) != "connected":
-            return
-        now = self.clock.now()
-        decision = calls_to_place(live.pacing, self._inputs(live, pbx, now))
-        live.decision = decision
-        if decision.calls <= 0:
-            return  # nothing to place even on our own count: no need to ask the others
-        # Other instances may be dialling this campaign too: decide again in the campaign's
-        # pacing turn, counting their calls still ringing, and claim within it.
-        async with repo.pacing_turn(self.db, live.row.id):
-            now = self.clock.now()
-            inputs = self._inputs(live, pbx, now)
-            others = await repo.ringing_elsewhere(
-                self.db,
-                live.row.id,
-                mine=[f.attempt_id for f in live.inflight.values()],
-                since=now - timedelta(seconds=live.row.ring_seconds + 30),
-            )
-            if others:
-                ages = tuple(max(0.0, (now - t).total_seconds()) for t in others)
-                inputs = replace(inputs, ringing_ages_seconds=inputs.ringing_ages_seconds + ages)
-            decision = calls_to_place(live.pacing, inputs)
-            live.decision = decision
-            if decision.calls <= 0:
-                return
-            claim = await repo.claim_leads(
-                self.db,
-                live.row.id,
-                now=now,
-                limit=decision.calls,
-                verdict=self._verdict(live, now),
-            )
-        live.refused_dnc += claim.refused_dnc
-        if claim.next_opening is not None and not claim.leads:
-            self._wake_at(live, claim.next_opening)
-        for lead in claim.leads:
-            assert lead.attempt_id is not None
-            self._dial(live, lead, now)
-
-    def _inputs(self, live: LiveCampaign, pbx: str, now: datetime) -> PacingInput:
-        state = self.ami.state(pbx)
-        queue = live.row.queue
-        ready = 0
-        busy: list[float] = []
-        for agent in state.agents.values():
-            if queue not in agent.queues:
-                continue
-            if agent.state is AgentState.READY and not agent.paused:
-                ready += 1
-            elif agent.state is AgentState.WRAP_UP:
-                left = (agent.wrapup_until - now).total_seconds() if agent.wrapup_until else 5.0
-                busy.append(max(1.0, left))
-            elif agent.state is AgentState.IN_CALL:
-                busy.append(expected_remaining(live.residual, (now - agent.since).total_seconds()))
-            elif agent.state is AgentState.RINGING:
-                busy.append(expected_remaining(live.residual, 0.0))
-        live.agents_ready, live.agents_busy = ready, len(busy)
-        waiting = state.queues.get(queue)
-        in_queue = {str(w.linkedid) for w in waiting.waiting.values()} if waiting else set()
-        ringing: list[float] = []
-        ours_waiting = 0
-        for f in live.inflight.values():
-            if f.answered_at is None:
-                ringing.append(max(0.0, (now - f.placed_at).total_seconds()))
-            elif not f.decided and f.connected_at is None and f.linkedid not in in_queue:
-                ours_waiting += 1
-        answers, abandoned = live.ledger.counts(now)
-        assert live.profile is not None
-        return PacingInput(
-            agents_ready=ready,
-            busy_remaining_seconds=tuple(busy),
-            ringing_ages_seconds=tuple(ringing),
-            answered_waiting=len(in_queue) + ours_waiting,
-            answers=live.profile,
-            ledger_live_answers=answers,
-            ledger_abandoned=abandoned,
-        )
-
-    def _verdict(self, live: LiveCampaign, now: datetime) -> repo.Verdict:
-        zone = live.row.timezone or self._zone
-        cid = str(live.row.id)
-
-        def verdict(phone: str, lead_tz: str | None, dnc: DoNotCall) -> DialCheck:
-            try:
-                return check_dial(
-                    phone=phone,
-                    campaign_id=cid,
-                    at=now,
-                    windows=live.windows,
-                    lead_tz=lead_tz,
-                    campaign_tz=zone,
-                    dnc=dnc,
-                    region=self._region,
-                )
-            except UserInputError as exc:
-                # A lead whose zone is unknown is treated as outside every window for a day.
-                log.warning("lead %s of campaign %s: %s", phone, cid, exc)
-                return DialCheck(
-                    refusal=Refusal.OUTSIDE_WINDOW,
-                    retry_at=now + timedelta(days=1),
-                    window=WindowVerdict(allowed=False, zones=()),
-                )
-
-        return verdict
-
-    def _wake_at(self, live: LiveCampaign, when: datetime) -> None:
-        if live.wake_at is not None and live.wake_at <= when and live.wake_at > self.clock.now():
-            return
-        live.wake_at = when
-        try:
-            self.scheduler.at("wake", str(live.row.id), when)
-        except Exception as exc:
-            log.warning("dialer: could not schedule a wake-up (%s)", type(exc).__name__)
-
-    # --- dialling ---------------------------------------------------------------------------
-
-    def _dial(
-        self, live: LiveCampaign, lead: repo.Claimed, now: datetime, agent: str | None = None
-    ) -> None:
-        assert lead.attempt_id is not None
-        flight = InFlight(
-            attempt_id=lead.attempt_id,
-            lead_id=lead.lead_id,
-            campaign_id=live.row.id,
-            phone=lead.phone,
-            placed_at=now,
-            agent=agent,
-        )
-        live.inflight[flight.attempt_id] = flight
-        self._by_attempt[flight.attempt_id] = flight
-        live.placed += 1
-        self.placed_total += 1
-        self._spawn(self._originate(live, flight))
-
-    def _request(self, live: LiveCampaign, flight: InFlight, pbx: str) -> Originate:
-        context = self._contexts.get(pbx, "cti-dialer")
-        number = flight.phone
-        row = live.row
-        caller_id = f'"{row.name}" <{row.caller_id}>' if row.caller_id else ""
-        variables = {
-            "CTI_CAMPAIGN": str(row.id),
-            "CTI_LEAD": str(flight.lead_id),
-            "CTI_ATTEMPT": str(flight.attempt_id),
-            "CTI_QUEUE": row.queue,
-            "CTI_AMD": "1" if row.amd else "0",
-            "CTI_CONNECT_SECONDS": str(max(1, round(self.settings.dialer.connect_within_seconds))),
-            "CTI_RING_SECONDS": str(live.ring_seconds),
-        }
-        if flight.agent:
-            variables["CTI_AGENT"] = flight.agent
-        return Originate(
-            channel=self._channel.format(number=number, context=context),
-            context=context,
-            exten="connect",
-            priority=1,
-            caller_id=caller_id,
-            timeout=float(live.ring_seconds),
-            variables=variables,
-        )
-
-    async def _originate(self, live: LiveCampaign, flight: InFlight) -> None:
-        pbx = self._pbx_of(live)
-        self._originating += 1
-        try:
-            result = await self.ami.originate(pbx, self._request(live, flight, pbx))
-        except (AmiError, UserInputError) as exc:
-            self._originating -= 1
-            log.warning("campaign %s lead %s: not dialled (%s)", live.row.id, flight.lead_id, exc)
-            live.answers = live.answers.observe_unanswered()
-            await self._finish(live, flight, CallOutcome.FAILED)
-            return
-        except BaseException:
-            self._originating -= 1
-            raise
-        self._originating -= 1
-        flight.action_id = str(result.action_id)
-        if result.outcome is OriginateOutcome.ANSWERED:
-            seen = self._finished.get(flight.action_id)
-            answered_at = seen[0] if seen is not None else self.clock.now()
-            flight.answered_at = answered_at
-            linked = str(result.uniqueid) if result.uniqueid else None
-            flight.linkedid = linked
-            if linked is not None:
-                self._by_linkedid[linked] = flight
-                _remember(self._calls, linked, (flight.campaign_id, flight.lead_id))
-                flight.connected_at = flight.connected_at or self._connected.get(linked)
-                flight.gone_at = flight.gone_at or self._gone.get(linked)
-            if not live.row.amd:
-                # With AMD the answer counts once the dialplan knows a person is there.
-                flight.live_at = answered_at
-                delay = max(0.0, (answered_at - flight.placed_at).total_seconds())
-                live.answers = live.answers.observe_answer(delay)
-                live.profile = live.answers.profile()
-            live.answered += 1
-            try:
-                await repo.mark_answered(
-                    self.db,
-                    flight.attempt_id,
-                    action_id=flight.action_id,
-                    answered_at=answered_at,
-                    linkedid=linked,
-                )
-            except CTIError as exc:
-                log.error(
-                    "campaign %s: storing the answer of %s failed: %s", live.row.id, flight, exc
-                )
-            await self._settle(live)
-            self.wake()
-            return
-        live.answers = live.answers.observe_unanswered()
-        live.profile = live.answers.profile()
-        await self._finish(live, flight, _OUTCOMES.get(result.outcome, CallOutcome.FAILED))
-        self.wake()
-
-    async def _settle(self, live: LiveCampaign) -> None:
-        """Decide answered calls: a machine, connected to an agent, or abandoned (stored; a
-        person's answer is counted in the ledger from the moment they were known to be live)."""
-        now = self.clock.now()
-        limit = self.settings.dialer.connect_within_seconds
-        for flight in list(live.inflight.values()):
-            if flight.answered_at is None or flight.decided:
-                continue
-            live_at = flight.live_at or flight.answered_at
-            abandoned = False
-            if flight.machine:
-                outcome = CallOutcome.MACHINE
-            elif flight.connected_at is not None:
-                after = max(0.0, (flight.connected_at - live_at).total_seconds())
-                abandoned = live.ledger.record(live_at, after)
-                outcome = CallOutcome.ANSWERED
-            elif (
-                flight.abandoned_at is not None
-                or flight.gone_at is not None
-                or (now - flight.answered_at).total_seconds() > _UNDECIDED_SECONDS
-            ):
-                if flight.abandoned_at is None and flight.gone_at is None:
-                    log.warning(
-                        "campaign %s: no word from the dialplan on lead %s; taken as abandoned",
-                        live.row.id,
-                        flight.lead_id,
-                    )
-                live.ledger.record(live_at, None)
-                abandoned = True
-                outcome = CallOutcome.ABANDONED
-            else:
-                continue
-            flight.decided = True
-            if abandoned:
-                live.abandoned += 1
-                log.info(
-                    "campaign %s: lead %s abandoned (no agent within %.0f s)",
-                    live.row.id,
-                    flight.lead_id,
-                    limit,
-                )
-            await self._finish(live, flight, outcome)
-
-    async def _finish(self, live: LiveCampaign, flight: InFlight, outcome: CallOutcome) -> None:
-        live.inflight.pop(flight.attempt_id, None)
-        self._by_attempt.pop(flight.attempt_id, None)
-        if flight.linkedid is not None:
-            self._by_linkedid.pop(flight.linkedid, None)
-        now = self.clock.now()
-        rules = live.rules
-        when: datetime | None = None
-        try:
-            when = await repo.finish_attempt(
-                self.db,
-                flight.attempt_id,
-                action_id=flight.action_id,
-                outcome=outcome,
-                answered_at=flight.answered_at,
-                connected_at=flight.connected_at,
-                ended_at=flight.gone_at or now,
-                linkedid=flight.linkedid,
-                next_step=lambda counts: _next_step(rules, outcome, now, counts),
-            )
-        except CTIError as exc:
-            log.error("campaign %s: storing attempt %s failed: %s", live.row.id, flight, exc)
-        if when is not None:
-            self._wake_at(live, when)
 
     # --- what supervisors and agents do ------------------------------------------------------
 
@@ -722,6 +421,7 @@ class DialerService:
             verdict=self._verdict(live, now),
             operator_id=operator,
             create_attempts=False,
+            reserved_by=username,
         )
         if not claim.leads:
             return None
@@ -730,8 +430,9 @@ class DialerService:
     async def preview_dial(
         self, campaign_id: int, lead_id: int, username: str, *, interface: str | None = None
     ) -> int:
-        """The agent pressed dial: DNC and window are checked again, then the call is placed; when
-        answered it rings that agent's own phone (``CTI_AGENT``), not the queue.
+        """The agent pressed dial: they must be able to take the call (ready, phone registered),
+        DNC and window are checked again, then their own phone rings and, once they answered, the
+        customer is dialled (``[cti-dialer]`` exten ``preview``).
 
         Args:
             interface: the agent's phone (where the desk signed them in); None: the interface
@@ -741,14 +442,23 @@ class DialerService:
 
         Raises:
             UserInputError: no phone is known for the agent (``interface``).
+            Refused: the agent cannot take a call now (paused, on a call, phone unregistered...).
         """
         live = await self._running(campaign_id, preview=True)
         agent = interface or await repo.operator_interface(self.db, username)
         if not agent:
             raise UserInputError("interface", "sign in at the desk with your phone first")
+        why = why_cannot_dial(self.ami.state(self._pbx_of(live)).agents.get(agent))
+        if why is not None:
+            raise Refused(why, "agent")
         now = self.clock.now()
         lead = await repo.start_attempt(
-            self.db, campaign_id, lead_id, now=now, verdict=self._verdict(live, now)
+            self.db,
+            campaign_id,
+            lead_id,
+            now=now,
+            verdict=self._verdict(live, now),
+            reserved_by=username,
         )
         assert lead.attempt_id is not None
         log.info("campaign %s: %s dials lead %s from %s", campaign_id, username, lead_id, agent)
@@ -756,9 +466,18 @@ class DialerService:
         return lead.attempt_id
 
     async def preview_skip(self, campaign_id: int, lead_id: int, username: str) -> None:
-        """The agent skipped the lead: it waits ``skip_seconds`` for another turn."""
+        """The agent skipped the lead reserved for them: it waits ``skip_seconds`` for another turn.
+
+        Raises:
+            Refused: the lead is not reserved for ``username``.
+        """
         await repo.release_lead(
-            self.db, campaign_id, lead_id, until=self.clock.now() + self._skip, actor=username
+            self.db,
+            campaign_id,
+            lead_id,
+            until=self.clock.now() + self._skip,
+            actor=username,
+            reserved_only=True,
         )
 
     async def postpone(
@@ -766,7 +485,7 @@ class DialerService:
     ) -> None:
         """Put a lead's next call off until ``until`` (a postponed call)."""
         await repo.release_lead(self.db, campaign_id, lead_id, until=until, actor=actor)
-        self.scheduler.at("wake", str(campaign_id), until)
+        await self.scheduler.at("wake", str(campaign_id), until)
 
     async def add_callback(
         self,
@@ -793,7 +512,7 @@ class DialerService:
         callback = await repo.add_callback(
             self.db, campaign_id, lead_id, due_at=due_at, operator_id=operator, actor=actor
         )
-        self.scheduler.at("callback", str(callback), due_at)
+        await self.scheduler.at("callback", str(callback), due_at)
         return callback
 
     async def _running(self, campaign_id: int, *, preview: bool) -> LiveCampaign:

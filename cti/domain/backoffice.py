@@ -1,26 +1,28 @@
 """The back office's rules as pure functions: no I/O, fed with plain values, easy to test.
 
 * personal data (LGPD/GDPR): which fields are personal and how each kind is masked;
-* telesales: whether an order may still be changed (the seeds' MV_ALTPED) and which fields;
+* customer search: how long the text and how many answers;
+* telesales: whether an order may still be changed (the seeds' MV_ALTPED) and which fields (the
+  other sales rules: :mod:`cti.domain.sales`);
 * collection: the financial position (overdue invoices, days overdue, totals), instalment splits,
-  when a promise or a plan is broken;
-* cases: the state table and the balancing suggestion for (re)assignment;
-* incoming-call messages (seed 004): the *from* rule, the default situation, finalization;
-* suspects (MV_TMKDACH): what happens to a converted suspect;
-* required fields per form.
+  when a promise or a plan is broken (promises, plans and payments: :mod:`cti.domain.collection`);
+* cases: the state table, who may take a case, and the balancing suggestion for (re)assignment;
+* incoming-call messages (seed 004): the *from* rule, the default situation, finalization,
+  postponing;
+* suspects (MV_TMKDACH): what happens to a converted suspect, converted once;
+* lists maintained by admins, and required fields per form.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
-from cti.domain.model import CaseStatus, PromiseStatus, Routine, SuspectPolicy
-from cti.errors import UserInputError
+from cti.domain.model import AttentionKind, CaseStatus, PromiseStatus, Role, Routine, SuspectPolicy
+from cti.errors import Refused, UserInputError
 
 # --- personal data ---------------------------------------------------------------------------
 
@@ -33,6 +35,8 @@ class PersonalKind(StrEnum):
     TAX_ID = "tax_id"
     EMAIL = "email"
     ADDRESS = "address"
+    # A caller id's text: a name, or (as often in Asterisk's CallerIDName) a number.
+    CALLER_ID = "caller_id"
 
 
 MASK = "*"
@@ -68,6 +72,31 @@ MESSAGE_SPEC: FieldSpec = {
     **MESSAGE_FIELDS,
     "customer": {"name": PersonalKind.NAME},
     "contact": {"name": PersonalKind.NAME},
+}
+# A call's caller id as the PBX gave it (live calls, the call log, the desk's call and footer).
+CALLER_FIELDS: Mapping[str, PersonalKind] = {
+    "caller_num": PersonalKind.PHONE,
+    "caller_name": PersonalKind.CALLER_ID,
+}
+# The lead a dialer call or a preview is about (DialerService.pop_for_call, preview next).
+LEAD_POP_SPEC: FieldSpec = {"lead": {"name": PersonalKind.NAME, "phone": PersonalKind.PHONE}}
+# The desk's screen-pop: the caller id, the number looked up, the person it matched (a customer,
+# a contact or a lead: a subset of a customer's fields) and, for a dialer call, its lead.
+POP_SPEC: FieldSpec = {
+    **CALLER_FIELDS,
+    "phone": PersonalKind.PHONE,
+    "customer": CUSTOMER_FIELDS,
+    "match": CUSTOMER_FIELDS,
+    "campaign": LEAD_POP_SPEC,
+}
+# What cti believes about each PBX (``/api/v1/live``): the caller ids of waiting and live calls.
+LIVE_CALL_SPEC: FieldSpec = {**CALLER_FIELDS, "channels": {"caller_num": PersonalKind.PHONE}}
+LIVE_SPEC: FieldSpec = {"pbxs": {"queues": {"waiting": CALLER_FIELDS}, "calls": LIVE_CALL_SPEC}}
+# The wallboard's frame: each agent's current call.
+WALLBOARD_SPEC: FieldSpec = {"agents": {"call": CALLER_FIELDS}}
+# The footer's last call: who called (name, else number) and the number.
+FOOTER_SPEC: FieldSpec = {
+    "last_call": {"caller": PersonalKind.CALLER_ID, "number": PersonalKind.PHONE}
 }
 
 
@@ -116,6 +145,13 @@ def mask_email(value: str) -> str:
     return f"{_mask_word(local)}@{masked_domain}"
 
 
+def mask_caller_id(value: str) -> str:
+    """A caller id's text: masked as a phone when it is mostly digits, else as a name."""
+    digits = sum(ch.isdigit() for ch in value)
+    letters = sum(ch.isalpha() for ch in value)
+    return mask_phone(value) if digits >= letters else mask_name(value)
+
+
 def mask_address(value: str) -> str:
     """Keep the first word (``Rua``, ``Av.``); each further word keeps one character."""
     words = value.split(" ")
@@ -129,6 +165,7 @@ _MASKERS = {
     PersonalKind.TAX_ID: mask_tax_id,
     PersonalKind.EMAIL: mask_email,
     PersonalKind.ADDRESS: mask_address,
+    PersonalKind.CALLER_ID: mask_caller_id,
 }
 
 
@@ -174,6 +211,29 @@ def personal_keys(record: Mapping[str, object], fields: FieldSpec, prefix: str =
                 if isinstance(v, Mapping):
                     found.update(personal_keys(v, spec, f"{prefix}{name}."))
     return sorted(found)
+
+
+# --- customer search -------------------------------------------------------------------------
+
+MIN_QUERY = 2
+MAX_QUERY = 100
+MAX_LIMIT = 50
+
+
+def check_query(query: str) -> str:
+    """The search text trimmed; UserInputError naming ``q`` when too short or too long."""
+    text = query.strip()
+    if len(text) < MIN_QUERY:
+        raise UserInputError("q", f"type at least {MIN_QUERY} characters")
+    if len(text) > MAX_QUERY:
+        raise UserInputError("q", f"at most {MAX_QUERY} characters")
+    return text
+
+
+def check_search_limit(limit: int) -> None:
+    """A search shows 1 to :data:`MAX_LIMIT` customers."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UserInputError("limit", f"must be between 1 and {MAX_LIMIT}")
 
 
 # --- telesales: MV_ALTPED --------------------------------------------------------------------
@@ -231,6 +291,7 @@ class Invoice:
     due_on: date
     amount: Decimal
     paid: bool
+    customer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +411,40 @@ def check_case_transition(old: CaseStatus, new: CaseStatus, *, has_assignee: boo
         raise UserInputError("status", "assign the case to an operator to make it assigned")
 
 
+def check_case_ids(case_ids: Sequence[int]) -> None:
+    """An assignment names at least one case."""
+    if not case_ids:
+        raise UserInputError("case_ids", "at least one case")
+
+
+def check_assignable(case_id: int, status: CaseStatus) -> None:
+    """Only an open case is (re)assigned; a closed or withdrawn one is reopened first."""
+    if status not in OPEN_CASE_STATES:
+        raise Refused(f"case {case_id} is {status.value}; reopen it first", "case_ids")
+
+
+def assigned_status(status: CaseStatus) -> CaseStatus:
+    """A case's state once it has an operator: an active case becomes assigned; a suspended or a
+    delinquent one keeps its state (it says something about the customer)."""
+    return CaseStatus.ASSIGNED if status is CaseStatus.ACTIVE else status
+
+
+def check_assignee(
+    operator_id: int,
+    *,
+    active: bool,
+    username: str,
+    role: Role,
+    routines: frozenset[Routine],
+    kind: AttentionKind,
+) -> None:
+    """A case goes to an active user; an operator must work the case's routine (``kind``)."""
+    if not active:
+        raise UserInputError("operator_id", f"{operator_id} is not an active user")
+    if role is Role.OPERATOR and Routine(kind.value) not in routines:
+        raise UserInputError("operator_id", f"{username} does not work the {kind.value} routine")
+
+
 # Open cases weigh by the work they bring: a delinquent case needs chasing, a suspended one waits.
 CASE_WEIGHT: Mapping[CaseStatus, Decimal] = {
     CaseStatus.ACTIVE: Decimal("1.0"),
@@ -415,6 +510,53 @@ def check_recipient(to_user_id: object, to_group_id: object) -> None:
         raise UserInputError("to", "give either a user (to_user_id) or a group (to_group_id)")
 
 
+def check_message_open(message_id: int, *, finalized: bool) -> None:
+    """A finalized message changes no more (a note may still be added)."""
+    if finalized:
+        raise Refused(f"message {message_id} is finalized; add a note instead", "message")
+
+
+def check_postpone(until: datetime, now: datetime) -> None:
+    """A message is postponed to a time still to come."""
+    if until <= now:
+        raise UserInputError("until", "must be in the future")
+
+
+def postpone_note(until: datetime, whom: str, reason: str) -> str:
+    """The note a postponement leaves, dated as people write it (``until`` in the call center's
+    zone): "Postponed until Sat 5 Dec 2026, 14:00 for Ana Lima: calls after lunch"."""
+    when = f"{until:%a} {until.day} {until:%b %Y, %H:%M}"
+    return f"Postponed until {when} for {whom}: {reason}"
+
+
+def check_contact_of(customer_id: int | None, contact_customer_id: int) -> None:
+    """A message from a customer's contact: the contact is that customer's (when one is named)."""
+    if customer_id is not None and customer_id != contact_customer_id:
+        raise UserInputError("from_contact_id", "that contact is another customer's")
+
+
+def message_access(
+    *,
+    user_id: int,
+    group_id: int | None,
+    oversees: bool,
+    to_user_id: int | None,
+    to_group_id: int | None,
+    created_by: int | None,
+) -> str | None:
+    """What a user may do with an incoming-call message: ``"act"`` (read it, add notes,
+    re-route, postpone, finalize, make an attention of it), ``"read"`` or None.
+
+    Supervisors and admins act on every message; an operator acts on the messages addressed to
+    them or to their attention group, and may read the ones they registered.
+    """
+    if oversees or to_user_id == user_id or (group_id is not None and to_group_id == group_id):
+        return "act"
+    if created_by == user_id:
+        return "read"
+    return None
+
+
 def initial_situation(given: str | None, usual_pending: str | None) -> str:
     """The situation of a new message: the one given, else the one marked usual pending."""
     if given:
@@ -460,6 +602,14 @@ class SuspectFate(StrEnum):
     ASK = "ask"  # nothing done yet: the operator must decide
 
 
+def check_convertible(suspect_id: int, prospect_id: int | None, *, converted: bool) -> None:
+    """A suspect is converted once."""
+    if prospect_id is not None or converted:
+        raise Refused(
+            f"suspect {suspect_id} was already converted (prospect {prospect_id})", "suspect"
+        )
+
+
 def suspect_fate(policy: SuspectPolicy, delete: bool | None) -> SuspectFate:
     """The fate of a converted suspect under ``policy``, given the operator's answer (if any)."""
     if policy is SuspectPolicy.ASK:
@@ -475,75 +625,13 @@ def suspect_fate(policy: SuspectPolicy, delete: bool | None) -> SuspectFate:
     return SuspectFate.DELETE if policy is SuspectPolicy.DELETE else SuspectFate.KEEP
 
 
-# --- required fields per form ---------------------------------------------------------------------
-
-# The forms whose fields an admin may make mandatory, with the fields each has.
-FORMS: Mapping[str, frozenset[str]] = {
-    "attention": frozenset(
-        {
-            "customer_id",
-            "contact_id",
-            "phone",
-            "closing_reason_id",
-            "next_call_at",
-            "subject",
-            "product",
-            "occurrence",
-            "action",
-            "owner_id",
-            "action_date",
-            "action_status",
-        }
-    ),
-    "quote": frozenset({"attention_id", "valid_until"}),
-    "order": frozenset({"attention_id", "quote_id"}),
-    "promise": frozenset({"attention_id", "receivable_id"}),
-    "plan": frozenset({"attention_id"}),
-    "call_message": frozenset(
-        {*FROM_FIELDS, "type_code", "to_user_id", "to_group_id"},
-    ),
-    "suspect": frozenset({"company", "tax_id", "email", "address", "region", "phone"}),
-    "case": frozenset({"subject", "assignee_id"}),
-}
-
-_FIELD_RE = re.compile(r"^[a-z_]+$")
+# --- lists maintained by admins ------------------------------------------------------------------
 
 
-def check_form_fields(form: str, fields: Iterable[str]) -> list[str]:
-    """The fields, sorted, if ``form`` is known and has them all; else UserInputError."""
-    if form not in FORMS:
-        raise UserInputError("form", f"{form!r} is not a form; one of {', '.join(sorted(FORMS))}")
-    out = sorted(set(fields))
-    for name in out:
-        if not _FIELD_RE.match(name) or name not in FORMS[form]:
-            raise UserInputError(
-                "fields",
-                f"{name!r} is not a field of the {form} form; one of "
-                + ", ".join(sorted(FORMS[form])),
-            )
-    return out
-
-
-# Fields of the attention form that only the telemarketing folder shows: an admin making one of
-# them mandatory must not stop telesales or collection attentions from being saved.
-TELEMARKETING_FIELDS = frozenset(
-    {"subject", "product", "occurrence", "action", "owner_id", "action_date", "action_status"}
-)
-
-
-def check_required(form: str, required: Iterable[str], values: Mapping[str, object]) -> None:
-    """Raise UserInputError naming the first required field of ``form`` left empty.
-
-    On the attention form, telemarketing's own fields are required only of telemarketing
-    attentions (``values["kind"]``).
-    """
-    wanted = set(required)
-    kind = values.get("kind")
-    if form == "attention" and kind is not None and str(kind) != "telemarketing":
-        wanted -= TELEMARKETING_FIELDS
-    for name in sorted(wanted):
-        if values.get(name) in (None, "", []):
-            raise UserInputError(name, f"is required on the {form} form")
+def check_new_entry(columns: Iterable[str], values: Mapping[str, object]) -> None:
+    """A new entry of a list an admin maintains (a reason, a group, a situation) has its name."""
+    if "name" in columns and not values.get("name"):
+        raise UserInputError("name", "is required")
 
 
 __all__ = [
@@ -552,12 +640,14 @@ __all__ = [
     "CONTACT_FIELDS",
     "CUSTOMER_FIELDS",
     "CUSTOMER_SPEC",
-    "FORMS",
     "FROM_FIELDS",
     "LEAD_FIELDS",
     "LEAD_SPEC",
+    "MAX_LIMIT",
+    "MAX_QUERY",
     "MESSAGE_FIELDS",
     "MESSAGE_SPEC",
+    "MIN_QUERY",
     "OPEN_CASE_STATES",
     "ORDER_FIELDS",
     "PHONE_FIELDS",
@@ -569,11 +659,20 @@ __all__ = [
     "PersonalKind",
     "Position",
     "SuspectFate",
+    "assigned_status",
+    "check_assignable",
+    "check_assignee",
+    "check_case_ids",
     "check_case_transition",
-    "check_form_fields",
+    "check_contact_of",
+    "check_convertible",
     "check_from",
+    "check_message_open",
+    "check_new_entry",
+    "check_postpone",
+    "check_query",
     "check_recipient",
-    "check_required",
+    "check_search_limit",
     "finalizing_situation",
     "initial_situation",
     "mask",
@@ -583,6 +682,7 @@ __all__ = [
     "mask_phone",
     "mask_record",
     "mask_tax_id",
+    "message_access",
     "order_lock",
     "personal_keys",
     "plan_status",

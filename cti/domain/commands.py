@@ -73,6 +73,16 @@ class QueuePause:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StopRecording:
+    """Stop the call recording (MixMonitor) on a channel: what was recorded so far is kept."""
+
+    channel: str
+
+    def __post_init__(self) -> None:
+        _check(self, ("channel",))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Hangup:
     """Hang a channel up (by channel name)."""
 
@@ -95,6 +105,30 @@ class Redirect:
 
     def __post_init__(self) -> None:
         _check(self, ("channel", "context", "exten"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Atxfer:
+    """Attended transfer: the PBX consults ``exten``@``context`` from ``channel`` (an agent's
+    channel in a bridge), the bridged party on hold. Asterisk keys the channel's atxfer feature
+    code for it (features.conf); ``TRANSFER_EXTEN`` on the channel overrides ``exten``."""
+
+    channel: str
+    exten: str
+    context: str = ""
+
+    def __post_init__(self) -> None:
+        _check(self, ("channel", "exten"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelAtxfer:
+    """Abort the attended transfer ``channel`` started: it is back with the party on hold."""
+
+    channel: str
+
+    def __post_init__(self) -> None:
+        _check(self, ("channel",))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,7 +202,10 @@ Command = (
     | QueueRemove
     | QueuePause
     | Hangup
+    | StopRecording
     | Redirect
+    | Atxfer
+    | CancelAtxfer
     | SimAnswer
     | Setvar
     | Getvar

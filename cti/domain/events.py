@@ -395,6 +395,22 @@ class DialerAgentReached(DialerSignal):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SpyStarted(Event):
+    """``ChanSpyStart``: a channel (a supervisor's phone) started spying on another."""
+
+    spyer: ChannelInfo
+    spyee: ChannelInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpyStopped(Event):
+    """``ChanSpyStop``: the spying ended (the spied channel may already be gone)."""
+
+    spyer: ChannelInfo
+    spyee: ChannelInfo | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListedChannel:
     """A ``CoreShowChannel`` row."""
 
@@ -509,6 +525,8 @@ PbxEvent = (
     | DialerMachineFound
     | DialerCallDropped
     | DialerAgentReached
+    | SpyStarted
+    | SpyStopped
     | ChannelsListed
     | QueuesListed
     | SummariesListed

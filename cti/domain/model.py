@@ -113,6 +113,8 @@ class CallOutcome(StrEnum):
     ABANDONED = "abandoned"
     MACHINE = "machine"
     CANCELLED = "cancelled"
+    # The PBX no longer had the call when cti resynchronised (restarted or crashed mid-call).
+    LOST = "lost"
 
 
 class SuspectPolicy(StrEnum):

@@ -102,7 +102,8 @@ class AgentCallEnded(Notice):
     linkedid: LinkedId
     talk_seconds: int
     hold_seconds: int
-    # ``caller`` or ``agent`` hung up first, or ``transfer``.
+    # ``caller`` or ``agent`` hung up first, or ``transfer``; ``hangup`` when the call ended
+    # without Asterisk saying how (no AgentComplete), ``lost`` when the PBX lost it.
     reason: str
 
 
@@ -170,6 +171,9 @@ class AgentStateChanged(Notice):
     previous: AgentState
     reason: str
     since: datetime
+    # The agent's phone cannot take a call (unregistered or unreachable: member Status 4/5). Such
+    # an agent is offline whatever else it is (in its queues, paused or not).
+    unavailable: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,6 +197,9 @@ class CallEnded(Notice):
     duration_seconds: int
     # Q.850 cause of the last channel to hang up (16 normal, 17 busy, 19 no answer…).
     cause: int
+    # No hangup was seen: the PBX no longer had the call when cti resynchronised (a restart or
+    # a crash of the PBX, or events lost while the link was down).
+    lost: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +265,31 @@ class DialerConnected(DialerNotice):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SpyBegan(Notice):
+    """A phone started listening (whispering, barging) on a channel through ChanSpy.
+
+    ``spyer`` is the Uniqueid of the listening phone's channel; ``agent`` the queue member whose
+    channel is spied on, when the spied channel is one (else ``None``).
+    """
+
+    spyer: UniqueId
+    spyer_channel: str
+    spyee_channel: str
+    spyee_linkedid: LinkedId
+    agent: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpyEnded(Notice):
+    """A ChanSpy session ended: ChanSpyStop, the listening phone hung up, or the PBX lost it."""
+
+    spyer: UniqueId
+    spyer_channel: str
+    agent: str | None
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StateResynced(Notice):
     """The state was rebuilt from the PBX's own lists after a (re)login or an inconsistency."""
 
@@ -287,6 +319,8 @@ AnyNotice = (
     | DialerMachineHungUp
     | DialerAbandoned
     | DialerConnected
+    | SpyBegan
+    | SpyEnded
     | StateResynced
     | LinkChanged
 )

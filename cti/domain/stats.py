@@ -14,25 +14,35 @@ Definitions (all per queue, for today):
 * **average wait**: mean wait of the callers who left the queue (answered and abandoned).
 * **average talk**: mean ``TalkTime`` of the queue calls that ended today.
 
+At start the day's counters are seeded from the call log (:meth:`WallboardFigures.seed`), so a
+restart zeroes nothing; each call counts once, by its key (PBX and the caller channel's
+Uniqueid), whether the log or a notice told of it first.
+
+Per agent: calls taken, talk time and **wrap-up time** (the whole seconds of each after-call work
+that ended today, counted from the ``AgentStateChanged`` into wrap-up to the one out of it, as
+the productivity report counts the wrap-ups cti records).
+
 The campaign section comes from a :class:`CampaignFigures` provider (the dialer), when one exists.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from cti.domain.notices import (
     AgentCallEnded,
     AgentConnected,
     AgentState,
+    AgentStateChanged,
     AnyNotice,
     CallerAbandoned,
 )
 from cti.domain.state import PbxState
+from cti.domain.wrapup import seconds_between
 
 # Waiting-trend samples kept (one every TREND_STEP_SECONDS): 30 minutes.
 TREND_STEP_SECONDS = 30
@@ -149,6 +159,32 @@ class AgentDay:
 
     calls_taken: int = 0
     talk_seconds: int = 0
+    wrapup_seconds: int = 0
+    wrapups: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedCall:
+    """A queue call as the call log holds it (times None until they happened)."""
+
+    pbx: str
+    uniqueid: str
+    queue: str
+    interface: str | None
+    ring_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    abandoned: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedWrapup:
+    """An agent's wrap-up as the database holds it (counted on the day it ended)."""
+
+    pbx: str
+    interface: str
+    ended_at: datetime
+    seconds: int
 
 
 @dataclass(slots=True)
@@ -159,6 +195,89 @@ class _Day:
     # Per hour of the day: answered, abandoned.
     hourly_answered: list[int] = field(default_factory=lambda: [0] * 24)
     hourly_abandoned: list[int] = field(default_factory=lambda: [0] * 24)
+    # The calls counted, by (pbx, uniqueid): answered, abandoned, ended (talk counted).
+    answered: set[tuple[str, str]] = field(default_factory=set)
+    abandoned: set[tuple[str, str]] = field(default_factory=set)
+    ended: set[tuple[str, str]] = field(default_factory=set)
+    # The wrap-ups counted, by (pbx, interface, when it ended).
+    wrapups: set[tuple[str, str, datetime]] = field(default_factory=set)
+
+
+class QueueRow(TypedDict):
+    """A queue's line on the wallboard."""
+
+    pbx: str
+    name: str
+    waiting: int
+    longest_wait_seconds: int
+    oldest_joined_ms: int | None
+    answered: int
+    abandoned: int
+    answered_within: int
+    service_level: float | None
+    sla_breach: bool
+    avg_wait_seconds: float | None
+    avg_talk_seconds: float | None
+    talk_seconds: int
+    agents: dict[str, int]
+
+
+class AgentCallRow(TypedDict):
+    """The call an agent is on, as the wallboard shows it."""
+
+    linkedid: str
+    caller_num: str
+    caller_name: str
+    queue: str | None
+    started_ms: int
+    seconds: int
+
+
+class AgentRow(TypedDict):
+    """An agent's line on the wallboard."""
+
+    pbx: str
+    interface: str
+    name: str
+    operator_id: int | None
+    state: str
+    reason: str
+    since_ms: int
+    in_state_seconds: int
+    queues: list[str]
+    call: AgentCallRow | None
+    calls_taken: int
+    talk_seconds: int
+    wrapup_seconds: int
+    wrapups: int
+
+
+class Totals(TypedDict):
+    """The wallboard's totals over every queue and agent."""
+
+    waiting: int
+    longest_wait_seconds: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+    sla_breach: bool
+    agents: dict[str, int]
+
+
+class CampaignJson(TypedDict):
+    """One campaign's figures as the stream sends them."""
+
+    id: int
+    name: str
+    status: str
+    mode: str
+    dial_level: float
+    answer_rate: float | None
+    abandon_rate: float | None
+    abandon_cap: float
+    over_cap: bool
+    leads_left: int
+    calls_in_progress: int
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -198,6 +317,8 @@ class WallboardFigures:
         self.tz = tz
         self._today: _Day | None = None
         self._trend: deque[tuple[int, int, int, int]] = deque(maxlen=TREND_POINTS)
+        # When each agent (pbx, interface) in wrap-up entered it.
+        self._wrapping: dict[tuple[str, str], datetime] = {}
         self._last_trend_slot: int | None = None
 
     # --- the reducer -------------------------------------------------------------------------
@@ -228,30 +349,143 @@ class WallboardFigures:
     def apply(self, notice: AnyNotice) -> bool:
         """Count one notice; True when it changed a figure. O(1)."""
         if isinstance(notice, AgentConnected):
-            day = self._day(notice.at)
-            q = self._queue(day, notice.pbx, notice.queue)
-            q.answered += 1
-            q.wait_seconds += notice.hold_seconds
-            if notice.hold_seconds <= self.service_level_seconds:
-                q.answered_within += 1
-            self._agent(day, notice.pbx, notice.interface).calls_taken += 1
-            day.hourly_answered[notice.at.astimezone(self.tz).hour] += 1
-            return True
+            return self._answered(
+                notice.pbx,
+                notice.uniqueid,
+                notice.queue,
+                interface=notice.interface,
+                at=notice.at,
+                hold=notice.hold_seconds,
+            )
         if isinstance(notice, CallerAbandoned):
-            day = self._day(notice.at)
-            q = self._queue(day, notice.pbx, notice.queue)
-            q.abandoned += 1
-            q.wait_seconds += notice.waited_seconds
-            day.hourly_abandoned[notice.at.astimezone(self.tz).hour] += 1
-            return True
+            return self._abandoned(
+                notice.pbx,
+                notice.uniqueid,
+                notice.queue,
+                at=notice.at,
+                waited=notice.waited_seconds,
+            )
+        if isinstance(notice, AgentStateChanged):
+            key = (notice.pbx, notice.interface)
+            if notice.state is AgentState.WRAP_UP:
+                if notice.previous is not AgentState.WRAP_UP:
+                    self._wrapping[key] = notice.since
+                return False
+            began = self._wrapping.pop(key, None)
+            if began is None:
+                return False
+            return self._wrapped(*key, ended=notice.at, seconds=seconds_between(began, notice.at))
         if isinstance(notice, AgentCallEnded):
-            day = self._day(notice.at)
-            q = self._queue(day, notice.pbx, notice.queue)
-            q.talked += 1
-            q.talk_seconds += notice.talk_seconds
-            self._agent(day, notice.pbx, notice.interface).talk_seconds += notice.talk_seconds
-            return True
+            return self._ended(
+                notice.pbx,
+                notice.uniqueid,
+                notice.queue,
+                interface=notice.interface,
+                at=notice.at,
+                talk=notice.talk_seconds,
+            )
         return False
+
+    def seed(self, calls: Iterable[LoggedCall], now: datetime) -> int:
+        """Count the day's calls from the call log (at start); those already counted from a
+        notice are not counted twice. Returns how many calls added to a figure."""
+        day = self._day(now).day
+        added = 0
+        for c in calls:
+            changed = False
+            if c.answered_at is not None and self._local_day(c.answered_at) == day:
+                hold = _secs(c.answered_at, c.ring_at)
+                changed |= self._answered(
+                    c.pbx,
+                    c.uniqueid,
+                    c.queue,
+                    interface=c.interface or "",
+                    at=c.answered_at,
+                    hold=hold,
+                )
+            if c.abandoned and c.ended_at is not None and self._local_day(c.ended_at) == day:
+                waited = _secs(c.ended_at, c.ring_at)
+                changed |= self._abandoned(c.pbx, c.uniqueid, c.queue, at=c.ended_at, waited=waited)
+            if (
+                c.answered_at is not None
+                and c.ended_at is not None
+                and self._local_day(c.ended_at) == day
+            ):
+                talk = _secs(c.ended_at, c.answered_at)
+                changed |= self._ended(
+                    c.pbx,
+                    c.uniqueid,
+                    c.queue,
+                    interface=c.interface or "",
+                    at=c.ended_at,
+                    talk=talk,
+                )
+            added += changed
+        return added
+
+    def seed_wrapups(self, wrapups: Iterable[LoggedWrapup], now: datetime) -> int:
+        """Count the day's wrap-ups from the database (at start); those already counted from a
+        notice are not counted twice. Returns how many were added."""
+        day = self._day(now).day
+        return sum(
+            self._wrapped(w.pbx, w.interface, ended=w.ended_at, seconds=w.seconds)
+            for w in wrapups
+            if self._local_day(w.ended_at) == day
+        )
+
+    def _wrapped(self, pbx: str, interface: str, *, ended: datetime, seconds: int) -> bool:
+        today = self._day(ended)
+        key = (pbx, interface, ended)
+        if key in today.wrapups:
+            return False
+        today.wrapups.add(key)
+        agent = self._agent(today, pbx, interface)
+        agent.wrapup_seconds += seconds
+        agent.wrapups += 1
+        return True
+
+    def _local_day(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+    def _answered(
+        self, pbx: str, uniqueid: str, queue: str, *, interface: str, at: datetime, hold: int
+    ) -> bool:
+        day = self._day(at)
+        if (pbx, uniqueid) in day.answered:
+            return False
+        day.answered.add((pbx, uniqueid))
+        q = self._queue(day, pbx, queue)
+        q.answered += 1
+        q.wait_seconds += hold
+        if hold <= self.service_level_seconds:
+            q.answered_within += 1
+        self._agent(day, pbx, interface).calls_taken += 1
+        day.hourly_answered[at.astimezone(self.tz).hour] += 1
+        return True
+
+    def _abandoned(self, pbx: str, uniqueid: str, queue: str, *, at: datetime, waited: int) -> bool:
+        day = self._day(at)
+        if (pbx, uniqueid) in day.abandoned:
+            return False
+        day.abandoned.add((pbx, uniqueid))
+        q = self._queue(day, pbx, queue)
+        q.abandoned += 1
+        q.wait_seconds += waited
+        day.hourly_abandoned[at.astimezone(self.tz).hour] += 1
+        return True
+
+    def _ended(
+        self, pbx: str, uniqueid: str, queue: str, *, interface: str, at: datetime, talk: int
+    ) -> bool:
+        day = self._day(at)
+        if (pbx, uniqueid) in day.ended:
+            return False
+        day.ended.add((pbx, uniqueid))
+        q = self._queue(day, pbx, queue)
+        q.talked += 1
+        q.talk_seconds += talk
+        self._agent(day, pbx, interface).talk_seconds += talk
+        return True
 
     def queue_day(self, pbx: str, queue: str, now: datetime) -> QueueDay:
         """Today's counters of one queue (zeros when nothing happened yet)."""
@@ -313,11 +547,11 @@ class WallboardFigures:
 
     def _queues_view(
         self, now: datetime, day: _Day, states: Mapping[str, PbxState]
-    ) -> list[dict[str, Any]]:
+    ) -> list[QueueRow]:
         names: set[tuple[str, str]] = set(day.queues)
         for pbx, state in states.items():
             names.update((pbx, q) for q in state.queues)
-        out = []
+        out: list[QueueRow] = []
         for pbx, name in sorted(names):
             pbx_state = states.get(pbx)
             live = pbx_state.queues.get(name) if pbx_state is not None else None
@@ -357,14 +591,14 @@ class WallboardFigures:
         day: _Day,
         states: Mapping[str, PbxState],
         operators: Mapping[tuple[str, str], tuple[int, str]],
-    ) -> list[dict[str, Any]]:
-        out = []
+    ) -> list[AgentRow]:
+        out: list[AgentRow] = []
         for pbx in sorted(states):
             state = states[pbx]
             for interface in sorted(state.agents):
                 agent = state.agents[interface]
                 counts = day.agents.get((pbx, interface)) or AgentDay()
-                call_json = None
+                call_json: AgentCallRow | None = None
                 if agent.call is not None:
                     call = state.calls.get(agent.call)
                     if call is not None:
@@ -392,11 +626,13 @@ class WallboardFigures:
                         "call": call_json,
                         "calls_taken": counts.calls_taken,
                         "talk_seconds": counts.talk_seconds,
+                        "wrapup_seconds": counts.wrapup_seconds,
+                        "wrapups": counts.wrapups,
                     }
                 )
         return out
 
-    def _totals(self, queues: list[dict[str, Any]], agents: list[dict[str, Any]]) -> dict[str, Any]:
+    def _totals(self, queues: list[QueueRow], agents: list[AgentRow]) -> Totals:
         answered = sum(q["answered"] for q in queues)
         abandoned = sum(q["abandoned"] for q in queues)
         within = sum(q["answered_within"] for q in queues)
@@ -414,7 +650,7 @@ class WallboardFigures:
             "agents": states,
         }
 
-    def _sample_trend(self, now: datetime, totals: dict[str, Any]) -> None:
+    def _sample_trend(self, now: datetime, totals: Totals) -> None:
         slot = int(now.timestamp()) // TREND_STEP_SECONDS
         point = (
             slot * TREND_STEP_SECONDS * 1000,
@@ -431,7 +667,7 @@ class WallboardFigures:
         self._trend.append(point)
 
 
-def campaign_json(c: CampaignFigure) -> dict[str, Any]:
+def campaign_json(c: CampaignFigure) -> CampaignJson:
     """One campaign's figures as the stream sends them."""
     return {
         "id": c.campaign_id,

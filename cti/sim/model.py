@@ -103,11 +103,13 @@ class Channel:
     # The flow object that decides what a hangup request on this channel means.
     owner: Any = None
     alive: bool = True
+    # manager.conf ``channelvars``: shown as ``ChanVariable: NAME=value`` in every snapshot.
+    manager_vars: tuple[str, ...] = ()
 
     def block(self, prefix: str = "") -> list[tuple[str, str]]:
         """The standard channel snapshot headers, in Asterisk's order."""
         p = prefix
-        return [
+        out = [
             (p + "Channel", self.name),
             (p + "ChannelState", str(self.state)),
             (p + "ChannelStateDesc", STATE_DESC[self.state]),
@@ -123,18 +125,34 @@ class Channel:
             (p + "Uniqueid", self.uniqueid),
             (p + "Linkedid", self.linkedid),
         ]
+        for name in self.manager_vars:
+            out.append((p + "ChanVariable", f"{name}={self.variables.get(name, '')}"))
+        return out
+
+    def chan_variables(self) -> list[tuple[str, str]]:
+        """``ChanVariable(<channel>): NAME=value``, as OriginateResponse ends."""
+        return [
+            (f"ChanVariable({self.name})", f"{name}={self.variables.get(name, '')}")
+            for name in self.manager_vars
+        ]
+
+    @property
+    def pjsip(self) -> bool:
+        return self.name.startswith("PJSIP/")
 
 
 @dataclass(eq=False, slots=True)
 class Bridge:
     uniqueid: str
     channels: list[Channel] = field(default_factory=list)
+    # simple_bridge; native_rtp once two PJSIP channels share it with no audiohook (ChanSpy).
+    technology: str = "simple_bridge"
 
     def block(self) -> list[tuple[str, str]]:
         return [
             ("BridgeUniqueid", self.uniqueid),
             ("BridgeType", "basic"),
-            ("BridgeTechnology", "simple_bridge"),
+            ("BridgeTechnology", self.technology),
             ("BridgeCreator", "<unknown>"),
             ("BridgeName", "<unknown>"),
             ("BridgeNumChannels", str(len(self.channels))),

@@ -1,4 +1,5 @@
-"""The AMI side of the simulator: a TCP server speaking Asterisk 22's manager protocol."""
+"""The AMI side of the simulator: a TCP server speaking Asterisk 22's manager protocol, its
+sessions and logins. The actions a session answers are :mod:`cti.sim.actions`."""
 
 from __future__ import annotations
 
@@ -6,25 +7,15 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import re
-from collections.abc import Callable
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cti.config import Secret
-from cti.sim.model import (
-    AGENT,
-    ALL,
-    CALL,
-    ORIGINATE,
-    REPORTING,
-    SECURITY,
-    SYSTEM,
-    AgentMode,
-    parse_mask,
-)
+from cti.sim.actions import ACTIONS, APP_QUEUE_ACTIONS
+from cti.sim.model import ALL, SECURITY, SYSTEM, parse_mask
 from cti.sim.pbx import Pbx
-from cti.sim.protocol import FrameParser, Headers, encode, get, get_all
+from cti.sim.protocol import FrameParser, Headers, encode, get
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +39,6 @@ def default_users() -> dict[str, AmiUser]:
         "cti": AmiUser(Secret("ctisecret")),
         "readonly": AmiUser(Secret("ro"), write=""),
     }
-
-
-_CID = re.compile(r'^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$')
-
-
-def parse_callerid(text: str) -> tuple[str, str]:
-    """``"Name" <num>`` → (num, name); a bare number is both."""
-    m = _CID.match(text)
-    if m:
-        return m.group(2), m.group(1).strip()
-    return text.strip(), text.strip()
 
 
 class AmiSession:
@@ -141,6 +121,25 @@ class AmiSession:
             ],
         )
 
+    def request_bad_format(self, action: str) -> None:
+        """``RequestBadFormat`` as Asterisk 22 sends it: its AccountID comes last."""
+        self.server.pbx.emit(
+            "RequestBadFormat",
+            SECURITY,
+            [
+                ("EventTV", self.server.tv()),
+                ("Severity", "Error"),
+                ("Service", "AMI"),
+                ("EventVersion", "1"),
+                ("SessionID", self.session_id),
+                ("LocalAddress", self.local),
+                ("RemoteAddress", self.remote),
+                ("RequestType", f"Action: {action}"),
+                ("SessionTV", self.session_tv),
+                ("AccountID", self.username),
+            ],
+        )
+
     # --- input ---------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -176,16 +175,14 @@ class AmiSession:
         if key == "login":
             return await self.login(m)
         spec = ACTIONS.get(key)
-        if spec is None:
+        if spec is None or (key in APP_QUEUE_ACTIONS and not self.server.booted):
+            # While Asterisk boots after a restart, app_queue is not loaded yet: its actions do
+            # not exist (capture pbx_restart_idle).
             self.error(
                 m,
                 f"Invalid/unknown command: {action}. Use Action: ListCommands to show available commands.",
             )
-            self.security_event(
-                "RequestBadFormat",
-                "Error",
-                [("RequestType", action), ("SessionTV", self.session_tv)],
-            )
+            self.request_bad_format(action)
             return True
         authority, fn = spec
         if authority and not (self.writeperm & authority):
@@ -220,8 +217,9 @@ class AmiSession:
         self.authenticated = True
         self.session_tv = self.server.tv()
         self.ok(m, "Authentication accepted")
-        if self.send_events & SYSTEM and self.readperm & SYSTEM:
-            up = int(self.server.pbx.scheduler.now()) + self.server.uptime_offset
+        if self.send_events & SYSTEM and self.readperm & SYSTEM and self.server.booted:
+            # Logged in while Asterisk still boots: FullyBooted comes later, when it is.
+            up = int(self.server.pbx.scheduler.now() - self.server.booted_at)
             self.write(
                 encode(
                     [
@@ -241,460 +239,6 @@ class AmiSession:
         return True
 
 
-# --- actions ---------------------------------------------------------------------------------
-
-Handler = Callable[[AmiSession, Headers], bool]
-
-
-def _logoff(s: AmiSession, m: Headers) -> bool:
-    s.respond(m, "Goodbye", "Thanks for all the fish.")
-    return False
-
-
-def _ping(s: AmiSession, m: Headers) -> bool:
-    s.respond(
-        m, "Success", None, [("Ping", "Pong"), ("Timestamp", f"{s.server.pbx.now_epoch():.6f}")]
-    )
-    return True
-
-
-def _events(s: AmiSession, m: Headers) -> bool:
-    mask = parse_mask(get(m, "EventMask"))
-    if mask is None:
-        s.error(m, "Invalid event mask")
-        return True
-    s.send_events = mask
-    s.respond(m, "Success", None, [("Events", "On" if mask else "Off")])
-    return True
-
-
-def _core_status(s: AmiSession, m: Headers) -> bool:
-    start = s.server.started
-    pbx = s.server.pbx
-    calls = len({ch.linkedid for ch in pbx.channel_rows()})
-    s.respond(
-        m,
-        "Success",
-        None,
-        [
-            ("CoreStartupDate", start.strftime("%Y-%m-%d")),
-            ("CoreStartupTime", start.strftime("%H:%M:%S")),
-            ("CoreReloadDate", start.strftime("%Y-%m-%d")),
-            ("CoreReloadTime", start.strftime("%H:%M:%S")),
-            ("CoreCurrentCalls", str(calls)),
-            ("CoreProcessedCalls", str(pbx.processed_calls)),
-        ],
-    )
-    return True
-
-
-def _core_settings(s: AmiSession, m: Headers) -> bool:
-    s.respond(
-        m,
-        "Success",
-        None,
-        [
-            ("AMIversion", "11.0.0"),
-            ("AsteriskVersion", "22.10.1"),
-            ("SystemName", ""),
-            ("CoreMaxCalls", "0"),
-            ("CoreMaxLoadAvg", "0.000000"),
-            ("CoreRunUser", ""),
-            ("CoreRunGroup", ""),
-            ("CoreMaxFilehandles", "0"),
-            ("CoreRealTimeEnabled", "No"),
-            ("CoreCDRenabled", "Yes"),
-            ("CoreHTTPenabled", "No"),
-            ("SoundsSearchCustomDir", "No"),
-        ],
-    )
-    return True
-
-
-def _hms(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def _list_start(s: AmiSession, m: Headers, message: str) -> None:
-    # Asterisk puts EventList before Message in list acknowledgements.
-    s.respond(m, "Success", None, [("EventList", "start"), ("Message", message)])
-
-
-def _list_complete(s: AmiSession, m: Headers, name: str, count: int) -> None:
-    out: Headers = [("Event", name)]
-    aid = get(m, "ActionID")
-    if aid:
-        out.append(("ActionID", aid))
-    out += [("EventList", "Complete"), ("ListItems", str(count))]
-    s.write(encode(out))
-
-
-def _aid(m: Headers) -> Headers:
-    aid = get(m, "ActionID")
-    return [("ActionID", aid)] if aid else []
-
-
-def _core_show_channels(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    _list_start(s, m, "Channels will follow")
-    now = pbx.scheduler.now()
-    rows = pbx.channel_rows()
-    for ch in rows:
-        s.write(
-            encode(
-                [
-                    ("Event", "CoreShowChannel"),
-                    *_aid(m),
-                    *ch.block(),
-                    ("Application", ch.app),
-                    ("ApplicationData", ch.appdata),
-                    ("Duration", _hms(now - ch.created)),
-                    ("BridgeId", ch.bridge.uniqueid if ch.bridge else ""),
-                ]
-            )
-        )
-    _list_complete(s, m, "CoreShowChannelsComplete", len(rows))
-    return True
-
-
-def _queue_status(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    want_q = get(m, "Queue")
-    want_m = get(m, "Member")
-    _list_start(s, m, "Queue status will follow")
-    n = 0
-    now = pbx.scheduler.now()
-    for q in pbx.queues.values():
-        if want_q and q.name != want_q:
-            continue
-        s.write(
-            encode(
-                [
-                    ("Event", "QueueParams"),
-                    ("Queue", q.name),
-                    ("Max", "0"),
-                    ("Strategy", q.strategy),
-                    ("Calls", str(len(q.callers))),
-                    ("Holdtime", str(q.holdtime)),
-                    ("TalkTime", str(q.talktime)),
-                    ("Completed", str(q.completed)),
-                    ("Abandoned", str(q.abandoned)),
-                    ("ServiceLevel", str(q.service_level)),
-                    ("ServicelevelPerf", q.perf()),
-                    ("ServicelevelPerf2", q.perf2()),
-                    ("Weight", "0"),
-                    *_aid(m),
-                ]
-            )
-        )
-        n += 1
-        for mem in q.members.values():
-            if want_m and want_m not in (mem.interface, mem.name):
-                continue
-            s.write(
-                encode(
-                    [
-                        ("Event", "QueueMember"),
-                        *mem.fields(name_key="Name", iface_key="Location"),
-                        ("Wrapuptime", "0"),
-                        *_aid(m),
-                    ]
-                )
-            )
-            n += 1
-        for pos, c in enumerate(q.callers, start=1):
-            ch = c.chan
-            s.write(
-                encode(
-                    [
-                        ("Event", "QueueEntry"),
-                        ("Queue", q.name),
-                        ("Position", str(pos)),
-                        ("Channel", ch.name),
-                        ("Uniqueid", ch.uniqueid),
-                        ("CallerIDNum", ch.cid_num),
-                        ("CallerIDName", ch.cid_name),
-                        ("ConnectedLineNum", ch.con_num),
-                        ("ConnectedLineName", ch.con_name),
-                        ("Wait", str(int(now - c.joined))),
-                        ("Priority", "0"),
-                        *_aid(m),
-                    ]
-                )
-            )
-            n += 1
-    _list_complete(s, m, "QueueStatusComplete", n)
-    return True
-
-
-def _queue_summary(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    want_q = get(m, "Queue")
-    _list_start(s, m, "Queue summary will follow")
-    n = 0
-    now = pbx.scheduler.now()
-    for q in pbx.queues.values():
-        if want_q and q.name != want_q:
-            continue
-        logged = len(q.members)
-        avail = sum(
-            1
-            for mem in q.members.values()
-            if not mem.paused and not mem.in_call and not mem.ringing
-        )
-        longest = max((int(now - c.joined) for c in q.callers), default=0)
-        s.write(
-            encode(
-                [
-                    ("Event", "QueueSummary"),
-                    ("Queue", q.name),
-                    ("LoggedIn", str(logged)),
-                    ("Available", str(avail)),
-                    ("Callers", str(len(q.callers))),
-                    ("HoldTime", str(q.holdtime)),
-                    ("TalkTime", str(q.talktime)),
-                    ("LongestHoldTime", str(longest)),
-                    *_aid(m),
-                ]
-            )
-        )
-        n += 1
-    _list_complete(s, m, "QueueSummaryComplete", n)
-    return True
-
-
-def _truthy(v: str) -> bool:
-    return v.strip().lower() in ("1", "yes", "true", "on", "y", "t")
-
-
-def _queue_add(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    queue, iface = get(m, "Queue"), get(m, "Interface")
-    if not queue or not iface:
-        s.error(m, "'Queue' and 'Interface' not set.")
-        return True
-    q = pbx.queues.get(queue)
-    if q is None:
-        s.error(m, "Unable to add interface to queue: No such queue")
-        return True
-    if iface in q.members:
-        s.error(m, "Unable to add interface: Already there")
-        return True
-    s.ok(m, "Added interface to queue")
-    mode_text = get(m, "SimAgent").lower()
-    mode = AgentMode(mode_text) if mode_text in ("simulated", "person") else None
-    penalty = get(m, "Penalty")
-    pbx.queue_add(
-        queue,
-        iface,
-        name=get(m, "MemberName"),
-        state_interface=get(m, "StateInterface"),
-        penalty=int(penalty) if penalty.isdigit() else 0,
-        paused=_truthy(get(m, "Paused")),
-        reason=get(m, "Reason"),
-        mode=mode,
-    )
-    return True
-
-
-def _queue_remove(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    queue, iface = get(m, "Queue"), get(m, "Interface")
-    if not queue or not iface:
-        s.error(m, "Need 'Queue' and 'Interface' parameters.")
-        return True
-    q = pbx.queues.get(queue)
-    if q is None:
-        s.error(m, "Unable to remove interface from queue: No such queue")
-        return True
-    if iface not in q.members:
-        s.error(m, "Unable to remove interface: Not there")
-        return True
-    s.ok(m, "Removed interface from queue")
-    pbx.queue_remove(queue, iface)
-    return True
-
-
-def _queue_pause(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    iface, paused_text, queue = get(m, "Interface"), get(m, "Paused"), get(m, "Queue")
-    if not iface:
-        s.error(m, "Need 'Interface' parameter.")
-        return True
-    if not paused_text:
-        s.error(m, "Need 'Paused' parameter.")
-        return True
-    paused = _truthy(paused_text)
-    exists = any(iface in q.members for q in pbx.queues.values() if not queue or q.name == queue)
-    if not exists:
-        s.error(m, "Interface not found")
-        return True
-    s.ok(m, "Interface paused successfully" if paused else "Interface unpaused successfully")
-    pbx.queue_pause(queue, iface, paused, get(m, "Reason"))
-    return True
-
-
-def _variables(m: Headers) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for raw in get_all(m, "Variable"):
-        for part in raw.split(","):
-            k, sep, v = part.partition("=")
-            if sep and k.strip():
-                out.append((k.strip(), v))
-    return out
-
-
-def _originate(s: AmiSession, m: Headers) -> bool:
-    pbx = s.server.pbx
-    channel = get(m, "Channel")
-    if not channel:
-        s.error(m, "Channel not specified")
-        return True
-    timeout_text = get(m, "Timeout")
-    timeout = 30.0
-    if timeout_text:
-        try:
-            timeout = int(timeout_text) / 1000.0
-        except ValueError:
-            s.error(m, "Invalid timeout")
-            return True
-    app, exten = get(m, "Application"), get(m, "Exten")
-    if not app and not exten:
-        s.error(m, "Exten not specified")
-        return True
-    cid_text = get(m, "CallerID")
-    cid = parse_callerid(cid_text) if cid_text else None
-    s.ok(m, "Originate successfully queued")
-    pbx.originate(
-        action_id=get(m, "ActionID"),
-        channel=channel,
-        app=app,
-        data=get(m, "Data"),
-        context=get(m, "Context"),
-        exten=exten,
-        priority=get(m, "Priority") or "1",
-        caller_id=cid,
-        timeout=timeout,
-        variables=_variables(m),
-    )
-    return True
-
-
-def _hangup(s: AmiSession, m: Headers) -> bool:
-    name = get(m, "Channel")
-    if not name:
-        s.error(m, "No channel specified")
-        return True
-    pbx = s.server.pbx
-    if pbx.find_channel(name) is None:
-        s.error(m, "No such channel")
-        return True
-    cause_text = get(m, "Cause")
-    s.ok(m, "Channel Hungup")
-    pbx.hangup(name, int(cause_text) if cause_text.isdigit() else 16)
-    return True
-
-
-def _redirect(s: AmiSession, m: Headers) -> bool:
-    name, context, exten = get(m, "Channel"), get(m, "Context"), get(m, "Exten")
-    if not name:
-        s.error(m, "Channel not specified")
-        return True
-    pbx = s.server.pbx
-    if pbx.find_channel(name) is None:
-        s.error(m, "Channel specified does not exist")
-        return True
-    if not context or not exten:
-        s.error(m, "Redirect failed")
-        return True
-    s.ok(m, "Redirect successful")
-    pbx.redirect(name, context, exten, get(m, "Priority") or "1")
-    return True
-
-
-def _setvar(s: AmiSession, m: Headers) -> bool:
-    name, var = get(m, "Channel"), get(m, "Variable")
-    if not var:
-        s.error(m, "No variable specified")
-        return True
-    pbx = s.server.pbx
-    if name and pbx.find_channel(name) is None:
-        s.error(m, "No such channel")
-        return True
-    s.ok(m, "Variable Set")
-    pbx.setvar(name, var, get(m, "Value"))
-    return True
-
-
-def _getvar(s: AmiSession, m: Headers) -> bool:
-    name, var = get(m, "Channel"), get(m, "Variable")
-    if not var:
-        s.error(m, "No variable specified")
-        return True
-    value = s.server.pbx.getvar(name, var)
-    if value is None:
-        s.error(m, "No such channel")
-        return True
-    s.respond(m, "Success", None, [("Variable", var), ("Value", value)])
-    return True
-
-
-def _sim_answer(s: AmiSession, m: Headers) -> bool:
-    target = get(m, "Interface") or get(m, "Channel")
-    if not target:
-        s.error(m, "Interface not specified")
-        return True
-    pbx = s.server.pbx
-    if pbx.ringing_leg(target) is None:
-        s.error(m, "No ringing call for interface")
-        return True
-    s.ok(m, "Answered")
-    pbx.answer(target)
-    return True
-
-
-def _sim_inbound(s: AmiSession, m: Headers) -> bool:
-    target = get(m, "Exten") or get(m, "Queue")
-    pbx = s.server.pbx
-    if target not in pbx.dids and target not in pbx.queues:
-        s.error(m, "No such DID or queue")
-        return True
-    talk, patience = get(m, "TalkTime"), get(m, "Patience")
-    s.ok(m, "Inbound call started")
-    pbx.inbound_call(
-        target,
-        get(m, "CallerIDNum") or "5550100",
-        get(m, "CallerIDName"),
-        talk_seconds=float(talk) if talk else None,
-        patience=float(patience) if patience else None,
-    )
-    return True
-
-
-ACTIONS: dict[str, tuple[int, Handler]] = {
-    "logoff": (0, _logoff),
-    "ping": (0, _ping),
-    "events": (0, _events),
-    "corestatus": (SYSTEM | REPORTING, _core_status),
-    "coresettings": (SYSTEM | REPORTING, _core_settings),
-    "coreshowchannels": (SYSTEM | REPORTING, _core_show_channels),
-    "queuestatus": (0, _queue_status),
-    "queuesummary": (0, _queue_summary),
-    "queueadd": (AGENT, _queue_add),
-    "queueremove": (AGENT, _queue_remove),
-    "queuepause": (AGENT, _queue_pause),
-    "originate": (ORIGINATE, _originate),
-    "hangup": (SYSTEM | CALL, _hangup),
-    "redirect": (CALL, _redirect),
-    "setvar": (CALL, _setvar),
-    "getvar": (CALL | REPORTING, _getvar),
-    # Simulator-only actions (a real Asterisk answers these as unknown commands).
-    "simanswer": (CALL, _sim_answer),
-    "siminbound": (ORIGINATE, _sim_inbound),
-}
-
-
 class AmiServer:
     """Accepts manager connections and wires each session to the PBX's event stream."""
 
@@ -706,8 +250,14 @@ class AmiServer:
         self.login_failure_delay = login_failure_delay
         self.sessions: set[AmiSession] = set()
         self.started = datetime.fromtimestamp(pbx.epoch, UTC)
-        self.uptime_offset = 13
+        # Simulated time at which this Asterisk was fully booted (Uptime counts from it).
+        self.booted_at = -13.0
+        self.booted = True
         self._server: asyncio.Server | None = None
+        self._addresses: list[tuple[int, tuple[str, int]]] = []
+        self._listening: asyncio.Task[None] | None = None
+        self._extra: list[asyncio.Server] = []
+        self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     def tv(self) -> str:
@@ -716,8 +266,45 @@ class AmiServer:
 
     async def start(self, host: str, port: int) -> int:
         self._server = await asyncio.start_server(self._accept, host, port)
-        sock = self._server.sockets[0]
-        return int(sock.getsockname()[1])
+        self._addresses = [(sock.family, sock.getsockname()[:2]) for sock in self._server.sockets]
+        return int(self._server.sockets[0].getsockname()[1])
+
+    # --- a restart or a crash ----------------------------------------------------------------
+
+    def go_down(self) -> None:
+        """The Asterisk process ends: every manager session's socket closes and new connections
+        are refused until :meth:`listen_again`."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for session in list(self.sessions):
+            session.close()
+        self.booted = False
+
+    def listen_again(self) -> None:
+        """The new process listens on the same address (logins are accepted at once, before it
+        is fully booted)."""
+        if self._closed:
+            return
+        socks = []
+        for family, address in self._addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(100)
+            sock.setblocking(False)
+            socks.append(sock)
+
+        async def serve() -> None:
+            servers = [await asyncio.start_server(self._accept, sock=sock) for sock in socks]
+            self._server = servers[0]
+            self._extra = servers[1:]
+
+        self._listening = asyncio.get_running_loop().create_task(serve())
+
+    def fully_booted(self) -> None:
+        self.booted = True
+        self.booted_at = self.pbx.scheduler.now()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = AmiSession(self, reader, writer)
@@ -736,6 +323,12 @@ class AmiServer:
                 self._tasks.discard(task)
 
     async def close(self) -> None:
+        self._closed = True
+        if self._listening is not None:
+            with contextlib.suppress(Exception):
+                await self._listening
+        for extra in self._extra:
+            extra.close()
         if self._server is not None:
             self._server.close()
         for s in list(self.sessions):

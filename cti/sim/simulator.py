@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 
 from cti.sim.model import AgentMode, Channel
@@ -12,6 +14,9 @@ from cti.sim.pbx import AgentBehaviour, Pbx
 from cti.sim.scheduler import ManualScheduler, RealtimeScheduler
 from cti.sim.server import AmiServer, AmiUser, default_users
 from cti.sim.traffic import TrafficDriver, TrafficModel
+
+# After a restart: the first qualify's delay, or each phone's (by device; others: the default).
+Qualify = float | Mapping[str, float] | None
 
 
 class PbxSimulator:
@@ -29,11 +34,35 @@ class PbxSimulator:
         dialer_context: the dialer's context, run as config/asterisk/extensions.conf
             ``[cti-dialer]`` does: ``Local/NUMBER@<it>`` dials the customer through the carrier
             (outcomes from the traffic model's ``customers``; 0000 busy, 0001 congestion, 0002 no
-            answer), the answered ``connect`` side runs AMD (``CTI_AMD``), then rings ``CTI_AGENT``
-            or queues in ``dialer_queue_variable``'s queue for ``CTI_CONNECT_SECONDS``, else plays
-            the abandon message; it sends the same ``CtiDialer*`` UserEvents.
+            answer), the answered ``connect`` side takes ``CTI_NUMBER`` as its caller id, runs AMD
+            (``CTI_AMD``), then queues in ``dialer_queue_variable``'s queue for
+            ``CTI_CONNECT_SECONDS``, else plays the abandon message; an Originate of an agent's
+            phone into its ``preview`` exten dials the customer once the agent answered. It sends
+            the same ``CtiDialer*`` UserEvents (see :mod:`cti.sim.dialer`).
         manual_time: time moves only through :meth:`advance` (tests).
         epoch: the wall-clock instant (Unix seconds) simulated time 0 stands for.
+        channelvars: manager.conf ``channelvars`` (cti's ``config/asterisk`` ships
+            ``CTI_ACTION_ID,CTI_CAMPAIGN,CTI_LEAD``): every channel snapshot shows them as
+            ``ChanVariable`` headers.
+        restart_seconds, boot_seconds, qualify_seconds: after :meth:`restart` or :meth:`crash`,
+            how long the manager port refuses connections, then how long Asterisk takes logins
+            before it is fully booted (app_queue's actions are unknown commands meanwhile), then
+            how long until its first qualify makes registered phones reachable again
+            (``qualify_frequency = 10`` in pjsip.conf: up to 10 s on a real PBX).
+
+        phones_registered: whether a phone the simulator was told nothing about is registered.
+        service_level: queues.conf ``servicelevel`` (seconds), as QueueStatus reports it.
+        music_on_hold: whether Queue() plays hold music (MusicOnHoldStart/Stop); cti's
+            ``config/asterisk`` has none.
+        recordings_dir: as ``extensions.conf`` ``[cti-record]`` (MixMonitor) does, a queue call
+            bridged to an agent leaves ``<dir>/<caller Uniqueid>.wav`` (a short tone: the
+            simulator has no audio), so the demo has recordings to play. None: nothing recorded.
+
+    PJSIP phones (``PJSIP/agent1``...) are registered unless :meth:`unregister` says otherwise
+    (or ``phones_registered=False``, a PBX where no phone has registered yet); a
+    queue member on a phone that is not registered is unavailable (``Status: 5``) and never rung.
+    A phone with a call is ``BUSY`` (``device_state_busy_at = 1``): its members show ``Status:
+    3`` while it rings and while it talks.
     """
 
     def __init__(
@@ -53,6 +82,14 @@ class PbxSimulator:
         manual_time: bool = False,
         epoch: float | None = None,
         login_failure_delay: float = 1.0,
+        channelvars: Sequence[str] = (),
+        phones_registered: bool = True,
+        service_level: int = 0,
+        music_on_hold: bool = True,
+        restart_seconds: float = 0.8,
+        boot_seconds: float = 0.4,
+        qualify_seconds: float = 2.0,
+        recordings_dir: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -69,7 +106,15 @@ class PbxSimulator:
             dialer_context=dialer_context,
             dialer_queue_variable=dialer_queue_variable,
             simulated_interfaces=simulated_interfaces,
+            channelvars=channelvars,
+            service_level=service_level,
+            music_on_hold=music_on_hold,
         )
+        self.pbx.phones.registered_by_default = phones_registered
+        self.pbx.recordings_dir = recordings_dir
+        self.restart_seconds = restart_seconds
+        self.boot_seconds = boot_seconds
+        self.qualify_seconds = qualify_seconds
         self.traffic: TrafficDriver | None = None
         if traffic is not None:
             self.traffic = TrafficDriver(self.pbx, traffic, rng)
@@ -158,6 +203,69 @@ class PbxSimulator:
         )
         if err is not None:
             raise ValueError(err)
+
+    def register(self, device: str) -> None:
+        """The phone ``PJSIP/<endpoint>`` registers (its members become available)."""
+        self.pbx.phones.register(device)
+
+    def unregister(self, device: str) -> None:
+        """The phone ``PJSIP/<endpoint>`` unregisters (its members become unavailable)."""
+        self.pbx.phones.unregister(device)
+
+    def registered(self, device: str) -> bool:
+        phone = self.pbx.phones.get(device)
+        return phone is None or phone.registered
+
+    def remote_hangup(self, interface_or_channel: str) -> bool:
+        """The phone or customer behind a channel (or a phone's interface) hangs up, as a SIP BYE
+        does (``HangupRequest``); False if there is no such call."""
+        return self.pbx.remote_hangup(interface_or_channel)
+
+    async def restart(
+        self,
+        *,
+        down_seconds: float | None = None,
+        boot_seconds: float | None = None,
+        qualify_seconds: Qualify = None,
+    ) -> None:
+        """``core restart now``: every call is hung up and said so (AgentComplete, Hangup...),
+        then ``Shutdown``, and every manager socket closes. The new Asterisk has no calls and no
+        dynamic queue members; see the class for its boot. ``qualify_seconds`` may also map
+        phones (``PJSIP/agent1``) to their own delay after the boot (``inf``: not within the
+        test), as a real qualify reaches each at its own time; the others get the default."""
+        self.pbx.shutdown(restart=True)
+        self._go_down(down_seconds, boot_seconds, qualify_seconds)
+        await asyncio.sleep(0)
+
+    async def crash(
+        self,
+        *,
+        down_seconds: float | None = None,
+        boot_seconds: float | None = None,
+        qualify_seconds: Qualify = None,
+    ) -> None:
+        """SIGKILL, then a start: the sockets drop without a word, every call and member is gone."""
+        self._go_down(down_seconds, boot_seconds, qualify_seconds)
+        await asyncio.sleep(0)
+
+    def _go_down(self, down: float | None, boot: float | None, qualify: Qualify) -> None:
+        self.server.go_down()
+        self.pbx.reset()
+        down = self.restart_seconds if down is None else down
+        boot = self.boot_seconds if boot is None else boot
+        # Timers of the new process (a second restart cancels them).
+        self.pbx.later(down, self.server.listen_again)
+        self.pbx.later(down + boot, self._fully_booted)
+        each: Mapping[str, float] = qualify if isinstance(qualify, Mapping) else {}
+        for device, after in each.items():
+            if after != float("inf"):
+                self.pbx.later(down + boot + after, functools.partial(self.pbx.qualify, device))
+        default = qualify if isinstance(qualify, float | int) else self.qualify_seconds
+        self.pbx.later(down + boot + float(default), lambda: self.pbx.qualify(skip=set(each)))
+
+    def _fully_booted(self) -> None:
+        self.server.fully_booted()
+        self.pbx.fully_booted()
 
     def set_agent_mode(self, interface: str, mode: AgentMode) -> None:
         """Declare an interface's phone simulated or a person's, whatever the patterns say."""

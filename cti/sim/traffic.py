@@ -149,12 +149,18 @@ class TrafficDriver:
 
     def _schedule(self, queue: str, per_minute: float) -> None:
         delay = self.rng.expovariate(per_minute / 60.0)
-        self._timers.append(self.pbx.later(delay, lambda: self._arrive(queue, per_minute)))
+        # Callers keep calling whatever happens to the PBX: not a timer of the PBX model.
+        self._timers.append(
+            self.pbx.scheduler.call_later(delay, lambda: self._arrive(queue, per_minute))
+        )
         if len(self._timers) > 64:
             self._timers = self._timers[-16:]
 
     def _arrive(self, queue: str, per_minute: float) -> None:
         if not self.running:
+            return
+        if not self.pbx.up:  # the PBX is restarting: this caller gets no answer, tries later
+            self._schedule(queue, per_minute)
             return
         rng = self.rng
         callers = self.model.callers

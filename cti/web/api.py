@@ -1,24 +1,32 @@
 """REST plumbing: one registry of endpoints that checks roles and bodies and writes the OpenAPI document.
 
-Every endpoint is declared once with the role it needs and the JSON schema of its body; the same
-declaration enforces both on the server and describes them in ``/api/v1/openapi.json``. Errors are
-JSON: ``{"error": "...", "field": "...", "problem": "..."}``.
+Every endpoint is declared once, as a :class:`Route` in its module's ``ROUTES`` (made with the
+module's :class:`RouteMaker`: its tag and default role), with the role it needs, the pydantic model
+of its body (a :class:`Body`) and of its answer; the same declaration enforces the role and the
+body on the server and describes all three in ``/api/v1/openapi.json`` (OpenAPI 3.1: JSON Schema 2020-12). A
+handler is a module-level ``async def handler(request)``; it reads its body with
+:func:`body_of`. Errors are JSON: ``{"error": "...", "field": "...", "problem": "..."}``, mapped in
+one place (:func:`error_middleware`): a user mistake 400, ``Forbidden`` 403, ``NotFound`` 404,
+``Refused`` 409.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
+import math
+import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cti import __version__
-from cti.errors import CTIError, UserInputError
+from cti.errors import CTIError, Forbidden, NotFound, Refused, UserInputError
 
 log = logging.getLogger("cti.web")
 
@@ -54,6 +62,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(400, exc.problem, field=exc.field)
     except HTTPProblem as exc:
         return json_error(exc.status, exc.message, field=exc.field)
+    except NotFound as exc:
+        return json_error(404, str(exc))
+    except Forbidden as exc:
+        return json_error(403, exc.message, field=exc.field)
+    except Refused as exc:
+        return json_error(409, exc.message, field=exc.field)
     except web.HTTPException as exc:
         if exc.status >= 400 and request.path.startswith("/api/"):
             return json_error(exc.status, exc.reason)
@@ -68,109 +82,247 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 # --- body validation (the subset of JSON Schema the API uses) --------------------------------
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What any JSON body, query or path may hold (PostgreSQL's bigint; its text cannot hold NUL).
+INT64 = (-(2**63), 2**63 - 1)
+MAX_DEPTH = 32
 
 
-def validate(schema: dict[str, Any], value: Any, path: str = "") -> Any:
-    """Check ``value`` against ``schema``; raise UserInputError naming the field."""
-    where = path or "body"
-    types = schema.get("type")
-    if value is None:
-        if schema.get("nullable"):
-            return None
-        raise UserInputError(where, "is required" if path else "a JSON object is required")
-    if types == "object":
-        if not isinstance(value, dict):
-            raise UserInputError(where, "expected an object")
-        props: dict[str, Any] = schema.get("properties", {})
-        for name in schema.get("required", ()):
-            if name not in value or value[name] in (None, ""):
-                raise UserInputError(_join(path, name), "is required")
-        if not schema.get("additionalProperties", False):
-            for name in value:
-                if name not in props:
-                    raise UserInputError(_join(path, name), "is not a known field")
-        return {
-            k: validate(props[k], v, _join(path, k)) if k in props else v for k, v in value.items()
-        }
-    if types == "array":
-        if not isinstance(value, list):
-            raise UserInputError(where, "expected a list")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise UserInputError(where, f"at most {schema['maxItems']} items")
-        return [validate(schema["items"], v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if types == "string":
-        if not isinstance(value, str):
-            raise UserInputError(where, "expected text")
-        if "enum" in schema and value not in schema["enum"]:
-            raise UserInputError(where, "must be one of " + ", ".join(schema["enum"]))
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            raise UserInputError(where, f"must have at least {schema['minLength']} characters")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            raise UserInputError(where, f"must have at most {schema['maxLength']} characters")
-        fmt = schema.get("format")
-        if fmt == "date-time":
-            try:
-                parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                raise UserInputError(
-                    where, "expected a date and time like 2026-05-04T14:30:00Z"
-                ) from None
-            if parsed.tzinfo is None:
-                raise UserInputError(where, "the date and time needs a time zone (Z or +hh:mm)")
-            return parsed
-        if fmt == "date":
-            if not _DATE_RE.match(value):
-                raise UserInputError(where, "expected a date like 2026-05-04")
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                raise UserInputError(where, "is not a real date") from None
-        return value
-    if types in ("integer", "number"):
-        ok = isinstance(value, int) if types == "integer" else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok:
-            raise UserInputError(
-                where, f"expected {'a whole number' if types == 'integer' else 'a number'}"
-            )
-        if "minimum" in schema and value < schema["minimum"]:
-            raise UserInputError(where, f"must be at least {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            raise UserInputError(where, f"must be at most {schema['maximum']}")
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            raise UserInputError(where, f"must be more than {schema['exclusiveMinimum']}")
-        return value
-    if types == "boolean":
-        if not isinstance(value, bool):
-            raise UserInputError(where, "expected true or false")
-        return value
-    return value
+def _shown(name: str) -> str:
+    """A field name as an error may show it (a NUL in it made visible)."""
+    return name.replace("\x00", "\\0")[:200]
 
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+def check_json(value: Any, path: str = "", depth: int = 0) -> None:
+    """Refuse, naming the field, what no endpoint can take: NUL characters in text (keys too),
+    integers beyond 64 bits, numbers that are not finite, nesting deeper than MAX_DEPTH."""
+    where = _shown(path) or "body"
+    if depth > MAX_DEPTH:
+        raise UserInputError(where, f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise UserInputError(where, "must not contain NUL characters")
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise UserInputError(where, "is out of range (a 64-bit integer)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise UserInputError(where, "must be a finite number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                raise UserInputError(_join(path, _shown(key)), "a field name must not contain NUL")
+            check_json(item, _join(path, key), depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_json(item, f"{where}[{i}]", depth + 1)
+
+
+def check_params(request: web.Request) -> None:
+    """Refuse a NUL in a path or query parameter, naming it."""
+    for source in (request.match_info, request.query):
+        for name, text in source.items():
+            if "\x00" in text or "\x00" in name:
+                raise UserInputError(_shown(name), "must not contain NUL characters")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# --- typed bodies ------------------------------------------------------------------------------
+
+
+class Body(BaseModel):
+    """A request body: every field typed and checked; an unknown field is refused.
+
+    Strict: a number is not text, text is not a number; money is a ``Decimal`` (a JSON number or a
+    numeric string), never an object.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# Plain words for the checks pydantic reports (its own message otherwise).
+_PROBLEMS: dict[str, str] = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "float_type": "expected a number",
+    "decimal_type": "expected an amount (a number, or text like 12.50)",
+    "decimal_parsing": "expected an amount (a number, or text like 12.50)",
+    "string_type": "expected text",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected an object",
+    "model_type": "expected an object",
+    "model_attributes_type": "expected an object",
+    "datetime_type": "expected a date and time like 2026-05-04T14:30:00Z",
+    "datetime_parsing": "expected a date and time like 2026-05-04T14:30:00Z",
+    "datetime_from_date_parsing": "expected a date and time like 2026-05-04T14:30:00Z",
+    "timezone_aware": "the date and time needs a time zone (Z or +hh:mm)",
+    "date_type": "expected a date like 2026-05-04",
+    "date_parsing": "expected a date like 2026-05-04",
+    "date_from_datetime_parsing": "expected a date like 2026-05-04",
+}
+
+
+# A bound a number broke: the key of the bound in the error's context, and how to say it.
+_BOUNDS: dict[str, tuple[str, str]] = {
+    "greater_than_equal": ("ge", "must be at least"),
+    "greater_than": ("gt", "must be more than"),
+    "less_than_equal": ("le", "must be at most"),
+    "less_than": ("lt", "must be less than"),
+}
+
+
+def _problem(error: Any) -> str:
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return "is required"
+        return f"must have at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"must have at most {ctx.get('max_length')} characters"
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} items"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} items"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"{words} {ctx.get(key)}"
+    if kind in ("literal_error", "enum"):
+        return "must be one of " + str(ctx.get("expected", "")).replace("'", "")
+    if kind == "value_error":
+        return str(ctx.get("error") or error.get("msg", "is not valid"))
+    return _PROBLEMS.get(kind, str(error.get("msg", "is not valid")))
+
+
+B = TypeVar("B", bound=Body)
+
+
+def _where(loc: Iterable[object]) -> str:
+    """A pydantic error location as the API names fields (``items[0].quantity``)."""
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return _shown(text.lstrip(".")) or "body"
+
+
+def parse_body(model: type[B], raw: Any) -> B:
+    """``raw`` (parsed JSON) as ``model``; a UserInputError names the first wrong field.
+
+    Validated in JSON mode, strictly: text is read as a date, a time or an amount where the
+    model says so, and nothing else is coerced.
+    """
+    if not isinstance(raw, dict):
+        raise UserInputError("body", "a JSON object is required")
+    try:
+        return model.model_validate_json(json.dumps(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UserInputError(_where(first.get("loc", ())), _problem(first)) from None
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One REST endpoint and its contract."""
+Schema = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """One REST endpoint and its contract: where, who may call it, what it takes and gives.
+
+    ``handler`` is a module-level coroutine function taking the request; ``body`` the
+    :class:`Body` model it reads with :func:`body_of`; ``response`` the model of what it answers,
+    for the document, or None when it answers a file of ``media_type`` (a recording).
+    """
 
     method: str
     path: str
     handler: Handler
     role: str | None
     summary: str
-    body: dict[str, Any] | None
-    response: dict[str, Any] | None
-    tag: str
-    csrf: bool
+    body: type[Body] | None = None
+    response: type[BaseModel] | None = None
+    tag: str = "desk"
+    csrf: bool = True
+    media_type: str = "application/json"
 
+
+class _Default(Enum):
+    ROLE = "the module's role"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteMaker:
+    """How a module declares its endpoints: each of its routes has the module's ``tag`` and, unless
+    it says otherwise, the module's ``role`` (None: no sign-in needed).
+
+    ``route = RouteMaker("backoffice", "operator")``, then
+    ``route("GET", "/api/v1/x", handler, "summary", Answer, body=Form, role="admin")``.
+    """
+
+    tag: str
+    role: str | None
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        summary: str,
+        response: type[BaseModel] | None,
+        *,
+        body: type[Body] | None = None,
+        role: str | _Default | None = _Default.ROLE,
+        tag: str | None = None,
+        media_type: str = "application/json",
+    ) -> Route:
+        return Route(
+            method=method,
+            path=path,
+            handler=handler,
+            role=self.role if role is _Default.ROLE else role,
+            summary=summary,
+            body=body,
+            response=response,
+            tag=tag or self.tag,
+            media_type=media_type,
+        )
+
+
+class SignedIn(Protocol):
+    """What a route's guard needs of the signed-in user (:class:`cti.web.auth.Session`)."""
+
+    @property
+    def role(self) -> str:
+        """``operator``, ``supervisor`` or ``admin``."""
+        ...
+
+    def csrf_ok(self, request: web.Request) -> bool:
+        """Whether the request carries the session's CSRF token."""
+        ...
+
+
+UserOf = Callable[[web.Request], Awaitable[SignedIn | None]]
 
 USER_KEY: web.RequestKey[Any] = web.RequestKey("cti.user", object)
-BODY_KEY: web.RequestKey[Any] = web.RequestKey("cti.body", object)
+BODY_KEY: web.RequestKey[Body] = web.RequestKey("cti.body", Body)
+
+
+def body_of(request: web.Request, model: type[B]) -> B:
+    """The request's body, checked against its route's ``model`` by the route's guard."""
+    value = request[BODY_KEY]
+    if not isinstance(value, model):
+        raise TypeError(f"{request.path}: the route does not declare a {model.__name__} body")
+    return value
 
 
 @dataclass
@@ -178,31 +330,13 @@ class Api:
     """Collects endpoints; installs them with their checks; describes them in OpenAPI."""
 
     title: str = "cti"
-    endpoints: list[Endpoint] = field(default_factory=list)
+    endpoints: list[Route] = field(default_factory=list)
 
-    def route(
-        self,
-        method: str,
-        path: str,
-        *,
-        role: str | None,
-        summary: str,
-        body: dict[str, Any] | None = None,
-        response: dict[str, Any] | None = None,
-        tag: str = "desk",
-        csrf: bool = True,
-    ) -> Callable[[Handler], Handler]:
-        """Declare an endpoint. ``role`` is the least role allowed (None: anyone, signed in or not)."""
+    def add(self, routes: Iterable[Route]) -> None:
+        """Declare a module's route table."""
+        self.endpoints.extend(routes)
 
-        def register(handler: Handler) -> Handler:
-            self.endpoints.append(
-                Endpoint(method, path, handler, role, summary, body, response, tag, csrf)
-            )
-            return handler
-
-        return register
-
-    def install(self, app: web.Application, *, user_of: Callable[[web.Request], Any]) -> None:
+    def install(self, app: web.Application, *, user_of: UserOf) -> None:
         """Add every endpoint to the app, wrapped with its role, CSRF and body checks.
 
         ``user_of(request)`` returns the signed-in user (with ``.role`` and ``.csrf_ok(request)``)
@@ -218,15 +352,34 @@ class Api:
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of every declared endpoint."""
         paths: dict[str, Any] = {}
+        schemas: dict[str, Any] = {}
+
+        def schema_of(declared: type[BaseModel] | Schema | None) -> Schema:
+            if declared is None:
+                return {"type": "object"}
+            if isinstance(declared, dict):
+                return declared
+            found = declared.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, schema in [*found.pop("$defs", {}).items(), (declared.__name__, found)]:
+                if schemas.setdefault(name, schema) != schema:
+                    # Two models of one name would describe each other's routes.
+                    raise ValueError(f"two different models are named {name}")
+            return {"$ref": f"#/components/schemas/{declared.__name__}"}
+
         for ep in self.endpoints:
             op: dict[str, Any] = {
                 "summary": ep.summary,
                 "tags": [ep.tag],
+                "operationId": re.sub(r"\W+", "_", f"{ep.method.lower()} {ep.path}").strip("_"),
                 "responses": {
                     "200": {
                         "description": "OK",
                         "content": {
-                            "application/json": {"schema": ep.response or {"type": "object"}}
+                            ep.media_type: {
+                                "schema": schema_of(ep.response)
+                                if ep.media_type == "application/json"
+                                else {"type": "string", "contentMediaType": ep.media_type}
+                            }
                         },
                     },
                     "400": {"$ref": "#/components/responses/Invalid"},
@@ -246,7 +399,7 @@ class Api:
             if ep.body is not None:
                 op["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": ep.body}},
+                    "content": {"application/json": {"schema": schema_of(ep.body)}},
                 }
             paths.setdefault(ep.path, {})[ep.method.lower()] = op
         error = {
@@ -270,7 +423,7 @@ class Api:
             "info": {"title": self.title, "version": __version__},
             "paths": paths,
             "components": {
-                "schemas": {"Error": error},
+                "schemas": {"Error": error, **schemas},
                 "responses": {
                     "Invalid": resp("The request is wrong; `field` names what."),
                     "Unauthenticated": resp("Not signed in."),
@@ -283,10 +436,44 @@ class Api:
         }
 
 
-def _guard(ep: Endpoint, user_of: Callable[[web.Request], Any]) -> Handler:
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_no_constants)
+
+
+# Set (tests do) to check every JSON answer against the model its route documents: a key added to
+# an answer and not to its model, or a wrong type, fails the request at once instead of the
+# document going stale.
+CHECK_ANSWERS = os.environ.get("CTI_CHECK_ANSWERS") == "1"
+
+
+def _check_answer(ep: Route, answer: web.StreamResponse) -> None:
+    if (
+        ep.response is None
+        or not isinstance(answer, web.Response)
+        or answer.status != 200
+        or answer.content_type != "application/json"
+        or not isinstance(answer.body, bytes)
+    ):
+        return
+    try:
+        ep.response.model_validate_json(answer.body)
+    except ValidationError as exc:
+        raise AssertionError(
+            f"{ep.method} {ep.path} answered what {ep.response.__name__} does not say: {exc}"
+        ) from None
+
+
+def _guard(ep: Route, user_of: UserOf) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
+        check_params(request)
         if ep.role is not None:
-            user = user_of(request)
+            user = await user_of(request)
             if user is None:
                 return json_error(401, "sign in first")
             if ROLE_LEVEL[user.role] < ROLE_LEVEL[ep.role]:
@@ -299,12 +486,22 @@ def _guard(ep: Endpoint, user_of: Callable[[web.Request], Any]) -> Handler:
                 return json_error(403, "missing or wrong CSRF token (X-CSRF-Token header)")
             request[USER_KEY] = user
         if ep.body is not None:
+            if request.body_exists and not _is_json(request.content_type):
+                # A form (text/plain, urlencoded, multipart) is what a foreign page can send
+                # without asking: never read one.
+                return json_error(415, "send the body as application/json", field="Content-Type")
             try:
-                raw = await request.json(loads=json.loads)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                raw = await request.json(loads=_loads)
+            except (ValueError, UnicodeDecodeError):  # JSONDecodeError, NaN, Infinity
                 return json_error(400, "the body is not valid JSON", field="body")
-            request[BODY_KEY] = validate(ep.body, raw)
-        return await ep.handler(request)
+            except RecursionError:
+                return json_error(400, f"is nested more than {MAX_DEPTH} levels deep", field="body")
+            check_json(raw)
+            request[BODY_KEY] = parse_body(ep.body, raw)
+        answer = await ep.handler(request)
+        if CHECK_ANSWERS and ep.response is not None:
+            _check_answer(ep, answer)
+        return answer
 
     guarded.__name__ = ep.handler.__name__
     return guarded

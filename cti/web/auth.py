@@ -1,9 +1,13 @@
 """Sign-in, sessions, CSRF, throttling and the one-desk-per-operator rule.
 
-Sessions are random tokens kept in memory, sent as an HttpOnly, SameSite=Strict cookie; a
-restart signs everyone out. Every state-changing request must carry the session's CSRF token in
-the ``X-CSRF-Token`` header. Failed sign-ins are counted per user name and per address; past a few,
-further tries are refused for a time that doubles with each failure (HTTP 429 with Retry-After).
+Sessions are random tokens sent as an HttpOnly, SameSite=Strict cookie and kept in PostgreSQL as
+the SHA-256 of the token (never the token): a restart signs nobody out, and every instance sees
+them. Every state-changing request must carry the session's CSRF token (derived from the cookie's
+token, stored nowhere) in the ``X-CSRF-Token`` header. Sign-in itself takes only JSON and no foreign ``Origin`` (login CSRF).
+Failed sign-ins are counted per account and address, and per address; past a few, further tries
+are refused for a time that doubles with each failure (HTTP 429 with Retry-After). A success
+clears only its own account-and-address count: the address's count (sprays over many accounts)
+runs out with time, not with a valid sign-in slipped in between guesses.
 
 The seeds' rule: an operator signed in at one desk who signs in at another is told so and
 chooses to take over (the old desk is told and closed) or to stay.
@@ -11,15 +15,22 @@ chooses to take over (the old desk is told and closed) or to stay.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from aiohttp import web
 
 from cti.clock import Clock
+from cti.db import sessions as sessions_repo
+from cti.db.accounts import Account
+from cti.db.engine import Database
+from cti.db.sessions import SessionRow
 
 COOKIE = "cti_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -37,7 +48,7 @@ class StoredUser(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """The user behind a request (kept on the session; refreshed at each sign-in)."""
+    """The user behind a request (read with the session, as the database has them now)."""
 
     id: int
     username: str
@@ -48,17 +59,21 @@ class SignedIn:
     ideal_talk_seconds: int | None
     extension: str | None
     personal_data: bool
+    # Their phone is the desk's softphone (WebRTC): the desk registers it.
+    softphone: bool = False
 
 
 @dataclass(slots=True)
 class Session:
-    """One signed-in browser."""
+    """One signed-in browser, as read from the database for a request or a socket."""
 
-    token: str
-    csrf: str
+    key: str  # the SHA-256 of the token: what the database and the hub know the session by
     user: SignedIn
-    expires: float
+    expires: datetime
     desk_open: bool = False  # an agent desk WebSocket is attached to this session
+    # Known only when the session was read from its cookie (never logged, never stored).
+    token: str = field(default="", repr=False)
+    csrf: str = field(default="", repr=False)
 
     @property
     def id(self) -> int:
@@ -70,7 +85,35 @@ class Session:
 
     def csrf_ok(self, request: web.Request) -> bool:
         sent = request.headers.get(CSRF_HEADER, "")
-        return bool(sent) and hmac.compare_digest(sent, self.csrf)
+        return bool(sent) and bool(self.csrf) and hmac.compare_digest(sent, self.csrf)
+
+
+def token_key(token: str) -> str:
+    """What a session is stored and known by: the SHA-256 of its token, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_of(token: str) -> str:
+    """The session's CSRF token, derived from its cookie's token (so it is stored nowhere, and
+    the stored hash does not give it)."""
+    digest = hashlib.sha256(b"cti-csrf\0" + token.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def signed_in_of(account: Account) -> SignedIn:
+    """The user behind a session, from their account as the database has it now."""
+    return SignedIn(
+        id=account.id,
+        username=account.username,
+        full_name=account.full_name,
+        role=account.role,
+        routines=account.routines,
+        group=account.group,
+        ideal_talk_seconds=account.ideal_talk_seconds,
+        extension=account.interface or account.extension,
+        personal_data=account.personal_data,
+        softphone=account.softphone,
+    )
 
 
 @dataclass(slots=True)
@@ -86,6 +129,9 @@ class Throttle:
 
     clock: Clock
     free: int = 3
+    # Failures allowed before a lock, by key prefix (``ip:``: an address, shared by a whole
+    # call center behind one NAT); other keys get ``free``.
+    limits: dict[str, int] = field(default_factory=lambda: {"ip": 20})
     base_seconds: float = 2.0
     max_seconds: float = 300.0
     forget_after: float = 900.0
@@ -105,8 +151,9 @@ class Throttle:
                 f = self._by_key[key] = _Failures()
             f.count += 1
             f.last = now
-            if f.count > self.free:
-                lock = min(self.base_seconds * 2 ** (f.count - self.free - 1), self.max_seconds)
+            free = self.limits.get(key.partition(":")[0], self.free)
+            if f.count > free:
+                lock = min(self.base_seconds * 2 ** (f.count - free - 1), self.max_seconds)
                 f.locked_until = now + lock
         if len(self._by_key) > 100_000:  # bounded memory under a spray of names
             stale = [k for k, f in self._by_key.items() if now - f.last > self.forget_after]
@@ -119,64 +166,106 @@ class Throttle:
 
 
 class SessionStore:
-    """Sessions by token, and which session holds each operator's desk."""
+    """Sessions in PostgreSQL, shared by every instance and kept across restarts.
 
-    def __init__(self, clock: Clock, *, hours: float) -> None:
+    Every lookup reads the database, so a session ended on one instance (signed out, taken over,
+    ended by an admin) is ended on all, and the user is read as they are now (role, routines,
+    group, permission). An inactive user's sessions are not live.
+    """
+
+    # A cookie longer than this is no token of ours: not even hashed.
+    MAX_TOKEN = 100
+    # Ended sessions are kept this long (a page asking is told why), then deleted.
+    KEEP_ENDED = timedelta(days=7)
+
+    def __init__(self, db: Database, clock: Clock, *, hours: float) -> None:
+        self._db = db
         self._clock = clock
-        self._ttl = hours * 3600
-        self._by_token: dict[str, Session] = {}
+        self._ttl = timedelta(hours=hours)
 
-    def create(self, user: SignedIn) -> Session:
-        session = Session(
-            token=secrets.token_urlsafe(32),
-            csrf=secrets.token_urlsafe(24),
-            user=user,
-            expires=self._clock.monotonic() + self._ttl,
+    @staticmethod
+    def _session(row: SessionRow, token: str = "") -> Session:
+        return Session(
+            key=row.key,
+            user=signed_in_of(row.account),
+            expires=row.expires_at,
+            desk_open=row.desk_open,
+            token=token,
+            csrf=csrf_of(token) if token else "",
         )
-        self._by_token[session.token] = session
-        return session
 
-    def get(self, token: str | None) -> Session | None:
-        if not token:
-            return None
-        session = self._by_token.get(token)
-        if session is None:
-            return None
-        if session.expires < self._clock.monotonic():
-            return None  # gone for requests; ``pop_expired`` takes it out and cleans up after it
-        return session
+    async def create(self, account: Account) -> Session:
+        """A new session for a user who just signed in (its token only in the returned object)."""
+        token = secrets.token_urlsafe(32)
+        key = token_key(token)
+        expires = self._clock.now() + self._ttl
+        await sessions_repo.create_session(self._db, key, account.id, expires)
+        return Session(
+            key=key,
+            user=signed_in_of(account),
+            expires=expires,
+            token=token,
+            csrf=csrf_of(token),
+        )
 
-    def pop_expired(self) -> list[Session]:
-        """Take the sessions whose time is up out of the store, and return them."""
-        now = self._clock.monotonic()
-        expired = [s for s in self._by_token.values() if s.expires < now]
-        for session in expired:
-            del self._by_token[session.token]
+    async def get(self, token: str | None) -> Session | None:
+        """The live session of a cookie's token, or None."""
+        if not token or len(token) > self.MAX_TOKEN:
+            return None
+        row = await sessions_repo.live_session(self._db, token_key(token), self._clock.now())
+        return self._session(row, token) if row is not None else None
+
+    async def by_key(self, key: str) -> Session | None:
+        """The live session known by ``key`` (a socket's), or None; it has no CSRF token."""
+        row = await sessions_repo.live_session(self._db, key, self._clock.now())
+        return self._session(row) if row is not None else None
+
+    async def end(self, session: Session, reason: str = "signed_out") -> None:
+        await sessions_repo.end_sessions(self._db, [session.key], reason, self._clock.now())
+
+    async def end_user(
+        self, user_id: int, reason: str, *, keep: Session | None = None
+    ) -> list[str]:
+        """End a user's sessions, all but ``keep``; the keys of those ended."""
+        return await sessions_repo.end_sessions_of(
+            self._db, user_id, reason, self._clock.now(), keep=keep.key if keep else None
+        )
+
+    async def pop_expired(self) -> list[tuple[str, int]]:
+        """End the sessions whose time is up; (key, user id) of each (each to one instance)."""
+        now = self._clock.now()
+        expired = await sessions_repo.end_expired(self._db, now)
+        await sessions_repo.purge_ended(self._db, now - self.KEEP_ENDED)
         return expired
 
-    def end(self, session: Session) -> None:
-        self._by_token.pop(session.token, None)
+    async def ended_among(self, keys: Iterable[str]) -> dict[str, str]:
+        """Of these sessions, the ones no longer live, with why."""
+        return await sessions_repo.ended_among(self._db, keys, self._clock.now())
 
-    def others_of(self, user_id: int, keep: Session | None = None) -> list[Session]:
-        """The user's other live sessions."""
-        now = self._clock.monotonic()
-        return [
-            s
-            for s in self._by_token.values()
-            if s.user.id == user_id and s is not keep and s.expires >= now
-        ]
+    async def others_of(self, user_id: int, keep: Session | None = None) -> list[Session]:
+        """The user's live sessions, but ``keep``."""
+        rows = await sessions_repo.live_sessions_of(self._db, user_id, self._clock.now())
+        return [self._session(row) for row in rows if keep is None or row.key != keep.key]
 
-    def open_desk_of(self, user_id: int) -> Session | None:
+    async def signed_in(self, user_ids: Iterable[int]) -> set[int]:
+        """Which of these users have a live session."""
+        return await sessions_repo.users_signed_in(self._db, user_ids, self._clock.now())
+
+    async def open_desk_of(self, user_id: int) -> Session | None:
         """The session whose desk is open for this operator, if any."""
-        for s in self.others_of(user_id):
+        for s in await self.others_of(user_id):
             if s.desk_open:
                 return s
         return None
 
+    async def set_desk_open(self, session: Session, is_open: bool) -> None:
+        session.desk_open = is_open
+        await sessions_repo.set_desk_open(self._db, session.key, is_open)
 
-def session_of(request: web.Request, store: SessionStore) -> Session | None:
+
+async def session_of(request: web.Request, store: SessionStore) -> Session | None:
     """The session behind a request, from its cookie."""
-    return store.get(request.cookies.get(COOKIE))
+    return await store.get(request.cookies.get(COOKIE))
 
 
 def set_session_cookie(
@@ -195,6 +284,20 @@ def set_session_cookie(
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(COOKIE, path="/")
+
+
+def login_keys(username: str, address: str | None) -> tuple[str, str]:
+    """The throttle's keys of a sign-in: the account at this address, and the address."""
+    where = address or "?"
+    return f"login:{username.lower()}@{where}", f"ip:{where}"
+
+
+def origin_foreign(request: web.Request, allowed: tuple[str, ...]) -> bool:
+    """True when the request says it comes from another site's page (an ``Origin`` that is not
+    ours nor configured). No ``Origin`` at all is a script or an older browser: not foreign."""
+    if request.headers.get("Origin") is None:
+        return False
+    return not origin_allowed(request, allowed)
 
 
 def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:

@@ -17,8 +17,17 @@ the browser can correct its own clock's offset):
 ``attention`` the attention of the call (opened pending at connect, or saved)
 ``call_ended`` the call ended: the timer resets; ``footer.last_call`` updated
 ``cleared``   the agent cleared the attention from the screen
+``dial_failed`` a number the agent dialled from the desk did not answer (``reason``: why)
+``wrapup``    after-call work began, changed (what is left to do) or ended (``wrapup`` null)
 ``footer``    the footer changed
 ``taken_over`` (from the sign-in endpoint) this desk was taken over from another machine
+``pong``, ``error`` answers to the client's ``ping`` and to a message that cannot be handled
+
+Personal data: every frame goes out through :func:`cti.web.desk_agent.desk_frame`, masked as the
+agent may see it (see :mod:`cti.web.desk_agent`). The pop's reading is audited when it is pushed
+(one line per person it shows, and one for the call's caller id); later frames of the same call
+show nothing new. The call log and those audit lines are written in order behind the agents'
+workers (:class:`cti.web.writes.OrderedWrites`).
 """
 
 from __future__ import annotations
@@ -28,15 +37,18 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from functools import partial
 from typing import Any
 
+from aiohttp import web
+
 from cti.db import desk as repo
-from cti.db.backoffice.personal import Viewer, present, write_reads
-from cti.domain.backoffice import CUSTOMER_FIELDS
-from cti.domain.events import UniqueId
-from cti.domain.model import AttentionKind, CallOutcome
+from cti.db.backoffice.personal import Viewer, read_rows, write_reads
+from cti.db.desk import dialing
+from cti.domain.commands import QueueAdd
+from cti.domain.desk_dial import DialledCall, agent_not_answered_text, not_answered_text
+from cti.domain.events import OriginateOutcome, UniqueId
+from cti.domain.model import AttentionKind, CallOutcome, Direction
 from cti.domain.notices import (
     AgentCallEnded,
     AgentConnected,
@@ -48,97 +60,45 @@ from cti.domain.notices import (
     CallEnded,
     CallerAbandoned,
     DialerConnected,
+    DialerUnanswered,
+    MemberChange,
+    MemberChanged,
+    OriginateFinished,
     StateResynced,
 )
 from cti.domain.phone import normalize_phone
-from cti.errors import UserInputError
+from cti.domain.wrapup import (
+    WRAPUP_REASON,
+    WrapupRule,
+    overrun,
+)
+from cti.errors import AmiError, UserInputError
 from cti.runtime import Runtime
 from cti.web.auth import SignedIn
+from cti.web.desk_agent import (
+    DESK_FRAMES,
+    DESK_TOPIC,
+    SCREEN_POP,
+    CampaignPop,
+    DeskAgent,
+    Wrapping,
+    desk_frame,
+    epoch_ms,
+    pop_parts,
+    signed_out_desk,
+)
+from cti.web.desk_wrapup import AfterCallWork
 from cti.web.hub import Client, Hub
+from cti.web.personal import permission
+from cti.web.writes import OrderedWrites
 
 log = logging.getLogger("cti.web.desk")
 
-DESK_TOPIC = "desk"
 # Pops kept for reading back (by their owner only).
 POPS_KEPT = 2000
 
 
-def epoch_ms(at: datetime) -> int:
-    """An instant as epoch milliseconds (what the browser's clock counts in)."""
-    return int(at.timestamp() * 1000)
-
-
-@dataclass(eq=False)
-class DeskAgent:
-    """One operator signed in at a desk to a phone (an Asterisk interface)."""
-
-    user: SignedIn
-    pbx: str
-    interface: str
-    queues: tuple[str, ...]
-    state: str = AgentState.OFFLINE.value
-    reason: str = ""
-    since: datetime | None = None
-    pop: dict[str, Any] | None = None
-    call: dict[str, Any] | None = None  # uniqueid, linkedid, queue, caller, answered_ms, ended_ms
-    attention: dict[str, Any] | None = None
-    last_call: dict[str, Any] | None = None
-    next_call: str | None = None
-    inbox: asyncio.Queue[AnyNotice | None] = field(default_factory=asyncio.Queue)
-    worker: asyncio.Task[None] | None = None
-
-    @property
-    def ideal_seconds(self) -> int | None:
-        return self.user.ideal_talk_seconds
-
-    def timer(self) -> dict[str, Any] | None:
-        """The running talk timer, or None when no call is up."""
-        if self.call is None or self.call.get("ended_ms") is not None:
-            return None
-        return {
-            "started_ms": self.call["answered_ms"],
-            "ideal_seconds": self.ideal_seconds,
-            "uniqueid": self.call["uniqueid"],
-        }
-
-    def footer(self) -> dict[str, Any]:
-        """The seeds' footer: last call, operator, attention status, operation, next call."""
-        operation = None
-        if "telesales" in self.user.routines:
-            # The quote or order made in this attention (the seeds' "operation", telesales only).
-            made = (self.attention or {}).get("operation")
-            operation = made["label"] if made else None
-        next_call = (self.attention or {}).get("next_call_at") or self.next_call
-        return {
-            "last_call": self.last_call,
-            "operator": self.user.full_name,
-            "attention_status": (self.attention or {}).get("status"),
-            "operation": operation,
-            "next_call": next_call,
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "signed_in": True,
-            "pbx": self.pbx,
-            "interface": self.interface,
-            "queues": list(self.queues),
-            "state": self.state,
-            "reason": self.reason,
-            "since": self.since.isoformat() if self.since else None,
-            "pop": self.pop,
-            "call": self.call,
-            "timer": self.timer(),
-            "attention": self.attention,
-            "footer": self.footer(),
-        }
-
-
-# The dialer's screen-pop of a call it placed, by linkedid (DialerService.pop_for_call).
-CampaignPop = Callable[[str], Awaitable[dict[str, Any] | None]]
-
-
-class DeskService:
+class DeskService(AfterCallWork):
     """Desk agents by interface; routes AMI notices to them and pushes their messages."""
 
     def __init__(
@@ -155,30 +115,41 @@ class DeskService:
         self._ringing: dict[tuple[str, str], set[DeskAgent]] = {}
         # Preview calls connected straight to a desk agent, by (pbx, linkedid), until they end.
         self._direct: dict[tuple[str, str], DeskAgent] = {}
+        # The call each agent last dialled from the desk (cti.web.desk_dial), by user id: the
+        # number their call shows once the customer answers (a call of no campaign), and the
+        # attention it continues or the callback it keeps.
+        self.dialled: dict[int, DialledCall] = {}
         self._pops: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
-        self._log: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
-        self._log_task: asyncio.Task[None] | None = None
+        # The call log and the pops' audit lines, written in order behind the agents.
+        self._writes = OrderedWrites("call log", log)
         self._unsubscribe: Any = None
         self._lookups = repo.PopLookup(runtime.db)
+        self._wrapup_checker: asyncio.Task[None] | None = None
         self.pops_pushed = 0
+        # What a pop of a transferred caller adds (set by cti.web.desk_transfer).
+        self.transfer_pop: TransferPop | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._log_task = asyncio.get_running_loop().create_task(
-            self._log_writer(), name="desk-call-log"
-        )
+        self._writes.start()
         self._unsubscribe = self.rt.ami.subscribe(self.on_notice)
+        self._wrapup_checker = asyncio.get_running_loop().create_task(
+            self._release_overrun_wrapups(), name="desk-wrapups"
+        )
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._wrapup_checker is not None:
+            self._wrapup_checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._wrapup_checker
         tasks = [a.worker for a in self._by_user.values() if a.worker is not None]
         for a in self._by_user.values():
             a.inbox.put_nowait(None)
-        if self._log_task is not None:
-            self._log.put_nowait(None)
-            tasks.append(self._log_task)
+        if (writes := self._writes.close()) is not None:
+            tasks.append(writes)
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=3.0)
             for t in pending:
@@ -199,16 +170,86 @@ class DeskService:
 
     def add(self, user: SignedIn, pbx: str, interface: str, queues: tuple[str, ...]) -> DeskAgent:
         """Register an operator at a phone (after the PBX accepted the QueueAdds)."""
-        agent = DeskAgent(user=user, pbx=pbx, interface=interface, queues=queues)
+        agent = DeskAgent(
+            user=user,
+            pbx=pbx,
+            interface=interface,
+            queues=queues,
+            personal_data=user.personal_data,
+        )
+        self.follow_live(agent)
         live = self.rt.ami.state(pbx).agents.get(interface)
-        if live is not None:
-            agent.state, agent.reason, agent.since = live.state.value, live.reason, live.since
+        if live is not None and live.paused:
+            agent.pause_reason = live.reason
+        if (
+            live is not None
+            and live.paused
+            and live.reason == WRAPUP_REASON
+            and live.channel is None
+        ):
+            # Left in wrap-up (cti restarted, or another desk): finishing it puts them back. (On
+            # a call the member is already paused for the wrap-up to come: the call's end begins
+            # it, tied to the call's attention.)
+            agent.wrapup = Wrapping(
+                started=live.since, rule=WrapupRule(), attention_id=None, resume=None
+            )
+            agent.wrapup.entered = live.since
         self._by_user[user.id] = agent
         self._by_iface[(pbx, interface)] = agent
         agent.worker = asyncio.get_running_loop().create_task(
             self._work(agent), name=f"desk-agent-{user.id}"
         )
         return agent
+
+    def follow_live(self, agent: DeskAgent) -> None:
+        """Take the agent's state from the live PBX state (at sign-in and after a resync)."""
+        live = self.rt.ami.state(agent.pbx).agents.get(agent.interface)
+        if live is None:
+            agent.state, agent.reason, agent.since = AgentState.OFFLINE.value, "", None
+            agent.phone_unavailable = False
+        else:
+            agent.state, agent.reason, agent.since = live.state.value, live.reason, live.since
+            agent.phone_unavailable = live.unavailable
+
+    async def join_queues(self, agent: DeskAgent, *, missing_only: bool) -> list[str]:
+        """QueueAdd the agent's phone to its queues, paused as last reported; the queues added.
+
+        With ``missing_only`` only the queues the live state does not list it in (what a PBX
+        restart or crash emptied); otherwise all of them, whatever cti believes (a sign-in asks
+        the PBX again). A queue the phone is already in is no error.
+        """
+        state = self.rt.ami.state(agent.pbx)
+        added: list[str] = []
+        for queue in agent.queues:
+            q = state.queues.get(queue)
+            if missing_only and q is not None and agent.interface in q.members:
+                continue
+            try:
+                await self.rt.ami.send(
+                    agent.pbx,
+                    QueueAdd(
+                        queue=queue,
+                        interface=agent.interface,
+                        member_name=agent.user.full_name,
+                        state_interface=agent.interface,
+                        paused=agent.pause_reason is not None,
+                        reason=agent.pause_reason or "",
+                    ),
+                )
+            except AmiError as exc:
+                if "Already there" not in str(exc):
+                    if not missing_only:
+                        raise
+                    log.warning(
+                        "desk of %s: %s not put back in %s: %s",
+                        agent.user.username,
+                        agent.interface,
+                        queue,
+                        exc,
+                    )
+                continue
+            added.append(queue)
+        return added
 
     async def remove(self, agent: DeskAgent) -> None:
         """Forget an agent (desk sign-out); its worker finishes what it has queued."""
@@ -224,6 +265,11 @@ class DeskService:
                 async with asyncio.timeout(3.0):
                     await asyncio.shield(agent.worker)
 
+    def follow_direct(self, agent: DeskAgent, linkedid: str) -> None:
+        """A call put straight through to the agent (no queue: a transfer to them): its end, the
+        last channel of ``linkedid`` hanging up, ends their call."""
+        self._direct[(agent.pbx, linkedid)] = agent
+
     # --- pushing ------------------------------------------------------------------------------
 
     def now_ms(self) -> int:
@@ -232,35 +278,41 @@ class DeskService:
     def desk_clients(self, user_id: int) -> list[Client]:
         return [c for c in self.hub.clients_of(user_id) if DESK_TOPIC in c.topics]
 
+    def may_see(self, user: SignedIn) -> bool:
+        """Whether the operator's desk frames show personal data (their agent's last reading)."""
+        agent = self._by_user.get(user.id)
+        return agent.personal_data if agent is not None else user.personal_data
+
+    @staticmethod
+    def _frame(message: dict[str, Any], *, allowed: bool) -> dict[str, Any] | None:
+        """The message as sent (:func:`desk_frame`); None, logged, for an undeclared type."""
+        try:
+            return desk_frame(message, allowed=allowed)
+        except KeyError:
+            log.error("desk frame %r is not declared in DESK_FRAMES: not sent", message.get("type"))
+            return None
+
+    def send(self, client: Client, user: SignedIn, message: dict[str, Any]) -> None:
+        """Queue a message for one desk socket, its personal fields as the operator may see them."""
+        frame = self._frame(message, allowed=self.may_see(user))
+        if frame is not None:
+            self.hub.send_to_client(client, frame)
+
     def push(self, user_id: int, message: dict[str, Any]) -> None:
         """Queue a message for the desk sockets of one operator (never anyone else's)."""
         message["now"] = self.now_ms()
-        for client in self.desk_clients(user_id):
-            self.hub.send_to_client(client, message)
+        agent = self._by_user.get(user_id)
+        frame = self._frame(message, allowed=agent is not None and agent.personal_data)
+        if frame is not None:
+            for client in self.desk_clients(user_id):
+                self.hub.send_to_client(client, frame)
 
     def snapshot_of(self, user: SignedIn) -> dict[str, Any]:
         agent = self._by_user.get(user.id)
-        desk: dict[str, Any] = (
+        desk = (
             agent.snapshot()
             if agent is not None
-            else {
-                "signed_in": False,
-                "interface": user.extension,
-                "queues": list(self.rt.settings.desk.queues_for(user.routines)),
-                "state": AgentState.OFFLINE.value,
-                "reason": "",
-                "pop": None,
-                "call": None,
-                "timer": None,
-                "attention": None,
-                "footer": {
-                    "last_call": None,
-                    "operator": user.full_name,
-                    "attention_status": None,
-                    "operation": None,
-                    "next_call": None,
-                },
-            }
+            else signed_out_desk(user, list(self.rt.settings.desk.queues_for(user.routines)))
         )
         return {"type": "snapshot", "now": self.now_ms(), "desk": desk}
 
@@ -288,15 +340,15 @@ class DeskService:
             if agents:
                 for agent in agents:
                     agent.inbox.put_nowait(notice)
-                self._log.put_nowait(
-                    (
-                        "end",
-                        {
-                            "key": repo.CallKey(notice.pbx, notice.uniqueid),
-                            "at": notice.at,
-                            "outcome": CallOutcome.ABANDONED,
-                        },
-                    )
+                self._writes.put(
+                    "end",
+                    partial(
+                        repo.log_end,
+                        self.rt.db,
+                        repo.CallKey(notice.pbx, notice.uniqueid),
+                        at=notice.at,
+                        outcome=CallOutcome.ABANDONED,
+                    ),
                 )
         elif isinstance(notice, DialerConnected):
             # A preview call put straight through to the agent who dialled it (no queue).
@@ -304,10 +356,30 @@ class DeskService:
             if agent is not None:
                 self._direct[(notice.pbx, str(notice.linkedid))] = agent
                 agent.inbox.put_nowait(notice)
+        elif (
+            isinstance(notice, OriginateFinished)
+            and notice.outcome is not OriginateOutcome.ANSWERED
+        ):
+            # A desk call whose agent's own phone did not pick up: they are told so.
+            for uid, placed in list(self.dialled.items()):
+                if placed.action_id == notice.action_id and (agent := self._by_user.get(uid)):
+                    agent.inbox.put_nowait(notice)
+        elif isinstance(notice, DialerUnanswered) and notice.campaign_id is None:
+            # A number dialled from the desk did not answer: its agent (their phone's channel
+            # sent it) is told why.
+            channel = self.rt.ami.state(notice.pbx).channels.get(notice.uniqueid)
+            if channel is not None:
+                interface = channel.name.rpartition("-")[0]
+                if (agent := self._by_iface.get((notice.pbx, interface))) is not None:
+                    agent.inbox.put_nowait(notice)
         elif isinstance(notice, CallEnded):
             agent = self._direct.pop((notice.pbx, str(notice.linkedid)), None)
             if agent is not None:
                 agent.inbox.put_nowait(notice)
+        elif isinstance(notice, MemberChanged):
+            agent = self._by_iface.get((notice.pbx, notice.interface))
+            if agent is not None and notice.change is not MemberChange.REMOVED:
+                agent.pause_reason = notice.paused_reason if notice.paused else None
         elif isinstance(notice, StateResynced):
             for agent in self._by_user.values():
                 if agent.pbx == notice.pbx:
@@ -333,9 +405,17 @@ class DeskService:
         uid = agent.user.id
         if isinstance(n, AgentStateChanged):
             agent.state, agent.reason, agent.since = n.state.value, n.reason, n.since
+            agent.phone_unavailable = n.unavailable
+            await self._wrapup_state(agent, n)
             self.push(
                 uid,
-                {"type": "state", "state": agent.state, "reason": n.reason, "since": n.since},
+                {
+                    "type": "state",
+                    "state": agent.state,
+                    "reason": n.reason,
+                    "since": n.since,
+                    "phone_unavailable": n.unavailable,
+                },
             )
         elif isinstance(n, AgentRinging):
             await self._ringing_pop(agent, n)
@@ -344,6 +424,7 @@ class DeskService:
             if pop is not None and pop["id"] == n.uniqueid and pop["status"] == "ringing":
                 pop["status"] = "missed"
                 self.push(uid, {"type": "pop_update", "pop": pop})
+                await self.ring_over(agent)
         elif isinstance(n, CallerAbandoned):
             pop = agent.pop
             if (
@@ -354,10 +435,13 @@ class DeskService:
                 pop["status"] = "caller_hung_up"
                 pop["ended_at"] = n.at.isoformat()
                 self.push(uid, {"type": "pop_update", "pop": pop})
+                await self.ring_over(agent)
         elif isinstance(n, AgentConnected):
             await self._connected(agent, n)
         elif isinstance(n, DialerConnected):
-            # The same as a queue connect, with no queue, no hold and no ring of our own.
+            # The same as a queue connect, with no queue, no hold and no ring of our own. A call
+            # of no campaign is one the agent dialled from the desk: its number is theirs.
+            dialled = self.dialled.pop(uid, None) if n.campaign_id is None else None
             await self._connected(
                 agent,
                 AgentConnected(
@@ -366,13 +450,35 @@ class DeskService:
                     queue="",
                     interface=agent.interface,
                     member_name=agent.user.full_name,
-                    caller_num="",
+                    caller_num=dialled.number if dialled else "",
                     caller_name="",
                     uniqueid=n.uniqueid,
                     linkedid=n.linkedid,
                     hold_seconds=0,
                     ring_seconds=0,
                 ),
+                dialer=True,
+                dialled=dialled,
+            )
+        elif isinstance(n, OriginateFinished):
+            self.dialled.pop(uid, None)
+            self.push(
+                uid,
+                {
+                    "type": "dial_failed",
+                    "dial_status": n.outcome.value,
+                    "reason": agent_not_answered_text(n.outcome.value),
+                },
+            )
+        elif isinstance(n, DialerUnanswered):
+            self.dialled.pop(uid, None)
+            self.push(
+                uid,
+                {
+                    "type": "dial_failed",
+                    "dial_status": n.dial_status,
+                    "reason": not_answered_text(n.dial_status),
+                },
             )
         elif isinstance(n, CallEnded):
             call = agent.call
@@ -398,11 +504,27 @@ class DeskService:
         elif isinstance(n, AgentCallEnded):
             await self._call_ended(agent, n)
         elif isinstance(n, StateResynced):
-            live = self.rt.ami.state(agent.pbx).agents.get(agent.interface)
-            if live is not None:
-                agent.state, agent.reason, agent.since = live.state.value, live.reason, live.since
+            # The PBX may have lost its dynamic members (restart, crash): cti knows who sits
+            # where, so it puts them back before showing the desk.
+            put_back = await self.join_queues(agent, missing_only=True)
+            if put_back:
+                log.info(
+                    "desk of %s: %s put back in %s after the PBX lost it",
+                    agent.user.username,
+                    agent.interface,
+                    ", ".join(put_back),
+                )
+                await self.rt.ami.flush(agent.pbx)
+            self.follow_live(agent)
+            w = agent.wrapup
+            if w is not None and not w.finished:
+                if agent.wrapup_todo() is None:
+                    # Disposed while the PBX could not be told: end the wrap-up now.
+                    await self.finish_wrapup(agent)
+                elif overrun(w.rule, w.started, self.rt.clock.now()):
+                    await self.finish_wrapup(agent, released=True)
             for client in self.desk_clients(uid):
-                self.hub.send_to_client(client, self.snapshot_of(agent.user))
+                self.send(client, agent.user, self.snapshot_of(agent.user))
 
     def _phone(self, caller_num: str) -> str | None:
         if not caller_num or caller_num in ("<unknown>", "anonymous"):
@@ -413,10 +535,9 @@ class DeskService:
             return None
 
     async def lookup(self, agent: DeskAgent, phone: str | None) -> dict[str, Any]:
-        """What the pop shows about the caller, personal fields as the agent may see them.
+        """What the pop shows about the caller (unmasked: frames are masked as they are sent).
 
-        The permission is read in the pop's own query; the audit lines of the read go to the
-        writer task (one INSERT), so the pop does not wait for them.
+        The permission is read in the pop's own query and kept on the agent for the frames.
         """
         found = await repo.lookup_caller(
             self._lookups,
@@ -426,18 +547,38 @@ class DeskService:
             collection="collection" in agent.user.routines,
             sales="telesales" in agent.user.routines,
         )
-        rows = _present_pop(Viewer(agent.user.id, agent.user.username), found)
-        if rows:
-            self._log.put_nowait(("audit", {"rows": rows}))
+        agent.personal_data = bool(found.pop("personal_data", False))
+        if not phone:
+            # No number to look up (a withheld caller id, a call put straight through): the
+            # permission is read on its own, or an agent allowed to see personal data would be
+            # shown this call masked.
+            agent.personal_data = await permission(self.rt.db, agent.user.id)
+        if found.get("customer") and (match := found.get("match")) and match["kind"] == "customer":
+            match["name"] = found["customer"]["name"]
         return found
+
+    def audit_pop(self, agent: DeskAgent, pop: dict[str, Any]) -> None:
+        """Write the audit lines of showing ``pop`` to the agent (behind the pop, by the writer)."""
+        rows = read_rows(
+            Viewer(agent.user.id, agent.user.username),
+            pop_parts(pop),
+            allowed=agent.personal_data,
+            purpose=SCREEN_POP,
+        )
+        if rows:
+            self._writes.put("audit", partial(write_reads, self.rt.db, rows))
 
     def _is_dialer_call(self, pbx: str, linkedid: str) -> bool:
         """Whether a channel of the call runs in the PBX's dialer context (no query needed)."""
         context = self._dialer_contexts.get(pbx)
         return context is not None and self.rt.ami.state(pbx).call_runs_in(linkedid, context)
 
-    async def _campaign_of(self, pbx: str, linkedid: str) -> dict[str, Any] | None:
-        if self._campaign_pop is None or not self._is_dialer_call(pbx, linkedid):
+    async def _campaign_of(
+        self, pbx: str, linkedid: str, *, dialer: bool = False
+    ) -> dict[str, Any] | None:
+        """The dialer's pop of a call: known to be the dialer's (``dialer``), or running in its
+        context (a queue call the dialer placed)."""
+        if self._campaign_pop is None or not (dialer or self._is_dialer_call(pbx, linkedid)):
             return None
         return await self._campaign_pop(linkedid)
 
@@ -447,11 +588,16 @@ class DeskService:
         while len(self._pops) > POPS_KEPT:
             self._pops.popitem(last=False)
 
-    async def _ringing_pop(self, agent: DeskAgent, n: AgentRinging) -> None:
-        campaign = await self._campaign_of(n.pbx, str(n.linkedid))
+    async def _ringing_pop(
+        self, agent: DeskAgent, n: AgentRinging, *, dialer: bool = False
+    ) -> None:
+        campaign = await self._campaign_of(n.pbx, str(n.linkedid), dialer=dialer)
         # A dialer call shows the campaign's caller id; the person is the lead.
         phone = campaign["lead"]["phone"] if campaign else self._phone(n.caller_num)
         found = await self.lookup(agent, phone)
+        # One caller per screen: the last call's attention leaves it (the desk keeps one still
+        # open in its own tab until it is disposed).
+        agent.attention = None
         pop = {
             "id": str(n.uniqueid),
             "linkedid": str(n.linkedid),
@@ -465,25 +611,30 @@ class DeskService:
             **found,
             "campaign": campaign,
         }
+        if self.transfer_pop is not None:
+            # A caller transferred here (cti.web.desk_transfer): who they are and the
+            # transferring agent's attention, as that agent's pop had them.
+            pop.update(await self.transfer_pop(agent, n.pbx, str(n.linkedid)) or {})
         agent.pop = pop
         self._remember(agent.user.id, pop)
         self.push(agent.user.id, {"type": "pop", "pop": pop})
+        self.audit_pop(agent, pop)
         self.pops_pushed += 1
-        self._log.put_nowait(
-            (
-                "ring",
-                {
-                    "key": repo.CallKey(n.pbx, n.uniqueid),
-                    "linkedid": n.linkedid,
-                    "queue": n.queue,
-                    "interface": n.interface,
-                    "operator_id": agent.user.id,
-                    "caller_num": n.caller_num,
-                    "caller_name": n.caller_name,
-                    "phone": phone,
-                    "at": n.at,
-                },
-            )
+        self._writes.put(
+            "ring",
+            partial(
+                repo.log_ring,
+                self.rt.db,
+                repo.CallKey(n.pbx, n.uniqueid),
+                linkedid=n.linkedid,
+                queue=n.queue,
+                interface=n.interface,
+                operator_id=agent.user.id,
+                caller_num=n.caller_num,
+                caller_name=n.caller_name,
+                phone=phone,
+                at=n.at,
+            ),
         )
 
     def _kind_for(self, agent: DeskAgent, queue: str) -> AttentionKind:
@@ -495,10 +646,18 @@ class DeskService:
                 return AttentionKind(routine)
         return AttentionKind(agent.user.routines[0] if agent.user.routines else "telemarketing")
 
-    async def _connected(self, agent: DeskAgent, n: AgentConnected) -> None:
+    async def _connected(
+        self,
+        agent: DeskAgent,
+        n: AgentConnected,
+        *,
+        dialer: bool = False,
+        dialled: DialledCall | None = None,
+    ) -> None:
         uid = agent.user.id
+        await self._hold_for_wrapup(agent)
         if agent.pop is None or agent.pop["id"] != n.uniqueid:
-            # Signed in while it rang: pop now.
+            # Signed in while it rang, or a preview call (no ring of its own): pop now.
             await self._ringing_pop(
                 agent,
                 AgentRinging(
@@ -512,6 +671,7 @@ class DeskService:
                     uniqueid=n.uniqueid,
                     linkedid=n.linkedid,
                 ),
+                dialer=dialer,
             )
         assert agent.pop is not None
         agent.pop["status"] = "answered"
@@ -546,7 +706,11 @@ class DeskService:
             answered_at=n.at,
             campaign_id=campaign["campaign"]["id"] if campaign else None,
             lead_id=campaign["lead"]["id"] if campaign else None,
+            direction=Direction.OUTBOUND if dialer else None,
+            continues=dialled.attention_id if dialled else None,
         )
+        if dialled is not None and dialled.callback_id is not None:
+            await dialing.callback_done(self.rt.db, dialled.callback_id, n.at)
         await self.refresh_attention(agent, attention_id)
 
     async def refresh_attention(self, agent: DeskAgent, attention_id: int) -> None:
@@ -563,6 +727,9 @@ class DeskService:
         )
 
     async def _call_ended(self, agent: DeskAgent, n: AgentCallEnded) -> None:
+        # The group's rule is read first: from the call's end on, a Clear or a Pause arriving
+        # finds the wrap-up already there (never an ended call without one, for an instant).
+        rule = await self.wrapup_rule_for(agent)
         if agent.call is not None and agent.call["uniqueid"] == n.uniqueid:
             agent.call["ended_ms"] = epoch_ms(n.at)
             agent.call["ended_at"] = n.at.isoformat()
@@ -581,16 +748,25 @@ class DeskService:
             agent.user.id,
             {"type": "call_ended", "call": agent.call, "footer": agent.footer()},
         )
+        attention_id = (agent.attention or {}).get("id")
+        paused = self._begin_wrapup(agent, n, attention_id, rule)
         # Written here, in the agent's order, so the attention shown next holds the call's times.
         await repo.log_end(
             self.rt.db,
             repo.CallKey(n.pbx, n.uniqueid),
             at=n.at,
-            outcome=CallOutcome.ANSWERED,
+            outcome=CallOutcome.LOST if n.reason == "lost" else CallOutcome.ANSWERED,
         )
-        attention_id = (agent.attention or {}).get("id")
         if attention_id is not None:
             await self.refresh_attention(agent, attention_id)
+        w = agent.wrapup
+        if paused and w is not None and not w.finished:
+            # Not if the wrap-up already ended (disposed meanwhile): that would pause the member
+            # again, for a wrap-up that is over.
+            await self._pause_for(agent, WRAPUP_REASON)  # so since the connect, unless refused
+            if agent.wrapup_todo() is None:
+                # Disposed during the call: nothing is left to do after it.
+                await self.finish_wrapup(agent)
 
     def clear(self, agent: DeskAgent) -> None:
         """The agent cleared the screen (Limpa Atendimento): pop, timer and attention reset."""
@@ -599,42 +775,18 @@ class DeskService:
         agent.attention = None
         self.push(agent.user.id, {"type": "cleared", "footer": agent.footer()})
 
-    # --- the call log -------------------------------------------------------------------------
 
-    async def _log_writer(self) -> None:
-        while True:
-            item = await self._log.get()
-            if item is None:
-                return
-            what, args = item
-            try:
-                if what == "ring":
-                    await repo.log_ring(self.rt.db, **args)
-                elif what == "audit":
-                    await write_reads(self.rt.db, args["rows"])
-                else:
-                    await repo.log_end(self.rt.db, **args)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("call log: writing %s failed", what)
+TransferPop = Callable[[DeskAgent, str, str], Awaitable[dict[str, Any] | None]]
 
+DESK_SERVICE = web.AppKey("cti.desk", DeskService)
 
-def _present_pop(viewer: Viewer, found: dict[str, Any]) -> list[dict[str, Any]]:
-    """Mask the pop's personal fields in place unless the viewer may see them (LGPD); the audit
-    lines of this read (one per person shown: the customer, the contact or lead matched)."""
-    allowed = bool(found.pop("personal_data", False))
-    found["masked"] = not allowed
-    customer, match = found.get("customer"), found.get("match")
-    records: list[tuple[str, dict[str, Any]]] = []
-    if customer:
-        records.append((f"customer:{customer['id']}", customer))
-    if match and match.get("kind") != "customer":
-        records.append((f"{match['kind']}:{match['id']}", match))
-    # Contacts and leads have a subset of a customer's personal fields.
-    shown, rows = present(viewer, records, CUSTOMER_FIELDS, allowed=allowed, purpose="screen-pop")
-    for (_, record), masked in zip(records, shown, strict=True):
-        record.update((k, v) for k, v in masked.items() if k != "masked")
-    if customer and match and match.get("kind") == "customer":
-        match["name"] = customer["name"]
-    return rows
+__all__ = [
+    "DESK_FRAMES",
+    "DESK_SERVICE",
+    "DESK_TOPIC",
+    "SCREEN_POP",
+    "DeskAgent",
+    "DeskService",
+    "desk_frame",
+    "pop_parts",
+]

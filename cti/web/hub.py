@@ -12,7 +12,7 @@ import contextlib
 import itertools
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,15 +20,35 @@ from aiohttp import WSCloseCode, web
 
 log = logging.getLogger("cti.web.hub")
 
+# Close code a client receives when its session ended (signed out, expired, taken over, ended by
+# an admin).
+CLOSE_SESSION_ENDED = 4001
+# Close code a client receives when its user no longer has the role the socket needs.
+CLOSE_FORBIDDEN = 4003
 # Close code a client receives when it fell behind; it should reconnect and resync.
 CLOSE_TOO_SLOW = 4008
 # Close code a desk receives when the same operator took over from another machine.
 CLOSE_TAKEN_OVER = 4009
 
 
-def encode(message: dict[str, Any]) -> str:
-    """One JSON text frame."""
+def encode(message: Mapping[str, object]) -> str:
+    """One JSON text frame (the hub never reads a message it sends: it only encodes it)."""
     return json.dumps(message, separators=(",", ":"), default=str)
+
+
+def frame_message(data: str) -> dict[str, Any] | None:
+    """A client's text frame as a JSON object, or None when it is not one (not JSON, nested too
+    deeply to read, not an object): the caller answers with an error frame."""
+    try:
+        message = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def shown_kind(kind: object) -> str:
+    """A client's message ``type`` as an error frame may echo it (short, never a structure)."""
+    return repr(kind[:40]) if isinstance(kind, str) else f"of {type(kind).__name__}"
 
 
 @dataclass(eq=False)
@@ -39,7 +59,7 @@ class Client:
     user_id: int
     role: str
     topics: frozenset[str]
-    session: str
+    session: str  # the key (token hash) of the session that opened it
     queue: asyncio.Queue[str | None]
     id: int = field(default_factory=itertools.count(1).__next__)
     writer: asyncio.Task[None] | None = None
@@ -123,15 +143,19 @@ class Hub:
         """The open sockets of one user."""
         return list(self._by_user.get(user_id, ()))
 
-    def send_to_user(self, user_id: int, message: dict[str, Any]) -> int:
+    def send_to_user(self, user_id: int, message: Mapping[str, object]) -> int:
         """Queue a message for every socket of one user; returns how many got it."""
         return self._offer(self._by_user.get(user_id, ()), encode(message))
 
-    def send_to_client(self, client: Client, message: dict[str, Any]) -> None:
+    def send_to_client(self, client: Client, message: Mapping[str, object]) -> None:
         """Queue a message for one socket (a snapshot on connect, an answer to a request)."""
         self._offer((client,), encode(message))
 
-    def publish(self, topic: str, message: dict[str, Any]) -> int:
+    def send_to_clients(self, clients: Iterable[Client], message: Mapping[str, object]) -> int:
+        """Queue one message for several sockets; encoded once. Returns how many got it."""
+        return self._offer(clients, encode(message))
+
+    def publish(self, topic: str, message: Mapping[str, object]) -> int:
         """Queue a message for every subscriber of a topic; encoded once."""
         members = self._by_topic.get(topic)
         if not members:
@@ -148,10 +172,14 @@ class Hub:
             # Its queue is full: nothing more will fit, close at once.
             self._abort(client)
 
-    def close_sessions(self, user_id: int, tokens: set[str], code: int, reason: str) -> None:
-        """Close the user's sockets opened by the sessions ``tokens`` (signed out, ended)."""
+    def clients(self) -> list[Client]:
+        """Every open socket."""
+        return list(self._clients)
+
+    def close_sessions(self, user_id: int, keys: set[str], code: int, reason: str) -> None:
+        """Close the user's sockets opened by the sessions ``keys`` (signed out, ended)."""
         for client in self.clients_of(user_id):
-            if client.session in tokens:
+            if client.session in keys:
                 self.close_client(client, code, reason)
 
     def _offer(self, clients: Iterable[Client], frame: str) -> int:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -22,12 +21,10 @@ class WebState:
     sessions: SessionStore
     throttle: Throttle
     hub: Hub
-    # Feature parts (desk, dialer control, wallboard) keep their live objects here by name.
-    parts: dict[str, Any] = field(default_factory=dict)
 
-    def user_of(self, request: web.Request) -> Session | None:
+    async def user_of(self, request: web.Request) -> Session | None:
         """The signed-in session behind a request, or None."""
-        return session_of(request, self.sessions)
+        return await session_of(request, self.sessions)
 
 
 WEB = web.AppKey("cti.web", WebState)

@@ -13,13 +13,23 @@ server → client
     ``{"type": "wallboard", "seq": n, "tick_ms": …, "now": …, "day": "YYYY-MM-DD",
     "service_level_seconds": 20, "service_level_target": 0.8, "pbx": {name: status},
     "totals": {…}, "queues": [...], "agents": [...], "hourly": {...}, "trend": [...],
-    "campaigns": [...] | null}`` — always the whole board (first a ``snapshot: true`` one on
+    "campaigns": [...] | null, "campaign_day": [{id, attempts, answered, connected, abandoned}],
+    "spies": [...]}`` — always the whole board (first a ``snapshot: true`` one on
     connect, then one per tick). ``tick_ms`` is the server's clock when the tick fired (epoch ms).
     ``{"type": "pong", "now": …}`` answers a ping.
 client → server
     ``{"type": "resync"}`` (a fresh snapshot), ``{"type": "ping"}``.
 
-The campaign section is filled by a provider registered as ``WebState.parts["campaigns"]`` that
+Personal data: an agent's current call shows its caller id, masked (:data:`WALLBOARD_SPEC`) for a
+supervisor without ``personal_data``; a tick is encoded once for those who may see it and once
+for the others. Each call's caller id shown to a wallboard is audited once per wallboard
+(``personal.read`` / ``personal.masked``, purpose ``wallboard``), when it first appears there.
+
+Who may watch is checked against the database at every tick: a user demoted below supervisor
+(or deactivated) has their wallboards closed within a second (close code 4003), and a change of
+their personal-data permission applies from the next frame.
+
+The campaign section is filled by the dialer (``app[DIALER_SERVICE]``), a provider that
 implements :class:`cti.domain.stats.CampaignFigures` (``campaign_figures()``) or
 :class:`cti.domain.stats.CampaignFigureDicts` (``figures()``, the dialer's dicts); without one it
 is ``null``.
@@ -30,38 +40,60 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import time
-from datetime import datetime, tzinfo
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from datetime import time as dt_time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from cti.clock import local_tz
+from cti.db.backoffice.personal import Viewer, read_rows, standing_of, write_reads
+from cti.db.calllog import queue_calls_between
+from cti.db.desk.wrapups import wrapups_between
+from cti.db.reports import campaign_attempts
+from cti.domain.backoffice import CALLER_FIELDS, WALLBOARD_SPEC
 from cti.domain.notices import AnyNotice
+from cti.domain.reporting import Period
 from cti.domain.stats import CampaignFigure, WallboardFigures, campaigns_of
 from cti.runtime import Runtime
-from cti.web.api import ROLE_LEVEL, json_error
-from cti.web.auth import origin_allowed
-from cti.web.hub import Client, Hub
+from cti.web.api import ROLE_LEVEL
+from cti.web.desk_service import DESK_SERVICE
+from cti.web.dialer import DIALER_SERVICE
+from cti.web.hub import CLOSE_FORBIDDEN, Client, Hub
+from cti.web.personal import Part, permission, render
+from cti.web.sockets import answer_messages, close_ended, open_socket
 from cti.web.state import WEB, WebState, web_state
+from cti.web.supervisor_spy import SPY_SESSIONS
 
 log = logging.getLogger("cti.web.supervisor")
 
-WALLBOARD = "wallboard"
 WALLBOARD_TOPIC = "wallboard"
-CLOSE_SESSION_ENDED = 4001
-CLOSE_FORBIDDEN = 4003
+# How often today's campaign attempts are read again while someone watches.
+CAMPAIGN_DAY_SECONDS = 5.0
+PURPOSE = "wallboard"
 
 
-def local_tz(name: str = "") -> tzinfo:
-    """The configured zone (``supervisor.timezone``), else the server's own."""
-    if name:
-        return ZoneInfo(name)
-    tz = datetime.now().astimezone().tzinfo
-    assert tz is not None
-    return tz
+def wallboard_parts(frame: dict[str, Any]) -> list[Part]:
+    """Whose personal data a wallboard frame shows: each agent's current call's caller id."""
+    return [
+        (f"call:{a['call']['linkedid']}", a["call"], CALLER_FIELDS)
+        for a in frame.get("agents", ())
+        if a.get("call")
+    ]
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One open wallboard: who watches, whether they may see personal data, what they were shown."""
+
+    client: Client
+    viewer: Viewer
+    allowed: bool
+    seen: set[str] = field(default_factory=set)
 
 
 class WallboardService:
@@ -71,12 +103,15 @@ class WallboardService:
         self,
         runtime: Runtime,
         web_st: WebState,
+        app: web.Application,
         *,
         interval: float = 1.0,
         tz: tzinfo | None = None,
     ) -> None:
         self._rt = runtime
         self._web = web_st
+        # Where the other parts are, under their keys (the dialer, the desk, the spy sessions).
+        self._app = app
         self._hub: Hub = web_st.hub
         self.interval = interval
         sup = runtime.settings.supervisor
@@ -90,13 +125,53 @@ class WallboardService:
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0
         self.frames_published = 0
-        self.clients: set[Client] = set()
+        self.watchers: dict[Client, Watcher] = {}
+        self._reads: list[dict[str, Any]] = []
+        # Today's attempts per campaign, read from the database (every instance's dialling).
+        self.campaign_day: list[dict[str, Any]] = []
+        self._campaign_day_read = -1e18
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
         self._unsubscribe = self._rt.ami.subscribe(self._on_notice)
         self._task = asyncio.get_running_loop().create_task(self._ticker(), name="wallboard-tick")
+
+    async def load_today(self) -> int:
+        """Seed today's figures from the call log (after ``start``: a call both logged and
+        noticed counts once). Returns how many logged calls were counted."""
+        now = self._rt.clock.now()
+        tz = self.figures.tz
+        day = now.astimezone(tz).date()
+        start = datetime.combine(day, dt_time(0), tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1), dt_time(0), tzinfo=tz)
+        calls = await queue_calls_between(self._rt.db, start, end)
+        counted = self.figures.seed(calls, now)
+        wrapped = self.figures.seed_wrapups(await wrapups_between(self._rt.db, start, end), now)
+        log.info(
+            "wallboard: %d calls and %d wrap-ups of %s counted from the database",
+            counted,
+            wrapped,
+            day,
+        )
+        await self.read_campaign_day()
+        return counted
+
+    async def read_campaign_day(self) -> None:
+        """Today's dial attempts per campaign, as the campaigns report counts them."""
+        day = self._rt.clock.now().astimezone(self.figures.tz).date()
+        counts = await campaign_attempts(self._rt.db, Period.of(day, day, self.figures.tz))
+        self.campaign_day = [
+            {
+                "id": cid,
+                "attempts": attempts,
+                "answered": answered,
+                "connected": connected,
+                "abandoned": abandoned,
+            }
+            for cid, (attempts, answered, connected, abandoned) in sorted(counts.items())
+        ]
+        self._campaign_day_read = asyncio.get_running_loop().time()
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -125,24 +200,93 @@ class WallboardService:
                 delay = 0
             await asyncio.sleep(delay)
             try:
+                if self.watchers and loop.time() - self._campaign_day_read >= CAMPAIGN_DAY_SECONDS:
+                    await self.read_campaign_day()
+                await self.check_watchers()
                 self.tick()
+                await self.write_reads()
             except Exception:
                 log.exception("wallboard tick failed")
+
+    @property
+    def clients(self) -> set[Client]:
+        return set(self.watchers)
+
+    async def watch(self, client: Client, viewer: Viewer) -> Watcher:
+        """Start a wallboard for ``viewer``: its snapshot, as they may see it."""
+        allowed = await permission(self._rt.db, viewer.id)
+        watcher = self.watchers[client] = Watcher(client, viewer, allowed)
+        self.send_snapshot(watcher)
+        await self.write_reads()
+        return watcher
+
+    def unwatch(self, client: Client) -> None:
+        self.watchers.pop(client, None)
+
+    def send_snapshot(self, watcher: Watcher) -> None:
+        """A fresh whole board for one wallboard (on connect, on ``resync``)."""
+        frame = self.frame(snapshot=True)
+        self._note_reads(watcher, frame)
+        self._hub.send_to_client(
+            watcher.client, render(frame, WALLBOARD_SPEC, allowed=watcher.allowed)
+        )
+
+    async def check_watchers(self) -> None:
+        """Close the wallboards of users no longer allowed one; follow permission changes."""
+        if not self.watchers:
+            return
+        # Role, activity and personal-data permission of the users watching, read every tick.
+        found = await standing_of(
+            self._rt.db, sorted({w.viewer.id for w in self.watchers.values()})
+        )
+        ended = await self._web.sessions.ended_among({c.session for c in self.watchers})
+        for client, watcher in list(self.watchers.items()):
+            role, active, allowed = found.get(watcher.viewer.id, ("", False, False))
+            if client.session in ended:
+                self.unwatch(client)
+                close_ended(self._hub, client, ended[client.session])
+            elif not active or ROLE_LEVEL.get(role, 0) < ROLE_LEVEL["supervisor"]:
+                self.unwatch(client)
+                self._hub.close_client(
+                    client, CLOSE_FORBIDDEN, "the wallboard needs the role supervisor"
+                )
+            else:
+                watcher.allowed = allowed
 
     def tick(self) -> int:
         """Build and publish one frame to every wallboard; returns how many got it."""
         self.ticks += 1
-        if not self.clients:
+        if not self.watchers:
             return 0
         frame = self.frame()
         self.frames_published += 1
-        return self._hub.publish(WALLBOARD_TOPIC, frame)
+        for watcher in self.watchers.values():
+            self._note_reads(watcher, frame)
+        shown = [c for c, w in self.watchers.items() if w.allowed]
+        masked = [c for c, w in self.watchers.items() if not w.allowed]
+        sent = self._hub.send_to_clients(shown, frame) if shown else 0
+        if masked:
+            sent += self._hub.send_to_clients(masked, render(frame, WALLBOARD_SPEC, allowed=False))
+        return sent
+
+    def _note_reads(self, watcher: Watcher, frame: dict[str, Any]) -> None:
+        new = [p for p in wallboard_parts(frame) if p[0] not in watcher.seen]
+        if not new:
+            return
+        watcher.seen.update(p[0] for p in new)
+        self._reads.extend(read_rows(watcher.viewer, new, allowed=watcher.allowed, purpose=PURPOSE))
+
+    async def write_reads(self) -> None:
+        """Write the audit lines of what the wallboards were shown since the last write."""
+        rows, self._reads = self._reads, []
+        if rows:
+            await write_reads(self._rt.db, rows)
 
     # --- the view --------------------------------------------------------------------------------
 
     def campaigns(self) -> list[CampaignFigure] | None:
         """The dialer's campaign figures, when a provider is registered."""
-        provider = self._web.parts.get("campaigns")
+        provider = self._app.get(DIALER_SERVICE)
         if provider is None:
             return None
         try:
@@ -163,6 +307,9 @@ class WallboardService:
             campaigns=self.campaigns(),
             links=ami.status(),
         )
+        spies = self._app.get(SPY_SESSIONS)
+        body["spies"] = spies.sessions() if spies is not None else []
+        body["campaign_day"] = self.campaign_day
         body["type"] = "wallboard"
         body["seq"] = next(self._seq)
         body["tick_ms"] = round(tick_ms, 1)
@@ -170,86 +317,67 @@ class WallboardService:
         return body
 
     def _operators(self) -> dict[tuple[str, str], tuple[int, str]]:
-        desk = self._web.parts.get("desk")
-        if desk is None or not hasattr(desk, "agents"):
+        desk = self._app.get(DESK_SERVICE)
+        if desk is None:
             return {}
         return {(a.pbx, a.interface): (a.user.id, a.user.full_name) for a in desk.agents()}
 
 
-def service_of(st: WebState) -> WallboardService:
-    service: WallboardService = st.parts[WALLBOARD]
-    return service
-
-
 async def wallboard_socket(request: web.Request) -> web.StreamResponse:
     """``/ws/wallboard``: the live board, for supervisors and admins."""
-    st = web_state(request)
-    session = st.user_of(request)
-    if session is None:
-        return json_error(401, "sign in first")
-    if ROLE_LEVEL.get(session.role, 0) < ROLE_LEVEL["supervisor"]:
-        return json_error(403, "the wallboard needs the role supervisor")
-    if not origin_allowed(request, st.runtime.settings.server.allowed_origins):
-        return json_error(403, "this page may not open the wallboard (Origin)")
-    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=16 * 1024)
-    await ws.prepare(request)
-    service = service_of(st)
-    client = st.hub.attach(
-        ws,
-        user_id=session.id,
-        role=session.role,
-        session=session.token,
-        topics=(WALLBOARD_TOPIC,),
+    opened = await open_socket(
+        request,
+        topic=WALLBOARD_TOPIC,
+        least_role="supervisor",
+        page="the wallboard",
+        max_msg_size=16 * 1024,
     )
-    service.clients.add(client)
-    st.hub.send_to_client(client, service.frame(snapshot=True))
+    if isinstance(opened, web.Response):
+        return opened
+    st = web_state(request)
+    service = request.app[WALLBOARD_SERVICE]
+    user = opened.session.user
+    watcher = await service.watch(opened.client, Viewer(user.id, user.username))
     try:
-        async for msg in ws:
-            if msg.type is not WSMsgType.TEXT:
-                continue
-            live = st.sessions.get(session.token)
-            if live is None:
-                st.hub.close_client(client, CLOSE_SESSION_ENDED, "signed out")
-                break
-            _on_message(st.hub, service, client, msg.data)
+        # The role is checked at every tick, against the database (check_watchers).
+        await answer_messages(
+            st,
+            opened,
+            resync=lambda _: service.send_snapshot(watcher),
+            now_ms=lambda: int(time.time() * 1000),
+        )
     finally:
-        service.clients.discard(client)
-        st.hub.detach(client)
-    return ws
-
-
-def _on_message(hub: Hub, service: WallboardService, client: Client, data: str) -> None:
-    try:
-        message = json.loads(data)
-    except json.JSONDecodeError:
-        hub.send_to_client(client, {"type": "error", "error": "not JSON"})
-        return
-    kind = message.get("type") if isinstance(message, dict) else None
-    if kind == "resync":
-        hub.send_to_client(client, service.frame(snapshot=True))
-    elif kind == "ping":
-        hub.send_to_client(client, {"type": "pong", "now": int(time.time() * 1000)})
-    else:
-        hub.send_to_client(client, {"type": "error", "error": f"unknown message type {kind!r}"})
+        service.unwatch(opened.client)
+        st.hub.detach(opened.client)
+    return opened.ws
 
 
 def setup_stream(app: web.Application) -> None:
     """The WebSocket route, and the service started and stopped with the app."""
     app.router.add_get("/ws/wallboard", wallboard_socket)
 
-    async def start(app: web.Application) -> None:
-        st = app[WEB]
-        service = WallboardService(st.runtime, st)
-        st.parts[WALLBOARD] = service
+    async def wallboard(app: web.Application) -> AsyncIterator[None]:
+        service = WallboardService(app[WEB].runtime, app[WEB], app)
+        app[WALLBOARD_SERVICE] = service
         service.start()
+        try:
+            await service.load_today()
+        except Exception:  # the board still counts from now on; the log says what is missing
+            log.exception("wallboard: today's calls could not be read from the call log")
+        yield
+        await service.stop()
 
-    async def stop(app: web.Application) -> None:
-        service = app[WEB].parts.pop(WALLBOARD, None)
-        if service is not None:
-            await service.stop()
-
-    app.on_startup.append(start)
-    app.on_cleanup.append(stop)
+    app.cleanup_ctx.append(wallboard)
 
 
-__all__ = ["WALLBOARD", "WALLBOARD_TOPIC", "WallboardService", "setup_stream"]
+__all__ = [
+    "WALLBOARD_SERVICE",
+    "WALLBOARD_TOPIC",
+    "WallboardService",
+    "Watcher",
+    "setup_stream",
+    "wallboard_parts",
+]
+
+
+WALLBOARD_SERVICE = web.AppKey("cti.wallboard", WallboardService)

@@ -471,6 +471,20 @@ class ScriptedPbx:
                     ]
                 )
             )
+            events = action.get("Events", "on").lower()
+            if events in ("on", "all") or "system" in events.split(","):
+                # As Asterisk does after every login to a PBX that is up (manager.c).
+                writer.write(
+                    render(
+                        [
+                            ("Event", "FullyBooted"),
+                            ("Privilege", "system,all"),
+                            ("Uptime", "125"),
+                            ("LastReload", "125"),
+                            ("Status", "Fully Booted"),
+                        ]
+                    )
+                )
             logged_in.set()
             return
         if self._claim(name, aid, session):

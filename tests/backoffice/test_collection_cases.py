@@ -179,3 +179,38 @@ async def test_admin_assigns_and_reassigns_cases_with_a_suggestion_and_audit(log
     assert [(t["actor"], t["subject"], t["details"]["to_username"]) for t in trail] == [
         ("admin", f"case:{mine[0]['id']}", "diego")
     ]
+
+
+async def test_an_amount_is_a_number_or_text_never_an_object(login: Login) -> None:
+    carla = await login("carla")
+    positions = [f"/api/v1/collection/customers/{c}/position" for c in (4, 6)]
+    before = [await body(await carla.get(p)) for p in positions]
+    promise = {"customer_id": 4, "promised_on": "2026-03-09"}
+    plan = {"customer_id": 6, "count": 2, "first_due_on": "2026-03-10"}
+    for path, payload, field in [
+        ("promises", {**promise, "amount": {"value": "100.00"}}, "amount"),
+        ("promises", {**promise, "amount": ["100.00"]}, "amount"),
+        ("promises", {**promise, "amount": True}, "amount"),
+        ("plans", {**plan, "total": {"amount": 100, "currency": "USD"}}, "total"),
+        (
+            "plans",
+            {"customer_id": 6, "instalments": [{"due_on": "2026-03-10", "amount": {"v": 1}}]},
+            "instalments[0].amount",
+        ),
+    ]:
+        resp = await carla.post(f"/api/v1/collection/{path}", json=payload)
+        problem = await body(resp, 400)
+        assert problem["field"] == field, (payload, problem)
+        assert "amount" in problem["error"], problem
+    # Beyond what the money column holds: refused, naming the field (not a fault).
+    for path, payload, field in [
+        ("promises", {**promise, "amount": 1e308}, "amount"),
+        ("plans", {**plan, "total": "1e999999"}, "total"),
+    ]:
+        resp = await carla.post(f"/api/v1/collection/{path}", json=payload)
+        assert (await body(resp, 400))["field"] == field, payload
+    # Nothing was recorded.
+    after = [await body(await carla.get(p)) for p in positions]
+    assert [(p["promises"], p["plans"]) for p in after] == [
+        (p["promises"], p["plans"]) for p in before
+    ]

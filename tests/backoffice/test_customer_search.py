@@ -92,12 +92,17 @@ async def test_a_viewer_without_personal_data_gets_name_and_tax_id_masked(login:
     # A prefix of a tax id cannot uncover it a digit at a time; the whole of it finds the customer.
     assert await _find(diego, "12.345.678") == []
     assert _codes(await _find(diego, "12345678000190")) == ["C002"]
+    # Nor can a part of a name uncover it a letter at a time: only whole words find it.
+    for typed in ("pa", "pad", "padar", "padarib", "ria", "jorg"):
+        assert await _find(diego, typed) == [], typed
+    assert _codes(await _find(diego, "são jorge")) == ["C002"]
+    assert _codes(await _find(diego, "PADARIA")) == ["C002"]
 
     ana = await login("ana")
     assert (await _find(ana, "padaria"))[0]["tax_id"] == "12.345.678/0001-90"
 
 
-async def test_reads_are_audited_once_per_customer_and_viewer_not_per_keystroke(
+async def test_reads_are_audited_once_per_customer_and_viewer_not_per_keystroke_unless_masked(
     login: Login,
 ) -> None:
     ana, diego, admin = await login("ana"), await login("diego"), await login("admin")
@@ -106,6 +111,7 @@ async def test_reads_are_audited_once_per_customer_and_viewer_not_per_keystroke(
         await _find(ana, typed)
     await _find(diego, "padaria")
     await _find(diego, "padar")
+    await _find(diego, "padaria")
 
     lines = await body(
         await admin.get("/api/v1/audit", params={"subject": f"customer:{padaria['id']}"})
@@ -115,10 +121,22 @@ async def test_reads_are_audited_once_per_customer_and_viewer_not_per_keystroke(
         for line in lines
         if line["details"].get("purpose") == "customer search"
     ]
+    # ana (with the permission) once for her four searches; diego every time he is shown it.
     assert sorted(searched) == [
         ("ana", "personal.read", ["name", "tax_id"]),
         ("diego", "personal.masked", ["name", "tax_id"]),
+        ("diego", "personal.masked", ["name", "tax_id"]),
     ]
+    # And each of diego's searches, found or not, without what he typed.
+    tries = await body(
+        await admin.get("/api/v1/audit", params={"actor": "diego", "action": "customer.search"})
+    )
+    assert sorted((t["details"]["length"], t["details"]["found"]) for t in tries) == [
+        (5, 0),
+        (7, 1),
+        (7, 1),
+    ]
+    assert "padar" not in str(tries)
 
 
 async def test_bad_q_is_refused_naming_it_and_limit_holds(

@@ -27,13 +27,16 @@ async def test_message_rules_stamps_from_situation_finalize_postpone(login: Logi
     made = await body(
         await ana.post(
             "/api/v1/messages",
-            json={"from_serial": "SN-123", "to_group_id": 1, "description": "Headset broken"},
+            # to ana's own attention group (Service): she may act on it
+            json={"from_serial": "SN-123", "to_group_id": 2, "description": "Headset broken"},
         ),
         201,
     )
     # Situation defaults to the usual pending one (PE), type to the default one (IN).
     assert (made["situation_code"], made["type_code"]) == ("PE", "IN")
     assert made["created_by"] == "ana" and made["pending"] is True
+    # Shown as people say them: the type's name, the author's full name.
+    assert (made["type"], made["created_by_name"]) == ("Information", "Ana")
     mid = made["id"]
 
     # Changing the situation to a non-pending one does NOT finalize the message.
@@ -59,6 +62,11 @@ async def test_message_rules_stamps_from_situation_finalize_postpone(login: Logi
     assert postponed["postponed_until"] == "2026-03-03T10:00:00+00:00"
     assert (postponed["to_user"], postponed["to_group_id"]) == ("diego", None)
     assert "customer away" in postponed["notes"][-1]["text"] and postponed["pending"] is True
+    # The note names the day and the person as people write them, not a stamp and a user id.
+    note = postponed["notes"][-1]["text"]
+    assert note.startswith("Postponed until Tue 3 Mar 2026, ") and "for Diego" in note
+    assert "T10:00" not in note and "user 4" not in note
+    assert postponed["to_user_name"].startswith("Diego")
 
     # Finalize stamps date, time and user, and sets a non-pending situation; only once.
     diego = await login("diego")
@@ -215,9 +223,17 @@ async def test_operator_is_refused_admin_endpoints_and_required_fields_are_enfor
     )
     forms = await body(await bruno.get("/api/v1/config/required-fields"))
     assert forms["quote"]["required"] == ["valid_until"]
+    # Named as the forms label them, in the settings and in the refusal.
+    assert forms["attention"]["labels"]["closing_reason_id"] == "Closing reason"
+    assert (forms["quote"]["title"], forms["quote"]["labels"]["valid_until"]) == (
+        "Quote",
+        "Valid until",
+    )
     item = [{"product_id": 1, "quantity": 1}]
     missing = await bruno.post("/api/v1/telesales/quotes", json={"customer_id": 1, "items": item})
-    assert (await body(missing, 400))["field"] == "valid_until"
+    refused = await body(missing, 400)
+    assert refused["field"] == "valid_until"
+    assert "Valid until is required on the quote form" in refused["error"]
     ok = {"customer_id": 1, "items": item, "valid_until": "2026-04-01"}
     await body(await bruno.post("/api/v1/telesales/quotes", json=ok), 201)
 
@@ -279,3 +295,14 @@ async def test_local_numbers_are_read_in_the_call_centers_country(
         )
     assert "+552134567890" in str(suspect)
     assert "+12025550142" in str(other)
+
+
+async def test_the_purpose_of_a_read_is_the_servers_not_the_requests(login: Login) -> None:
+    diego, admin = await login("diego"), await login("admin")
+    forged = "court order 123"
+    await body(await diego.get("/api/v1/customers/2", params={"purpose": forged}))
+    lines = await body(
+        await admin.get("/api/v1/audit", params={"actor": "diego", "subject": "customer:2"})
+    )
+    assert [line["details"]["purpose"] for line in lines] == ["customer record"]
+    assert forged not in str(lines)

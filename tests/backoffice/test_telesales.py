@@ -100,6 +100,14 @@ async def test_order_input_mistakes_name_the_field_and_routines_are_enforced(log
         ({"customer_id": 1, "items": [{"product_id": 1, "quantity": 0}]}, "items[0].quantity"),
         ({"customer_id": 1, "items": [{"product_id": 1, "quantity": "x"}]}, "items[0].quantity"),
         ({"customer_id": 1, "items": [{"product_id": 1}]}, "items[0].quantity"),
+        (
+            {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1, "unit_price": {"v": 5}}]},
+            "items[0].unit_price",
+        ),
+        (  # beyond the price column: refused, not a fault
+            {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1, "unit_price": "1e20"}]},
+            "items[0].unit_price",
+        ),
         ({"customer_id": 1, "quote_id": 2, "items": ITEMS}, "quote_id"),  # quote 2 is C002's
         ({"customer_id": 1, "billed": True, "items": ITEMS}, "billed"),
     ]

@@ -93,12 +93,14 @@ async def test_admin_adds_a_user_with_the_cli_rules_and_changes_them(
                 "group": None,
                 "extension": "1011",
                 "personal_data": True,
+                "softphone": True,
             },
         )
     )
     assert (changed["role"], changed["routines"], changed["group"]) == ("supervisor", [], None)
     assert (changed["extension"], changed["interface"]) == ("1011", "PJSIP/1011")
     assert changed["personal_data"] is True
+    assert changed["softphone"] is True  # their phone is now the desk's (WebRTC)
 
     # Audited, with what changed, and never a password.
     lines = await _audit(root, f"user:{uid}")
@@ -106,6 +108,7 @@ async def test_admin_adds_a_user_with_the_cli_rules_and_changes_them(
     assert all(line["actor"] == "root" for line in lines)
     assert lines[0]["details"]["role"] == ["operator", "supervisor"]
     assert lines[0]["details"]["interface"] == ["PJSIP/1010", "PJSIP/1011"]
+    assert lines[0]["details"]["softphone"] == [False, True]
     assert "eva-secret-1" not in str(lines)
 
     assert (await root.get("/api/v1/users/999999")).status == 404

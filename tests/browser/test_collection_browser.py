@@ -73,6 +73,8 @@ async def test_collection_attention_with_a_promise_to_pay_in_chromium(
     page = browser_page
 
     await sign_in(page, service.url, "carla", password=carla["password"], landing="desk")
+    # The desk's buttons work once it has loaded (its name shows).
+    await expect(page.locator("#agent-name")).to_have_text("Carla Souza")
     await page.click("#desk-signin")
     await expect(page.locator("#state-text")).to_have_text("Ready")
     await expect(page.locator("#link")).to_contain_text("live")

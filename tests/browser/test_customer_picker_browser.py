@@ -140,6 +140,8 @@ async def test_agent_registers_an_unknown_caller_as_contact_of_a_customer_picked
         )
     page = browser_page
     await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
+    # The desk's buttons work once it has loaded (its name shows).
+    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
     await page.click("#desk-signin")
     await expect(page.locator("#state-text")).to_have_text("Ready")
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from cti.app import RunningService
 from cti.db.models import (
@@ -77,8 +77,12 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
 
     from cti.db.models import Operator
 
-    async with service.runtime.db.sessions() as s:
+    async with service.runtime.db.sessions.begin() as s:
         ids = dict((await s.execute(sa.select(Operator.username, Operator.id))).all())
+        # Ana's phone is the desk's own (the browser phone; simulated against the simulator).
+        await s.execute(
+            sa.update(Operator).where(Operator.username == "ana").values(softphone=True)
+        )
     await _history_and_lists(service, customers["acme"], ids)
     page = browser_page
 
@@ -131,3 +135,84 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     assert sim.hangup("PJSIP/agent1")
     await expect(timer).to_have_text("00:00")
     await expect(page.locator("#f-last")).to_contain_text("ACME")
+
+
+async def test_in_an_800_px_window_nothing_overlaps_and_every_select_shows_its_value(
+    service: RunningService,
+    sim: PbxSimulator,
+    customers: dict[str, int],
+    users: dict[str, str],
+    chromium: Browser,
+    tmp_path: Path,
+) -> None:
+    async with service.runtime.db.sessions.begin() as s:
+        s.add(ClosingReason(name="Customer will call back next week"))
+    context = await chromium.new_context(viewport={"width": 800, "height": 900}, locale="en-US")
+    page = await context.new_page()
+    page.set_default_timeout(8000)
+    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
+    # The desk's buttons work once it has loaded (its name shows).
+    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Ready")
+    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
+    await sim.advance(0.2)
+    await page.click("#answer")
+    await expect(page.locator("#attention")).to_be_visible()
+    await page.select_option("#status", "cancelled")
+    await page.select_option("#closing-reason", label="Customer will call back next week")
+    await page.screenshot(path=str(tmp_path / "desk-800.png"), full_page=True)
+
+    boxes = {
+        sel: await page.locator(sel).bounding_box()
+        for sel in ("#pop", "#attention-card", "#history-card")
+    }
+    for sel, box in boxes.items():
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 800, sel
+    # One column: the caller, then the attention, then the history, none over another.
+    pop, attention, history = boxes["#pop"], boxes["#attention-card"], boxes["#history-card"]
+    assert pop and attention and history
+    assert pop["y"] + pop["height"] <= attention["y"]
+    assert attention["y"] + attention["height"] <= history["y"]
+    # Each select is wide enough for the text it shows (plus its arrow).
+    for sel in ("#status", "#closing-reason"):
+        shown, room = await page.locator(sel).evaluate(
+            """s => {
+                const c = document.createElement("canvas").getContext("2d");
+                c.font = getComputedStyle(s).font;
+                return [c.measureText(s.selectedOptions[0].text).width, s.clientWidth - 28];
+            }"""
+        )
+        assert shown <= room, f"{sel}: {shown:.0f} px of text in {room:.0f} px"
+    await context.close()
+
+
+async def test_a_status_chosen_during_the_call_survives_the_calls_end(
+    service: RunningService,
+    sim: PbxSimulator,
+    customers: dict[str, int],
+    users: dict[str, str],
+    browser_page: Page,
+) -> None:
+    page = browser_page
+    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
+    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Ready")
+    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
+    await sim.advance(0.2)
+    await page.click("#answer")
+    await expect(page.locator("#attention")).to_be_visible()
+    # Ana picks the status and a subject, then looks at the pop (the form loses focus) ...
+    await page.select_option("#status", "closed")
+    await page.fill("input[name=subject]", "Delivery delayed")
+    await page.locator("#pop-name").click()
+    # ... the caller hangs up: the attention is refreshed with the call's end, her choices stay.
+    assert sim.hangup("PJSIP/agent1")
+    await expect(page.locator("#timer")).to_have_text("00:00")
+    await expect(page.locator("#state-text")).to_have_text("Wrap-up")
+    await expect(page.locator("#status")).to_have_value("closed")
+    await expect(page.locator("input[name=subject]")).to_have_value("Delivery delayed")
+    await page.click("#save")
+    await expect(page.locator(".toast", has_text="Attention saved")).to_be_visible()
+    await expect(page.locator("#state-text")).to_have_text("Ready")

@@ -51,16 +51,20 @@ async def test_preview_lead_skip_and_dial_from_the_desk(
     page = browser_page
     await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
     card = page.locator("#preview")
+    await page.click("#preview-next")
+    await expect(card.locator(".preview-lead")).to_contain_text("Rita Moss")
+    # Not signed in to her phone yet: she is told so, and nothing is dialled.
+    await page.click("#preview-dial")
+    await expect(page.locator(".toast.bad")).to_contain_text("sign in to your phone first")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Ready")
     await expect(card).to_contain_text("Service follow-up")
 
-    await page.click("#preview-next")
-    first = card.locator(".preview-lead")
-    await expect(first).to_contain_text("Rita Moss")
     await page.click("#preview-skip")
     await page.click("#preview-next")
     await expect(card.locator(".preview-lead")).to_contain_text("Tom Vale")
     await page.click("#preview-dial")
-    await expect(page.locator(".toast")).to_contain_text("Dialling Tom Vale")
+    await expect(page.locator(".toast").last).to_contain_text("Dialling Tom Vale")
 
     async with db.sessions() as s:
         leads = {

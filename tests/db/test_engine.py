@@ -55,3 +55,28 @@ async def test_ping_answers_false_when_nobody_listens() -> None:
     async with Database(f"postgresql://cti:hunter2@127.0.0.1:{port}/cti") as db:
         assert await db.ping(within=2.0) is False
         assert "hunter2" not in repr(db)
+
+
+async def test_a_failing_insert_shows_and_logs_no_parameter(
+    migrated_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    from cti.db.models import Lead
+
+    caplog.set_level(logging.DEBUG)
+    async with Database(migrated_database) as db:
+        with pytest.raises(IntegrityError) as info:  # no such campaign: a foreign key fails
+            async with db.sessions.begin() as s:
+                await s.execute(
+                    sa.insert(Lead).values(
+                        campaign_id=424242, phone="+5511912345678", name="Maria Secreta"
+                    )
+                )
+        logging.getLogger("cti.test").exception("storing failed", exc_info=info.value)
+    shown = str(info.value) + caplog.text
+    assert "parameters hidden" in str(info.value)
+    assert "Maria Secreta" not in shown and "912345678" not in shown

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
@@ -15,6 +17,7 @@ from sqlalchemy import Connection
 from cti.db import migrate
 from cti.db.engine import Database
 from cti.db.models import Base
+from cti.domain.scripts import AnswerType, parse_script
 
 
 async def _our_objects(url: str) -> dict[str, list[str]]:
@@ -122,8 +125,8 @@ async def test_downgrade_base_after_the_scheduler_ran_leaves_nothing(empty_datab
         scheduler = DialerScheduler(database, empty_database, _NoJobs(), upkeep_seconds=3600)
         await scheduler.start()
         try:
-            scheduler.at("wake", "1", datetime.now(UTC) + timedelta(days=1))
-            assert {job for job, _ in scheduler.jobs()} >= {"upkeep", "wake:1"}
+            await scheduler.at("wake", "1", datetime.now(UTC) + timedelta(days=1))
+            assert {job for job, _ in await scheduler.jobs()} >= {"upkeep", "wake:1"}
         finally:
             await scheduler.stop()
         async with database.engine.connect() as conn:
@@ -160,5 +163,55 @@ async def test_0003_moves_zone_amd_and_knobs_onto_the_campaign(empty_database: s
         await migrate.downgrade_async(empty_database, "0002")
         back = await conn.fetchval("SELECT retry_rules FROM campaigns WHERE name = 'A'")
         assert '"amd": true' in back and '"timezone": "America/Lima"' in back
+    finally:
+        await conn.close()
+
+
+async def test_0004_gives_a_new_install_pause_reasons_and_leaves_an_old_ones_own(
+    empty_database: str, database_factory: Callable[[], str]
+) -> None:
+    await migrate.upgrade_async(empty_database)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        fresh = {r[0] for r in await conn.fetch("SELECT name FROM pause_reasons")}
+    finally:
+        await conn.close()
+    assert fresh == {"lunch", "break", "training", "backoffice"}
+
+    own = await asyncio.to_thread(database_factory)
+    await migrate.upgrade_async(own, "0003")
+    conn = await asyncpg.connect(own)
+    try:
+        await conn.execute("INSERT INTO pause_reasons (name) VALUES ('almuerzo')")
+        await migrate.upgrade_async(own)
+        kept = [r[0] for r in await conn.fetch("SELECT name FROM pause_reasons")]
+    finally:
+        await conn.close()
+    assert kept == ["almuerzo"]
+
+
+async def test_0013_gives_each_script_its_first_version_in_todays_shape(
+    empty_database: str,
+) -> None:
+    await migrate.upgrade_async(empty_database, "0012")
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await conn.execute(
+            "INSERT INTO scripts (name, body) VALUES ('Old', '["
+            '{"step": 1, "say": "Greet."},'
+            ' {"step": 2, "ask": "Happy?", "options": ["yes", "no"]},'
+            ' {"step": 3, "ask": "Which?", "options": ["a", "b"]}'
+            "]')"
+        )
+        await migrate.upgrade_async(empty_database)
+        body = await conn.fetchval("SELECT body::text FROM scripts WHERE name = 'Old'")
+        first = await conn.fetchrow("SELECT version, body::text AS body FROM script_versions")
+        assert first is not None and first["version"] == 1 and first["body"] == body
+        steps = parse_script(json.loads(body)).steps
+        assert [(s.id, s.kind.value, s.type) for s in steps] == [
+            ("step1", "guidance", None),
+            ("step2", "question", AnswerType.YES_NO),
+            ("step3", "question", AnswerType.ONE_OF),
+        ]
     finally:
         await conn.close()

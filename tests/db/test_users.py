@@ -25,7 +25,7 @@ async def test_add_user_stores_role_routines_group_and_a_verifiable_hash(db: Dat
     uid = await add_user(
         db,
         username="bruno",
-        password="s3cret-pw",
+        password="s3cret-pw-42",
         role="operator",
         routines=["telesales", "collection"],
         group="Sales",
@@ -39,14 +39,14 @@ async def test_add_user_stores_role_routines_group_and_a_verifiable_hash(db: Dat
     assert user.group_id == group_id
     assert (user.extension, user.interface) == ("1002", "PJSIP/1002")
     assert user.personal_data is False and user.active is True
-    assert "s3cret-pw" not in user.password_hash
-    assert verify_password(user.password_hash, "s3cret-pw")
+    assert "s3cret-pw-42" not in user.password_hash
+    assert verify_password(user.password_hash, "s3cret-pw-42")
     assert not verify_password(user.password_hash, "wrong")
 
 
 async def test_an_interface_given_as_extension_sets_both(db: Database) -> None:
     await add_user(
-        db, username="sofia", password="sofia123", role="supervisor", extension="PJSIP/agent9"
+        db, username="sofia", password="sofia-secret-1", role="supervisor", extension="PJSIP/agent9"
     )
     user = await _user(db, "sofia")
     assert (user.extension, user.interface) == ("agent9", "PJSIP/agent9")
@@ -73,7 +73,11 @@ async def test_ensure_group_updates_the_ideal_time(db: Database) -> None:
         ({"role": "overlord"}, "role", "operator, supervisor, admin"),
         ({"routines": ["telepathy"]}, "routines", "telemarketing, telesales, collection"),
         ({"routines": []}, "routines", "at least one routine"),
-        ({"password": "123"}, "password", "at least 6"),
+        ({"password": "123"}, "password", "at least 10"),
+        ({"password": "Password123"}, "password", "most common"),
+        ({"password": "New12345"}, "password", "at least 10"),
+        ({"password": "new1234567"}, "password", "the user name"),
+        ({"password": "long-enough\x00pw"}, "password", "control characters"),
         ({"username": "two words"}, "username", "one word"),
         ({"extension": "1001"}, "extension", "already used by 'ana'"),
     ],
@@ -84,14 +88,14 @@ async def test_add_user_mistakes_are_named(
     await add_user(
         db,
         username="ana",
-        password="ana123",
+        password="ana-secret-1",
         role="operator",
         routines="telemarketing",
         extension="1001",
     )
     args: dict[str, object] = {
         "username": "new",
-        "password": "password1",
+        "password": "a-fine-password-1",
         "role": "operator",
         "routines": ["telemarketing"],
         "group": None,

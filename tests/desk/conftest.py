@@ -18,14 +18,17 @@ import sqlalchemy as sa
 
 from cti.app import RunningService, running_service
 from cti.db.engine import Database
-from cti.db.models import Contact, Customer, PauseReason, Phone
+from cti.db.models import Contact, Customer, Phone
 from cti.db.users import add_user
 from cti.sim import PbxSimulator
+from cti.sim.traffic import Duration, OutboundCustomers, TrafficModel
 from tests.web.conftest import Client, client_factory, service_settings, users
 
 __all__ = ["Client", "DeskSocket", "carla", "client_factory", "users"]
 
-TIMEOUT = 5.0
+# How long a wait may take before the test fails: generous, since CI machines have 2 busy cores
+# (a wait ends as soon as its condition holds; nothing here times the product).
+TIMEOUT = 15.0
 
 
 async def until(condition: Callable[[], Any], within: float = TIMEOUT, what: str = "") -> Any:
@@ -89,6 +92,24 @@ class DeskSocket:
             await self._reader
 
 
+def answering_customers(ring: float, talk: float) -> TrafficModel:
+    """The simulator's dialled customers for a test: every one answers after ``ring`` seconds and
+    talks for ``talk`` seconds (no busy, no ring-out); no inbound traffic."""
+
+    def exactly(seconds: float) -> Duration:
+        return Duration(mean=seconds, spread=0.0, minimum=seconds, maximum=seconds)
+
+    customers = OutboundCustomers(
+        p_answer=1.0,
+        p_busy=0.0,
+        p_noanswer=0.0,
+        p_congestion=0.0,
+        ring=exactly(ring),
+        talk=exactly(talk),
+    )
+    return TrafficModel(inbound_per_minute={}, customers=customers)
+
+
 async def open_desk(client: Client, origin: str | None = None) -> DeskSocket:
     """Open /ws/desk with the client's session cookie and the server's own Origin."""
     ws = await client.http.ws_connect(
@@ -118,7 +139,8 @@ async def service(migrated_database: str, sim: PbxSimulator) -> AsyncIterator[Ru
 
 @pytest.fixture
 async def customers(service: RunningService) -> dict[str, int]:
-    """Acme (+12025550101) with contact Laura (+12025550111); the pause reason ``lunch``."""
+    """Acme (+12025550101) with contact Laura (+12025550111). (A migrated database holds the
+    default pause reasons lunch, break, training and backoffice.)"""
     db: Database = service.runtime.db
     async with db.sessions.begin() as s:
         acme = Customer(code="C001", name="Acme Supplies", tax_id="12-3456789", region="US")
@@ -129,7 +151,6 @@ async def customers(service: RunningService) -> dict[str, int]:
         await s.flush()
         s.add(Phone(phone="+12025550101", raw="(202) 555-0101", customer_id=acme.id))
         s.add(Phone(phone="+12025550111", raw="(202) 555-0111", contact_id=laura.id))
-        s.add_all([PauseReason(name="lunch"), PauseReason(name="break")])
         ids = {"acme": acme.id, "laura": laura.id}
     return ids
 

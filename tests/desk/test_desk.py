@@ -239,6 +239,14 @@ async def test_reconnect_gets_a_snapshot_with_the_pop_and_the_running_timer(
     assert (await ana.post("/api/v1/desk/hangup")).status == 200
     ended = await again.next("call_ended")
     assert ended["call"]["ended_ms"] >= connected["timer"]["started_ms"]
+    # The call's end starts the wrap-up at once: the screen is not cleared before the
+    # attention is disposed (whenever the Clear arrives).
+    refused = await ana.post("/api/v1/desk/clear")
+    assert refused.status == 409 and "after-call work" in (await refused.json())["error"]
+    attention_id, seen = desk["attention"]["id"], len(again.messages)
+    disposed = await ana.patch(f"/api/v1/desk/attentions/{attention_id}", json={"status": "closed"})
+    assert disposed.status == 200
+    await again.next("wrapup", lambda m: m["wrapup"] is None, after=seen)
     assert (await ana.post("/api/v1/desk/clear")).status == 200
     await again.next("cleared")
     snap = await (await ana.get("/api/v1/desk")).json()

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from cti.app import RunningService
 from cti.db.models import Attempt, Attention, Campaign, Customer, Lead, Phone, Receivable
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
-from cti.sim import Duration, OutboundCustomers, PbxSimulator, TrafficModel
+from cti.sim import PbxSimulator
+from tests.desk.conftest import answering_customers
 from tests.web.conftest import Client
 
 ALL_DAY = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
@@ -25,15 +26,7 @@ ALL_DAY = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
 @pytest.fixture
 async def sim() -> AsyncIterator[PbxSimulator]:
     """Every dialled customer answers after 2 s and talks for a minute."""
-    customers = OutboundCustomers(
-        p_answer=1.0,
-        p_busy=0.0,
-        p_noanswer=0.0,
-        p_congestion=0.0,
-        ring=Duration(mean=2.0, spread=0.0, minimum=2.0, maximum=2.0),
-        talk=Duration(mean=60.0, spread=0.0, minimum=60.0, maximum=60.0),
-    )
-    traffic = TrafficModel(inbound_per_minute={}, customers=customers)
+    traffic = answering_customers(ring=2.0, talk=60.0)
     async with PbxSimulator(manual_time=True, traffic=traffic) as simulator:
         yield simulator
 
@@ -113,6 +106,8 @@ async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
     assert pop["phone"] == "+12025550190"
 
     assert (await ana.post("/api/v1/desk/answer")).status == 200
+    await sim.advance(0.1)
+    await service.runtime.ami.flush("pbx1")
     attention = (await ana_ws.next("attention"))["attention"]
     async with db.sessions() as s:
         stored = await s.get(Attention, attention["id"])
@@ -156,7 +151,7 @@ async def test_a_preview_call_rings_the_agent_who_dialled_and_the_desk_follows_i
     resp = await ana.post(f"/api/v1/campaigns/{cid}/preview/{lead['lead']['id']}/dial", json={})
     assert resp.status == 200, await resp.text()
 
-    # The customer answers after 2 s, then the dialplan rings the agent who pressed dial.
+    # The agent who pressed dial is rung first (their own phone); the customer once they answer.
     for _ in range(40):
         await sim.advance(0.25)
         await service.runtime.ami.flush("pbx1")
@@ -165,7 +160,11 @@ async def test_a_preview_call_rings_the_agent_who_dialled_and_the_desk_follows_i
         ):
             break
     assert sim.answer("PJSIP/agent1")
-    await sim.advance(0.1)
+    for _ in range(20):  # the customer answers after 2 s
+        await sim.advance(0.25)
+        await service.runtime.ami.flush("pbx1")
+        if ana_ws.of("connected"):
+            break
     connected = await ana_ws.next("connected")
     pop = connected["pop"]
     assert pop["campaign"]["campaign"]["name"] == "Service follow-up"

@@ -81,6 +81,12 @@ async def test_telesales_folder_quote_to_order_and_a_billed_order_is_refused(
     assert shown["operation"]["kind"] == "quote" and shown["operation"]["id"] == quote["id"]
     order = await _json(await bruno.post(f"/api/v1/telesales/quotes/{quote['id']}/order"), 201)
     assert order["attention_id"] == attention["id"] and order["editable"] is True
+    # The pop looked up again: the quote is no longer open, the order is listed.
+    seen = len(ws.messages)
+    await _json(await bruno.post("/api/v1/desk/pop/refresh"))
+    fresh = (await ws.next("pop_update", after=seen))["pop"]
+    assert [q["id"] for q in fresh["quotes"]] == []
+    assert [o["id"] for o in fresh["orders"]] == [order["id"]]
 
     sofia = await client_factory()
     assert (await sofia.login("sofia", users["sofia"])).status == 200
@@ -235,7 +241,9 @@ async def test_pop_history_and_attention_masked_without_personal_data_and_every_
     history = await _json(await bruno.get(f"/api/v1/desk/history/customer/{customers['acme']}"))
     assert history["masked"] is True
     # The pop's audit line is written behind the pop, by the desk's writer task.
-    assert sorted(await _wait_audit(service, "bruno", 3)) == [
+    # (the pop shows the call's caller id too: a line of its own)
+    assert sorted(await _wait_audit(service, "bruno", 4)) == [
+        ("personal.masked", f"call:{pop['linkedid']}", "screen-pop"),
         ("personal.masked", acme, "attention"),
         ("personal.masked", acme, "history"),
         ("personal.masked", acme, "screen-pop"),
@@ -248,7 +256,8 @@ async def test_pop_history_and_attention_masked_without_personal_data_and_every_
     shown = (await ana_ws.next("pop"))["pop"]
     assert shown["masked"] is False and shown["match"]["name"] == "Laura Smith"
     assert shown["customer"]["name"] == "Acme Supplies"
-    assert sorted(await _wait_audit(service, "ana", 2)) == [
+    assert sorted(await _wait_audit(service, "ana", 3)) == [
+        ("personal.read", f"call:{shown['linkedid']}", "screen-pop"),
         ("personal.read", f"contact:{customers['laura']}", "screen-pop"),
         ("personal.read", acme, "screen-pop"),
     ]

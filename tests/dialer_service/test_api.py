@@ -63,7 +63,8 @@ async def test_agent_previews_skips_and_schedules_a_callback(
     client_factory: Callable[[], Awaitable[Client]],
 ) -> None:
     db = service.runtime.db
-    cid = await make_campaign(db, mode=CampaignMode.PREVIEW)
+    # ana (telemarketing) works the support queue's campaigns
+    cid = await make_campaign(db, mode=CampaignMode.PREVIEW, queue="support")
     await add_leads(db, cid, [("+12025550161", None), ("+12025550162", None)])
     ana = await client_factory()
     await ana.login("ana", users["ana"])

@@ -218,3 +218,44 @@ async def test_predictive_keeps_agents_busy(
         assert figures["abandon_rate"] is not None and figures["abandon_rate"] < 0.03
     finally:
         await st.close()
+
+
+async def test_a_restart_resumes_what_pacing_measured(
+    migrated_database: str, sim_factory: Callable[..., Any]
+) -> None:
+    sim = await sim_factory(
+        traffic(p_answer=0.2, p_noanswer=0.8, ring=4.0, handle=40.0, wrapup=2.0)
+    )
+    clock = FakeClock(monday(15))
+    for i in range(4):
+        sim.add_simulated_agent("sales", f"Local/33{i}@sim-agent/n", f"R{i}")
+    st = await open_stack(migrated_database, sim, clock)
+    try:
+        cid = await make_campaign(
+            st.db,
+            mode=CampaignMode.PREDICTIVE,
+            ring_seconds=15,
+            retry_rules={"after": {"no_answer": 86400}},
+        )
+        await add_leads(st.db, cid, [(f"+1202556{i:04d}", "America/New_York") for i in range(300)])
+        await add_history(st.db, cid, clock.now(), answers=2000, abandoned=10)
+        fresh = st.dialer.figures_of(cid) or {}
+        for _ in range(90):
+            await step(sim, clock, [st], 2.0)
+        measured = st.dialer.figures_of(cid)
+        assert measured is not None
+        assert measured["placed"] > 30
+        assert measured["answer_rate"] < fresh.get("answer_rate", 0.4) - 0.1
+    finally:
+        await st.close()  # saves the measurements
+
+    clock.advance(3600.0)  # an hour later, another process
+    st = await open_stack(migrated_database, sim, clock)
+    try:
+        await st.dialer.refresh()
+        resumed = st.dialer.figures_of(cid)
+        assert resumed is not None
+        assert resumed["placed"] == 0  # a new process...
+        assert resumed["answer_rate"] == measured["answer_rate"]  # ...that knows the campaign
+    finally:
+        await st.close()

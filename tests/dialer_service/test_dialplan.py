@@ -114,13 +114,14 @@ async def test_preview_call_reaches_the_agent_who_pressed_dial_and_pops_by_linke
             await st.dialer.preview_dial(cid, lead, "ana")  # no phone known for ana
         assert caught.value.field == "interface"
         await st.dialer.preview_dial(cid, lead, "ana", interface=mine)
-        for _ in range(4):
+        for _ in range(6):
             await step(sim, clock, [st], 1.0)
-        assert dials.total == 1
+        # Ana's own phone rang first; the customer was dialled once she answered, straight
+        # from her channel (no Local/…@cti-dialer customer leg, no queue).
+        assert dials.total == 0
         (attempt,) = await attempts_of(st.db, cid)
         assert attempt["outcome"] == "answered" and attempt["connected_at"] is not None
         assert rung[0] == 0, "the queue was not used"
-        assert sim.pbx.queues["sales"].members[mine].in_call
         assert not sim.pbx.queues["sales"].members[other].in_call
 
         async with st.db.engine.connect() as conn:

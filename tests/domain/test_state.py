@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,10 +15,15 @@ from cti.ami.frames import FrameParser
 from cti.ami.translate import TRANSLATED_EVENTS, translate
 from cti.domain.events import (
     ChannelHungUp,
+    ChannelInfo,
     DeviceStatus,
+    LinkedId,
+    MemberAdded,
     MemberInfo,
+    MemberPauseChanged,
     MemberStatusChanged,
     PbxEvent,
+    UniqueId,
 )
 from cti.domain.notices import AgentState, AgentStateChanged
 from cti.domain.state import (
@@ -62,7 +69,7 @@ def check(state: PbxState, applied: list[PbxEvent]) -> None:
 
 @pytest.mark.parametrize("name", CAPTURES)
 def test_each_capture_in_order_is_consistent_and_ends_clean(name: str) -> None:
-    state = PbxState("pbx1")
+    state = PbxState("pbx1", strict=True)
     for ev in STREAMS[name]:
         state.apply(ev)
         assert invariant_violations(state) == []
@@ -77,7 +84,7 @@ def test_any_order_duplication_or_truncation_keeps_the_invariants(data: st.DataO
     name = data.draw(st.sampled_from(CALL_STREAMS))
     stream = STREAMS[name]
     picks = data.draw(st.lists(st.integers(0, len(stream) - 1), max_size=3 * len(stream)))
-    state = PbxState("pbx1")
+    state = PbxState("pbx1", strict=True)
     applied: list[PbxEvent] = []
     for i in picks:
         state.apply(stream[i])
@@ -90,7 +97,7 @@ def test_any_order_duplication_or_truncation_keeps_the_invariants(data: st.DataO
 def test_interleaved_captures_with_drops_and_repeats(data: st.DataObject) -> None:
     a, b = data.draw(st.lists(st.sampled_from(CALL_STREAMS), min_size=2, max_size=2))
     streams = [list(STREAMS[a]), list(STREAMS[b])]
-    state = PbxState("pbx1")
+    state = PbxState("pbx1", strict=True)
     applied: list[PbxEvent] = []
     pos = [0, 0]
     while pos[0] < len(streams[0]) or pos[1] < len(streams[1]):
@@ -115,7 +122,7 @@ def test_every_agent_state_has_a_way_out_and_rest_targets_resolve() -> None:
 
 
 def test_impossible_transition_leaves_state_and_asks_for_resync() -> None:
-    state = PbxState("pbx1")
+    state = PbxState("pbx1", strict=True)
     for ev in STREAMS["inbound_queue_call"]:
         state.apply(ev)
         if type(ev).__name__ == "AgentAnswered":
@@ -130,7 +137,7 @@ def test_impossible_transition_leaves_state_and_asks_for_resync() -> None:
 
 
 def test_unavailable_device_takes_the_agent_offline_with_since() -> None:
-    state = PbxState("pbx1")
+    state = PbxState("pbx1", strict=True)
     info = MemberInfo(
         queue="sales", interface="PJSIP/agent1", name="Ana", status=DeviceStatus.NOT_IN_USE
     )
@@ -153,7 +160,7 @@ def test_unavailable_device_takes_the_agent_offline_with_since() -> None:
 
 
 def test_wrap_up_ends_on_tick() -> None:
-    state = PbxState("pbx1")
+    state = PbxState("pbx1", strict=True)
     iface = "Local/100@sim-agent/n"
     for ev in STREAMS["inbound_queue_call"]:
         state.apply(ev)
@@ -167,3 +174,228 @@ def test_wrap_up_ends_on_tick() -> None:
     assert state.tick(agent.since + timedelta(seconds=4)) == []
     (changed,) = state.tick(agent.since + timedelta(seconds=5))
     assert isinstance(changed, AgentStateChanged) and changed.state is AgentState.READY
+
+
+def _member(status: DeviceStatus, *, queue: str = "sales", paused: bool = False) -> MemberInfo:
+    return MemberInfo(
+        queue=queue,
+        interface="PJSIP/agent1",
+        name="Ana",
+        status=status,
+        paused=paused,
+        paused_reason="lunch" if paused else "",
+    )
+
+
+def _changes(notices: list[object]) -> list[tuple[AgentState, bool]]:
+    return [(n.state, n.unavailable) for n in notices if isinstance(n, AgentStateChanged)]
+
+
+def test_a_phone_added_while_unregistered_is_offline_until_it_registers() -> None:
+    # What a real Asterisk sends for a QueueAdd of a phone that is not registered: Status 5.
+    state = PbxState("pbx1", strict=True)
+    added = state.apply(MemberAdded(at=T0, member=_member(DeviceStatus.UNAVAILABLE)))
+    agent = state.agents["PJSIP/agent1"]
+    assert agent.state is AgentState.OFFLINE and agent.unavailable
+    assert _changes(added) == [(AgentState.OFFLINE, True)]  # the desk hears why
+    second = state.apply(
+        MemberAdded(at=T0, member=_member(DeviceStatus.UNAVAILABLE, queue="support"))
+    )
+    assert agent.state is AgentState.OFFLINE and _changes(second) == []
+    back = T0 + timedelta(seconds=5)
+    registered = state.apply(MemberStatusChanged(at=back, member=_member(DeviceStatus.NOT_IN_USE)))
+    # Asterisk reports the device once per queue; the first report brings the agent back.
+    assert _changes(registered) == [(AgentState.READY, False)] and agent.since == back
+    both = state.apply(
+        MemberStatusChanged(at=back, member=_member(DeviceStatus.NOT_IN_USE, queue="support"))
+    )
+    assert agent.state is AgentState.READY and _changes(both) == []
+
+
+def test_a_paused_agent_whose_phone_drops_is_offline_and_comes_back_paused() -> None:
+    state = PbxState("pbx1", strict=True)
+    state.apply(MemberAdded(at=T0, member=_member(DeviceStatus.NOT_IN_USE, paused=True)))
+    agent = state.agents["PJSIP/agent1"]
+    assert agent.state is AgentState.PAUSED
+    state.apply(MemberStatusChanged(at=T0, member=_member(DeviceStatus.UNAVAILABLE, paused=True)))
+    assert agent.state is AgentState.OFFLINE
+    state.apply(MemberStatusChanged(at=T0, member=_member(DeviceStatus.NOT_IN_USE, paused=True)))
+    assert (agent.state, agent.reason) == (AgentState.PAUSED, "lunch")
+
+
+def test_a_phone_lost_mid_call_leaves_the_agent_offline_when_the_call_ends() -> None:
+    state = PbxState("pbx1", strict=True)
+    iface = "Local/100@sim-agent/n"
+    for ev in STREAMS["inbound_queue_call"]:
+        state.apply(ev)
+        if type(ev).__name__ == "AgentAnswered":
+            break
+    agent = state.agents[iface]
+    assert agent.state is AgentState.IN_CALL
+    lost = MemberInfo(queue="support", interface=iface, name="x", status=DeviceStatus.UNAVAILABLE)
+    state.apply(MemberStatusChanged(at=T0, member=lost))
+    assert agent.state is AgentState.IN_CALL and not state.resync_wanted
+    for ev in STREAMS["inbound_queue_call"]:
+        if type(ev).__name__ == "AgentCompleted":
+            state.apply(ev)
+    assert agent.state is AgentState.OFFLINE
+
+
+def test_only_a_ready_agent_with_a_reachable_phone_may_dial() -> None:
+    from cti.domain.readiness import why_cannot_dial
+
+    state = PbxState("pbx1", strict=True)
+    assert why_cannot_dial(None) is not None
+    state.apply(MemberAdded(at=T0, member=_member(DeviceStatus.UNAVAILABLE)))
+    agent = state.agents["PJSIP/agent1"]
+    assert "not registered" in (why_cannot_dial(agent) or "")
+    state.apply(MemberStatusChanged(at=T0, member=_member(DeviceStatus.NOT_IN_USE)))
+    assert why_cannot_dial(agent) is None
+    state.apply(MemberPauseChanged(at=T0, member=_member(DeviceStatus.NOT_IN_USE, paused=True)))
+    assert "paused" in (why_cannot_dial(agent) or "")
+
+
+def _connected_state() -> PbxState:
+    """The agent talking to the caller, both in a bridge."""
+    state = PbxState("pbx1", strict=True)
+    answered = False
+    for ev in STREAMS["inbound_queue_call"]:
+        state.apply(ev)
+        answered = answered or type(ev).__name__ == "AgentAnswered"
+        if answered and state.bridges and all(b.channels for b in state.bridges.values()):
+            break
+    assert invariant_violations(state) == [] and state.bridges
+    return state
+
+
+def _forge_two_calls(state: PbxState) -> None:
+    call = next(c for c in state.calls.values() if c.agent)
+    other = copy.copy(call)
+    other.linkedid, other.channels = LinkedId("999.5"), set()
+    state.calls[other.linkedid] = other
+
+
+def _forge_missing_channel(state: PbxState) -> None:
+    next(iter(state.calls.values())).channels.add(UniqueId("999.1"))
+
+
+def _forge_foreign_channel(state: PbxState) -> None:
+    ch = next(iter(state.channels.values()))
+    ch.linkedid = LinkedId("999.2")
+
+
+def _forge_empty_call(state: PbxState) -> None:
+    call = next(iter(state.calls.values()))
+    for uid in call.channels:
+        state.channels.pop(uid, None)
+    call.channels.clear()
+
+
+def _forge_agent_in_ended_call(state: PbxState) -> None:
+    next(a for a in state.agents.values() if a.call).call = LinkedId("999.3")
+
+
+def _forge_in_call_without_call(state: PbxState) -> None:
+    next(a for a in state.agents.values() if a.call).call = None
+
+
+def _forge_ready_unreachable(state: PbxState) -> None:
+    agent = next(iter(state.agents.values()))
+    agent.state, agent.unavailable = AgentState.READY, True
+
+
+def _forge_hung_up_present(state: PbxState) -> None:
+    state._gone[next(iter(state.channels))] = None
+
+
+def _forge_bridge_missing_channel(state: PbxState) -> None:
+    next(iter(state.bridges.values())).channels.add(UniqueId("999.4"))
+
+
+def _forge_negative_counter(state: PbxState) -> None:
+    next(iter(state.queues.values())).abandoned = -1
+
+
+FORGERIES = {
+    "in two calls": _forge_two_calls,
+    "holds missing channel": _forge_missing_channel,
+    "but linked to": _forge_foreign_channel,
+    "has no channel": _forge_empty_call,
+    "in ended call": _forge_agent_in_ended_call,
+    "with a channel but no call": _forge_in_call_without_call,
+    "with an unreachable phone": _forge_ready_unreachable,
+    "hung-up channel": _forge_hung_up_present,
+    "bridge": _forge_bridge_missing_channel,
+    "negative counters": _forge_negative_counter,
+}
+
+
+@pytest.mark.parametrize("problem", sorted(FORGERIES))
+def test_each_invariant_catches_a_forged_bad_state(problem: str) -> None:
+    state = _connected_state()
+    FORGERIES[problem](state)
+    assert any(problem in found for found in invariant_violations(state)), problem
+
+
+def test_a_reducer_bug_raises_in_strict_mode_and_asks_for_a_resync_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cti.domain import state as module
+
+    def broken(self: PbxState, ev: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(module._HANDLERS, ChannelHungUp, broken)
+    hangup = next(e for e in STREAMS["inbound_queue_call"] if isinstance(e, ChannelHungUp))
+    with pytest.raises(RuntimeError):
+        PbxState("pbx1", strict=True).apply(hangup)
+    lenient = PbxState("pbx1")
+    assert lenient.apply(hangup) == [] and lenient.resync_wanted
+
+
+def test_a_refused_ring_changes_nothing() -> None:
+    state = _connected_state()
+    rung = next(e for e in STREAMS["resync_busy_queue"] if type(e).__name__ == "AgentRung")
+    before = (set(state.channels), set(state.calls), set(state.agents))
+    stranger = replace(rung, interface="PJSIP/nobody")  # offline: cannot be rung
+    state.apply(stranger)
+    assert (set(state.channels), set(state.calls), set(state.agents)) == before
+    assert state.resync_wanted
+
+
+def test_a_call_the_pbx_lost_ends_as_lost_whichever_channel_the_resync_drops_first() -> None:
+    from cti.domain.events import ChannelsListed
+    from cti.domain.notices import AgentCallEnded
+
+    for order in (1, -1):
+        state = _connected_state()
+        agent = next(a for a in state.agents.values() if a.call)
+        # The resync drops gone channels in the order it meets them: the agent's leg first here.
+        state.channels = dict(
+            sorted(state.channels.items(), key=lambda kv: (kv[0] != agent.channel) * order)
+        )
+        notices = state.apply(ChannelsListed(at=T0 + timedelta(minutes=5), channels=()))
+        (ended,) = [n for n in notices if isinstance(n, AgentCallEnded)]
+        assert ended.reason == "lost"
+
+
+def test_an_agent_whose_leg_hung_up_is_no_longer_the_agent_of_that_call() -> None:
+    # A blind transfer: the agent's own leg ends, the caller goes on elsewhere. The agent takes
+    # the next call; the first one must not still count them (an agent is never in two calls).
+    state = _connected_state()
+    agent = next(a for a in state.agents.values() if a.call)
+    first = agent.call
+    assert agent.channel is not None
+    leg = state.channels[agent.channel]
+    info = ChannelInfo(
+        uniqueid=leg.uniqueid, linkedid=leg.linkedid, channel=leg.name, state=leg.state
+    )
+    state.apply(ChannelHungUp(at=T0, chan=info, cause=16, cause_text="Normal Clearing"))
+    assert agent.state is not AgentState.IN_CALL
+    if first in state.calls:
+        assert state.calls[first].agent is None
+    for ev in STREAMS["resync_busy_queue"]:
+        state.apply(ev)
+        if type(ev).__name__ == "AgentAnswered":
+            break
+    assert invariant_violations(state) == []

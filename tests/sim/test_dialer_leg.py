@@ -1,5 +1,5 @@
 """The dialer leg as config/asterisk/extensions.conf [cti-dialer] runs it: the carrier leg, AMD,
-the queue with its connect limit, the abandon message, and a preview call put through to its agent.
+the queue with its connect limit, the abandon message, and a preview call that rings its agent's own phone before the customer.
 """
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ async def test_no_agent_within_the_limit_plays_the_abandon_message() -> None:
             "TIMEOUT",
             "9",
         )
-        assert events(client, "QueueCallerLeave") and not events(client, "QueueCallerAbandon")
+        # app_queue counts a Queue() timeout as an abandon (capture dialer_abandoned).
+        assert events(client, "QueueCallerLeave") and events(client, "QueueCallerAbandon")
         playing = [get(m, "AppData") for m in events(client, "Newexten")]
         assert "/var/lib/asterisk/sounds/cti/abandon" in playing
         await sim.advance(sim.pbx.abandon_message_seconds + 0.1)
@@ -160,22 +161,46 @@ async def test_amd_hangs_up_on_machines_and_queues_people() -> None:
         assert joined == humans, "only people go to the queue"
 
 
-async def test_preview_call_rings_its_agent_not_the_queue() -> None:
+def preview(client: RawAmi, agent: str, number: str, action_id: str) -> None:
+    """What cti's dialer sends for a preview call: the agent's own phone first."""
+    client.send(
+        [
+            ("Action", "Originate"),
+            ("Channel", agent),
+            ("Context", "cti-dialer"),
+            ("Exten", "preview"),
+            ("Priority", "1"),
+            ("CallerID", f'"Spring" <{number}>'),
+            ("Timeout", "30000"),
+            ("Async", "true"),
+            ("Variable", f"CTI_NUMBER={number},CTI_CALLER_ID=5550000,CTI_RING_SECONDS=20"),
+            ("Variable", f"CTI_AGENT={agent},CTI_CAMPAIGN=7,CTI_LEAD=41,CTI_ATTEMPT={action_id}"),
+            ("ActionID", action_id),
+        ]
+    )
+
+
+async def test_preview_rings_the_agent_first_then_the_customer() -> None:
     async with PbxSimulator(manual_time=True, traffic=customers(p_answer=1.0)) as sim:
-        sim.add_simulated_agent("sales", "Local/301@sim-agent/n", "Rosa")
         client = await login(sim)
         await client.response("l1")
         sim.pbx.queue_add("sales", "PJSIP/agent3", name="Maria")
-        sim.set_agent_mode("PJSIP/agent3", AgentMode.PERSON)
         await sim.advance(0.1)
-        originate(client, "5551234", "5", CTI_AGENT="PJSIP/agent3")
+        preview(client, "PJSIP/agent3", "5551234", "5")
         await client.response("5")
-        await sim.advance(2.5)
+        await sim.advance(5.0)
         await client.drain()
-        assert not events(client, "QueueCallerJoin") and not events(client, "AgentCalled")
+        # The agent's phone rings; nobody is dialled before the agent is there.
         dial = [get(m, "DestChannel") for m in events(client, "DialBegin")]
-        assert any(d.startswith("PJSIP/agent3-") for d in dial)
+        assert [d.split("-")[0] for d in dial] == ["PJSIP/agent3"]
+        assert responses(client) == {}
         assert sim.answer("PJSIP/agent3")
+        await client.drain()
+        assert responses(client) == {"5": ("Success", "4")}
+        dial = [get(m, "DestChannel") for m in events(client, "DialBegin")]
+        assert dial[-1].startswith("PJSIP/carrier-")
+        assert user_events(client) == []
+        await sim.advance(2.0)  # the customer answers after 2 s
         await client.drain()
         ((name, headers),) = user_events(client)
         assert (name, headers["Agent"], headers["Attempt"]) == (
@@ -183,27 +208,45 @@ async def test_preview_call_rings_its_agent_not_the_queue() -> None:
             "PJSIP/agent3",
             "5",
         )
+        # Sent from the customer's channel, linked to the agent's.
+        assert headers["Channel"].startswith("PJSIP/carrier-")
+        agent_channel = next(n for n in sim.pbx.channels if n.startswith("PJSIP/agent3-"))
+        assert headers["Linkedid"] == sim.pbx.channels[agent_channel].linkedid
         busy = [
             m for m in events(client, "QueueMemberStatus") if get(m, "Interface") == "PJSIP/agent3"
         ]
-        assert get(busy[-1], "Status") == "2" and get(busy[-1], "InCall") == "1"
+        assert [get(m, "Status") for m in busy] == ["3"]  # device_state_busy_at = 1
         assert sim.hangup("PJSIP/agent3")
         await client.drain()
         assert not sim.pbx.channels
+        assert get(events(client, "QueueMemberStatus")[-1], "Status") == "1"
 
 
-async def test_preview_agent_who_does_not_answer_in_time_means_an_abandon() -> None:
-    async with PbxSimulator(manual_time=True, traffic=customers(p_answer=1.0)) as sim:
+async def test_preview_customer_busy_says_the_dial_status_and_frees_the_agent() -> None:
+    async with PbxSimulator(manual_time=True, traffic=customers(p_busy=1.0)) as sim:
         client = await login(sim)
         await client.response("l1")
-        sim.pbx.queue_add("sales", "PJSIP/agent3", name="Maria")
-        await sim.advance(0.1)
-        originate(client, "5551234", "5", CTI_AGENT="PJSIP/agent3")
-        await client.response("5")
-        await sim.advance(2.0 + 2.1)
+        sim.set_agent_mode("PJSIP/agent3", AgentMode.SIMULATED)  # answers after 0.5 s
+        preview(client, "PJSIP/agent3", "5551234", "6")
+        await client.response("6")
+        await sim.advance(0.6)
+        await client.drain()
+        assert responses(client) == {"6": ("Success", "4")}
+        await sim.advance(2.5)
         await client.drain()
         ((name, headers),) = user_events(client)
-        assert name == "CtiDialerAbandoned"
-        assert (headers["Agent"], headers["QueueStatus"]) == ("PJSIP/agent3", "NOANSWER")
-        member = sim.pbx.queues["sales"].members["PJSIP/agent3"]
-        assert not member.ringing and not member.in_call
+        assert (name, headers["DialStatus"], headers["Attempt"]) == ("CtiDialerResult", "BUSY", "6")
+        assert headers["Channel"].startswith("PJSIP/agent3-")
+        assert not sim.pbx.channels
+
+
+async def test_preview_to_a_phone_that_is_not_registered_fails_at_once() -> None:
+    async with PbxSimulator(manual_time=True) as sim:
+        client = await login(sim)
+        await client.response("l1")
+        sim.unregister("PJSIP/agent3")
+        preview(client, "PJSIP/agent3", "5551234", "7")
+        await client.response("7")
+        await client.drain()
+        assert responses(client) == {"7": ("Failure", "0")}
+        assert not sim.pbx.channels

@@ -152,9 +152,18 @@ async def test_redirect_moves_caller_to_another_queue() -> None:
         )
         assert get(await client.response("r"), "Message") == "Redirect successful"
         await client.drain()
-        assert get(events(client, "AgentComplete")[0], "Reason") == "transfer"
+        # The agent's channel is gone and the agent free at once; app_queue says AgentComplete
+        # only when the transferred caller hangs up (capture blind_transfer).
+        assert events(client, "AgentComplete") == []
+        member = sim.pbx.queues["support"].members["Local/100@sim-agent/n"]
+        assert not member.in_call and member.calls_taken == 1
         joins = [get(m, "Queue") for m in events(client, "QueueCallerJoin")]
         assert joins == ["support", "sales"]
+        assert sim.remote_hangup(chan)
+        await client.drain()
+        (complete,) = events(client, "AgentComplete")
+        assert (get(complete, "Queue"), get(complete, "Reason")) == ("support", "caller")
+        assert get(complete, "DestChannel") == ""  # the agent's channel is long gone
         await client.close()
 
 

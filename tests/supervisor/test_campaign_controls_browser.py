@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 from cti.app import RunningService
 from cti.db.models import AuditEvent, Campaign
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
-from tests.browser.conftest import browser_page, chromium
+from tests.browser.conftest import browser_page, chromium, sign_in
 
 from .conftest import Client
 
@@ -74,6 +74,8 @@ async def test_campaign_start_pause_and_pacing_from_the_wallboard(
     await page.click("#campaign-go")
     await expect(page.locator("#campaign-error")).to_contain_text("windows[0]")
     await page.fill("#campaign-form input[name=end]", "19:00")
+    # Collections calls are not to be recorded here.
+    await page.uncheck("#campaign-form input[name=record]")
     await page.click("#campaign-go")
     created = page.locator('#campaigns tr[data-status="draft"]')
     await expect(created).to_contain_text("Autumn collections")
@@ -81,10 +83,11 @@ async def test_campaign_start_pause_and_pacing_from_the_wallboard(
         autumn = (
             await s.execute(sa.select(Campaign).where(Campaign.name == "Autumn collections"))
         ).scalar_one()
-        assert (autumn.kind.value, autumn.queue, autumn.windows[0]["end"]) == (
+        assert (autumn.kind.value, autumn.queue, autumn.windows[0]["end"], autumn.record) == (
             "collection",
             "collections",
             "19:00",
+            False,
         )
 
     async with db.sessions() as s:
@@ -105,3 +108,18 @@ async def test_campaign_start_pause_and_pacing_from_the_wallboard(
         "campaign.paused",
         "campaign.created",
     ]
+
+
+async def test_a_new_install_creates_its_first_campaign_from_the_wallboard(
+    service: RunningService, supervisor: Client, browser_page: Page
+) -> None:
+    page = browser_page
+    await sign_in(page, service.url, "vera", password="vera-secret-1", landing="wallboard")
+    # No campaign yet: the section is there, says so, and offers to create one.
+    await expect(page.locator("#campaigns tr.empty")).to_contain_text("No campaign yet")
+    await page.click("#campaign-new")
+    await page.fill("#campaign-form input[name=name]", "First run")
+    await page.fill("#campaign-form input[name=queue]", "sales")
+    await page.click("#campaign-go")
+    await expect(page.locator('#campaigns tr[data-status="draft"]')).to_contain_text("First run")
+    await expect(page.locator("#campaigns tr.empty")).to_have_count(0)

@@ -11,6 +11,7 @@ from cti.domain.notices import AgentCallEnded, AgentConnected, CallerAbandoned, 
 from cti.domain.state import PbxState
 from cti.domain.stats import (
     CampaignFigure,
+    LoggedCall,
     WallboardFigures,
     campaigns_of,
 )
@@ -18,7 +19,7 @@ from cti.domain.stats import (
 T0 = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)
 
 
-def connected(at: datetime, hold: int, queue: str = "support") -> AgentConnected:
+def connected(at: datetime, hold: int, queue: str = "support", *, uid: str = "u") -> AgentConnected:
     return AgentConnected(
         pbx="pbx1",
         at=at,
@@ -27,14 +28,14 @@ def connected(at: datetime, hold: int, queue: str = "support") -> AgentConnected
         member_name="Ana",
         caller_num="1",
         caller_name="",
-        uniqueid=UniqueId("u"),
+        uniqueid=UniqueId(uid),
         linkedid=LinkedId("l"),
         hold_seconds=hold,
         ring_seconds=0,
     )
 
 
-def ended(at: datetime, talk: int) -> AgentCallEnded:
+def ended(at: datetime, talk: int, *, uid: str = "u") -> AgentCallEnded:
     return AgentCallEnded(
         pbx="pbx1",
         at=at,
@@ -43,7 +44,7 @@ def ended(at: datetime, talk: int) -> AgentCallEnded:
         member_name="Ana",
         caller_num="1",
         caller_name="",
-        uniqueid=UniqueId("u"),
+        uniqueid=UniqueId(uid),
         linkedid=LinkedId("l"),
         talk_seconds=talk,
         hold_seconds=0,
@@ -74,11 +75,11 @@ def support(view: dict[str, Any]) -> dict[str, Any]:
 def test_service_level_counts_a_wait_equal_to_the_threshold_as_within() -> None:
     f = WallboardFigures(service_level_seconds=20)
     for notice in (
-        connected(T0, 20),
-        connected(T0, 21),
+        connected(T0, 20, uid="u1"),
+        connected(T0, 21, uid="u2"),
         abandoned(T0, 5),
-        ended(T0, 100),
-        ended(T0, 51),
+        ended(T0, 100, uid="u1"),
+        ended(T0, 51, uid="u2"),
     ):
         f.apply(notice)
     q = support(f.view(T0, {"pbx1": PbxState("pbx1")}))
@@ -101,9 +102,69 @@ def test_a_new_day_starts_at_midnight_of_the_configured_zone() -> None:
     assert support(sao.view(later, {}))["answered"] == 1
     assert sao.view(later, {})["hourly"]["answered"][20] == 1
     # A notice from before midnight arriving late does not reset the new day.
-    utc.apply(connected(later, 1))
-    utc.apply(connected(T0, 1))
+    utc.apply(connected(later, 1, uid="u2"))
+    utc.apply(connected(T0, 1, uid="u3"))
     assert support(utc.view(later, {}))["answered"] == 2
+
+
+def test_the_call_log_seeds_the_day_and_each_call_counts_once() -> None:
+    f = WallboardFigures(service_level_seconds=20)
+    now = T0 + timedelta(minutes=5)
+    # A call answered (waited 4 s) and still going, one over (talked 30 s), one abandoned at 7 s,
+    # and one of yesterday.
+    logged = [
+        LoggedCall(
+            pbx="pbx1",
+            uniqueid="a",
+            queue="support",
+            interface="PJSIP/agent1",
+            ring_at=T0,
+            answered_at=T0 + timedelta(seconds=4),
+            ended_at=None,
+            abandoned=False,
+        ),
+        LoggedCall(
+            pbx="pbx1",
+            uniqueid="b",
+            queue="support",
+            interface="PJSIP/agent1",
+            ring_at=T0,
+            answered_at=T0,
+            ended_at=T0 + timedelta(seconds=30),
+            abandoned=False,
+        ),
+        LoggedCall(
+            pbx="pbx1",
+            uniqueid="c",
+            queue="support",
+            interface=None,
+            ring_at=T0,
+            answered_at=None,
+            ended_at=T0 + timedelta(seconds=7),
+            abandoned=True,
+        ),
+        LoggedCall(
+            pbx="pbx1",
+            uniqueid="d",
+            queue="support",
+            interface="PJSIP/agent1",
+            ring_at=T0 - timedelta(days=1),
+            answered_at=T0 - timedelta(days=1),
+            ended_at=T0 - timedelta(days=1),
+            abandoned=False,
+        ),
+    ]
+    # A notice of call b came first (as when the log is read after the link is up).
+    assert f.apply(connected(T0, 0, uid="b"))
+    assert f.seed(logged, now) == 3
+    assert f.seed(logged, now) == 0  # read twice: nothing more
+    assert not f.apply(connected(T0 + timedelta(seconds=4), 4, uid="a"))
+    assert f.apply(ended(now, 60, uid="a"))  # call a ends after the start: its talk counts now
+    q = support(f.view(now, {}))
+    assert (q["answered"], q["abandoned"], q["answered_within"]) == (2, 1, 2)
+    assert q["talk_seconds"] == 30 + 60
+    assert q["avg_wait_seconds"] == round((0 + 4 + 7) / 3, 1)
+    assert f.agent_day("pbx1", "PJSIP/agent1", now).calls_taken == 2
 
 
 def test_member_and_other_notices_change_no_counter() -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.models import AuditEvent, Campaign, Lead
-from cti.web import campaigns
+from cti.web import campaign_leads
 from tests.web.conftest import Client
 
 GOOD = {
@@ -131,7 +131,7 @@ async def test_a_lead_file_bigger_than_other_requests_is_streamed_in_whole(
     empty = await sofia.http.post(leads, data=b"  \n", headers=headers)
     assert empty.status == 400 and (await empty.json())["field"] == "body"
     # Past the cap (made 1 MB here), a file is refused whole, with or without a length.
-    monkeypatch.setattr(campaigns, "LEADS_MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(campaign_leads, "LEADS_MAX_BYTES", 1024 * 1024)
     sized = await sofia.http.post(leads, data=data, headers=headers)
     assert sized.status == 413, await sized.text()
     assert (await sized.json())["field"] == "body"

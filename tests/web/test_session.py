@@ -106,7 +106,9 @@ async def test_bad_body_names_the_field(client_factory: ClientFactory) -> None:
         "field": "password",
         "problem": "is required",
     }
-    resp = await c.http.post(f"{c.base}api/v1/login", data=b"{not json")
+    resp = await c.http.post(
+        f"{c.base}api/v1/login", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400 and (await resp.json())["field"] == "body"
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.audit import audit_in
-from cti.db.backoffice.common import NotFound, Refused, enforce_required, iso, must_exist
+from cti.db.backoffice.common import enforce_required, iso, must_exist
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.engine import Database
 from cti.db.models import Case, Customer, Operator
@@ -22,17 +22,35 @@ from cti.domain.backoffice import (
     OPEN_CASE_STATES,
     Candidate,
     PersonalKind,
+    assigned_status,
+    check_assignable,
+    check_assignee,
+    check_case_ids,
     check_case_transition,
     rank_assignees,
 )
 from cti.domain.model import AttentionKind, CaseStatus, Role, Routine
-from cti.errors import UserInputError
+from cti.errors import NotFound, UserInputError
 
 _SPEC = {"customer_name": PersonalKind.NAME}
 
 
+# A case, its customer and its assignee's username (outer join: None when unassigned).
+_CaseRow = sa.Row[Case, Customer, str | None]
+
+
+class AssigneeJson(TypedDict):
+    """An operator a case may go to, with their open cases and weighted load."""
+
+    operator_id: int
+    username: str
+    open_cases: int
+    by_status: dict[str, int]
+    weighted_load: str
+
+
 async def _cases_json(
-    s: AsyncSession, viewer: Viewer, rows: Sequence[Any], purpose: str
+    s: AsyncSession, viewer: Viewer, rows: Sequence[_CaseRow], purpose: str
 ) -> list[dict[str, Any]]:
     records = [
         (
@@ -57,7 +75,7 @@ async def _cases_json(
     return await show_personal(s, viewer, records, _SPEC, purpose=purpose)
 
 
-def _select() -> Any:
+def _select() -> sa.Select[Case, Customer, str | None]:
     return (
         sa.select(Case, Customer, Operator.username)
         .join(Customer, Customer.id == Case.customer_id)
@@ -127,7 +145,7 @@ async def create_case(
         if assignee_id is not None:
             await _assignee(s, assignee_id, kind)
             case.assignee_id = assignee_id
-            case.status = CaseStatus.ASSIGNED
+            case.status = assigned_status(CaseStatus.ACTIVE)
         s.add(case)
         await s.flush()
         await audit_in(
@@ -140,10 +158,16 @@ async def create_case(
 
 async def _assignee(s: AsyncSession, operator_id: int, kind: AttentionKind) -> Operator:
     op = await s.get(Operator, operator_id)
-    if op is None or not op.active:
+    if op is None:
         raise UserInputError("operator_id", f"{operator_id} is not an active user")
-    if op.role is Role.OPERATOR and Routine(kind.value) not in op.routines:
-        raise UserInputError("operator_id", f"{op.username} does not work the {kind.value} routine")
+    check_assignee(
+        operator_id,
+        active=op.active,
+        username=op.username,
+        role=op.role,
+        routines=op.routines,
+        kind=kind,
+    )
     return op
 
 
@@ -155,8 +179,7 @@ async def assign(
     An active case becomes ``assigned``; suspended and delinquent cases keep their state (it says
     something about the customer). Closed and withdrawn cases cannot be assigned.
     """
-    if not case_ids:
-        raise UserInputError("case_ids", "at least one case")
+    check_case_ids(case_ids)
     async with db.sessions.begin() as s:
         cases = list(
             (
@@ -172,13 +195,11 @@ async def assign(
         if missing:
             raise UserInputError("case_ids", f"case {missing[0]} does not exist")
         for case in cases:
-            if case.status not in OPEN_CASE_STATES:
-                raise Refused(f"case {case.id} is {case.status.value}; reopen it first", "case_ids")
+            check_assignable(case.id, case.status)
             op = await _assignee(s, operator_id, case.kind)
             before = case.assignee_id
             case.assignee_id = op.id
-            if case.status is CaseStatus.ACTIVE:
-                case.status = CaseStatus.ASSIGNED
+            case.status = assigned_status(case.status)
             await audit_in(
                 s,
                 viewer.username,
@@ -221,7 +242,7 @@ async def set_status(
         return shown
 
 
-async def suggest_assignees(db: Database, kind: AttentionKind | None) -> list[dict[str, Any]]:
+async def suggest_assignees(db: Database, kind: AttentionKind | None) -> list[AssigneeJson]:
     """Active operators (with the routine of ``kind``), lightest weighted load of open cases first."""
     async with db.sessions() as s:
         ops = list(

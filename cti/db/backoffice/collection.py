@@ -11,21 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.audit import audit_in
 from cti.db.backoffice.common import (
-    NotFound,
-    Refused,
     check_attention,
     enforce_required,
     iso,
     money,
     must_exist,
-    to_decimal,
 )
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.engine import Database
@@ -37,23 +34,24 @@ from cti.db.models import (
     PaymentPromise,
     Receivable,
 )
+from cti.domain import collection as rules
+from cti.domain.amounts import Amount, to_decimal
 from cti.domain.backoffice import (
     CUSTOMER_FIELDS,
     OPEN_CASE_STATES,
     Invoice,
+    Position,
     plan_status,
     position,
-    promise_is_broken,
-    split_instalments,
 )
 from cti.domain.model import AttentionKind, CaseStatus, PromiseStatus
-from cti.errors import UserInputError
+from cti.errors import NotFound
 
 SCHEDULER = "scheduler"
 
 
 def _invoice(r: Receivable) -> Invoice:
-    return Invoice(r.id, r.invoice_number, r.due_on, r.amount, r.paid)
+    return Invoice(r.id, r.invoice_number, r.due_on, r.amount, r.paid, r.customer_id)
 
 
 async def _receivables(session: AsyncSession, customer_id: int) -> list[Receivable]:
@@ -65,7 +63,71 @@ async def _receivables(session: AsyncSession, customer_id: int) -> list[Receivab
     return list(rows.scalars())
 
 
-def _promise_json(p: PaymentPromise) -> dict[str, Any]:
+async def _debt(session: AsyncSession, customer_id: int, today: date) -> Position:
+    """The customer's financial position on ``today``."""
+    return position([_invoice(r) for r in await _receivables(session, customer_id)], today)
+
+
+async def _plan_dues(session: AsyncSession, plan_id: int) -> list[tuple[date, bool]]:
+    """Each instalment of the plan: (due on, paid)."""
+    rows = await session.execute(
+        sa.select(Instalment.due_on, Instalment.paid_at.is_not(None)).where(
+            Instalment.plan_id == plan_id
+        )
+    )
+    return [(due, bool(paid)) for due, paid in rows.all()]
+
+
+class PromiseJson(TypedDict):
+    """A promise to pay, as the collection endpoints answer it."""
+
+    id: int
+    customer_id: int
+    attention_id: int | None
+    receivable_id: int | None
+    promised_on: str | None
+    amount: str
+    status: str
+    created_by: int | None
+    created_at: str | None
+
+
+class SettledPromiseJson(PromiseJson):
+    """A settled promise and the cases a broken one made delinquent."""
+
+    delinquent_cases: list[int]
+
+
+class InstalmentJson(TypedDict):
+    """An instalment of a plan."""
+
+    seq: int
+    due_on: str | None
+    amount: str
+    paid_at: str | None
+
+
+class PlanJson(TypedDict):
+    """A payment plan with its instalments."""
+
+    id: int
+    customer_id: int
+    attention_id: int | None
+    status: str
+    created_at: str | None
+    total: str
+    instalments: list[InstalmentJson]
+
+
+class PaidInvoiceJson(TypedDict):
+    """An invoice recorded as paid and the promises that kept."""
+
+    id: int
+    paid: bool
+    kept_promises: list[int]
+
+
+def _promise_json(p: PaymentPromise) -> PromiseJson:
     return {
         "id": p.id,
         "customer_id": p.customer_id,
@@ -79,7 +141,7 @@ def _promise_json(p: PaymentPromise) -> dict[str, Any]:
     }
 
 
-async def _plan_json(session: AsyncSession, plan: PaymentPlan) -> dict[str, Any]:
+async def _plan_json(session: AsyncSession, plan: PaymentPlan) -> PlanJson:
     rows = await session.execute(
         sa.select(Instalment).where(Instalment.plan_id == plan.id).order_by(Instalment.seq)
     )
@@ -191,8 +253,7 @@ async def financial_position(
         customer = await s.get(Customer, customer_id)
         if customer is None:
             raise NotFound("customer", customer_id)
-        receivables = await _receivables(s, customer_id)
-        pos = position([_invoice(r) for r in receivables], today)
+        pos = await _debt(s, customer_id, today)
         promises = (
             await s.execute(
                 sa.select(PaymentPromise)
@@ -286,11 +347,11 @@ async def add_promise(
     *,
     customer_id: int,
     promised_on: date,
-    amount: Any,
+    amount: Amount,
     today: date,
     attention_id: int | None = None,
     receivable_id: int | None = None,
-) -> dict[str, Any]:
+) -> PromiseJson:
     """Record a promise to pay (date, amount) for the customer's open debt."""
     async with db.sessions.begin() as s:
         await enforce_required(
@@ -299,25 +360,17 @@ async def add_promise(
         await must_exist(s, Customer, customer_id, "customer_id")
         await check_attention(s, attention_id, customer_id)
         value = to_decimal(amount, "amount")
-        if value <= 0 or value != value.quantize(Decimal("0.01")):
-            raise UserInputError("amount", "must be more than 0, in cents")
-        if promised_on < today:
-            raise UserInputError("promised_on", "a promise to pay cannot be in the past")
-        pos = position([_invoice(r) for r in await _receivables(s, customer_id)], today)
-        if pos.open_amount <= 0:
-            raise UserInputError("customer_id", "the customer owes nothing")
+        invoice = None
         if receivable_id is not None:
-            receivable = await must_exist(s, Receivable, receivable_id, "receivable_id")
-            if receivable.customer_id != customer_id:
-                raise UserInputError("receivable_id", "that invoice is another customer's")
-            if receivable.paid:
-                raise UserInputError("receivable_id", "that invoice is paid")
-            if value > receivable.amount:
-                raise UserInputError(
-                    "amount", f"more than the invoice ({money(receivable.amount)})"
-                )
-        elif value > pos.open_amount:
-            raise UserInputError("amount", f"more than the open debt ({money(pos.open_amount)})")
+            invoice = _invoice(await must_exist(s, Receivable, receivable_id, "receivable_id"))
+        rules.check_promise(
+            value,
+            promised_on,
+            today=today,
+            debt=await _debt(s, customer_id, today),
+            customer_id=customer_id,
+            invoice=invoice,
+        )
         promise = PaymentPromise(
             customer_id=customer_id,
             attention_id=attention_id,
@@ -340,15 +393,13 @@ async def add_promise(
 
 async def settle_promise(
     db: Database, viewer: Viewer, promise_id: int, *, kept: bool
-) -> dict[str, Any]:
+) -> SettledPromiseJson:
     """Mark an open promise kept, or broken (which returns the customer to collection)."""
     async with db.sessions.begin() as s:
         promise = await s.get(PaymentPromise, promise_id, with_for_update=True)
         if promise is None:
             raise NotFound("promise", promise_id)
-        if promise.status is not PromiseStatus.OPEN:
-            raise Refused(f"the promise is already {promise.status.value}", "status")
-        promise.status = PromiseStatus.KEPT if kept else PromiseStatus.BROKEN
+        promise.status = rules.settle_promise(promise.status, kept=kept)
         await audit_in(
             s,
             viewer.username,
@@ -393,11 +444,15 @@ async def break_overdue(
         )
         back: set[int] = set()
         for promise, paid in rows.all():
-            if paid:
-                promise.status = PromiseStatus.KEPT
+            status = rules.promise_outcome(
+                promise.status, promise.promised_on, today, invoice_paid=bool(paid)
+            )
+            if status is promise.status:
+                continue
+            promise.status = status
+            if status is PromiseStatus.KEPT:
                 out["kept_promises"].append(promise.id)
-            elif promise_is_broken(promise.status, promise.promised_on, today):
-                promise.status = PromiseStatus.BROKEN
+            else:
                 out["broken_promises"].append(promise.id)
                 back.add(promise.customer_id)
                 await audit_in(s, actor, "promise.broken", f"promise:{promise.id}", {})
@@ -409,14 +464,7 @@ async def break_overdue(
             )
         ).scalars()
         for plan in list(plans):
-            dues = (
-                await s.execute(
-                    sa.select(Instalment.due_on, Instalment.paid_at.is_not(None)).where(
-                        Instalment.plan_id == plan.id
-                    )
-                )
-            ).all()
-            status = plan_status([(d, bool(p)) for d, p in dues], today)
+            status = plan_status(await _plan_dues(s, plan.id), today)
             if status is PromiseStatus.OPEN:
                 continue
             plan.status = status
@@ -437,45 +485,28 @@ async def add_plan(
     customer_id: int,
     today: date,
     attention_id: int | None = None,
-    instalments: Sequence[tuple[date, Any]] | None = None,
-    total: Any = None,
+    instalments: Sequence[tuple[date, Amount]] | None = None,
+    total: Amount | None = None,
     count: int | None = None,
     first_due_on: date | None = None,
     every_days: int = 30,
-) -> dict[str, Any]:
+) -> PlanJson:
     """A negotiated plan: explicit ``instalments`` (due date, amount), or ``total`` split in
     ``count`` instalments ``every_days`` apart from ``first_due_on``."""
     async with db.sessions.begin() as s:
         await enforce_required(s, "plan", {"attention_id": attention_id})
         await must_exist(s, Customer, customer_id, "customer_id")
         await check_attention(s, attention_id, customer_id)
-        if instalments:
-            parts = [
-                (due, to_decimal(amount, f"instalments[{n}].amount"))
-                for n, (due, amount) in enumerate(instalments)
-            ]
-        elif total is not None and count is not None and first_due_on is not None:
-            parts = split_instalments(to_decimal(total, "total"), count, first_due_on, every_days)
-        else:
-            raise UserInputError(
-                "instalments", "give the instalments, or total, count and first_due_on"
-            )
-        for n, (due, amount) in enumerate(parts):
-            if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-                raise UserInputError(f"instalments[{n}].amount", "must be more than 0, in cents")
-            if due < today:
-                raise UserInputError(f"instalments[{n}].due_on", "is in the past")
-        dues = [d for d, _ in parts]
-        if dues != sorted(dues):
-            raise UserInputError("instalments", "the due dates must go forward")
-        pos = position([_invoice(r) for r in await _receivables(s, customer_id)], today)
+        parts = rules.plan_instalments(
+            today=today,
+            debt=await _debt(s, customer_id, today),
+            instalments=instalments,
+            total=total,
+            count=count,
+            first_due_on=first_due_on,
+            every_days=every_days,
+        )
         plan_total = sum((a for _, a in parts), Decimal(0))
-        if plan_total > pos.open_amount:
-            raise UserInputError(
-                "instalments",
-                f"the plan ({money(plan_total)}) is more than the open debt"
-                f" ({money(pos.open_amount)})",
-            )
         plan = PaymentPlan(customer_id=customer_id, attention_id=attention_id, created_by=viewer.id)
         s.add(plan)
         await s.flush()
@@ -496,7 +527,7 @@ async def add_plan(
 
 async def pay_instalment(
     db: Database, viewer: Viewer, plan_id: int, seq: int, today: date
-) -> dict[str, Any]:
+) -> PlanJson:
     """Record an instalment as paid; the plan is kept once all are."""
     async with db.sessions.begin() as s:
         plan = await s.get(PaymentPlan, plan_id, with_for_update=True)
@@ -509,21 +540,13 @@ async def pay_instalment(
         ).scalar_one_or_none()
         if instalment is None:
             raise NotFound("instalment", f"{plan_id}/{seq}")
-        if instalment.paid_at is not None:
-            raise Refused(f"instalment {seq} is already paid", "seq")
+        rules.check_instalment_unpaid(seq, paid=instalment.paid_at is not None)
         instalment.paid_at = sa.func.now()
         await s.flush()
         await s.refresh(instalment)
-        dues = (
-            await s.execute(
-                sa.select(Instalment.due_on, Instalment.paid_at.is_not(None)).where(
-                    Instalment.plan_id == plan.id
-                )
-            )
-        ).all()
         if (
             plan.status is PromiseStatus.OPEN
-            and plan_status([(d, bool(p)) for d, p in dues], today) is PromiseStatus.KEPT
+            and plan_status(await _plan_dues(s, plan.id), today) is PromiseStatus.KEPT
         ):
             plan.status = PromiseStatus.KEPT
         await audit_in(s, viewer.username, "plan.instalment_paid", f"plan:{plan.id}", {"seq": seq})
@@ -531,14 +554,13 @@ async def pay_instalment(
         return await _plan_json(s, plan)
 
 
-async def pay_receivable(db: Database, viewer: Viewer, receivable_id: int) -> dict[str, Any]:
+async def pay_receivable(db: Database, viewer: Viewer, receivable_id: int) -> PaidInvoiceJson:
     """Record an invoice as paid (finance's hand-off); open promises tied to it are kept."""
     async with db.sessions.begin() as s:
         receivable = await s.get(Receivable, receivable_id, with_for_update=True)
         if receivable is None:
             raise NotFound("invoice", receivable_id)
-        if receivable.paid:
-            raise Refused(f"invoice {receivable.invoice_number} is already paid", "paid")
+        rules.check_invoice_unpaid(receivable.invoice_number, paid=receivable.paid)
         receivable.paid = True
         receivable.paid_at = sa.func.now()
         kept = (

@@ -4,31 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.models import Attention, RequiredField
-from cti.domain.backoffice import check_required
-from cti.errors import CTIError, UserInputError
-
-
-class NotFound(CTIError):
-    """The record named in the request does not exist (HTTP 404)."""
-
-    def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"{what} {ident} does not exist")
-        self.what = what
-
-
-class Refused(CTIError):
-    """The request is well formed but a rule forbids it now (HTTP 409); ``field`` names what."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+from cti.domain import amounts
+from cti.domain.attentions import check_customer
+from cti.domain.forms import check_required
+from cti.errors import UserInputError
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -36,28 +21,19 @@ def iso(value: datetime | date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+@overload
+def money(value: Decimal) -> str: ...
+@overload
+def money(value: Decimal | None) -> str | None: ...
 def money(value: Decimal | None) -> str | None:
     """An amount as text with two decimals (JSON numbers would lose cents)."""
-    return None if value is None else str(value.quantize(Decimal("0.01")))
+    return None if value is None else amounts.money(value)
 
 
 def qty(value: Decimal) -> str:
     """A quantity without trailing zeros (``2`` not ``2.000``)."""
     text = format(value.normalize(), "f")
     return text
-
-
-def to_decimal(value: Any, field: str) -> Decimal:
-    """A JSON number or numeric text as a Decimal; UserInputError naming ``field`` otherwise."""
-    if isinstance(value, bool):
-        raise UserInputError(field, "expected a number")
-    try:
-        out = Decimal(str(value).strip())
-    except ArithmeticError:
-        raise UserInputError(field, "expected a number") from None
-    if not out.is_finite():
-        raise UserInputError(field, "expected a number")
-    return out
 
 
 async def must_exist(session: AsyncSession, model: Any, ident: object, field: str) -> Any:
@@ -75,8 +51,7 @@ async def check_attention(
     if attention_id is None:
         return
     attention = await must_exist(session, Attention, attention_id, "attention_id")
-    if attention.customer_id is not None and attention.customer_id != customer_id:
-        raise UserInputError("attention_id", "that attention is about another customer")
+    check_customer(attention.customer_id, customer_id)
 
 
 async def required_fields(session: AsyncSession, form: str) -> list[str]:
@@ -98,8 +73,6 @@ async def enforce_required(session: AsyncSession, form: str, values: dict[str, A
 
 
 __all__ = [
-    "NotFound",
-    "Refused",
     "check_attention",
     "enforce_required",
     "iso",
@@ -107,5 +80,4 @@ __all__ = [
     "must_exist",
     "qty",
     "required_fields",
-    "to_decimal",
 ]

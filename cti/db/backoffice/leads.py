@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.audit import audit_in
-from cti.db.backoffice.common import NotFound, Refused, enforce_required, iso
+from cti.db.backoffice.common import enforce_required, iso
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.engine import Database
 from cti.db.models import Attention, Phone, Prospect, Suspect
-from cti.domain.backoffice import LEAD_SPEC, SuspectFate, suspect_fate
+from cti.domain.backoffice import LEAD_SPEC, SuspectFate, check_convertible, suspect_fate
 from cti.domain.model import SuspectPolicy
 from cti.domain.phone import normalize_phone
+from cti.errors import NotFound
 
 _COPIED = ("name", "company", "tax_id", "email", "address", "region")
 
@@ -109,11 +110,9 @@ async def convert(
         suspect = await s.get(Suspect, suspect_id, with_for_update=True)
         if suspect is None:
             raise NotFound("suspect", suspect_id)
-        if suspect.prospect_id is not None or suspect.converted_at is not None:
-            raise Refused(
-                f"suspect {suspect.id} was already converted (prospect {suspect.prospect_id})",
-                "suspect",
-            )
+        check_convertible(
+            suspect.id, suspect.prospect_id, converted=suspect.converted_at is not None
+        )
         fate = suspect_fate(policy, delete)
         if fate is SuspectFate.ASK:
             return Conversion(fate, None)

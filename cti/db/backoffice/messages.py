@@ -9,14 +9,14 @@ a reason and a new recipient, and leaves a note saying so.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.audit import audit_in
-from cti.db.backoffice.common import NotFound, Refused, enforce_required, iso, must_exist
+from cti.db.backoffice.common import enforce_required, iso, must_exist
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.engine import Database
 from cti.db.models import (
@@ -30,16 +30,22 @@ from cti.db.models import (
     Customer,
     Operator,
 )
+from cti.domain.accounts import check_active_user
 from cti.domain.backoffice import (
     MESSAGE_SPEC,
+    check_contact_of,
     check_from,
+    check_message_open,
+    check_postpone,
     check_recipient,
     finalizing_situation,
     initial_situation,
+    message_access,
+    postpone_note,
 )
 from cti.domain.model import AttentionKind, Direction
 from cti.domain.phone import normalize_phone
-from cti.errors import UserInputError
+from cti.errors import Forbidden, NotFound, UserInputError
 
 
 async def _situations(s: AsyncSession) -> dict[str, bool]:
@@ -51,29 +57,35 @@ async def _check_recipient(s: AsyncSession, user_id: int | None, group_id: int |
     check_recipient(user_id, group_id)
     if user_id is not None:
         op = await s.get(Operator, user_id)
-        if op is None or not op.active:
+        if op is None:
             raise UserInputError("to_user_id", f"{user_id} is not an active user")
+        check_active_user("to_user_id", user_id, active=op.active)
     if group_id is not None:
         await must_exist(s, AttentionGroup, group_id, "to_group_id")
 
 
 async def _message_json(s: AsyncSession, m: CallMessage) -> dict[str, Any]:
     situation = await s.get(CallMessageSituation, m.situation_code)
+    kind = await s.get(CallMessageType, m.type_code) if m.type_code else None
     customer = await s.get(Customer, m.from_customer_id) if m.from_customer_id else None
     contact = await s.get(Contact, m.from_contact_id) if m.from_contact_id else None
-    names = dict(
-        (
+    people = {
+        i: (username, full_name or username)
+        for i, username, full_name in (
             await s.execute(
-                sa.select(Operator.id, Operator.username).where(
+                sa.select(Operator.id, Operator.username, Operator.full_name).where(
                     Operator.id.in_(
                         {i for i in (m.created_by, m.finalized_by, m.to_user_id) if i is not None}
                     )
                 )
             )
         ).all()
-    )
+    }
+    names = {i: p[0] for i, p in people.items()}
+    # As people write them: the full name, not the user name.
+    shown = {i: p[1] for i, p in people.items()}
     notes = await s.execute(
-        sa.select(CallMessageNote, Operator.username)
+        sa.select(CallMessageNote, Operator.username, Operator.full_name)
         .join(Operator, Operator.id == CallMessageNote.author_id)
         .where(CallMessageNote.message_id == m.id)
         .order_by(CallMessageNote.id)
@@ -82,11 +94,13 @@ async def _message_json(s: AsyncSession, m: CallMessage) -> dict[str, Any]:
         "id": m.id,
         "created_at": iso(m.created_at),
         "created_by": names.get(m.created_by),
+        "created_by_name": shown.get(m.created_by),
         "situation_code": m.situation_code,
         "situation": situation.name if situation else None,
         # Pending until finalized: the situation alone does not decide it.
         "pending": m.finalized_at is None,
         "type_code": m.type_code,
+        "type": kind.name if kind else None,
         "from_customer_id": m.from_customer_id,
         "customer": {"code": customer.code, "name": customer.name} if customer else None,
         "from_contact_id": m.from_contact_id,
@@ -97,15 +111,20 @@ async def _message_json(s: AsyncSession, m: CallMessage) -> dict[str, Any]:
         "from_code": m.from_code,
         "to_user_id": m.to_user_id,
         "to_user": names.get(m.to_user_id) if m.to_user_id else None,
+        "to_user_name": shown.get(m.to_user_id) if m.to_user_id else None,
         "to_group_id": m.to_group_id,
         "description": m.description,
         "postponed_until": iso(m.postponed_until),
         "postpone_reason": m.postpone_reason,
         "finalized_at": iso(m.finalized_at),
         "finalized_by": names.get(m.finalized_by) if m.finalized_by else None,
+        "finalized_by_name": shown.get(m.finalized_by) if m.finalized_by else None,
         "attention_id": m.attention_id,
         "updated_at": iso(m.updated_at),
-        "notes": [{"at": iso(n.at), "author": author, "text": n.text} for n, author in notes.all()],
+        "notes": [
+            {"at": iso(n.at), "author": author, "author_name": full or author, "text": n.text}
+            for n, author, full in notes.all()
+        ],
     }
 
 
@@ -151,8 +170,7 @@ async def create_message(
             await must_exist(s, Customer, values["from_customer_id"], "from_customer_id")
         if values.get("from_contact_id") is not None:
             contact = await must_exist(s, Contact, values["from_contact_id"], "from_contact_id")
-            if values.get("from_customer_id") not in (None, contact.customer_id):
-                raise UserInputError("from_contact_id", "that contact is another customer's")
+            check_contact_of(values.get("from_customer_id"), contact.customer_id)
         phone = values.get("from_phone")
         if phone:
             phone = normalize_phone(phone, region) or phone
@@ -182,9 +200,32 @@ async def _locked(s: AsyncSession, message_id: int) -> CallMessage:
     return m
 
 
+async def _check_access(s: AsyncSession, viewer: Viewer, m: CallMessage, *, act: bool) -> None:
+    """The rule of :func:`cti.domain.backoffice.message_access`: a message the viewer may not
+    read is "not found" (its content is not shown), one they may only read is refused."""
+    group = None
+    if not viewer.oversees:
+        group = await s.scalar(sa.select(Operator.group_id).where(Operator.id == viewer.id))
+    access = message_access(
+        user_id=viewer.id,
+        group_id=group,
+        oversees=viewer.oversees,
+        to_user_id=m.to_user_id,
+        to_group_id=m.to_group_id,
+        created_by=m.created_by,
+    )
+    if access is None:
+        raise NotFound("message", m.id)
+    if act and access != "act":
+        raise Forbidden(
+            "this message is addressed to another user or group; only they, supervisors and"
+            " admins act on it",
+            "message",
+        )
+
+
 def _open(m: CallMessage) -> None:
-    if m.finalized_at is not None:
-        raise Refused(f"message {m.id} is finalized; add a note instead", "message")
+    check_message_open(m.id, finalized=m.finalized_at is not None)
 
 
 async def get_message(db: Database, viewer: Viewer, message_id: int) -> dict[str, Any]:
@@ -193,6 +234,7 @@ async def get_message(db: Database, viewer: Viewer, message_id: int) -> dict[str
         m = await s.get(CallMessage, message_id)
         if m is None:
             raise NotFound("message", message_id)
+        await _check_access(s, viewer, m, act=False)
         return await _shown(s, viewer, m, "call message")
 
 
@@ -207,14 +249,23 @@ async def list_messages(
 ) -> list[dict[str, Any]]:
     """Messages, newest first; ``pending`` filters on finalization (not on the situation);
     ``mine`` keeps those to the viewer or to the viewer's group; ``due_before`` drops those
-    postponed past that time."""
+    postponed past that time. An operator sees only the messages they may read (to them, to
+    their group, or registered by them); supervisors and admins see all."""
     stmt = sa.select(CallMessage).order_by(CallMessage.id.desc()).limit(limit)
+    group = sa.select(Operator.group_id).where(Operator.id == viewer.id).scalar_subquery()
+    if not viewer.oversees:
+        stmt = stmt.where(
+            sa.or_(
+                CallMessage.to_user_id == viewer.id,
+                CallMessage.to_group_id == group,
+                CallMessage.created_by == viewer.id,
+            )
+        )
     if pending is not None:
         stmt = stmt.where(
             CallMessage.finalized_at.is_(None) if pending else CallMessage.finalized_at.is_not(None)
         )
     if mine:
-        group = sa.select(Operator.group_id).where(Operator.id == viewer.id).scalar_subquery()
         stmt = stmt.where(
             sa.or_(CallMessage.to_user_id == viewer.id, CallMessage.to_group_id == group)
         )
@@ -237,6 +288,7 @@ async def update_message(
     """
     async with db.sessions.begin() as s:
         m = await _locked(s, message_id)
+        await _check_access(s, viewer, m, act=True)
         _open(m)
         if "situation_code" in changes:
             m.situation_code = (
@@ -265,6 +317,7 @@ async def add_note(db: Database, viewer: Viewer, message_id: int, text: str) -> 
         m = await s.get(CallMessage, message_id)
         if m is None:
             raise NotFound("message", message_id)
+        await _check_access(s, viewer, m, act=True)
         s.add(CallMessageNote(message_id=m.id, author_id=viewer.id, text=text))
         await s.flush()
         return await _shown(s, viewer, m, "call message")
@@ -286,6 +339,7 @@ async def finalize(
     """The Finalize action: stamp date, time and user, and set a non-pending situation."""
     async with db.sessions.begin() as s:
         m = await _locked(s, message_id)
+        await _check_access(s, viewer, m, act=True)
         await _finalize(s, viewer, m, situation_code, "finalize")
         await s.flush()
         await s.refresh(m)
@@ -298,6 +352,7 @@ async def finalize_by_action(
     """Finalize a message because an action (attention) was created from it, in the caller's
     transaction; the agent desk calls this when it saves an attention opened from a message."""
     m = await _locked(session, message_id)
+    await _check_access(session, viewer, m, act=True)
     await _finalize(session, viewer, m, None, f"attention:{attention_id}")
     m.attention_id = attention_id
 
@@ -312,6 +367,7 @@ async def attention_from(
     """
     async with db.sessions.begin() as s:
         m = await _locked(s, message_id)
+        await _check_access(s, viewer, m, act=True)
         _open(m)
         op = await s.get(Operator, viewer.id)
         attention = Attention(
@@ -342,24 +398,31 @@ async def postpone(
     to_user_id: int | None,
     to_group_id: int | None,
     now: datetime,
+    tz: tzinfo = UTC,
 ) -> dict[str, Any]:
-    """Postpone a pending message to ``until`` with a reason, for a (new) user or group."""
+    """Postpone a pending message to ``until`` with a reason, for a (new) user or group; its note
+    says when in the call center's time zone ``tz``, and for whom by name."""
     async with db.sessions.begin() as s:
         m = await _locked(s, message_id)
+        await _check_access(s, viewer, m, act=True)
         _open(m)
-        if until <= now:
-            raise UserInputError("until", "must be in the future")
+        check_postpone(until, now)
         await _check_recipient(s, to_user_id, to_group_id)
         m.postponed_until = until
         m.postpone_reason = reason
         m.to_user_id = to_user_id
         m.to_group_id = to_group_id
-        whom = f"user {to_user_id}" if to_user_id else f"group {to_group_id}"
+        if to_user_id is not None:
+            op = await s.get(Operator, to_user_id)
+            whom = (op.full_name or op.username) if op else f"user {to_user_id}"
+        else:
+            group = await s.get(AttentionGroup, to_group_id)
+            whom = f"the group {group.name}" if group else f"group {to_group_id}"
         s.add(
             CallMessageNote(
                 message_id=m.id,
                 author_id=viewer.id,
-                text=f"Postponed until {until.isoformat()} for {whom}: {reason}",
+                text=postpone_note(until.astimezone(tz), whom, reason),
             )
         )
         await audit_in(

@@ -47,10 +47,12 @@ EXPORT_REFUSED = "personal.export.refused"
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is looking: the signed-in user's id and name (the name goes into the audit log)."""
+    """Who is looking: the signed-in user's id and name (the name goes into the audit log), and
+    whether they oversee everyone's records (supervisors and admins)."""
 
     id: int
     username: str
+    oversees: bool = False
 
 
 # The permission rule as SQL: a boolean for the user bound as ``:viewer`` (the user's own flag or
@@ -65,6 +67,46 @@ _PERMISSION = sa.text(f"SELECT {PERMISSION_SQL}")
 async def may_see_personal(session: AsyncSession, user_id: int) -> bool:
     """True when the user, or the attention group they belong to, is granted personal data."""
     return bool((await session.execute(_PERMISSION, {"viewer": user_id})).scalar_one())
+
+
+# Role, activity and personal-data permission of users (what a live view re-reads every tick).
+_STANDING = sa.text(
+    "SELECT w.id, w.role::text, w.active, "
+    + PERMISSION_SQL.replace(":viewer", "w.id")
+    + " FROM operators w WHERE w.id = ANY(:ids)"
+)
+
+
+async def standing_of(db: Database, user_ids: Sequence[int]) -> dict[int, tuple[str, bool, bool]]:
+    """Each user's (role, active, may see personal data), by id; unknown users are missing."""
+    async with db.sessions() as session:
+        rows = (await session.execute(_STANDING, {"ids": list(user_ids)})).all()
+    return {int(r[0]): (str(r[1]), bool(r[2]), bool(r[3])) for r in rows}
+
+
+def read_rows(
+    viewer: Viewer,
+    parts: Sequence[tuple[str, Mapping[str, Any], FieldSpec]],
+    *,
+    allowed: bool,
+    purpose: str,
+) -> list[dict[str, Any]]:
+    """The audit lines of showing ``parts`` (``(subject, record, spec)``) to ``viewer``: one per
+    part that holds a personal value, naming its fields (never their values)."""
+    action = READ if allowed else MASKED
+    rows = []
+    for subject, record, spec in parts:
+        fields = personal_keys(record, spec)
+        if fields:
+            rows.append(
+                {
+                    "actor": viewer.username,
+                    "action": action,
+                    "subject": subject,
+                    "details": {"purpose": purpose, "fields": fields},
+                }
+            )
+    return rows
 
 
 def present(
@@ -308,6 +350,7 @@ __all__ = [
     "may_see_personal",
     "present",
     "read_customer",
+    "read_rows",
     "record_export",
     "search_audit",
     "show_personal",

@@ -25,30 +25,45 @@ without the ``personal_data`` permission gets them masked exactly as
 :mod:`cti.db.backoffice.personal` masks them, and is matched on a tax id only when they typed it
 whole, so a prefix search cannot uncover a masked tax id a digit at a time. Every customer shown
 is audited as any other read (``personal.read`` or ``personal.masked``, purpose
-``customer search``), but a customer already shown to the same viewer by a search in the last
-:data:`AUDIT_WINDOW` is not written again: a picker searching as one types shows the same
+``customer search``), but a customer already shown to a viewer *with* the permission by a search in
+the last :data:`AUDIT_WINDOW` is not written again: a picker searching as one types shows the same
 customers many times over a few seconds, and one line says that the viewer saw them.
+
+A viewer without the permission must not confirm a hidden name a letter at a time ("Pad" matches,
+"Padb" does not...): for them a name matches only on whole words ("padaria", "são jorge"), as the
+tax id only whole, and every search they make is audited, without the 10-minute grouping: one
+``customer.search`` line (how long the text was and how many customers it found, never the text)
+and one ``personal.masked`` line per customer shown. Whole words leave nothing to confirm letter by
+letter; the full trail shows an admin anyone trying words one after another.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cti.db.audit import audit_in
 from cti.db.backoffice.personal import Viewer, may_see_personal, present, write_reads
 from cti.db.engine import Database
 from cti.db.models import AuditEvent, Contact, Customer, Phone
-from cti.domain.backoffice import CUSTOMER_FIELDS
+from cti.domain.backoffice import (
+    CUSTOMER_FIELDS,
+    MAX_LIMIT,
+    MAX_QUERY,
+    MIN_QUERY,
+    check_query,
+    check_search_limit,
+)
 from cti.domain.phone import normalize_phone
 from cti.errors import UserInputError
 
-MIN_QUERY = 2
-MAX_QUERY = 100
-MAX_LIMIT = 50
 PURPOSE = "customer search"
+# The audit line of each search by a viewer without the personal_data permission.
+SEARCHED = "customer.search"
 # A customer shown again to the same viewer by a search within this window is not audited again.
 AUDIT_WINDOW = timedelta(minutes=10)
 
@@ -75,22 +90,18 @@ def _phone(text: str, region: str) -> str | None:
         return None
 
 
-def check_query(query: str) -> str:
-    """The search text trimmed; UserInputError naming ``q`` when too short or too long."""
-    text = query.strip()
-    if len(text) < MIN_QUERY:
-        raise UserInputError("q", f"type at least {MIN_QUERY} characters")
-    if len(text) > MAX_QUERY:
-        raise UserInputError("q", f"at most {MAX_QUERY} characters")
-    return text
-
-
 def _statement(text: str, *, region: str, allowed: bool, limit: int) -> sa.Select[Any]:
     pattern = _like_escape(text)
     code_exact = sa.func.lower(Customer.code) == text.lower()
     code_prefix = Customer.code.ilike(pattern + "%", escape="\\")
-    name_prefix = Customer.name.ilike(pattern + "%", escape="\\")
-    name_part = Customer.name.ilike("%" + pattern + "%", escape="\\")
+    name_prefix: sa.ColumnElement[bool] = Customer.name.ilike(pattern + "%", escape="\\")
+    name_part: sa.ColumnElement[bool] = Customer.name.ilike("%" + pattern + "%", escape="\\")
+    if not allowed:
+        # Without the permission only whole words find a name (see the module's doc).
+        name_part = Customer.name.regexp_match(r"\m" + re.escape(text) + r"\M", flags="i")
+        name_prefix = sa.and_(
+            name_part, Customer.name.regexp_match("^" + re.escape(text) + r"\M", flags="i")
+        )
 
     tax = _alnum(text)
     bare_tax_id = sa.func.upper(sa.func.regexp_replace(Customer.tax_id, "[^[:alnum:]]", "", "g"))
@@ -174,13 +185,20 @@ async def search_customers(
         UserInputError: ``q`` is too short or too long, or ``limit`` is out of range.
     """
     text = check_query(query)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise UserInputError("limit", f"must be between 1 and {MAX_LIMIT}")
+    check_search_limit(limit)
     async with db.sessions.begin() as session:
         allowed = await may_see_personal(session, viewer.id)
         rows = (
             await session.execute(_statement(text, region=region, allowed=allowed, limit=limit))
         ).all()
+        if not allowed:
+            await audit_in(
+                session,
+                viewer.username,
+                SEARCHED,
+                None,
+                {"length": len(text), "found": len(rows)},
+            )
         if not rows:
             return []
         records = [
@@ -198,11 +216,12 @@ async def search_customers(
             for r in rows
         ]
         shown, lines = present(viewer, records, CUSTOMER_FIELDS, allowed=allowed, purpose=PURPOSE)
-        if lines:
+        if lines and allowed:
             seen = await _already_audited(
                 session, viewer, lines[0]["action"], [line["subject"] for line in lines]
             )
-            await write_reads(session, [line for line in lines if line["subject"] not in seen])
+            lines = [line for line in lines if line["subject"] not in seen]
+        await write_reads(session, lines)
         return shown
 
 
@@ -212,6 +231,7 @@ __all__ = [
     "MAX_QUERY",
     "MIN_QUERY",
     "PURPOSE",
+    "SEARCHED",
     "check_query",
     "search_customers",
 ]

@@ -1,11 +1,12 @@
 """Configuration maintained by admins: closing reasons, pause reasons, attention groups (ideal talk
-time, personal-data grant), message situations and types, attention-status labels, required fields.
+time, personal-data grant, after-call work: what disposes an attention, the longest wrap-up), message situations and types, attention-status labels, required fields.
 
 Every change is written to the audit log as ``config.<table>`` with what was set.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,27 +14,32 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from cti.db.audit import audit_in
-from cti.db.backoffice.common import NotFound, Refused
 from cti.db.backoffice.personal import Viewer
 from cti.db.engine import Database
 from cti.db.models import (
     AttentionGroup,
     AttentionStatusLabel,
+    Base,
     CallMessageSituation,
     CallMessageType,
     ClosingReason,
     PauseReason,
     RequiredField,
 )
-from cti.domain.backoffice import FORMS, check_form_fields
+from cti.domain.backoffice import check_new_entry
+from cti.domain.forms import FORM_LABELS, FORMS, check_form_fields, field_label
 from cti.domain.model import AttentionKind, AttentionStatus
-from cti.errors import UserInputError
+from cti.errors import NotFound, Refused, UserInputError
 
 # Each maintained table: its model, its key column, and the columns an admin may set.
-TABLES: dict[str, tuple[Any, str, tuple[str, ...]]] = {
+TABLES: dict[str, tuple[type[Base], str, tuple[str, ...]]] = {
     "closing-reasons": (ClosingReason, "id", ("name", "kind", "active")),
     "pause-reasons": (PauseReason, "id", ("name", "active")),
-    "attention-groups": (AttentionGroup, "id", ("name", "ideal_talk_seconds", "personal_data")),
+    "attention-groups": (
+        AttentionGroup,
+        "id",
+        ("name", "ideal_talk_seconds", "personal_data", "wrapup_needs", "max_wrapup_seconds"),
+    ),
     "message-situations": (CallMessageSituation, "code", ("name", "pending", "usual_pending")),
     "message-types": (CallMessageType, "code", ("name", "is_default")),
 }
@@ -41,7 +47,7 @@ TABLES: dict[str, tuple[Any, str, tuple[str, ...]]] = {
 _ONLY_ONE = {"usual_pending": CallMessageSituation, "is_default": CallMessageType}
 
 
-def _json(row: Any, key: str, columns: tuple[str, ...]) -> dict[str, Any]:
+def _json(row: Base, key: str, columns: tuple[str, ...]) -> dict[str, Any]:
     out = {key: getattr(row, key)}
     for c in columns:
         value = getattr(row, c)
@@ -63,6 +69,10 @@ def _integrity(exc: IntegrityError) -> UserInputError:
         return UserInputError("name", "is already used")
     if "usual_pending_is_pending" in text:
         return UserInputError("usual_pending", "only a pending situation can be the usual pending")
+    if "not_wrapup" in text:
+        return UserInputError("name", "'wrap-up' is cti's own pause for after-call work")
+    if "max_wrapup_positive" in text:
+        return UserInputError("max_wrapup_seconds", "must be more than 0")
     if "ideal_talk_positive" in text:
         return UserInputError("ideal_talk_seconds", "must be more than 0")
     if "code_two_chars" in text:
@@ -71,7 +81,7 @@ def _integrity(exc: IntegrityError) -> UserInputError:
 
 
 async def save_row(
-    db: Database, viewer: Viewer, table: str, values: dict[str, Any], ident: Any = None
+    db: Database, viewer: Viewer, table: str, values: dict[str, Any], ident: int | str | None = None
 ) -> dict[str, Any]:
     """Insert a row (``ident`` None, or a code for the code-keyed tables) or change one.
 
@@ -94,9 +104,7 @@ async def save_row(
             if row is None:
                 if ident is not None and key == "id":
                     raise NotFound(table.rstrip("s").replace("-", " "), ident)
-                missing = [c for c in ("name",) if c in columns and not values.get(c)]
-                if missing:
-                    raise UserInputError(missing[0], "is required")
+                check_new_entry(columns, values)
                 row = model(**({key: ident} if ident is not None else {}), **values)
                 s.add(row)
             else:
@@ -115,7 +123,7 @@ async def save_row(
         raise _integrity(exc) from None
 
 
-async def delete_row(db: Database, viewer: Viewer, table: str, ident: Any) -> None:
+async def delete_row(db: Database, viewer: Viewer, table: str, ident: int | str) -> None:
     """Remove a code (situations, types); refused while a message uses it."""
     model, key, _ = TABLES[table]
     try:
@@ -164,15 +172,27 @@ async def set_status_label(
     return await status_labels(db)
 
 
-async def required_by_form(db: Database) -> dict[str, dict[str, list[str]]]:
+@dataclass(frozen=True, slots=True)
+class FormFields:
+    """A form's fields, those an admin made mandatory, and how the pages name them."""
+
+    fields: list[str]
+    required: list[str]
+    title: str
+    labels: dict[str, str]
+
+
+async def required_by_form(db: Database) -> dict[str, FormFields]:
     """For each form: the fields it has and those an admin made mandatory."""
     async with db.sessions() as s:
         rows = (await s.execute(sa.select(RequiredField.form, RequiredField.field))).all()
     return {
-        form: {
-            "fields": sorted(fields),
-            "required": sorted(f for fm, f in rows if fm == form),
-        }
+        form: FormFields(
+            fields=sorted(fields),
+            required=sorted(f for fm, f in rows if fm == form),
+            title=FORM_LABELS.get(form, form),
+            labels={f: field_label(f) for f in sorted(fields)},
+        )
         for form, fields in sorted(FORMS.items())
     }
 

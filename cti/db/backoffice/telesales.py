@@ -10,41 +10,107 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.audit import audit_in
 from cti.db.backoffice.common import (
-    NotFound,
-    Refused,
     check_attention,
     enforce_required,
     iso,
     money,
     must_exist,
     qty,
-    to_decimal,
 )
 from cti.db.backoffice.personal import Viewer
 from cti.db.engine import Database
 from cti.db.models import Customer, OrderItem, Product, Quote, QuoteItem, SalesOrder
+from cti.domain import sales
 from cti.domain.backoffice import Line, order_lock
 from cti.domain.model import QuoteStatus
-from cti.errors import UserInputError
+from cti.domain.sales import ItemIn
+from cti.errors import NotFound, UserInputError
 
 
 @dataclass(frozen=True, slots=True)
-class ItemIn:
-    """A line as the form sends it; ``unit_price`` None takes the product's price."""
+class _Kind:
+    """A quote or an order, and its lines: the two share their lines' shape and their reads."""
 
+    name: str
+    model: Any
+    item: Any
+    key: Any  # the item's column naming its quote or order
+
+    def lines_of(self, ident: int) -> Any:
+        return sa.select(self.item).where(self.key == ident).order_by(self.item.line)
+
+
+class ProductJson(TypedDict):
+    """A product as the products list answers it."""
+
+    id: int
+    code: str
+    name: str
+    unit_price: str | None
+    active: bool
+
+
+class ItemJson(TypedDict):
+    """A line of a quote or an order, as read back."""
+
+    line: int
     product_id: int
-    quantity: Any
-    unit_price: Any = None
+    product_code: str
+    product_name: str
+    quantity: str
+    unit_price: str
+    total: str
 
 
-async def list_products(db: Database, *, include_inactive: bool = False) -> list[dict[str, Any]]:
+class QuoteJson(TypedDict):
+    """A quote with its items, as every quote endpoint answers it."""
+
+    id: int
+    customer_id: int
+    attention_id: int | None
+    operator_id: int | None
+    status: str
+    valid_until: str | None
+    created_at: str | None
+    updated_at: str | None
+    items: list[ItemJson]
+    total: str | None
+    editable: bool
+
+
+class OrderJson(TypedDict):
+    """An order with its items and what its form may change, as every order endpoint answers."""
+
+    id: int
+    customer_id: int
+    attention_id: int | None
+    quote_id: int | None
+    operator_id: int | None
+    billed: bool
+    billed_at: str | None
+    invoice_number: str | None
+    cancelled: bool
+    created_at: str | None
+    updated_at: str | None
+    items: list[ItemJson]
+    total: str | None
+    editable: bool
+    locked_reason: str | None
+    fields: dict[str, bool]
+
+
+_QUOTE = _Kind("quote", Quote, QuoteItem, QuoteItem.quote_id)
+_ORDER = _Kind("order", SalesOrder, OrderItem, OrderItem.order_id)
+
+
+async def list_products(db: Database, *, include_inactive: bool = False) -> list[ProductJson]:
     """The products telesales may quote, by code."""
     stmt = sa.select(Product).order_by(Product.code)
     if not include_inactive:
@@ -64,8 +130,7 @@ async def list_products(db: Database, *, include_inactive: bool = False) -> list
 
 
 async def _lines(session: AsyncSession, items: Sequence[ItemIn]) -> list[Line]:
-    if not items:
-        raise UserInputError("items", "at least one item")
+    sales.check_has_items(items)
     ids = {i.product_id for i in items}
     products = {
         p.id: p
@@ -76,30 +141,16 @@ async def _lines(session: AsyncSession, items: Sequence[ItemIn]) -> list[Line]:
         product = products.get(item.product_id)
         if product is None:
             raise UserInputError(f"items[{n}].product_id", f"{item.product_id} does not exist")
-        if not product.active:
-            raise UserInputError(f"items[{n}].product_id", f"{product.code} is not sold any more")
-        quantity = to_decimal(item.quantity, f"items[{n}].quantity")
-        if quantity <= 0 or quantity != quantity.quantize(Decimal("0.001")):
-            raise UserInputError(
-                f"items[{n}].quantity", "must be more than 0, with at most 3 decimals"
-            )
-        price = (
-            product.unit_price
-            if item.unit_price is None
-            else to_decimal(item.unit_price, f"items[{n}].unit_price")
-        )
-        if price < 0 or price != price.quantize(Decimal("0.01")):
-            raise UserInputError(f"items[{n}].unit_price", "must be 0 or more, in cents")
-        out.append(Line(product.id, quantity, price))
+        row = sales.Product(product.id, product.code, product.active, product.unit_price)
+        out.append(sales.sale_line(n, item, row))
     return out
 
 
-async def _items_json(session: AsyncSession, model: Any, key: Any, ident: int) -> list[Any]:
+async def _items_json(session: AsyncSession, kind: _Kind, ident: int) -> list[ItemJson]:
     rows = await session.execute(
-        sa.select(model, Product.code, Product.name)
-        .join(Product, Product.id == model.product_id)
-        .where(key == ident)
-        .order_by(model.line)
+        kind.lines_of(ident)
+        .add_columns(Product.code, Product.name)
+        .join(Product, Product.id == kind.item.product_id)
     )
     return [
         {
@@ -115,15 +166,66 @@ async def _items_json(session: AsyncSession, model: Any, key: Any, ident: int) -
     ]
 
 
-def _total(items: list[dict[str, Any]]) -> str | None:
+def _total(items: list[ItemJson]) -> str | None:
     return money(sum((Decimal(i["total"]) for i in items), Decimal("0.00")))
+
+
+async def _put_items(session: AsyncSession, kind: _Kind, ident: int, lines: list[Line]) -> None:
+    """Replace the lines of a quote or an order."""
+    await session.execute(sa.delete(kind.item).where(kind.key == ident))
+    session.add_all(
+        kind.item(
+            **{kind.key.key: ident},
+            line=n,
+            product_id=ln.product_id,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+        )
+        for n, ln in enumerate(lines, start=1)
+    )
+
+
+async def _check_party(
+    session: AsyncSession,
+    kind: _Kind,
+    customer_id: int,
+    attention_id: int | None,
+    required: dict[str, Any],
+) -> None:
+    """The form's required fields, the customer, and the attention it is made from (if any)."""
+    await enforce_required(session, kind.name, {"attention_id": attention_id, **required})
+    await must_exist(session, Customer, customer_id, "customer_id")
+    await check_attention(session, attention_id, customer_id)
+
+
+async def _insert(session: AsyncSession, kind: _Kind, lines: list[Line], **values: Any) -> Any:
+    """A new quote or order with its lines."""
+    made = kind.model(**values)
+    session.add(made)
+    await session.flush()
+    await _put_items(session, kind, made.id, lines)
+    await session.flush()
+    return made
+
+
+def _listed(
+    kind: _Kind, customer_id: int | None, attention_id: int | None, limit: int
+) -> sa.Select[Any]:
+    """Quotes or orders, newest first, optionally of one customer or one attention."""
+    model = kind.model
+    stmt = sa.select(model).order_by(model.id.desc()).limit(limit)
+    if customer_id is not None:
+        stmt = stmt.where(model.customer_id == customer_id)
+    if attention_id is not None:
+        stmt = stmt.where(model.attention_id == attention_id)
+    return stmt
 
 
 # --- quotes ------------------------------------------------------------------------------------
 
 
-async def _quote_json(session: AsyncSession, quote: Quote) -> dict[str, Any]:
-    items = await _items_json(session, QuoteItem, QuoteItem.quote_id, quote.id)
+async def _quote_json(session: AsyncSession, quote: Quote) -> QuoteJson:
+    items = await _items_json(session, _QUOTE, quote.id)
     return {
         "id": quote.id,
         "customer_id": quote.customer_id,
@@ -135,22 +237,8 @@ async def _quote_json(session: AsyncSession, quote: Quote) -> dict[str, Any]:
         "updated_at": iso(quote.updated_at),
         "items": items,
         "total": _total(items),
-        "editable": quote.status is QuoteStatus.OPEN,
+        "editable": sales.quote_editable(quote.status),
     }
-
-
-async def _put_quote_items(session: AsyncSession, quote_id: int, lines: list[Line]) -> None:
-    await session.execute(sa.delete(QuoteItem).where(QuoteItem.quote_id == quote_id))
-    session.add_all(
-        QuoteItem(
-            quote_id=quote_id,
-            line=n,
-            product_id=ln.product_id,
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
-        )
-        for n, ln in enumerate(lines, start=1)
-    )
 
 
 async def create_quote(
@@ -162,31 +250,24 @@ async def create_quote(
     attention_id: int | None = None,
     valid_until: date | None = None,
     today: date,
-) -> dict[str, Any]:
+) -> QuoteJson:
     """A new open quote; raises UserInputError naming the field on bad input."""
     async with db.sessions.begin() as s:
-        await enforce_required(
-            s, "quote", {"attention_id": attention_id, "valid_until": valid_until}
-        )
-        await must_exist(s, Customer, customer_id, "customer_id")
-        await check_attention(s, attention_id, customer_id)
-        if valid_until is not None and valid_until < today:
-            raise UserInputError("valid_until", "is in the past")
-        lines = await _lines(s, items)
-        quote = Quote(
+        await _check_party(s, _QUOTE, customer_id, attention_id, {"valid_until": valid_until})
+        sales.check_valid_until(valid_until, today)
+        quote = await _insert(
+            s,
+            _QUOTE,
+            await _lines(s, items),
             customer_id=customer_id,
             attention_id=attention_id,
             operator_id=viewer.id,
             valid_until=valid_until,
         )
-        s.add(quote)
-        await s.flush()
-        await _put_quote_items(s, quote.id, lines)
-        await s.flush()
         return await _quote_json(s, quote)
 
 
-async def get_quote(db: Database, quote_id: int) -> dict[str, Any]:
+async def get_quote(db: Database, quote_id: int) -> QuoteJson:
     """A quote with its items; NotFound if unknown."""
     async with db.sessions() as s:
         quote = await s.get(Quote, quote_id)
@@ -203,16 +284,15 @@ async def update_quote(
     items: Sequence[ItemIn] | None = None,
     valid_until: date | None = None,
     status: QuoteStatus | None = None,
-) -> dict[str, Any]:
+) -> QuoteJson:
     """Change an open quote's items, validity or status (accepted, rejected, expired)."""
     async with db.sessions.begin() as s:
         quote = await s.get(Quote, quote_id, with_for_update=True)
         if quote is None:
             raise NotFound("quote", quote_id)
-        if quote.status is not QuoteStatus.OPEN:
-            raise Refused(f"the quote is {quote.status.value}; only open quotes change", "status")
+        sales.check_quote_changeable(quote.status)
         if items is not None:
-            await _put_quote_items(s, quote.id, await _lines(s, items))
+            await _put_items(s, _QUOTE, quote.id, await _lines(s, items))
         if valid_until is not None:
             quote.valid_until = valid_until
         if status is not None:
@@ -221,13 +301,24 @@ async def update_quote(
         return await _quote_json(s, quote)
 
 
+async def list_quotes(
+    db: Database,
+    *,
+    customer_id: int | None = None,
+    attention_id: int | None = None,
+    limit: int = 100,
+) -> list[QuoteJson]:
+    """Quotes, newest first, optionally of one customer or one attention."""
+    async with db.sessions() as s:
+        quotes = (await s.execute(_listed(_QUOTE, customer_id, attention_id, limit))).scalars()
+        return [await _quote_json(s, q) for q in quotes.all()]
+
+
 # --- orders ------------------------------------------------------------------------------------
 
 
-async def _order_json(
-    session: AsyncSession, order: SalesOrder, edit_billed: bool
-) -> dict[str, Any]:
-    items = await _items_json(session, OrderItem, OrderItem.order_id, order.id)
+async def _order_json(session: AsyncSession, order: SalesOrder, edit_billed: bool) -> OrderJson:
+    items = await _items_json(session, _ORDER, order.id)
     lock = order_lock(
         billed=order.billed, cancelled=order.cancelled, edit_billed_orders=edit_billed
     )
@@ -251,20 +342,6 @@ async def _order_json(
     }
 
 
-async def _put_order_items(session: AsyncSession, order_id: int, lines: list[Line]) -> None:
-    await session.execute(sa.delete(OrderItem).where(OrderItem.order_id == order_id))
-    session.add_all(
-        OrderItem(
-            order_id=order_id,
-            line=n,
-            product_id=ln.product_id,
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
-        )
-        for n, ln in enumerate(lines, start=1)
-    )
-
-
 async def create_order(
     db: Database,
     viewer: Viewer,
@@ -274,53 +351,35 @@ async def create_order(
     attention_id: int | None = None,
     quote_id: int | None = None,
     edit_billed: bool,
-) -> dict[str, Any]:
+) -> OrderJson:
     """A new sales order (not billed)."""
     async with db.sessions.begin() as s:
-        await enforce_required(s, "order", {"attention_id": attention_id, "quote_id": quote_id})
-        await must_exist(s, Customer, customer_id, "customer_id")
-        await check_attention(s, attention_id, customer_id)
+        await _check_party(s, _ORDER, customer_id, attention_id, {"quote_id": quote_id})
         if quote_id is not None:
             quote = await must_exist(s, Quote, quote_id, "quote_id")
-            if quote.customer_id != customer_id:
-                raise UserInputError("quote_id", "that quote is for another customer")
-        order = SalesOrder(
+            sales.check_quote_customer(quote.customer_id, customer_id)
+        order = await _insert(
+            s,
+            _ORDER,
+            await _lines(s, items),
             customer_id=customer_id,
             attention_id=attention_id,
             quote_id=quote_id,
             operator_id=viewer.id,
         )
-        lines = await _lines(s, items)
-        s.add(order)
-        await s.flush()
-        await _put_order_items(s, order.id, lines)
-        await s.flush()
         return await _order_json(s, order, edit_billed)
 
 
 async def order_from_quote(
     db: Database, viewer: Viewer, quote_id: int, *, edit_billed: bool
-) -> dict[str, Any]:
+) -> OrderJson:
     """Turn an open quote into a sales order with the same items; the quote becomes accepted."""
     async with db.sessions.begin() as s:
         quote = await s.get(Quote, quote_id, with_for_update=True)
         if quote is None:
             raise NotFound("quote", quote_id)
-        if quote.status is not QuoteStatus.OPEN:
-            raise Refused(f"the quote is {quote.status.value}; only an open quote makes an order")
-        items = (
-            (
-                await s.execute(
-                    sa.select(QuoteItem)
-                    .where(QuoteItem.quote_id == quote_id)
-                    .order_by(QuoteItem.line)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not items:
-            raise Refused("the quote has no items", "items")
+        items = (await s.execute(_QUOTE.lines_of(quote_id))).scalars().all()
+        sales.check_quote_orderable(quote.status, len(items))
         order = SalesOrder(
             customer_id=quote.customer_id,
             attention_id=quote.attention_id,
@@ -329,15 +388,15 @@ async def order_from_quote(
         )
         s.add(order)
         await s.flush()
-        await _put_order_items(
-            s, order.id, [Line(i.product_id, i.quantity, i.unit_price) for i in items]
+        await _put_items(
+            s, _ORDER, order.id, [Line(i.product_id, i.quantity, i.unit_price) for i in items]
         )
         quote.status = QuoteStatus.ACCEPTED
         await s.flush()
         return await _order_json(s, order, edit_billed)
 
 
-async def get_order(db: Database, order_id: int, *, edit_billed: bool) -> dict[str, Any]:
+async def get_order(db: Database, order_id: int, *, edit_billed: bool) -> OrderJson:
     """An order with its items and what the form may change."""
     async with db.sessions() as s:
         order = await s.get(SalesOrder, order_id)
@@ -353,34 +412,11 @@ async def list_orders(
     attention_id: int | None = None,
     edit_billed: bool,
     limit: int = 100,
-) -> list[dict[str, Any]]:
+) -> list[OrderJson]:
     """Orders, newest first, optionally of one customer or one attention."""
-    stmt = sa.select(SalesOrder).order_by(SalesOrder.id.desc()).limit(limit)
-    if customer_id is not None:
-        stmt = stmt.where(SalesOrder.customer_id == customer_id)
-    if attention_id is not None:
-        stmt = stmt.where(SalesOrder.attention_id == attention_id)
     async with db.sessions() as s:
-        orders = (await s.execute(stmt)).scalars().all()
-        return [await _order_json(s, o, edit_billed) for o in orders]
-
-
-async def list_quotes(
-    db: Database,
-    *,
-    customer_id: int | None = None,
-    attention_id: int | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Quotes, newest first, optionally of one customer or one attention."""
-    stmt = sa.select(Quote).order_by(Quote.id.desc()).limit(limit)
-    if customer_id is not None:
-        stmt = stmt.where(Quote.customer_id == customer_id)
-    if attention_id is not None:
-        stmt = stmt.where(Quote.attention_id == attention_id)
-    async with db.sessions() as s:
-        quotes = (await s.execute(stmt)).scalars().all()
-        return [await _quote_json(s, q) for q in quotes]
+        orders = (await s.execute(_listed(_ORDER, customer_id, attention_id, limit))).scalars()
+        return [await _order_json(s, o, edit_billed) for o in orders.all()]
 
 
 async def update_order(
@@ -391,7 +427,7 @@ async def update_order(
     items: Sequence[ItemIn] | None = None,
     cancelled: bool | None = None,
     edit_billed: bool,
-) -> dict[str, Any]:
+) -> OrderJson:
     """Change an order's items or cancel it, if the MV_ALTPED rule allows it.
 
     Raises:
@@ -401,13 +437,11 @@ async def update_order(
         order = await s.get(SalesOrder, order_id, with_for_update=True)
         if order is None:
             raise NotFound("order", order_id)
-        lock = order_lock(
-            billed=order.billed, cancelled=order.cancelled, edit_billed_orders=edit_billed
+        sales.check_order_editable(
+            order.id, billed=order.billed, cancelled=order.cancelled, edit_billed_orders=edit_billed
         )
-        if not lock.editable:
-            raise Refused(f"order {order.id} cannot be changed: {lock.reason}", "order")
         if items is not None:
-            await _put_order_items(s, order.id, await _lines(s, items))
+            await _put_items(s, _ORDER, order.id, await _lines(s, items))
         if cancelled is not None:
             order.cancelled = cancelled
         # Touch the order so updated_at says when its lines changed too.
@@ -437,45 +471,33 @@ async def attention_operation(session: AsyncSession, attention_id: int) -> dict[
 
     Returns ``{"kind": "order"|"quote", "id", "status", "total", "label"}``.
     """
-    kinds: tuple[tuple[str, Any, Any, Any], ...] = (
-        ("order", SalesOrder, OrderItem, OrderItem.order_id),
-        ("quote", Quote, QuoteItem, QuoteItem.quote_id),
-    )
-    for kind, model, item_model, key in kinds:
-        made = (
-            await session.execute(
-                sa.select(model)
-                .where(model.attention_id == attention_id)
-                .order_by(model.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+    for kind in (_ORDER, _QUOTE):
+        made = (await session.execute(_listed(kind, None, attention_id, 1))).scalar_one_or_none()
         if made is None:
             continue
-        total = _total(await _items_json(session, item_model, key, made.id))
-        status = _order_status(made) if kind == "order" else str(made.status)
+        total = _total(await _items_json(session, kind, made.id))
+        status = _order_status(made) if kind is _ORDER else str(made.status)
         return {
-            "kind": kind,
+            "kind": kind.name,
             "id": made.id,
             "status": status,
             "total": total,
-            "label": f"{kind.capitalize()} {made.id} · {status} · {total}",
+            "label": f"{kind.name.capitalize()} {made.id} · {status} · {total}",
         }
     return None
 
 
 async def bill_order(
     db: Database, viewer: Viewer, order_id: int, *, invoice_number: str, edit_billed: bool
-) -> dict[str, Any]:
+) -> OrderJson:
     """Record that billing invoiced the order (from then on MV_ALTPED decides if it may change)."""
     async with db.sessions.begin() as s:
         order = await s.get(SalesOrder, order_id, with_for_update=True)
         if order is None:
             raise NotFound("order", order_id)
-        if order.billed:
-            raise Refused(f"order {order.id} is already billed ({order.invoice_number})", "order")
-        if order.cancelled:
-            raise Refused(f"order {order.id} is cancelled", "order")
+        sales.check_billable(
+            order.id, billed=order.billed, cancelled=order.cancelled, invoice=order.invoice_number
+        )
         order.billed = True
         order.billed_at = sa.func.now()
         order.invoice_number = invoice_number

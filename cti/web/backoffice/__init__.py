@@ -16,6 +16,7 @@ from cti.web.backoffice import (
     leads,
     messages,
     privacy,
+    scripts,
     settings,
     telesales,
     users,
@@ -24,6 +25,6 @@ from cti.web.backoffice import (
 
 def register(api: Api) -> None:
     """Declare the back-office endpoints."""
-    for part in (telesales, collection, cases, messages, leads, settings, privacy, users):
+    for part in (telesales, collection, cases, messages, leads, settings, privacy, users, scripts):
         part.register(api)
     customers_search.register(api)

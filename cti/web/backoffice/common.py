@@ -1,79 +1,33 @@
-"""What the back-office endpoint modules share: declaring a route, reading parameters, routines."""
+"""What the back-office endpoint modules share: reading parameters, routines, the viewer."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from cti.db.backoffice.common import NotFound, Refused
 from cti.db.backoffice.personal import Viewer
 from cti.errors import UserInputError
-from cti.web.api import BODY_KEY, Api, Handler, HTTPProblem
+from cti.web.api import INT64, HTTPProblem
 from cti.web.state import current
 
 TAG = "backoffice"
-ID = {"type": "integer", "minimum": 1}
-NULLABLE_ID = {"type": "integer", "minimum": 1, "nullable": True}
-MONEY = {
-    "type": ["string", "number"],
-    "description": "an amount as text with up to two decimals (a JSON number is accepted too)",
-}
-OBJECT = {"type": "object", "additionalProperties": True}
-LIST = {"type": "array", "items": OBJECT}
-
-
-def route(
-    api: Api,
-    method: str,
-    path: str,
-    *,
-    role: str = "operator",
-    summary: str,
-    body: dict[str, Any] | None = None,
-    response: dict[str, Any] | None = None,
-    tag: str = TAG,
-) -> Callable[[Handler], Handler]:
-    """Declare a back-office endpoint; NotFound answers 404 and Refused 409, naming the field."""
-
-    def register(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def translated(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except NotFound as exc:
-                raise HTTPProblem(404, str(exc)) from None
-            except Refused as exc:
-                raise HTTPProblem(409, exc.message, exc.field) from None
-
-        api.route(method, path, role=role, summary=summary, body=body, response=response, tag=tag)(
-            translated
-        )
-        return handler
-
-    return register
-
-
-def body(request: web.Request) -> dict[str, Any]:
-    """The validated JSON body."""
-    value: dict[str, Any] = request[BODY_KEY]
-    return value
 
 
 def viewer(request: web.Request) -> Viewer:
     """The signed-in user as the personal-data and audit code knows them."""
     user = current(request).user
-    return Viewer(user.id, user.username)
+    return Viewer(user.id, user.username, oversees=user.role in ("supervisor", "admin"))
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
     """An integer path parameter; 404 when it is not one (no such record can exist)."""
     text = request.match_info[name]
-    if not text.isdigit() or int(text) < 1:
-        raise HTTPProblem(404, f"{text!r} is not a record id")
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise HTTPProblem(404, f"{text[:40]!r} is not a record id")
+    if int(text) > INT64[1]:
+        raise UserInputError(name, "is out of range (a 64-bit integer)")
     return int(text)
 
 
@@ -82,8 +36,10 @@ def query_int(request: web.Request, name: str) -> int | None:
     text = request.query.get(name)
     if text in (None, ""):
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise UserInputError(name, "expected a whole number")
+    if int(text) > INT64[1]:
+        raise UserInputError(name, "is out of range (a 64-bit integer)")
     return int(text)
 
 
@@ -139,13 +95,7 @@ def ok(data: Any, status: int = 200) -> web.Response:
 
 
 __all__ = [
-    "ID",
-    "LIST",
-    "MONEY",
-    "NULLABLE_ID",
-    "OBJECT",
     "TAG",
-    "body",
     "is_admin",
     "ok",
     "oversees",
@@ -154,7 +104,6 @@ __all__ = [
     "query_datetime",
     "query_int",
     "require_routine",
-    "route",
     "today",
     "viewer",
 ]

@@ -8,35 +8,200 @@ code: PUT /{code} creates or changes, DELETE /{code} removes an unused one);
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import MISSING, BaseModel, Field, RootModel
 
 from cti.db.backoffice import settings as repo
 from cti.domain.model import AttentionKind, AttentionStatus
-from cti.web.api import Api, HTTPProblem
-from cti.web.backoffice.common import LIST, OBJECT, body, ok, path_id, route, viewer
+from cti.domain.wrapup import WrapupNeeds
+from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
+from cti.web.backoffice.common import TAG, ok, path_id, viewer
+from cti.web.models import Answer
 from cti.web.state import web_state
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 100}
-BOOL = {"type": "boolean"}
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "closing-reasons": {
-        "name": NAME,
-        "kind": {"type": "string", "enum": [k.value for k in AttentionKind], "nullable": True},
-        "active": BOOL,
-    },
-    "pause-reasons": {"name": NAME, "active": BOOL},
-    "attention-groups": {
-        "name": NAME,
-        "ideal_talk_seconds": {"type": "integer", "minimum": 1, "maximum": 86400},
-        "personal_data": BOOL,
-    },
-    "message-situations": {"name": NAME, "pending": BOOL, "usual_pending": BOOL},
-    "message-types": {"name": NAME, "is_default": BOOL},
-}
-BY_ID = ("closing-reasons", "pause-reasons", "attention-groups")
-BY_CODE = ("message-situations", "message-types")
+# Admins change the configuration; the lists the forms need are for every role.
+route = RouteMaker(TAG, "admin")
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+IdealTalkSeconds = Annotated[int, Field(ge=1, le=86400)]
+MaxWrapupSeconds = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=86400,
+        description="the longest after-call work: then the agent is made available again and"
+        " the attention stays pending, flagged (null: no limit)",
+    ),
+]
+WrapupNeedsField = Annotated[
+    WrapupNeeds,
+    Field(
+        description="what an attention needs before its agent leaves after-call work: 'status'"
+        " (closed, planned or cancelled) or 'reason' (that and a closing reason)"
+    ),
+]
+
+
+# --- bodies -------------------------------------------------------------------------------------
+
+
+class ClosingReasonNew(Body):
+    name: Name
+    kind: AttentionKind | None = Field(default=None, description="null: any routine")
+    active: bool | MISSING = MISSING
+
+
+class ClosingReasonChange(Body):
+    """Only the fields sent change; ``kind`` null means any routine."""
+
+    name: Name | MISSING = MISSING
+    kind: AttentionKind | None = Field(default=None, description="null: any routine")
+    active: bool | MISSING = MISSING
+
+
+class PauseReasonNew(Body):
+    name: Name
+    active: bool | MISSING = MISSING
+
+
+class PauseReasonChange(Body):
+    """Only the fields sent change."""
+
+    name: Name | MISSING = MISSING
+    active: bool | MISSING = MISSING
+
+
+class AttentionGroupNew(Body):
+    name: Name
+    ideal_talk_seconds: IdealTalkSeconds
+    personal_data: bool | MISSING = MISSING
+    wrapup_needs: WrapupNeedsField | MISSING = MISSING
+    max_wrapup_seconds: MaxWrapupSeconds | None = None
+
+
+class AttentionGroupChange(Body):
+    """Only the fields sent change."""
+
+    name: Name | MISSING = MISSING
+    ideal_talk_seconds: IdealTalkSeconds | MISSING = MISSING
+    personal_data: bool | MISSING = MISSING
+    wrapup_needs: WrapupNeedsField | MISSING = MISSING
+    max_wrapup_seconds: MaxWrapupSeconds | MISSING | None = MISSING
+
+
+class MessageSituationSet(Body):
+    """Only the fields sent change (a new code needs a name and pending)."""
+
+    name: Name | MISSING = MISSING
+    pending: bool | MISSING = MISSING
+    usual_pending: bool | MISSING = MISSING
+
+
+class MessageTypeSet(Body):
+    """Only the fields sent change (a new code needs a name)."""
+
+    name: Name | MISSING = MISSING
+    is_default: bool | MISSING = MISSING
+
+
+class StatusLabelSet(Body):
+    label: Name
+
+
+class RequiredFieldsSet(Body):
+    fields: Annotated[list[Name], Field(max_length=50)]
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+class ClosingReasonRow(Answer):
+    id: int
+    name: str
+    kind: AttentionKind | None
+    active: bool
+
+
+class ClosingReasonRows(RootModel[list[ClosingReasonRow]]):
+    pass
+
+
+class PauseReasonRow(Answer):
+    id: int
+    name: str
+    active: bool
+
+
+class PauseReasonRows(RootModel[list[PauseReasonRow]]):
+    pass
+
+
+class AttentionGroupRow(Answer):
+    id: int
+    name: str
+    ideal_talk_seconds: int
+    personal_data: bool
+    wrapup_needs: WrapupNeeds
+    max_wrapup_seconds: int | None
+
+
+class AttentionGroupRows(RootModel[list[AttentionGroupRow]]):
+    pass
+
+
+class MessageSituationRow(Answer):
+    code: str
+    name: str
+    pending: bool
+    usual_pending: bool
+
+
+class MessageSituationRows(RootModel[list[MessageSituationRow]]):
+    pass
+
+
+class MessageTypeRow(Answer):
+    code: str
+    name: str
+    is_default: bool
+
+
+class MessageTypeRows(RootModel[list[MessageTypeRow]]):
+    pass
+
+
+class ConfigCodeDeleted(Answer):
+    deleted: str
+
+
+class AttentionStatusLabel(Answer):
+    status: AttentionStatus
+    label: str
+
+
+class AttentionStatusLabels(RootModel[list[AttentionStatusLabel]]):
+    pass
+
+
+class RequiredFormFields(Answer):
+    fields: list[str] = Field(description="the fields the form has")
+    required: list[str] = Field(description="those an admin made mandatory")
+    title: str = Field(description="the form as the pages name it")
+    labels: dict[str, str] = Field(description="each field as the form labels it")
+
+
+class RequiredFieldsByForm(RootModel[dict[str, RequiredFormFields]]):
+    pass
+
+
+class FormRequired(Answer):
+    form: str
+    required: list[str]
+
+
+# --- the maintained tables ----------------------------------------------------------------------
 
 
 def _code(request: web.Request) -> str:
@@ -46,152 +211,189 @@ def _code(request: web.Request) -> str:
     return code
 
 
-def _register_table(api: Api, table: str) -> None:
-    props = SCHEMAS[table]
-    path = f"/api/v1/config/{table}"
-    label = table.replace("-", " ")
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One maintained table: its models, and its endpoints as methods.
 
-    @route(api, "GET", path, summary=f"The {label}", response=LIST)
-    async def listing(request: web.Request) -> web.StreamResponse:
-        return ok(await repo.list_rows(web_state(request).runtime.db, table))
+    ``new`` is the body that creates a row of a table keyed by id (POST); a table keyed by its
+    two-character code (``new`` None) is written with PUT /{code} and DELETE /{code}.
+    """
 
-    if table in BY_ID:
-        required = ["name", "ideal_talk_seconds"] if table == "attention-groups" else ["name"]
+    name: str
+    row: type[BaseModel]
+    rows: type[BaseModel]
+    change: type[Body]
+    new: type[Body] | None = None
 
-        @route(
-            api,
-            "POST",
-            path,
-            role="admin",
-            summary=f"Add to the {label}",
-            body={"type": "object", "required": required, "properties": props},
-            response=OBJECT,
+    @property
+    def path(self) -> str:
+        return f"/api/v1/config/{self.name}"
+
+    async def listing(self, request: web.Request) -> web.StreamResponse:
+        return ok(await repo.list_rows(web_state(request).runtime.db, self.name))
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        assert self.new is not None
+        values = body_of(request, self.new).model_dump(exclude_unset=True)
+        made = await repo.save_row(
+            web_state(request).runtime.db, viewer(request), self.name, values
         )
-        async def create(request: web.Request) -> web.StreamResponse:
-            made = await repo.save_row(
-                web_state(request).runtime.db, viewer(request), table, body(request)
+        return ok(made, 201)
+
+    async def update(self, request: web.Request) -> web.StreamResponse:
+        values = body_of(request, self.change).model_dump(exclude_unset=True)
+        return ok(
+            await repo.save_row(
+                web_state(request).runtime.db, viewer(request), self.name, values, path_id(request)
             )
-            return ok(made, 201)
-
-        @route(
-            api,
-            "PATCH",
-            path + "/{id}",
-            role="admin",
-            summary=f"Change one of the {label} (set active false to retire it)",
-            body={"type": "object", "properties": props},
-            response=OBJECT,
         )
-        async def change(request: web.Request) -> web.StreamResponse:
-            return ok(
-                await repo.save_row(
-                    web_state(request).runtime.db,
-                    viewer(request),
-                    table,
-                    body(request),
-                    path_id(request),
-                )
+
+    async def put(self, request: web.Request) -> web.StreamResponse:
+        values = body_of(request, self.change).model_dump(exclude_unset=True)
+        return ok(
+            await repo.save_row(
+                web_state(request).runtime.db, viewer(request), self.name, values, _code(request)
             )
-
-    else:
-
-        @route(
-            api,
-            "PUT",
-            path + "/{code}",
-            role="admin",
-            summary=f"Create or change one of the {label} by its two-character code",
-            body={"type": "object", "properties": props},
-            response=OBJECT,
         )
-        async def put(request: web.Request) -> web.StreamResponse:
-            return ok(
-                await repo.save_row(
-                    web_state(request).runtime.db,
-                    viewer(request),
-                    table,
-                    body(request),
-                    _code(request),
-                )
+
+    async def remove(self, request: web.Request) -> web.StreamResponse:
+        code = _code(request)
+        await repo.delete_row(web_state(request).runtime.db, viewer(request), self.name, code)
+        return ok({"deleted": code})
+
+    def routes(self) -> tuple[Route, ...]:
+        label = self.name.replace("-", " ")
+        listing = route("GET", self.path, self.listing, f"The {label}", self.rows, role="operator")
+        if self.new is not None:
+            return (
+                listing,
+                route(
+                    "POST", self.path, self.create, f"Add to the {label}", self.row, body=self.new
+                ),
+                route(
+                    "PATCH",
+                    self.path + "/{id}",
+                    self.update,
+                    f"Change one of the {label} (set active false to retire it)",
+                    self.row,
+                    body=self.change,
+                ),
             )
-
-        @route(
-            api,
-            "DELETE",
-            path + "/{code}",
-            role="admin",
-            summary=f"Remove one of the {label} (refused while in use)",
-            response=OBJECT,
+        return (
+            listing,
+            route(
+                "PUT",
+                self.path + "/{code}",
+                self.put,
+                f"Create or change one of the {label} by its two-character code",
+                self.row,
+                body=self.change,
+            ),
+            route(
+                "DELETE",
+                self.path + "/{code}",
+                self.remove,
+                f"Remove one of the {label} (refused while in use)",
+                ConfigCodeDeleted,
+            ),
         )
-        async def remove(request: web.Request) -> web.StreamResponse:
-            code = _code(request)
-            await repo.delete_row(web_state(request).runtime.db, viewer(request), table, code)
-            return ok({"deleted": code})
+
+
+TABLES = (
+    Table(
+        "closing-reasons",
+        ClosingReasonRow,
+        ClosingReasonRows,
+        ClosingReasonChange,
+        ClosingReasonNew,
+    ),
+    Table("pause-reasons", PauseReasonRow, PauseReasonRows, PauseReasonChange, PauseReasonNew),
+    Table(
+        "attention-groups",
+        AttentionGroupRow,
+        AttentionGroupRows,
+        AttentionGroupChange,
+        AttentionGroupNew,
+    ),
+    Table("message-situations", MessageSituationRow, MessageSituationRows, MessageSituationSet),
+    Table("message-types", MessageTypeRow, MessageTypeRows, MessageTypeSet),
+)
+
+
+# --- attention statuses and required fields ----------------------------------------------------
+
+
+async def statuses(request: web.Request) -> web.StreamResponse:
+    return ok(await repo.status_labels(web_state(request).runtime.db))
+
+
+async def label(request: web.Request) -> web.StreamResponse:
+    text = request.match_info["status"]
+    if text not in {s.value for s in AttentionStatus}:
+        raise HTTPProblem(404, f"{text!r} is not an attention status")
+    return ok(
+        await repo.set_status_label(
+            web_state(request).runtime.db,
+            viewer(request),
+            AttentionStatus(text),
+            body_of(request, StatusLabelSet).label,
+        )
+    )
+
+
+async def required(request: web.Request) -> web.StreamResponse:
+    forms = await repo.required_by_form(web_state(request).runtime.db)
+    return ok({form: asdict(fields) for form, fields in forms.items()})
+
+
+async def set_required(request: web.Request) -> web.StreamResponse:
+    form = request.match_info["form"]
+    fields = await repo.set_required(
+        web_state(request).runtime.db,
+        viewer(request),
+        form,
+        list(body_of(request, RequiredFieldsSet).fields),
+    )
+    return ok({"form": form, "required": fields})
+
+
+ROUTES: tuple[Route, ...] = (
+    *(route for table in TABLES for route in table.routes()),
+    route(
+        "GET",
+        "/api/v1/config/attention-statuses",
+        statuses,
+        "Attention statuses with their labels",
+        AttentionStatusLabels,
+        role="operator",
+    ),
+    route(
+        "PUT",
+        "/api/v1/config/attention-statuses/{status}",
+        label,
+        "Label an attention status",
+        AttentionStatusLabels,
+        body=StatusLabelSet,
+    ),
+    route(
+        "GET",
+        "/api/v1/config/required-fields",
+        required,
+        "Each form's fields and which of them an admin made mandatory",
+        RequiredFieldsByForm,
+        role="operator",
+    ),
+    route(
+        "PUT",
+        "/api/v1/config/required-fields/{form}",
+        set_required,
+        "Make exactly these fields mandatory on a form (enforced when it is saved)",
+        FormRequired,
+        body=RequiredFieldsSet,
+    ),
+)
 
 
 def register(api: Api) -> None:
     """Declare the configuration endpoints."""
-    for table in (*BY_ID, *BY_CODE):
-        _register_table(api, table)
-
-    @route(
-        api,
-        "GET",
-        "/api/v1/config/attention-statuses",
-        summary="Attention statuses with their labels",
-        response=LIST,
-    )
-    async def statuses(request: web.Request) -> web.StreamResponse:
-        return ok(await repo.status_labels(web_state(request).runtime.db))
-
-    @route(
-        api,
-        "PUT",
-        "/api/v1/config/attention-statuses/{status}",
-        role="admin",
-        summary="Label an attention status",
-        body={"type": "object", "required": ["label"], "properties": {"label": NAME}},
-        response=LIST,
-    )
-    async def label(request: web.Request) -> web.StreamResponse:
-        text = request.match_info["status"]
-        if text not in {s.value for s in AttentionStatus}:
-            raise HTTPProblem(404, f"{text!r} is not an attention status")
-        return ok(
-            await repo.set_status_label(
-                web_state(request).runtime.db,
-                viewer(request),
-                AttentionStatus(text),
-                body(request)["label"],
-            )
-        )
-
-    @route(
-        api,
-        "GET",
-        "/api/v1/config/required-fields",
-        summary="Each form's fields and which of them an admin made mandatory",
-        response=OBJECT,
-    )
-    async def required(request: web.Request) -> web.StreamResponse:
-        return ok(await repo.required_by_form(web_state(request).runtime.db))
-
-    @route(
-        api,
-        "PUT",
-        "/api/v1/config/required-fields/{form}",
-        role="admin",
-        summary="Make exactly these fields mandatory on a form (enforced when it is saved)",
-        body={
-            "type": "object",
-            "required": ["fields"],
-            "properties": {"fields": {"type": "array", "items": NAME, "maxItems": 50}},
-        },
-        response=OBJECT,
-    )
-    async def set_required(request: web.Request) -> web.StreamResponse:
-        form = request.match_info["form"]
-        fields = await repo.set_required(
-            web_state(request).runtime.db, viewer(request), form, body(request)["fields"]
-        )
-        return ok({"form": form, "required": fields})
+    api.add(ROUTES)

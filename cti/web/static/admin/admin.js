@@ -10,8 +10,9 @@ import messages from "./messages.js";
 import users from "./users.js";
 import config from "./config.js";
 import audit from "./audit.js";
+import scripts from "./scripts.js";
 
-const SECTIONS = { dashboard, cases, messages, users, config, audit };
+const SECTIONS = { dashboard, cases, messages, users, config, scripts, audit };
 const ADMIN_ONLY = new Set(["users", "audit"]);
 const $ = (id) => document.getElementById(id);
 
@@ -35,7 +36,7 @@ async function route() {
   let [name, arg] = hash.split("/");
   if (!SECTIONS[name] || (ADMIN_ONLY.has(name) && !ctx.isAdmin)) { name = "dashboard"; arg = undefined; }
   const key = name === "cases" ? `cases/${arg || "active"}` : name;
-  document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.section === key));
+  for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.section === key);
   // Each visit draws into its own box: a section still loading when another is chosen then
   // draws into a box no longer on the page, never into the new section.
   const main = $("main");
@@ -59,7 +60,7 @@ async function start() {
   ctx.refreshCounts = () => act(refreshCounts);
   $("me-name").textContent = me.user.full_name;
   $("me-role").textContent = me.user.role;
-  document.querySelectorAll("#nav [data-role=admin]").forEach((a) => a.classList.toggle("hidden", !ctx.isAdmin));
+  for (const a of document.querySelectorAll("#nav [data-role=admin]")) a.classList.toggle("hidden", !ctx.isAdmin);
   $("logout").onclick = () => act(async () => {
     await api("POST", "/api/v1/logout");
     location.href = "/static/index.html";

@@ -93,7 +93,7 @@ export default async function cases(main, ctx, arg) {
     const allOn = state.rows.length > 0 && state.rows.every((r) => state.selected.has(r.id));
     const columns = [
       ...(ctx.isAdmin ? [[el("input", { type: "checkbox", "aria-label": "Select all", checked: allOn, onchange: (e) => {
-        state.rows.forEach((r) => (e.target.checked ? state.selected.add(r.id) : state.selected.delete(r.id)));
+        for (const r of state.rows) { if (e.target.checked) state.selected.add(r.id); else state.selected.delete(r.id); }
         act(async () => { await suggest(); paint(); });
       } }), (r) => el("input", { type: "checkbox", "aria-label": `Select case ${r.id}`, checked: state.selected.has(r.id), onchange: (e) => toggle(r.id, e.target.checked) }), "check"]] : []),
       ["Case", (r) => el("span", {}, el("b", {}, `#${r.id}`), el("div", { class: "sub" }, r.kind))],

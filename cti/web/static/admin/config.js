@@ -12,8 +12,9 @@ const TABLES = {
     cols: [["name", "Name", "text"], ["kind", "Routine", "kind"], ["active", "In use", "bool"]] },
   "pause-reasons": { title: "Pause reasons", lead: "What an agent may pick when pausing (and a supervisor when pausing an agent).",
     cols: [["name", "Name", "text"], ["active", "In use", "bool"]] },
-  "attention-groups": { title: "Attention groups", lead: "The ideal talk time turns the desk's timer red; the group may be granted personal data.",
-    cols: [["name", "Name", "text"], ["ideal_talk_seconds", "Ideal talk time (s)", "int"], ["personal_data", "Personal data", "bool"]] },
+  "attention-groups": { title: "Attention groups", lead: "The ideal talk time turns the desk's timer red; the group may be granted personal data. After a call the agent is in wrap-up (no queue call offered) until they save the attention with a status (and a closing reason, if the group asks) or the maximum wrap-up time ends it (empty: no limit).",
+    cols: [["name", "Name", "text"], ["ideal_talk_seconds", "Ideal talk time (s)", "int"], ["personal_data", "Personal data", "bool"],
+      ["wrapup_needs", "Wrap-up ends with", "needs"], ["max_wrapup_seconds", "Max wrap-up (s)", "int"]] },
   "message-situations": { title: "Message situations", lead: "Two-character codes; a pending one keeps a message in the lists; one may be the usual pending.",
     code: true, cols: [["name", "Name", "text"], ["pending", "Pending", "bool"], ["usual_pending", "Usual pending", "bool"]] },
   "message-types": { title: "Message types", lead: "Two-character codes classifying incoming calls; one may be the default.",
@@ -26,6 +27,9 @@ function input(kind, name, value, disabled) {
   if (kind === "bool") return el("input", { type: "checkbox", name, checked: !!value, disabled, "aria-label": name });
   if (kind === "kind") return el("select", { name, disabled }, el("option", { value: "" }, "any routine"),
     KINDS.map((k) => el("option", { value: k, selected: value === k }, k)));
+  if (kind === "needs") return el("select", { name, disabled },
+    el("option", { value: "status", selected: value !== "reason" }, "a status"),
+    el("option", { value: "reason", selected: value === "reason" }, "a status and a closing reason"));
   if (kind === "int") return el("input", { type: "number", name, value: value ?? "", min: 1, disabled });
   return el("input", { name, value: value ?? "", disabled });
 }
@@ -37,6 +41,7 @@ function read(row, cols) {
     if (kind === "bool") out[name] = node.checked;
     else if (kind === "int") out[name] = node.value === "" ? null : Number(node.value);
     else if (kind === "kind") out[name] = node.value || null;
+    else if (kind === "needs") out[name] = node.value;
     else out[name] = node.value.trim();
   }
   return out;
@@ -106,14 +111,15 @@ async function statusLabels(box, ctx) {
 
 async function requiredFields(box, ctx) {
   const forms = await api("GET", "/api/v1/config/required-fields");
-  box.replaceChildren(...Object.entries(forms).map(([form, { fields, required }]) => {
-    const checks = fields.map((f) => el("label", { class: "check" }, el("input", { type: "checkbox", name: f, checked: required.includes(f), disabled: !ctx.isAdmin }), f.replaceAll("_", " ")));
+  box.replaceChildren(...Object.entries(forms).map(([form, { fields, required, title, labels }]) => {
+    // Named as the forms label them ("Closing reason"), not by their API names.
+    const checks = fields.map((f) => el("label", { class: "check", title: f }, el("input", { type: "checkbox", name: f, checked: required.includes(f), disabled: !ctx.isAdmin }), labels[f] || f));
     const card = el("div", { class: "card", "data-form": form, style: "box-shadow:none;border:1px solid var(--line)" },
-      el("div", { class: "card-head" }, el("h2", {}, form.replaceAll("_", " ")),
+      el("div", { class: "card-head" }, el("h2", {}, title || form),
         ctx.isAdmin ? el("button", { type: "button", onclick: () => act(async () => {
           const chosen = [...card.querySelectorAll("input:checked")].map((i) => i.name);
           await api("PUT", `/api/v1/config/required-fields/${form}`, { fields: chosen });
-          toast(`Required on ${form.replaceAll("_", " ")}: ${chosen.join(", ") || "nothing"}`);
+          toast(`Required on the ${(title || form).toLowerCase()} form: ${chosen.map((f) => labels[f] || f).join(", ") || "nothing"}`);
         }) }, "Save") : null),
       el("div", { class: "fields-grid" }, checks));
     return card;

@@ -18,7 +18,7 @@ export default async function messages(main, ctx) {
     pageHead("Incoming-call messages", "Calls that could not be handled at once, until someone finalizes them.", newBtn),
     el("div", { class: "subtabs" }, FILTERS.map(([v, label]) => el("button", {
       type: "button", class: `pill${state.pending === v ? " active" : ""}`, "data-filter": v,
-      onclick: (e) => { state.pending = v; e.target.parentNode.querySelectorAll(".pill").forEach((p) => p.classList.toggle("active", p === e.target)); reload(); },
+      onclick: (e) => { state.pending = v; for (const p of e.target.parentNode.querySelectorAll(".pill")) p.classList.toggle("active", p === e.target); reload(); },
     }, label))),
     el("div", { class: "split" }, list, side));
 
@@ -33,7 +33,7 @@ export default async function messages(main, ctx) {
       ["Received", (m) => el("span", {}, when(m.created_at), el("div", { class: "sub" }, `by ${m.created_by || "—"}`))],
       ["From", (m) => el("b", {}, fromText(m))],
       ["To", (m) => toText(m, ctx.lists)],
-      ["About", (m) => el("span", {}, m.description, el("div", { class: "sub" }, `type ${m.type_code || "—"} · ${m.notes.length} note(s)`))],
+      ["About", (m) => el("span", {}, m.description, el("div", { class: "sub" }, `type ${m.type || m.type_code || "—"} · ${m.notes.length} note(s)`))],
       ["", (m) => messageChip(m)],
     ], state.rows, {
       id: "messages-table",
@@ -70,7 +70,7 @@ export default async function messages(main, ctx) {
         contact.disabled = true;
         return;
       }
-      const record = await api("GET", `/api/v1/customers/${picked.id}?purpose=${encodeURIComponent("incoming-call message")}`);
+      const record = await api("GET", `/api/v1/customers/${picked.id}`);
       if (customer.value !== picked.id) return; // another customer was picked meanwhile
       contact.replaceChildren(
         el("option", { value: "" }, record.contacts.length ? "— the customer itself —" : "No contacts on record"),

@@ -3,7 +3,7 @@ import { ApiError, el } from "../js/api.js";
 
 // One toast at a time: a new one replaces the last.
 export function toast(text, bad = false) {
-  document.querySelectorAll(".toast").forEach((n) => n.remove());
+  for (const n of document.querySelectorAll(".toast")) n.remove();
   const t = el("div", { class: `toast${bad ? " bad" : ""}`, role: "status" }, text);
   document.body.append(t);
   setTimeout(() => t.remove(), 3500);

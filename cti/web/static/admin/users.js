@@ -30,9 +30,11 @@ export default async function users(main, ctx) {
       ["Role", (u) => el("span", { class: `chip role-chip ${u.role}` }, u.role)],
       ["Routines", (u) => u.routines.length ? u.routines.join(", ") : el("span", { class: "muted" }, "—")],
       ["Group", (u) => u.group || el("span", { class: "muted" }, "—")],
-      ["Phone", (u) => u.interface ? el("span", {}, u.interface, el("div", { class: "sub" }, `ext. ${u.extension || "—"}`)) : el("span", { class: "muted" }, "—")],
+      ["Phone", (u) => u.interface ? el("span", {}, u.interface, el("div", { class: "sub" }, u.softphone ? `ext. ${u.extension || "—"} · browser phone` : `ext. ${u.extension || "—"}`)) : el("span", { class: "muted" }, "—")],
       ["Personal data", (u) => u.personal_data ? el("span", { class: "chip ok" }, "allowed") : u.group_personal_data ? el("span", { class: "chip ok" }, "by group") : el("span", { class: "chip grey" }, "masked")],
-      ["", (u) => !u.active ? el("span", { class: "chip bad" }, "deactivated") : u.signed_in ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), "signed in") : ""],
+      ["", (u) => el("span", {},
+        !u.active ? el("span", { class: "chip bad" }, "deactivated") : u.signed_in ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), "signed in") : "",
+        u.weak_password ? el("span", { class: "chip bad weak-password", title: "Their password breaks the password rule: reset it" }, "weak password") : "")],
     ], rows, {
       id: "users-table",
       rowAttrs: (u) => ({ "data-user": u.username, class: `clickable${u.active ? "" : " inactive"}${state.open === u.id ? " selected" : ""}`,
@@ -42,10 +44,10 @@ export default async function users(main, ctx) {
 
   function form(u) {
     const isNew = !u;
-    u = u || { username: "", full_name: "", role: "operator", routines: [], group: null, extension: "", interface: "", personal_data: false };
+    u = u || { username: "", full_name: "", role: "operator", routines: [], group: null, extension: "", interface: "", softphone: false, personal_data: false };
     const f = el("form", { id: "user-form", class: "form-grid", autocomplete: "off" },
       isNew ? field("User name", el("input", { name: "username", id: "user-username", placeholder: "one word, e.g. maria" })) : null,
-      isNew ? field("Password", el("input", { name: "password", id: "user-password", type: "password", autocomplete: "new-password", placeholder: "at least 6 characters" })) : null,
+      isNew ? field("Password", el("input", { name: "password", id: "user-password", type: "password", autocomplete: "new-password", placeholder: "at least 10 characters, not a common one" })) : null,
       field("Full name", el("input", { name: "full_name", id: "user-full_name", value: u.full_name || "" }), "wide"),
       field("Role", el("select", { name: "role", id: "user-role" }, ROLES.map((r) => el("option", { value: r, selected: r === u.role }, r)))),
       field("Attention group", el("select", { name: "group", id: "user-group" }, el("option", { value: "" }, "— none —"),
@@ -55,6 +57,7 @@ export default async function users(main, ctx) {
       el("div", { class: "checks", id: "user-routines" }, ROUTINES.map((r) => check(`routine-${r}`, r, u.routines.includes(r))))),
       field("Extension", el("input", { name: "extension", id: "user-extension", value: u.extension || "", placeholder: "1001" })),
       field("Interface", el("input", { name: "interface", id: "user-interface", value: isNew ? "" : u.interface || "", placeholder: "PJSIP/1001 (from the extension)" })),
+      el("div", { class: "wide" }, check("softphone", "Phone in the browser (the desk's softphone: no SIP phone to set up)", u.softphone)),
       el("div", { class: "wide" }, check("personal_data", "May see personal data unmasked (LGPD/GDPR)", u.personal_data)),
       el("div", { class: "wide form-foot" }, el("span", { class: "error", id: "user-error" }),
         el("button", { type: "submit", class: "primary", id: "user-save" }, isNew ? "Add user" : "Save changes")));
@@ -67,6 +70,7 @@ export default async function users(main, ctx) {
         role: e.role.value,
         routines: ROUTINES.filter((r) => e[`routine-${r}`].checked),
         group: e.group.value || null,
+        softphone: e.softphone.checked,
         personal_data: e.personal_data.checked,
       };
       const ext = e.extension.value.trim();

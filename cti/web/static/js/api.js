@@ -1,11 +1,13 @@
-// REST helpers: JSON in and out, the session's CSRF token on every state-changing request.
+// The one REST module of every page: JSON in and out, the session's CSRF token on every
+// state-changing request, building elements, and the small formatting helpers.
 let csrf = "";
 
 export function setCsrf(token) { csrf = token || ""; }
+export function csrfToken() { return csrf; }
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body && body.error ? body.error : `HTTP ${status}`);
+    super(body?.error ? body.error : `HTTP ${status}`);
     this.status = status;
     this.field = body ? body.field : undefined;
   }
@@ -23,6 +25,17 @@ export async function api(method, path, body) {
   try { data = await resp.json(); } catch { data = null; }
   if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
+}
+
+// True when the server answers that this browser's session is over (401); false while it cannot
+// be reached or still knows the session (a page's socket was refused, or only dropped?).
+export async function sessionEnded() {
+  try {
+    await api("GET", "/api/v1/me");
+    return false;
+  } catch (e) {
+    return e instanceof ApiError && e.status === 401;
+  }
 }
 
 export function el(tag, attrs = {}, ...children) {
@@ -49,7 +62,7 @@ export function when(iso) {
 
 export function day(iso) {
   if (!iso) return "—";
-  return new Date(iso.length === 10 ? iso + "T00:00:00" : iso).toLocaleDateString();
+  return new Date(iso.length === 10 ? `${iso}T00:00:00` : iso).toLocaleDateString();
 }
 
 export function money(v) {
@@ -71,6 +84,20 @@ export function showError(root, e, fallback) {
 }
 
 export function clearErrors(root) {
-  root.querySelectorAll(".field-error").forEach((n) => n.remove());
-  root.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+  for (const n of root.querySelectorAll(".field-error")) n.remove();
+  for (const n of root.querySelectorAll(".invalid")) n.classList.remove("invalid");
+}
+
+// "1:05", "12:03", "1:02:03" from seconds.
+export function clock(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const mm = h ? String(m).padStart(2, "0") : String(m);
+  return `${h ? `${h}:` : ""}${mm}:${String(r).padStart(2, "0")}`;
+}
+
+export function pct(ratio, digits = 0) {
+  if (ratio === null || ratio === undefined) return "—";
+  return `${(ratio * 100).toFixed(digits)}%`;
 }

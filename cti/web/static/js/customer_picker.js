@@ -167,7 +167,7 @@ export class CustomerPicker {
       if (!keepText) this.input.value = "";
     }
     this.input.classList.remove("invalid");
-    this.root.closest("label")?.querySelectorAll(".field-error").forEach((n) => n.remove());
+    for (const n of this.root.closest("label")?.querySelectorAll(".field-error") || []) n.remove();
     this.onChange(c);
   }
 }

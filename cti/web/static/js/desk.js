@@ -1,11 +1,13 @@
 // The agent desk: wires the socket, the pop, the talk timer, the attention form and the footer.
 import { api, ApiError, el, setCsrf, when, showError, clearErrors } from "./api.js";
-import { DeskSocket, CLOSE_TAKEN_OVER } from "./socket.js";
+import { DeskSocket, CLOSE_TAKEN_OVER, CLOSE_SESSION_ENDED } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
 import { PreviewCard } from "./preview.js";
 import { mountInbox } from "./inbox.js";
 import { CustomerPicker } from "./customer_picker.js";
+import { Softphone } from "./softphone.js";
+import { mountTransfer } from "./desk-transfer.js";
 import telemarketing from "./folders/telemarketing.js";
 import telesales from "./folders/telesales.js";
 import collection from "./folders/collection.js";
@@ -16,11 +18,19 @@ const STATES = {
   ringing: ["Ringing", ""], in_call: ["On a call", ""], wrap_up: ["Wrap-up", "warn"],
 };
 const $ = (id) => document.getElementById(id);
+// The screen shown: pop, attention and history always of one call.
+const screen = () => view.viewing || view.desk;
 
 // messageId: the pending incoming-call message the open attention acts on (finalized on save).
-const view = { user: null, lists: null, remoteAnswer: false, desk: null, folder: null, footer: null, messageId: null };
+// held: screens ({pop, attention}) of earlier calls whose attention is still open, each in its own
+// tab until it is disposed; viewing: the held screen shown (null: the current call's).
+const view = { user: null, lists: null, remoteAnswer: false, desk: null, folder: null, footer: null, messageId: null, held: [], viewing: null, dirtyId: null };
 let socket;
 let timer;
+// The desk's own phone (WebRTC) for a user whose phone is the browser; null for a SIP phone.
+let phone = null;
+// The transfer dialog (desk-transfer.js).
+let transfer = null;
 
 function toast(text, bad = false) {
   const t = el("div", { class: `toast${bad ? " bad" : ""}` }, text);
@@ -39,19 +49,66 @@ async function act(fn) {
 
 function paintState() {
   const d = view.desk;
-  const [label, tone] = STATES[d.state] || [d.state, "grey"];
+  // A call put straight through (a transfer) holds the member paused for its wrap-up: while
+  // its timer runs the agent is on it.
+  const [label, tone] = d.timer ? STATES.in_call : STATES[d.state] || [d.state, "grey"];
   $("state").className = `chip ${tone}`;
-  $("state-text").textContent = d.state === "paused" && d.reason ? `${label} · ${d.reason}` : label;
+  const stateText = d.state === "paused" && d.reason ? `${label} · ${d.reason}` : label;
+  // A Pause or Resume pressed while a call rings waits for the ring to end: the chip says so.
+  $("state-text").textContent = d.after_ring ? `${stateText} · then ${d.after_ring}` : stateText;
   $("phone-off").classList.toggle("hidden", d.signed_in);
   $("phone-on").classList.toggle("hidden", !d.signed_in);
   $("phone-label").textContent = d.signed_in ? `${d.interface} · ${d.queues.join(", ")}` : "";
-  const inCall = !!(d.timer);
+  // Signed in, but the PBX cannot reach the phone: say so, or the agent waits for calls that
+  // never come.
+  const unreachable = d.signed_in && d.phone_unavailable;
+  $("phone-warning").classList.toggle("hidden", !unreachable);
+  $("phone-warning").textContent = unreachable
+    ? `Your phone ${d.interface} is not registered: no call can reach you. Start your softphone (or check its network); the desk turns ready by itself once it registers.`
+    : "";
+  if (phone) phone.follow(d);
+  const inCall = !!(d.timer) || !!phone?.inCall;
   $("hangup").disabled = !inCall;
-  $("transfer").disabled = !inCall;
-  $("answer").classList.toggle("hidden", !(view.remoteAnswer && d.state === "ringing"));
-  $("pause").classList.toggle("hidden", d.state === "paused");
-  $("pause-reason").classList.toggle("hidden", d.state === "paused");
-  $("resume").classList.toggle("hidden", d.state !== "paused");
+  $("stop-recording").disabled = !d.timer;
+  transfer?.paint(d);
+  // A transfer rings the phone outside any queue: its pop says so (desk-transfer.js).
+  const canAnswer = phone ? phone.ringing : view.remoteAnswer && (d.state === "ringing" || d.pop?.status === "transfer");
+  $("answer").classList.toggle("hidden", !canAnswer);
+  // In wrap-up, Pause and Resume choose what the agent is once it ends.
+  const wrapping = !!d.wrapup;
+  const paused = wrapping
+    ? d.wrapup.then !== "ready"
+    : d.after_ring ? d.after_ring !== "ready" : d.state === "paused";
+  $("pause").classList.toggle("hidden", paused);
+  $("pause").textContent = wrapping ? "Pause after wrap-up" : "Pause";
+  $("pause-reason").classList.toggle("hidden", paused);
+  $("resume").classList.toggle("hidden", !paused);
+  $("resume").textContent = wrapping ? "Ready after wrap-up" : "Resume";
+  paintWrapup();
+}
+
+// --- after-call work ---------------------------------------------------------------------------
+
+function clock(secs) {
+  const s = Math.max(0, Math.floor(secs));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// The wrap-up banner: how long so far (and how long at most), what is left to do, and what the
+// agent will be once it ends. Repainted every second while it shows.
+function paintWrapup() {
+  const w = view.desk?.wrapup;
+  $("wrapup").classList.toggle("hidden", !w);
+  if (!w) return;
+  const now = socket ? socket.serverNow() : Date.now();
+  $("wrapup-timer").textContent = clock((now - w.started_ms) / 1000);
+  $("wrapup-limit").textContent = w.until_ms
+    ? `ends by itself in ${clock((w.until_ms - now) / 1000)}`
+    : "no time limit";
+  $("wrapup-todo").textContent = w.todo
+    ? `No call is offered to you until you ${w.todo}.`
+    : "The attention is disposed: finish wrap-up to take calls again.";
+  $("wrapup-then").textContent = `Then you are ${w.then}.`;
 }
 
 function paintFooter(f) {
@@ -103,12 +160,12 @@ function registerForm(pop) {
 }
 
 function paintPop() {
-  const pop = view.desk.pop;
+  const pop = screen().pop;
   $("pop-empty").classList.toggle("hidden", !!pop);
   const body = $("pop-body");
   body.classList.toggle("hidden", !pop);
   $("pop").classList.toggle("ringing", !!pop && pop.status === "ringing");
-  body.replaceChildren(...(pop ? renderPop(pop, { routines: view.user.routines, registerForm, handleMessage, messageId: view.messageId, attention: view.desk.attention }) : []));
+  body.replaceChildren(...(pop ? renderPop(pop, { routines: view.user.routines, registerForm, handleMessage, messageId: view.messageId, attention: screen().attention }) : []));
 }
 
 // "Handle in this attention": saving the attention finalizes the message (an action made from it).
@@ -139,7 +196,7 @@ function folders() {
 // The folders load what they show from the back office; a repaint keeps a folder (and what the
 // operator typed in it) unless the folder or the attention changed, or `force`.
 function paintFolder(force = false) {
-  const a = view.desk.attention;
+  const a = screen().attention;
   const mine = folders();
   $("folders").replaceChildren(...mine.map((f) => el("button", {
     type: "button", class: `tab${f === view.folder ? " active" : ""}`, "data-folder": f.routine,
@@ -150,7 +207,7 @@ function paintFolder(force = false) {
   const key = `${view.folder.routine}:${a ? a.id : ""}`;
   if (force || body.dataset.key !== key) {
     body.dataset.key = key;
-    body.replaceChildren(view.folder.render({ attention: a, pop: view.desk.pop, lists: view.lists, toast, changed: refreshOperation }));
+    body.replaceChildren(view.folder.render({ attention: a, pop: screen().pop, lists: view.lists, toast, changed: refreshOperation }));
   }
   const kind = view.folder.routine;
   const reasons = view.lists.closing_reasons.filter((r) => !r.kind || r.kind === kind);
@@ -159,11 +216,17 @@ function paintFolder(force = false) {
 }
 
 function paintAttention() {
-  const a = view.desk.attention;
+  const a = screen().attention;
   $("attention-empty").classList.toggle("hidden", !!a);
   $("attention").classList.toggle("hidden", !a);
+  $("attention-party").textContent = a ? partyName(a) : "";
   $("attention-id").textContent = a ? `#${a.id} · ${a.direction} · opened ${when(a.created_at)}` : "";
-  if (!a) { view.messageId = null; paintMessageLink(); loadHistory(null); return; }
+  $("attention-flag").classList.toggle("hidden", !(a?.wrapup_overrun && a.status === "pending"));
+  if (!a) {
+    view.messageId = null; paintMessageLink(); loadHistory(null);
+    document.dispatchEvent(new CustomEvent("cti:screen", { detail: { attention: null, pop: null } }));
+    return;
+  }
   const same = view.folder && $("folder-body").dataset.key === `${view.folder.routine}:${a.id}`;
   if (!same) view.folder = folders().find((f) => f.routine === a.kind) || folders()[0];
   paintFolder();
@@ -171,23 +234,76 @@ function paintAttention() {
   $("next-call").value = localInput(a.next_call_at);
   $("notes").replaceChildren(...(a.notes.length ? a.notes.map((n) => el("div", { class: "note" },
     el("div", { class: "meta" }, `${n.author} · ${when(n.at)}`), el("div", {}, n.text))) : [el("div", { class: "muted small" }, "No notes yet.")]));
+  view.dirtyId = null; // the form shows the attention as stored
   loadHistory(a);
+  // script-runner.js: the campaign script of the screen shown.
+  document.dispatchEvent(new CustomEvent("cti:screen", { detail: { attention: a, pop: screen().pop } }));
+}
+
+// Who an attention is with, as the attention gives it (masked as the pop is for an operator
+// without personal data).
+function partyName(a) {
+  return [a.contact, a.customer].filter(Boolean).join(" · ") || a.phone || "Unknown caller";
+}
+
+// --- one caller per screen --------------------------------------------------------------------
+
+// A new call never replaces a screen whose attention is still open: that screen moves to its own
+// tab (pop, attention and history together) until the attention is saved with a status.
+function holdOpenAttention(newPopId) {
+  const d = view.desk;
+  if (!d.attention || (d.pop && d.pop.id === newPopId)) return;
+  if (d.attention.status === "pending" && !view.held.some((h) => h.attention.id === d.attention.id)) {
+    // A note being typed belongs to that attention: it goes with it.
+    const draft = view.viewing ? d.draft : $("note").value;
+    view.held.push({ pop: d.pop, attention: d.attention, draft });
+  }
+  if (!view.viewing) $("note").value = "";
+  d.draft = "";
+  d.attention = null;
+  paintScreens();
+}
+
+function show(held) {
+  if (held === view.viewing) return;
+  // The note being typed stays with its own attention.
+  screen().draft = $("note").value;
+  view.viewing = held;
+  $("note").value = screen().draft || "";
+  view.messageId = null; paintMessageLink();
+  paintScreens(); paintPop(); paintAttention();
+}
+
+function paintScreens() {
+  const nav = $("screens");
+  nav.classList.toggle("hidden", view.held.length === 0);
+  const live = el("button", { type: "button", class: `tab${view.viewing ? "" : " active"}`, "data-screen": "live", onclick: () => show(null) },
+    view.desk.pop ? `Current call · ${view.desk.pop.status}` : "Current call");
+  nav.replaceChildren(live, ...view.held.map((h) => el("button", {
+    type: "button", class: `tab${view.viewing === h ? " active" : ""}`, "data-screen": h.attention.id,
+    title: "An earlier call whose attention is still open: save it with a status to close this tab",
+    onclick: () => show(h),
+  }, `${partyName(h.attention)} · #${h.attention.id} open`)));
 }
 
 // The telesales folder made or changed a quote or order: the footer's operation follows.
 async function refreshOperation() {
-  const a = view.desk.attention;
+  const a = screen().attention;
   if (!a) return;
+  // The pop of the call on screen lists open quotes, orders and debts: looked up again after the
+  // agent's own (its update arrives as a pop_update frame).
+  if (!view.viewing && view.desk.pop?.phone) api("POST", "/api/v1/desk/pop/refresh").catch(() => {});
   const fresh = await api("GET", `/api/v1/desk/attentions/${a.id}`);
-  if (view.desk.attention && view.desk.attention.id === fresh.id) {
-    view.desk.attention.operation = fresh.operation;
+  const shown = screen().attention;
+  if (shown && shown.id === fresh.id) {
+    shown.operation = fresh.operation;
     paintFooter({ ...(view.footer || {}), operation: fresh.operation ? fresh.operation.label : null });
   }
 }
 
 async function saveAttention(ev) {
   ev.preventDefault();
-  const a = view.desk.attention;
+  const a = screen().attention;
   const form = $("attention");
   clearErrors(form);
   $("form-error").textContent = "";
@@ -205,12 +321,35 @@ async function saveAttention(ev) {
     if (view.messageId) { view.messageId = null; paintMessageLink(); }
     const text = $("note").value.trim();
     if (text) { await api("POST", `/api/v1/desk/attentions/${a.id}/notes`, { text }); $("note").value = ""; }
-    view.desk.attention = await api("GET", `/api/v1/desk/attentions/${a.id}`);
+    const saved = await api("GET", `/api/v1/desk/attentions/${a.id}`);
+    const held = view.viewing;
+    if (held && held.attention.id === saved.id && saved.status !== "pending") {
+      // Disposed: its tab closes, back to the current call.
+      view.held = view.held.filter((h) => h !== held);
+      held.draft = "";
+      show(null);
+      toast(`Attention #${saved.id} saved; back to your current call`);
+      return;
+    }
+    screen().attention = saved;
+    if (held) paintScreens();
     paintAttention();
     toast("Attention saved");
   } catch (e) {
     showError(form, e, $("form-error"));
   }
+}
+
+// A call's recording, played in place (the browser asks for ranges to seek; each playback is
+// audited; users without the personal-data permission get no button, and the server refuses).
+function recordingButton(id) {
+  const button = el("button", { type: "button", class: "ghost small", "data-recording": id }, "▶ Recording");
+  button.onclick = () => {
+    const player = el("audio", { controls: true, preload: "none", src: `/api/v1/recordings/${id}` });
+    button.replaceWith(player);
+    player.play().catch(() => {});
+  };
+  return button;
 }
 
 async function loadHistory(a) {
@@ -230,8 +369,10 @@ async function loadHistory(a) {
     el("tbody", {}, attentions.map((h) => {
       const talk = h.answered_at && h.ended_at ? Math.round((new Date(h.ended_at) - new Date(h.answered_at)) / 1000) : null;
       return el("tr", { "data-attention": h.id },
-        el("td", {}, when(h.created_at), talk != null ? el("div", { class: "small muted" }, `${talk}s talk`) : null),
-        el("td", {}, el("b", {}, h.subject || h.kind), el("div", { class: "small muted" }, `${h.kind} · ${h.direction}${h.contact ? " · " + h.contact : ""}`)),
+        el("td", {}, when(h.created_at), talk != null ? el("div", { class: "small muted" }, `${talk}s talk`) : null,
+          h.recording_id && !masked ? recordingButton(h.recording_id) : null,
+          el("button", { type: "button", class: "ghost small", "data-dial": `attention:${h.id}`, title: "Call this number (desk-dial.js)" }, "☎ Call")),
+        el("td", {}, el("b", {}, h.subject || h.kind), el("div", { class: "small muted" }, `${h.kind} · ${h.direction}${h.contact ? ` · ${h.contact}` : ""}`)),
         el("td", {}, h.status, h.closing_reason ? el("div", { class: "small muted" }, h.closing_reason) : null),
         el("td", {}, h.operator || "—"),
         el("td", {}, h.notes.map((n) => el("div", { class: "small" }, n.text))));
@@ -249,41 +390,78 @@ function onMessage(msg) {
       paintState(); paintPop(); paintAttention(); paintFooter(msg.desk.footer);
       break;
     case "state":
-      d.state = msg.state; d.reason = msg.reason; paintState();
+      d.state = msg.state; d.reason = msg.reason; d.phone_unavailable = !!msg.phone_unavailable; paintState();
       break;
     case "pop":
     case "pop_update":
-      d.pop = msg.pop; paintPop(); paintState();
-      if (d.attention && msg.type === "pop_update") paintFolder();
+      if (msg.type === "pop") {
+        // A new call rings: its own screen shows (an open attention keeps its tab).
+        holdOpenAttention(msg.pop.id);
+        show(null);
+      }
+      d.pop = msg.pop; paintState(); paintScreens();
+      if (!view.viewing) paintPop();
+      if (msg.type === "pop") paintAttention();
+      if (d.attention && msg.type === "pop_update" && !view.viewing) paintFolder();
       if (msg.type === "pop") { view.messageId = null; paintMessageLink(); }
       break;
     case "connected":
+      holdOpenAttention(msg.pop.id);
       d.call = msg.call; d.timer = msg.timer; d.pop = msg.pop; d.attention = null;
-      timer.set(msg.timer); paintState(); paintPop(); paintAttention();
+      timer.set(msg.timer); paintState(); paintScreens();
+      if (!view.viewing) { paintPop(); paintAttention(); }
       break;
-    case "attention":
-      if (!d.attention || d.attention.id !== msg.attention.id || !$("attention").contains(document.activeElement)) {
-        if (!d.attention || d.attention.id !== msg.attention.id) { view.messageId = null; paintMessageLink(); }
+    case "attention": {
+      document.dispatchEvent(new CustomEvent("cti:attention")); // desk-dial.js: pending calls
+      const held = view.held.find((h) => h.attention.id === msg.attention.id);
+      if (held) {
+        // An earlier call's attention changed (its wrap-up flag): its own tab follows.
+        held.attention = msg.attention;
+        if (view.viewing === held) paintAttention();
+        paintScreens();
+        break;
+      }
+      // The same attention refreshed (its call's times, its wrap-up flag) never overwrites what
+      // the agent is typing or has chosen and not saved yet.
+      const editing = $("attention").contains(document.activeElement) || view.dirtyId === msg.attention.id;
+      if (!d.attention || d.attention.id !== msg.attention.id || !editing) {
+        if (!view.viewing && (!d.attention || d.attention.id !== msg.attention.id)) { view.messageId = null; paintMessageLink(); }
         const had = !!d.attention;
-        d.attention = msg.attention; paintAttention();
-        if (!had) paintPop();
+        d.attention = msg.attention;
+        if (!view.viewing) { paintAttention(); if (!had) paintPop(); }
       } else {
         d.attention.call = msg.attention.call;
       }
       paintFooter(msg.footer);
       break;
+    }
     case "call_ended":
       d.call = msg.call; d.timer = null; timer.reset(); paintState(); paintFooter(msg.footer);
-      if (d.pop) { d.pop.status = "ended"; paintPop(); }
+      if (d.pop) { d.pop.status = "ended"; if (!view.viewing) paintPop(); paintScreens(); }
+      if (msg.footer?.last_call && msg.footer.last_call.ended_by === "lost") {
+        toast("The PBX lost this call (it restarted or failed). The attention stays pending: save what you have.", true);
+      }
+      break;
+    case "wrapup":
+      d.wrapup = msg.wrapup; paintState();
+      if (msg.released && msg.released_by === "supervisor") toast("Your supervisor made you available: you take calls again. The attention stays pending and is flagged: save it when you can.", true);
+      else if (msg.released) toast("Your maximum wrap-up time is over: you take calls again. The attention stays pending and is flagged: save it when you can.", true);
+      break;
+    case "after_ring":
+      d.after_ring = msg.after_ring; paintState();
       break;
     case "cleared":
+      document.dispatchEvent(new CustomEvent("cti:attention")); // desk-dial.js: it may be pending again
       d.pop = null; d.call = null; d.timer = null; d.attention = null;
-      timer.reset(); paintState(); paintPop(); paintAttention(); paintFooter(msg.footer);
+      timer.reset(); paintState(); paintScreens(); paintFooter(msg.footer);
+      if (!view.viewing) { paintPop(); paintAttention(); }
       break;
     case "taken_over":
       showOverlay("Taken over", msg.message);
       break;
     default:
+      // Frames another module of the desk handles (desk-dial.js: dial_failed).
+      document.dispatchEvent(new CustomEvent(`cti:${msg.type}`, { detail: msg }));
       break;
   }
 }
@@ -297,11 +475,56 @@ function showOverlay(title, text) {
 function onStatus(status) {
   $("link").replaceChildren(status === "live"
     ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), "live")
-    : el("span", { class: "chip warn" }, "reconnecting…"));
+    : status === "ended"
+      ? el("span", { class: "chip bad" }, "session ended")
+      : el("span", { class: "chip warn" }, "reconnecting…"));
+}
+
+// The browser phone's line in the header: registration, microphone, quality, call controls.
+const PHONE_STATUS = {
+  off: ["phone off", "grey"], connecting: ["phone connecting…", "warn"], registered: ["phone ready", "ok"],
+  unregistered: ["phone not registered", "bad"], failed: ["phone failed", "bad"],
+};
+
+function paintPhone(p) {
+  const [label, tone] = PHONE_STATUS[p.status] || [p.status, "grey"];
+  const text = p.call === "ringing" ? "ringing" : p.call === "up" ? (p.held ? "on hold" : "in call") : label;
+  $("sp-status").className = `chip ${p.call === "ringing" ? "warn" : tone}`;
+  const shown = p.simulated && p.call === "idle" && p.status === "registered" ? `${text} · simulated PBX` : text;
+  $("sp-status").textContent = p.error && p.status !== "registered" ? `${text}: ${p.error}` : shown;
+  $("sp-mic").style.width = `${Math.round(p.level * 100)}%`;
+  const q = p.quality;
+  $("sp-quality").textContent = q ? `quality ${q.label}${q.rtt != null ? ` · ${Math.round(q.rtt)} ms` : ""}${q.lost ? ` · ${q.lost.toFixed(1)}% lost` : ""}` : "";
+  $("sp-quality").dataset.quality = q ? q.label : "";
+  // Packets each way, for whoever checks that audio flows (the title, and the browser tests).
+  $("sp-quality").dataset.sent = q ? q.sent : 0;
+  $("sp-quality").dataset.received = q ? q.received : 0;
+  $("sp-quality").dataset.setup = p.setupMs ?? "";
+  $("sp-quality").title = q ? `audio packets sent ${q.sent}, received ${q.received}; jitter ${Math.round(q.jitter || 0)} ms${p.setupMs != null ? `; audio ${p.setupMs} ms after answering` : ""}` : "";
+  const up = p.call === "up";
+  for (const id of ["sp-mute", "sp-hold", "sp-keys"]) $(id).disabled = !up;
+  $("sp-mute").textContent = p.muted ? "Unmute" : "Mute";
+  $("sp-hold").textContent = p.held ? "Resume call" : "Hold";
+  if (!up) $("sp-keypad").classList.add("hidden");
+  if (view.desk) paintState();
+}
+
+function mountPhone() {
+  phone = new Softphone({ onChange: paintPhone, audio: $("sp-audio") });
+  $("softphone").classList.remove("hidden");
+  $("sp-mute").onclick = () => phone.toggleMute();
+  $("sp-hold").onclick = () => phone.toggleHold();
+  $("sp-keys").onclick = () => $("sp-keypad").classList.toggle("hidden");
+  $("sp-keypad").replaceChildren(..."123456789*0#".split("").map((tone) =>
+    el("button", { type: "button", class: "ghost", "data-tone": tone, onclick: () => phone.dtmf(tone) }, tone)));
+  paintPhone(phone);
 }
 
 function onFinal(code, reason) {
+  if (phone) phone.stop();
+  onStatus("ended");
   if (code === CLOSE_TAKEN_OVER) showOverlay("Taken over", "You signed in at another desk; this one is closed.");
+  else if (code === CLOSE_SESSION_ENDED) showOverlay("Session ended", reason || "Your session has ended. Sign in again to go on.");
   else showOverlay("Signed out", reason || "Your session ended.");
 }
 
@@ -328,24 +551,60 @@ async function start() {
   onMessage({ type: "snapshot", desk: boot.desk });
   socket.open();
 
-  $("desk-signin").onclick = () => act(() => api("POST", "/api/v1/desk/signin", { interface: $("interface").value.trim() }));
-  $("desk-signout").onclick = () => act(() => api("POST", "/api/v1/desk/signout"));
-  $("pause").onclick = () => act(() => api("POST", "/api/v1/desk/pause", { reason: $("pause-reason").value }));
-  $("resume").onclick = () => act(() => api("POST", "/api/v1/desk/resume"));
-  $("answer").onclick = () => act(() => api("POST", "/api/v1/desk/answer"));
-  $("hangup").onclick = () => act(() => api("POST", "/api/v1/desk/hangup"));
-  $("transfer").onclick = () => act(async () => {
-    const exten = $("transfer-to").value.trim();
-    if (!exten) { toast("Type the extension to transfer to", true); return; }
-    // The queues' numbers are in the first of the [desk] transfer contexts; the rest, extensions.
-    const [queues, agents] = boot.transfer_contexts;
-    await api("POST", "/api/v1/desk/transfer", { exten, context: /^500\d$/.test(exten) || !agents ? queues : agents });
+  if (me.user.softphone) {
+    // The phone is this page: it registers before the desk joins the queues, and again after a
+    // reload of a desk already signed in.
+    mountPhone();
+    if (boot.desk.signed_in) act(() => phone.start());
+  }
+  $("desk-signin").onclick = () => act(async () => {
+    if (phone) await phone.start();
+    await api("POST", "/api/v1/desk/signin", { interface: $("interface").value.trim() });
   });
+  $("desk-signout").onclick = () => act(async () => {
+    await api("POST", "/api/v1/desk/signout");
+    if (phone) phone.stop();
+  });
+  // On a call (or in wrap-up) a pause or a resume takes effect once the wrap-up ends; while a
+  // call rings, once the ring ends (or after the wrap-up, if the agent answers).
+  const when = () => {
+    if (view.desk.wrapup) return null;
+    if (view.desk.state === "in_call") return "after this call's wrap-up";
+    if (view.desk.state === "ringing") return "when this call stops ringing (after its wrap-up if you answer it)";
+    return null;
+  };
+  $("pause").onclick = () => act(async () => {
+    const later = when();
+    await api("POST", "/api/v1/desk/pause", { reason: $("pause-reason").value });
+    if (later) toast(`You will be paused (${$("pause-reason").value}) ${later}`);
+  });
+  $("resume").onclick = () => act(async () => {
+    const later = when();
+    await api("POST", "/api/v1/desk/resume");
+    if (later) toast(`You will be ready ${later}`);
+  });
+  $("answer").onclick = () => act(async () => { if (phone) await phone.answer(); else await api("POST", "/api/v1/desk/answer"); });
+  $("hangup").onclick = () => act(async () => { if (phone?.inCall) await phone.hangup(); else await api("POST", "/api/v1/desk/hangup"); });
+  transfer = mountTransfer({ toast, act });
+  transfer.paint(view.desk);
   $("clear").onclick = () => act(() => api("POST", "/api/v1/desk/clear"));
+  $("stop-recording").onclick = () => act(async () => {
+    await api("POST", "/api/v1/desk/recording/stop");
+    toast("Recording stopped: what was said until now is kept");
+  });
+  $("wrapup-finish").onclick = () => act(() => api("POST", "/api/v1/desk/wrapup/finish"));
+  // Clickable once it does something (a click while the page loads was lost).
+  $("desk-signin").disabled = false;
+  setInterval(paintWrapup, 1000);
   $("attention").addEventListener("submit", saveAttention);
+  // A field changed and not saved yet: a refresh of the same attention keeps it.
+  const touched = () => { view.dirtyId = screen().attention?.id ?? null; };
+  $("attention").addEventListener("input", touched);
+  $("attention").addEventListener("change", touched);
   $("logout").onclick = () => act(async () => {
     socket.stop();
     if (view.desk.signed_in) await api("POST", "/api/v1/desk/signout").catch(() => {});
+    if (phone) phone.stop();
     await api("POST", "/api/v1/logout");
     location.href = "/static/index.html";
   });

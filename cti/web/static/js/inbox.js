@@ -34,7 +34,7 @@ export function fromText(m) {
 }
 
 export function toText(m, lists) {
-  if (m.to_user) return m.to_user;
+  if (m.to_user) return m.to_user_name || m.to_user;
   const g = lists.groups.find((x) => x.id === m.to_group_id);
   return g ? `group ${g.name}` : m.to_group_id ? `group #${m.to_group_id}` : "—";
 }
@@ -84,17 +84,17 @@ export function messageCard(m, lists, { toast, changed, canEdit = false }) {
   };
 
   const stamps = el("dl", { class: "msg-meta" },
-    el("dt", {}, "Received"), el("dd", {}, `${when(m.created_at)} by ${m.created_by || "—"}`),
+    el("dt", {}, "Received"), el("dd", {}, `${when(m.created_at)} by ${m.created_by_name || "—"}`),
     el("dt", {}, "From"), el("dd", { class: "msg-from" }, fromText(m)),
     el("dt", {}, "To"), el("dd", { class: "msg-to" }, toText(m, lists)),
     el("dt", {}, "Situation"), el("dd", {}, `${m.situation_code} · ${m.situation || ""}`),
-    el("dt", {}, "Type"), el("dd", {}, m.type_code || "—"),
+    el("dt", {}, "Type"), el("dd", {}, m.type ? `${m.type} (${m.type_code})` : m.type_code || "—"),
     m.postponed_until ? [el("dt", {}, "Postponed"), el("dd", {}, `until ${when(m.postponed_until)} — ${m.postpone_reason || ""}`)] : null,
-    m.finalized_at ? [el("dt", {}, "Finalized"), el("dd", {}, `${when(m.finalized_at)} by ${m.finalized_by || "—"}`)] : null,
+    m.finalized_at ? [el("dt", {}, "Finalized"), el("dd", {}, `${when(m.finalized_at)} by ${m.finalized_by_name || "—"}`)] : null,
   );
 
   const notes = el("div", { class: "notes", id: "msg-notes" }, m.notes.length
-    ? m.notes.map((n) => el("div", { class: "note" }, el("div", { class: "meta" }, `${n.author} · ${when(n.at)}`), el("div", {}, n.text)))
+    ? m.notes.map((n) => el("div", { class: "note" }, el("div", { class: "meta" }, `${n.author_name || n.author} · ${when(n.at)}`), el("div", {}, n.text)))
     : el("div", { class: "muted small" }, "No notes yet."));
   const noteText = el("textarea", { name: "text", id: "msg-note", rows: 2, placeholder: "Add a note (date, time and your name are stamped)" });
   const addNote = el("button", { type: "button", id: "msg-note-add", onclick: () => run(async () => {

@@ -1,5 +1,6 @@
 // The screen-pop card: who is calling and what the center knows about them.
 import { el, when, day, money } from "./api.js";
+import { TRANSFER_STATUS, renderTransferNote } from "./desk-transfer.js";
 
 const STATUS = {
   ringing: ["Ringing", ""],
@@ -7,17 +8,18 @@ const STATUS = {
   caller_hung_up: ["Caller hung up", "bad"],
   missed: ["Not answered", "warn"],
   ended: ["Call ended", "grey"],
+  ...TRANSFER_STATUS,
 };
 
 function who(pop) {
   const m = pop.match;
   const customer = pop.customer;
-  const lead = pop.campaign && pop.campaign.lead;
+  const lead = pop.campaign?.lead;
   if (!m && lead) return { name: lead.name || lead.phone, sub: `Lead of ${pop.campaign.campaign.name}` };
   if (!m) return { name: pop.caller_name || pop.caller_num || "Unknown caller", sub: "Not in the records" };
-  if (m.kind === "contact") return { name: m.name, sub: `${m.position ? m.position + " · " : ""}${customer ? customer.name : ""}` };
+  if (m.kind === "contact") return { name: m.name, sub: `${m.position ? `${m.position} · ` : ""}${customer ? customer.name : ""}` };
   if (m.kind === "customer") return { name: customer.name, sub: `Customer ${customer.code}` };
-  return { name: m.name, sub: `${m.kind[0].toUpperCase()}${m.kind.slice(1)}${m.company ? " · " + m.company : ""}` };
+  return { name: m.name, sub: `${m.kind[0].toUpperCase()}${m.kind.slice(1)}${m.company ? ` · ${m.company}` : ""}` };
 }
 
 function section(title, items, empty) {
@@ -36,9 +38,15 @@ export function renderPop(pop, ctx) {
         pop.campaign
           ? `${pop.campaign.lead.phone} · campaign ${pop.campaign.campaign.name} · attempt ${pop.campaign.lead.attempts}`
           : `${pop.caller_num || "no caller id"} · queue ${pop.queue}`)),
-    el("span", { class: `chip ${tone}`, id: "pop-status" }, el("span", { class: "dot" }), label));
+    el("span", { class: `chip ${tone}`, id: "pop-status" }, el("span", { class: "dot" }), label),
+    // Call them back (desk-dial.js): once this call is over.
+    ["customer", "contact"].includes(pop.match?.kind) && ["ended", "missed", "caller_hung_up"].includes(pop.status)
+      ? el("button", { type: "button", class: "small", id: "pop-call", "data-dial": `${pop.match.kind}:${pop.match.id}` }, "☎ Call back")
+      : null);
   const parts = [head];
-  if (pop.campaign && pop.campaign.debts.length) {
+  const transferred = renderTransferNote(pop);
+  if (transferred) parts.push(transferred);
+  if (pop.campaign?.debts.length) {
     const debts = pop.campaign.debts;
     const total = debts.reduce((sum, d) => sum + Number(d.amount), 0);
     parts.push(section(`Campaign debts · ${money(total)}`, debts.map((d) =>
@@ -66,11 +74,11 @@ export function renderPop(pop, ctx) {
   parts.push(section("Last attentions", pop.attentions.map((a) =>
     el("li", {},
       el("div", { class: "row" }, el("b", {}, a.subject || a.kind), el("span", { class: "small muted" }, when(a.created_at))),
-      el("div", { class: "small muted" }, `${a.status}${a.closing_reason ? " · " + a.closing_reason : ""}${a.operator ? " · " + a.operator : ""}`))),
+      el("div", { class: "small muted" }, `${a.status}${a.closing_reason ? ` · ${a.closing_reason}` : ""}${a.operator ? ` · ${a.operator}` : ""}`))),
     "No earlier attentions."));
   if (ctx.routines.includes("collection")) {
     const total = pop.receivables.reduce((s, r) => s + Number(r.amount), 0);
-    parts.push(section(`Open receivables${pop.receivables.length ? " · " + money(total) : ""}`, pop.receivables.map((r) =>
+    parts.push(section(`Open receivables${pop.receivables.length ? ` · ${money(total)}` : ""}`, pop.receivables.map((r) =>
       el("li", { class: r.overdue ? "overdue" : "", "data-receivable": r.id },
         el("div", { class: "row" }, el("b", {}, r.invoice_number), el("span", {}, money(r.amount))),
         el("div", { class: "small muted" }, `due ${day(r.due_on)}${r.overdue ? ` · ${r.days_overdue} days overdue` : ""}`))), "Nothing owed."));

@@ -1,5 +1,6 @@
 // Preview dialing: the agent sees the next lead of a running preview campaign of their queues,
-// then dials it (the call is placed through the campaign and comes back to this desk) or skips it.
+// then dials it (the agent's own phone rings first, the customer is called once they pick up) or
+// skips it.
 import { api, ApiError, el, money, day } from "./api.js";
 
 export class PreviewCard {
@@ -21,7 +22,7 @@ export class PreviewCard {
 
   selected() {
     const sel = this.root.querySelector("#preview-campaign");
-    return sel ? Number(sel.value) : (this.campaigns[0] || {}).id;
+    return sel ? Number(sel.value) : this.campaigns[0]?.id;
   }
 
   async next() {
@@ -36,7 +37,7 @@ export class PreviewCard {
     const { lead, campaign } = this.lead;
     await this.run(async () => {
       await api("POST", `/api/v1/campaigns/${campaign.id}/preview/${lead.id}/dial`, {});
-      this.toast(`Dialling ${lead.name || lead.phone}…`);
+      this.toast(`Dialling ${lead.name || lead.phone}: your phone rings first, then the customer's.`);
       this.lead = null;
     });
   }
@@ -74,7 +75,7 @@ export class PreviewCard {
       el("div", { class: "preview-lead", dataset: { lead: lead.id } },
         el("div", { class: "who" }, el("b", {}, lead.name || "—"), " ", el("span", { class: "muted" }, lead.phone)),
         el("div", { class: "muted small" }, `attempts ${lead.attempts}${lead.timezone ? ` · ${lead.timezone}` : ""}`),
-        debts && debts.length
+        debts?.length
           ? el("div", { class: "small" }, `${debts.length} overdue invoice${debts.length === 1 ? "" : "s"}, ${money(total)} · oldest due ${day(debts[0].due_on)}`)
           : null),
       el("div", { class: "row", style: "gap:8px;margin-top:8px" },

@@ -1,4 +1,8 @@
 // The desk's WebSocket: reconnects with back-off, keeps the server-clock offset, reports closes.
+// A socket refused at its handshake shows only as a close (1006): the session is asked about
+// before each retry, and one that has ended is final (a restart is not: the session is kept).
+import { sessionEnded } from "./api.js";
+
 export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_TAKEN_OVER = 4009;
 export const CLOSE_SESSION_ENDED = 4001;
@@ -36,7 +40,15 @@ export class DeskSocket {
       this.onStatus("reconnecting");
       const wait = ev.code === CLOSE_TOO_SLOW ? 50 : this.retry;
       this.retry = Math.min(this.retry * 2, 5000);
-      setTimeout(() => this.open(), wait);
+      setTimeout(async () => {
+        if (this.stopped) return;
+        if (await sessionEnded()) {
+          this.stopped = true;
+          this.onFinal(CLOSE_SESSION_ENDED, "Your session has ended. Sign in again to go on.");
+          return;
+        }
+        this.open();
+      }, wait);
     };
   }
 

@@ -1,5 +1,6 @@
 // Reports: pick one, a date range, see its chart and table, export it as CSV (audited).
-import { api, ApiError, el, signOut, signedInSupervisor } from "/static/wallboard/common.js";
+import { api, ApiError, el } from "/static/js/api.js";
+import { signOut, signedInSupervisor } from "/static/wallboard/common.js";
 
 const TITLES = {
   productivity: "Productivity", dispositions: "Dispositions", "contact-frequency": "Contact frequency",
@@ -11,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 let current = "productivity";
 let chart = null;
+let me = null;
 
 function iso(d) { return d.toLocaleDateString("en-CA"); }
 
@@ -34,11 +36,20 @@ function cell(key, value) {
   return value;
 }
 
-function drawChart(spec) {
+let lastSpec = null;
+
+function drawPrinted(printing) {
+  if (!lastSpec) return;
+  drawChart(lastSpec, printing);
+  if (printing && chart) chart.resize();
+}
+
+function drawChart(spec, printing = false) {
   const C = window.Chart;
   if (!C) return;
-  C.defaults.color = "#8b95b3";
-  C.defaults.borderColor = "#27314f";
+  lastSpec = spec;
+  C.defaults.color = printing ? "#222222" : "#8b95b3";
+  C.defaults.borderColor = printing ? "#cccccc" : "#27314f";
   if (chart) chart.destroy();
   const doughnut = spec.type === "doughnut";
   chart = new C($("chart"), {
@@ -62,14 +73,23 @@ function drawChart(spec) {
   });
 }
 
+// What a printed page says at its top: the report, its filters, when and by whom it was printed.
+function paintPrintHead(r) {
+  const filters = [`Period ${r.from} – ${r.to}`, `time zone ${tz}`];
+  if (current === "critical") filters.push(`pending over ${$("pending").value || "3"} days`);
+  $("print-filters").textContent = filters.join(" · ");
+  $("print-when").textContent = `Printed ${new Date().toLocaleString()}${me ? ` by ${me.full_name}` : ""}`;
+}
+
 async function show() {
   $("error").textContent = "";
   $("pending-wrap").classList.toggle("hidden", current !== "critical");
-  document.querySelectorAll("#tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.report === current)));
+  for (const b of document.querySelectorAll("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.report === current));
   $("csv").href = query("&format=csv");
   try {
     const r = await api("GET", query());
     $("title").textContent = `${r.title} · ${r.from} – ${r.to}`;
+    paintPrintHead(r);
     $("table").querySelector("thead").replaceChildren(el("tr", {}, r.columns.map((c) => el("th", {}, c.label))));
     $("table").querySelector("tbody").replaceChildren(...r.rows.map((row) =>
       el("tr", {}, r.columns.map((c) => el("td", { class: typeof row[c.key] === "number" ? "num" : "" }, cell(c.key, row[c.key]))))));
@@ -81,12 +101,16 @@ async function show() {
 }
 
 async function main() {
-  await signedInSupervisor("reports");
+  me = await signedInSupervisor("reports");
   $("signout").addEventListener("click", signOut);
+  $("print").addEventListener("click", () => window.print());
+  // The chart is drawn for the page it is printed on (light, and the paper's width), then back.
+  window.addEventListener("beforeprint", () => { document.documentElement.classList.remove("dark"); drawPrinted(true); });
+  window.addEventListener("afterprint", () => { document.documentElement.classList.add("dark"); drawPrinted(false); });
   const list = await api("GET", "/api/v1/reports");
   $("tabs").replaceChildren(...list.reports.map((name) =>
     el("button", { type: "button", role: "tab", dataset: { report: name }, onclick: () => { current = name; show(); } }, TITLES[name] || name)));
-  document.querySelectorAll(".quick button").forEach((b) => b.addEventListener("click", () => { setRange(Number(b.dataset.days)); show(); }));
+  for (const b of document.querySelectorAll(".quick button")) b.addEventListener("click", () => { setRange(Number(b.dataset.days)); show(); });
   $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
   const wanted = new URLSearchParams(location.search).get("report");
   if (wanted && list.reports.includes(wanted)) current = wanted;

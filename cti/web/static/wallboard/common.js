@@ -1,67 +1,13 @@
-// Shared by the wallboard and the reports pages: JSON requests with the CSRF token, a sign-in
-// form when the session is missing, small formatting helpers.
-let csrf = "";
-
-export function csrfToken() { return csrf; }
-
-export class ApiError extends Error {
-  constructor(status, body) {
-    super(body && body.error ? body.error : `HTTP ${status}`);
-    this.status = status;
-    this.field = body ? body.field : undefined;
-  }
-}
-
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
-  const resp = await fetch(path, {
-    method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await resp.json(); } catch { data = null; }
-  if (!resp.ok) throw new ApiError(resp.status, data);
-  return data;
-}
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "dataset") Object.assign(node.dataset, v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c === undefined || c === null || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
-
-// "1:05", "12:03", "1:02:03" from seconds.
-export function clock(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  const mm = h ? String(m).padStart(2, "0") : String(m);
-  return (h ? `${h}:` : "") + `${mm}:${String(r).padStart(2, "0")}`;
-}
-
-export function pct(ratio, digits = 0) {
-  if (ratio === null || ratio === undefined) return "—";
-  return `${(ratio * 100).toFixed(digits)}%`;
-}
+// Shared by the wallboard and the reports pages: the sign-in form they show when the session is
+// missing (or is an operator's), and signing out. Requests and formatting: /static/js/api.js.
+import { api, ApiError, el, setCsrf } from "/static/js/api.js";
 
 // The signed-in supervisor, or a sign-in form until there is one.
 export async function signedInSupervisor(title) {
   for (;;) {
     try {
       const me = await api("GET", "/api/v1/me");
-      csrf = me.csrf;
+      setCsrf(me.csrf);
       if (me.user.role === "operator") {
         showSignin(title, "This page is for supervisors. Sign in as a supervisor or an admin.");
         await waitForSignin();
@@ -75,6 +21,13 @@ export async function signedInSupervisor(title) {
       await waitForSignin();
     }
   }
+}
+
+// The session ended while the page was open: the sign-in form says so; signing in reloads.
+export async function signInAgain(title, message) {
+  showSignin(title, message);
+  await waitForSignin();
+  location.reload();
 }
 
 export async function signOut() {

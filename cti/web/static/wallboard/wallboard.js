@@ -1,5 +1,7 @@
 // The wallboard: one WebSocket (/ws/wallboard) sends the whole board about once a second.
-import { api, ApiError, clock, csrfToken, el, pct, signOut, signedInSupervisor } from "./common.js";
+import { api, ApiError, clock, csrfToken, el, pct, sessionEnded } from "/static/js/api.js";
+import { signInAgain, signOut, signedInSupervisor } from "./common.js";
+import { Softphone } from "/static/js/softphone.js";
 
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_SESSION_ENDED = 4001;
@@ -50,20 +52,28 @@ function connect() {
       render();
     };
     ws.onclose = (ev) => {
-      if (ev.code === CLOSE_SESSION_ENDED || ev.code === 1000) { location.reload(); return; }
+      if (ev.code === CLOSE_SESSION_ENDED || ev.code === 1000) { ended(); return; }
       setLink("reconnecting");
       const wait = ev.code === CLOSE_TOO_SLOW ? 50 : retry;
       retry = Math.min(retry * 2, 5000);
-      setTimeout(open, wait);
+      // A socket refused at its handshake shows only as a close: ask whether the session ended.
+      setTimeout(async () => { if (await sessionEnded()) ended(); else open(); }, wait);
     };
   };
   open();
 }
 
+function ended() {
+  setLink("ended");
+  signInAgain("wallboard", "Your session has ended. Sign in again to go on.");
+}
+
 function setLink(status) {
   const link = $("link");
   link.dataset.status = status;
-  link.textContent = status === "live" ? "● live" : status === "reconnecting" ? "reconnecting…" : "connecting…";
+  link.textContent = status === "live" ? "● live"
+    : status === "reconnecting" ? "reconnecting…"
+    : status === "ended" ? "session ended" : "connecting…";
 }
 
 // --- rendering -------------------------------------------------------------------------------
@@ -88,7 +98,8 @@ function render() {
     el("span", { class: "paused", title: "paused" }, t.agents.paused));
 
   renderQueues(b);
-  renderCampaigns(b.campaigns);
+  renderSpies(b);
+  renderCampaigns(b.campaigns, b.campaign_day);
   renderAgents(b);
   renderCharts(b);
 }
@@ -126,15 +137,20 @@ async function loadCampaigns() {
   try {
     campaignList = (await api("GET", "/api/v1/campaigns")).campaigns;
   } catch { /* no dialer, or a hiccup: keep what we had */ }
-  if (board) renderCampaigns(board.campaigns);
+  if (board) renderCampaigns(board.campaigns, board.campaign_day);
 }
 
-function renderCampaigns(live) {
+function renderCampaigns(live, today) {
   const box = $("campaigns");
   const figures = new Map((live || []).map((c) => [String(c.id), c]));
+  const day = new Map((today || []).map((c) => [String(c.id), c]));
   const rows = campaignList.length ? campaignList : (live || []);
-  if (!rows.length) { box.classList.add("hidden"); return; }
-  box.classList.remove("hidden");
+  // Always shown: a new install creates its first campaign here.
+  if (!rows.length) {
+    box.querySelector("tbody").replaceChildren(el("tr", { class: "empty" },
+      el("td", { colspan: 10 }, "No campaign yet: create one with “New campaign”, then add its leads.")));
+    return;
+  }
   box.querySelector("tbody").replaceChildren(...rows.map((row) => {
     const c = { ...row, ...(figures.get(String(row.id)) || {}) };
     const live = figures.has(String(row.id));
@@ -146,6 +162,7 @@ function renderCampaigns(live) {
       el("td", { class: c.over_cap ? "num over" : "num" }, live ? `${pct(c.abandon_rate, 1)} / ${pct(c.abandon_cap, 1)}` : "—"),
       el("td", { class: "num" }, live ? c.calls_in_progress : "—"),
       el("td", { class: "num" }, live ? c.leads_left : "—"),
+      el("td", { class: "num today" }, todayText(day.get(String(row.id)))),
       el("td", { class: "actions" },
         running
           ? el("button", { type: "button", class: "pause", onclick: () => campaignAct(c, "pause") }, "Pause")
@@ -154,6 +171,12 @@ function renderCampaigns(live) {
         el("button", { type: "button", onclick: () => askPacing(c) }, "Pacing"),
         el("button", { type: "button", disabled: c.status === "finished", title: "Add leads from a CSV file (phone, name, customer_code, timezone, priority)", onclick: () => uploadLeads(c) }, "Leads…")));
   }));
+}
+
+// Today's dial attempts of a campaign, answered and abandoned (from the database: kept across
+// restarts, equal to the campaigns report for the day).
+function todayText(d) {
+  return d ? `${d.attempts} · ${d.answered} · ${d.abandoned}` : "0 · 0 · 0";
 }
 
 function uploadLeads(c) {
@@ -191,7 +214,7 @@ function newCampaign() {
     const body = {
       name: f.get("name").trim(), kind: f.get("kind"), mode: f.get("mode"), queue: f.get("queue").trim(),
       ring_seconds: Number(f.get("ring_seconds")), abandon_cap: Number(f.get("abandon_cap")) / 100,
-      amd: f.get("amd") === "on", windows: [{ days, start: f.get("start"), end: f.get("end") }],
+      amd: f.get("amd") === "on", record: f.get("record") === "on", windows: [{ days, start: f.get("start"), end: f.get("end") }],
     };
     if (f.get("caller_id").trim()) body.caller_id = f.get("caller_id").trim();
     try {
@@ -231,6 +254,25 @@ function askPacing(c) {
   dialog.showModal();
 }
 
+// Listen / whisper / barge sessions running now, each with a Stop; they end with the call.
+const SPY_LABEL = { listen: "listening to", whisper: "whispering to", barge: "barging in on" };
+
+function renderSpies(b) {
+  const spies = b.spies || [];
+  $("spies").classList.toggle("hidden", spies.length === 0);
+  const names = new Map(b.agents.map((a) => [a.interface, a.name]));
+  const now = serverNow();
+  $("spy-list").replaceChildren(...spies.map((s) => el("li", { dataset: { spy: s.id, agent: s.agent || "" } },
+    el("b", {}, s.supervisor_name || s.phone), ` ${SPY_LABEL[s.mode] || "listening to"} `,
+    el("b", {}, names.get(s.agent) || s.agent || "a call"), " · ",
+    el("span", { dataset: { since: Date.parse(s.since) } }, clock((now - Date.parse(s.since)) / 1000)),
+    el("button", { type: "button", class: "stop", onclick: () => stopSpy(s) }, "Stop"))));
+}
+
+function stopSpy(s) {
+  act("/api/v1/supervisor/spy/stop", { id: s.id }, "listening stopped");
+}
+
 function renderAgents(b) {
   const now = serverNow();
   $("agents").replaceChildren(...b.agents.map((a) => {
@@ -239,14 +281,16 @@ function renderAgents(b) {
       ? el("div", { class: "call" }, `☎ ${a.call.caller_name || a.call.caller_num || "caller"} `,
           el("span", { class: "muted" }, a.call.queue ? `· ${a.call.queue} ` : ""),
           el("b", { dataset: { started: a.call.started_ms } }, clock((now - a.call.started_ms) / 1000)))
-      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? `reason: ${a.reason}` : "");
+      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? `reason: ${a.reason}`
+        : a.state === "wrap_up" ? "after-call work: no call offered" : "");
     const longPause = a.state === "paused" && inState > 900;
     const onCall = a.state === "in_call";
     return el("article", { class: "agent", dataset: { state: a.state, interface: a.interface, pbx: a.pbx } },
       el("div", { class: "row" }, el("span", { class: "name", title: a.name }, a.name), el("span", { class: "state" }, STATE_LABEL[a.state] || a.state)),
       el("div", { class: "row" },
         el("span", { class: longPause ? "since long" : "since", dataset: { since: a.since_ms } }, clock(inState)),
-        el("span", { class: "taken" }, `${a.calls_taken} call${a.calls_taken === 1 ? "" : "s"} · ${clock(a.talk_seconds)} talk`)),
+        el("span", { class: "taken" }, `${a.calls_taken} call${a.calls_taken === 1 ? "" : "s"} · ${clock(a.talk_seconds)} talk`,
+          el("span", { class: "wrapped", title: "Time in after-call work today" }, ` · ${clock(a.wrapup_seconds || 0)} wrap-up`))),
       call,
       el("div", { class: "row" }, el("span", { class: "iface" }, a.interface)),
       el("div", { class: "actions" },
@@ -337,8 +381,8 @@ async function act(path, body, done) {
   // A POST with no fields still sends an empty JSON object.
   body = body === undefined ? {} : body;
   try {
-    await api("POST", path, body);
-    toast(done);
+    const answer = await api("POST", path, body);
+    toast(typeof done === "function" ? done(answer || {}) : done);
   } catch (e) {
     toast(e instanceof ApiError ? e.message : String(e), true);
   }
@@ -350,7 +394,10 @@ function spy(agent, mode) {
 }
 
 function resume(agent) {
-  act("/api/v1/supervisor/resume", { interface: agent.interface, pbx: agent.pbx }, `${agent.name} resumed`);
+  act("/api/v1/supervisor/resume", { interface: agent.interface, pbx: agent.pbx }, (a) =>
+    a.wrapup_released ? `${agent.name} is available again; their attention stays pending, flagged`
+      : a.deferred ? `${agent.name} will be ready once their call and wrap-up are over`
+      : `${agent.name} resumed`);
 }
 
 function askPause(agent) {
@@ -360,8 +407,9 @@ function askPause(agent) {
   $("pause-go").disabled = lists.pause_reasons.length === 0;
   dialog.onclose = () => {
     if (dialog.returnValue !== "ok") return;
-    act("/api/v1/supervisor/pause", { interface: agent.interface, pbx: agent.pbx, reason: $("pause-reason").value },
-      `${agent.name} paused`);
+    const reason = $("pause-reason").value;
+    act("/api/v1/supervisor/pause", { interface: agent.interface, pbx: agent.pbx, reason }, (a) =>
+      a.deferred ? `${agent.name} will be paused (${reason}) once their call and wrap-up are over` : `${agent.name} paused`);
   };
   dialog.showModal();
 }
@@ -388,16 +436,62 @@ function openReassign() {
 
 async function loadLists() {
   try { lists = await api("GET", "/api/v1/supervisor/lists"); } catch { /* keep the old lists */ }
+  const mine = $("my-phone");
+  if (lists && document.activeElement !== mine) mine.value = (lists.me?.extension) || "";
+}
+
+async function savePhone(ev) {
+  ev.preventDefault();
+  try {
+    const res = await api("PUT", "/api/v1/supervisor/phone", { phone: $("my-phone").value.trim() });
+    $("my-phone").value = res.phone;
+    toast(`Listening rings ${res.phone}`);
+  } catch (e) {
+    toast(e instanceof ApiError ? e.message : String(e), true);
+  }
+}
+
+// A supervisor whose phone is the browser listens, whispers and barges with it: the page
+// registers it, makes it the phone listening rings, and answers those calls by itself (they are
+// the ones she just asked for).
+const WB_PHONE = {
+  off: "browser phone off", connecting: "browser phone connecting…", registered: "browser phone ready",
+  unregistered: "browser phone not registered", failed: "browser phone failed",
+};
+
+async function mountBrowserPhone(user) {
+  const chip = $("wb-phone");
+  chip.classList.remove("hidden");
+  const phone = new Softphone({
+    audio: $("wb-audio"),
+    onChange: (p) => {
+      if (p.ringing) p.answer();
+      chip.textContent = p.call === "up" ? "listening on this browser" : WB_PHONE[p.status] || p.status;
+      chip.dataset.status = p.call === "up" ? "live" : p.status === "registered" ? "live" : "down";
+      $("wb-hangup").classList.toggle("hidden", !p.inCall);
+    },
+  });
+  $("wb-hangup").addEventListener("click", () => phone.hangup());
+  $("signout").addEventListener("click", () => phone.stop(), { capture: true });
+  await phone.start();
+  const mine = `PJSIP/${phone.account.username}`;
+  if (user.extension !== mine || $("my-phone").value !== mine) {
+    const res = await api("PUT", "/api/v1/supervisor/phone", { phone: mine });
+    $("my-phone").value = res.phone;
+  }
+  $("my-phone").readOnly = true;
 }
 
 async function main() {
-  await signedInSupervisor("wallboard");
+  const user = await signedInSupervisor("wallboard");
   $("signout").addEventListener("click", signOut);
   $("reassign-open").addEventListener("click", async () => { await loadLists(); openReassign(); });
   await loadLists();
   await loadCampaigns();
   setInterval(loadCampaigns, 10000);
   $("campaign-new").addEventListener("click", newCampaign);
+  $("my-phone-form").addEventListener("submit", savePhone);
+  if (user.softphone) mountBrowserPhone(user).catch((e) => toast(e instanceof ApiError ? e.message : String(e), true));
   connect();
   setInterval(tickClocks, 1000);
   tickClocks();

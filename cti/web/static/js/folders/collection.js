@@ -44,6 +44,7 @@ function promiseForm(pos, ctx, reload) {
         try {
           await api("POST", "/api/v1/collection/promises", body);
           ctx.toast("Promise to pay recorded");
+          ctx.changed();
           await reload();
         } catch (e) { showError(box, e, error); }
       } }, "Record promise")),
@@ -68,6 +69,7 @@ function planForm(pos, ctx, reload) {
             total: total.value, count: Number(count.value), first_due_on: first.value || undefined,
           });
           ctx.toast("Instalment plan recorded");
+          ctx.changed();
           await reload();
         } catch (e) { showError(box, e, error); }
       } }, "Record plan")),
@@ -81,7 +83,7 @@ function outcomes(pos, ctx, reload) {
     catch (e) { ctx.toast(e.message, true); }
   };
   const promises = pos.promises.map((p) => el("li", { "data-promise": p.id },
-    el("div", { class: "row" }, el("b", {}, `${money(p.amount)} on ${day(p.promised_on)}`), el("span", { class: "chip" + (p.status === "broken" ? " bad" : p.status === "kept" ? " ok" : "") }, p.status)),
+    el("div", { class: "row" }, el("b", {}, `${money(p.amount)} on ${day(p.promised_on)}`), el("span", { class: `chip${p.status === "broken" ? " bad" : p.status === "kept" ? " ok" : ""}` }, p.status)),
     el("div", { class: "small muted" }, p.attention_id === ctx.attention.id ? "promised in this attention" : `attention ${p.attention_id ?? "—"}`),
     p.status === "open" ? el("div", { class: "actions" },
       el("button", { type: "button", onclick: settle(p, "kept") }, "Kept"),
@@ -99,7 +101,7 @@ export default {
   title: "Collection",
   render(ctx) {
     const root = el("div", { class: "folder", id: "collection-folder" });
-    const customer = ctx.attention && ctx.attention.customer_id;
+    const customer = ctx.attention?.customer_id;
     if (!customer) {
       root.append(el("div", { class: "muted" }, "The caller is not a known customer: there is no debt to collect."));
       return root;

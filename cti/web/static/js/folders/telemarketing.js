@@ -12,7 +12,7 @@ export default {
       el("label", {}, "Subject", el("input", { name: "subject", value: a.subject || "" })),
       el("label", {}, "Product", el("input", { name: "product", value: a.product || "" })),
       el("label", {}, "Owner", el("select", { name: "owner_id" }, owners)),
-      el("label", { style: "grid-column: span 3" }, "Occurrence", el("textarea", { name: "occurrence", rows: 2 }, a.occurrence || "")),
+      el("label", { class: "wide" }, "Occurrence", el("textarea", { name: "occurrence", rows: 2 }, a.occurrence || "")),
       el("label", {}, "Action", el("input", { name: "action", value: a.action || "" })),
       el("label", {}, "Action date", el("input", { name: "action_date", type: "date", value: a.action_date || "" })),
       el("label", {}, "Action status", el("select", { name: "action_status" },

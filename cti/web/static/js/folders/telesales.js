@@ -71,7 +71,7 @@ function orderCard(o, ctx, products, reload) {
   const card = el("div", { class: "order", "data-order": o.id },
     el("div", { class: "row" },
       el("b", {}, `Order ${o.id}${o.quote_id ? ` (quote ${o.quote_id})` : ""}`),
-      el("span", { class: "chip" + (o.cancelled ? " grey" : o.billed ? " warn" : " ok") },
+      el("span", { class: `chip${o.cancelled ? " grey" : o.billed ? " warn" : " ok"}` },
         o.cancelled ? "cancelled" : o.billed ? `billed ${o.invoice_number}` : "not billed")),
     o.editable ? null : el("div", { class: "locked", "data-locked": "" }, o.locked_reason),
     lines,
@@ -99,7 +99,7 @@ export default {
   render(ctx) {
     const root = el("div", { class: "folder", id: "telesales-folder" });
     const a = ctx.attention;
-    if (!a || !a.customer_id) {
+    if (!a?.customer_id) {
       root.append(el("div", { class: "muted" }, "Quotes and orders need a customer: register the caller first."));
       return root;
     }

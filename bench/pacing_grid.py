@@ -1,0 +1,258 @@
+"""Pacing across the grid of issue #19: cti against progressive and the best fixed ratio in hindsight.
+
+Scenarios (``bench/pacing_sim.py`` models one campaign): 5, 20 and 100 agents x answer rates 10%,
+25%, 50% x exponential handle times of 60 s and 180 s; a lognormal handle time (mean 120 s, sigma 1)
+at 25%; and a list that drifts halfway, 40% -> 15% and 15% -> 40% (exponential, 120 s). Fewer hours
+are simulated where more agents give more answers (``HOURS``). Every scenario runs several seeds with:
+
+- ``cti``: the current pacing (``cti.domain.pacing``), as the service runs it;
+- ``before``: the pacing before issue #19 (``bench/pacing_before.py``);
+- ``progressive``: one line per free agent;
+- ``hindsight``: the best fixed dial ratio for that scenario, searched in the same run: the highest
+  ratio (to 0.05) whose worst seed stays at or under the 3% cap over the run.
+
+Printed per scenario and strategy: occupancy (mean over seeds), abandon rate (mean and worst seed),
+the worst seed's abandon rate over the campaign's first 15 minutes, and occupancy ÷ the hindsight
+ratio's. The summary says which of the issue's targets hold: every seed ≤ 3.0% over the run and over
+the first 15 minutes; occupancy ≥ 1.00x hindsight with 20 agents and ≥ 0.97x with 100.
+
+A second table restarts the dialer every ``RESTART_EVERY`` seconds (25% answers, exponential 180 s):
+``cti`` resumes its saved estimates (``cti.domain.pacing.snapshot``/``restore``), ``before``
+rebuilt them from its priors, as it did; the abandon ledger comes back whole in both.
+
+Run: ``.venv/bin/python bench/pacing_grid.py [--seeds 4] [--workers 2] [--scale 1.0] [--only 20]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from pacing_sim import Result, Scenario, Strategy, simulate
+
+CAP = 0.03
+HOURS = {5: 3.0, 20: 1.5, 100: 0.5}  # simulated hours per team size
+RATIO_STEP = 0.05
+RESTART_EVERY = 600.0
+
+
+def grid(scale: float) -> list[Scenario]:
+    out: list[Scenario] = []
+    for agents in (5, 20, 100):
+        hours = HOURS[agents] * scale
+        for rate in (0.10, 0.25, 0.50):
+            for mean in (60.0, 180.0):
+                out.append(
+                    Scenario(
+                        name=f"{agents:>3} ag {rate:.0%} exp {mean:.0f}s",
+                        agents=agents,
+                        rate=rate,
+                        rate_after=rate,
+                        handle="exp",
+                        mean_handle=mean,
+                        hours=hours,
+                    )
+                )
+        out.append(
+            Scenario(
+                name=f"{agents:>3} ag 25% logn 120s",
+                agents=agents,
+                rate=0.25,
+                rate_after=0.25,
+                handle="lognormal",
+                mean_handle=120.0,
+                hours=hours,
+            )
+        )
+        for before, after in ((0.40, 0.15), (0.15, 0.40)):
+            out.append(
+                Scenario(
+                    name=f"{agents:>3} ag {before:.0%}->{after:.0%} exp 120s",
+                    agents=agents,
+                    rate=before,
+                    rate_after=after,
+                    handle="exp",
+                    mean_handle=120.0,
+                    hours=hours,
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    occupancy: float
+    abandon: float
+    worst: float
+    first_worst: float
+    label: str = ""
+
+
+def summarise(results: Sequence[Result], label: str = "") -> Summary:
+    return Summary(
+        occupancy=statistics.fmean(r.occupancy for r in results),
+        abandon=statistics.fmean(r.abandon_rate for r in results),
+        worst=max(r.abandon_rate for r in results),
+        first_worst=max(r.first_rate for r in results),
+        label=label,
+    )
+
+
+def hindsight(scenario: Scenario, seeds: Sequence[int]) -> Summary:
+    """The best fixed ratio: the highest (to ``RATIO_STEP``) whose worst seed stays under the cap."""
+    tried: dict[float, Summary] = {}
+
+    def run(ratio: float) -> Summary:
+        ratio = round(ratio / RATIO_STEP) * RATIO_STEP
+        if ratio not in tried:
+            results = [simulate(scenario, Strategy(kind="fixed", ratio=ratio), s) for s in seeds]
+            tried[ratio] = summarise(results, f"{ratio:.2f}:1")
+        return tried[ratio]
+
+    low, high = 1.0, 1.0
+    # Gallop up until a ratio breaks the cap, then bisect between the last good and the first bad.
+    while run(high).worst <= CAP and high < 40.0:
+        low, high = high, high * 1.5
+    while high - low > RATIO_STEP + 1e-9:
+        middle = (low + high) / 2
+        if run(middle).worst <= CAP:
+            low = middle
+        else:
+            high = middle
+    good = [s for s in tried.values() if s.worst <= CAP]
+    return max(good, key=lambda s: s.occupancy) if good else run(1.0)
+
+
+def run_seed(scenario: Scenario, kind: str, seed: int, restart_every: float = 0.0) -> Result:
+    return simulate(scenario, Strategy(kind=kind, restart_every=restart_every), seed)
+
+
+def restart_scenarios(scenarios: Sequence[Scenario]) -> list[Scenario]:
+    return [s for s in scenarios if s.rate == s.rate_after == 0.25 and s.mean_handle == 180.0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the simulated hours")
+    parser.add_argument("--only", type=int, default=0, help="only the scenarios with this team")
+    parser.add_argument("--no-before", action="store_true", help="skip the pre-#19 pacing")
+    args = parser.parse_args()
+    seeds = list(range(1, args.seeds + 1))
+    scenarios = [s for s in grid(args.scale) if not args.only or s.agents == args.only]
+    kinds = ["cti", "progressive"] + ([] if args.no_before else ["before"])
+
+    started = time.perf_counter()
+    print(
+        f"{len(scenarios)} scenarios x {len(seeds)} seeds; hours per team "
+        + ", ".join(f"{a} agents {h * args.scale:g} h" for a, h in HOURS.items())
+        + f"; {args.workers} workers"
+    )
+    runs: dict[tuple[str, str, int], Future[Result]] = {}
+    restarts: dict[tuple[str, str, int], Future[Result]] = {}
+    restarted = restart_scenarios(scenarios)
+    searches: dict[str, Future[Summary]] = {}
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        # The biggest teams first: they take longest.
+        for scenario in sorted(scenarios, key=lambda s: -s.agents):
+            searches[scenario.name] = pool.submit(hindsight, scenario, seeds)
+            for kind in kinds:
+                for seed in seeds:
+                    runs[scenario.name, kind, seed] = pool.submit(run_seed, scenario, kind, seed)
+        for scenario in restarted:
+            for kind in kinds:
+                if kind == "progressive":
+                    continue
+                for seed in seeds:
+                    restarts[scenario.name, kind, seed] = pool.submit(
+                        run_seed, scenario, kind, seed, RESTART_EVERY
+                    )
+        table: list[tuple[Scenario, dict[str, Summary]]] = []
+        for scenario in scenarios:
+            row = {
+                kind: summarise([runs[scenario.name, kind, s].result() for s in seeds])
+                for kind in kinds
+            }
+            row["hindsight"] = searches[scenario.name].result()
+            table.append((scenario, row))
+        again = {
+            (scenario.name, kind): summarise(
+                [restarts[scenario.name, kind, s].result() for s in seeds]
+            )
+            for scenario in restarted
+            for kind in kinds
+            if kind != "progressive"
+        }
+
+    header = (
+        f"{'scenario':<26}{'strategy':<18}{'occupancy':>10}{'abandon':>9}{'worst':>8}"
+        f"{'first15 worst':>14}{'x hindsight':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    misses: list[str] = []
+    for scenario, row in table:
+        best = row["hindsight"]
+        for kind in ["hindsight", *kinds]:
+            s = row[kind]
+            name = f"fixed {best.label}" if kind == "hindsight" else kind
+            print(
+                f"{scenario.name:<26}{name:<18}{s.occupancy:>9.1%} {s.abandon:>8.2%}"
+                f"{s.worst:>7.2%} {s.first_worst:>12.2%} {s.occupancy / best.occupancy:>11.2f}x"
+            )
+        cti = row["cti"]
+        ratio = cti.occupancy / best.occupancy
+        if cti.worst > CAP + 1e-9:
+            misses.append(f"{scenario.name}: a seed abandoned {cti.worst:.2%} over the run")
+        if cti.first_worst > CAP + 1e-9:
+            misses.append(f"{scenario.name}: a seed abandoned {cti.first_worst:.2%} in 15 min")
+        need = {20: 1.00, 100: 0.97}.get(scenario.agents)
+        if need is not None and ratio < need:
+            misses.append(f"{scenario.name}: occupancy {ratio:.2f}x hindsight (target {need:.2f}x)")
+        print("-" * len(header))
+    for agents in sorted({s.agents for s, _ in table}):
+        ratios = [
+            r["cti"].occupancy / r["hindsight"].occupancy for s, r in table if s.agents == agents
+        ]
+        print(f"cti / hindsight with {agents:>3} agents: {min(ratios):.2f}-{max(ratios):.2f}x")
+        if "before" in kinds:
+            old = [
+                r["before"].occupancy / r["hindsight"].occupancy
+                for s, r in table
+                if s.agents == agents
+            ]
+            print(f"before / hindsight with {agents:>3} agents: {min(old):.2f}-{max(old):.2f}x")
+    if restarted:
+        print()
+        print(f"restarted every {RESTART_EVERY / 60:g} minutes (ledger kept):")
+        print(header)
+        print("-" * len(header))
+        for scenario, row in table:
+            if scenario not in restarted:
+                continue
+            best = row["hindsight"]
+            for kind in kinds:
+                if kind == "progressive":
+                    continue
+                s = again[scenario.name, kind]
+                print(
+                    f"{scenario.name:<26}{kind + ' restarted':<18}{s.occupancy:>9.1%} "
+                    f"{s.abandon:>8.2%}{s.worst:>7.2%} {s.first_worst:>12.2%}"
+                    f" {s.occupancy / best.occupancy:>11.2f}x"
+                )
+                if kind == "cti" and max(s.worst, s.first_worst) > CAP + 1e-9:
+                    misses.append(f"{scenario.name}: restarted, a seed passed the cap")
+            print("-" * len(header))
+    print(f"targets missed by cti: {len(misses)}")
+    for miss in misses:
+        print(f"  {miss}")
+    print(f"elapsed {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,362 @@
+"""Campaign scripts: kept by admins, versioned, run by agents during campaign calls.
+
+A script's current steps are in ``scripts.body``; every version (the first included) is in
+``script_versions``, and the answers an agent gave during an attention point at the version they
+were given on, so a later edit never changes them. The rules (a script's shape, the answers'
+path and types) are :mod:`cti.domain.scripts`; this module reads and writes the rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cti.db.audit import audit_in
+from cti.db.backoffice.personal import Viewer
+from cti.db.engine import Database
+from cti.db.models import Attention, Campaign, Operator, Script, ScriptAnswers, ScriptVersion
+from cti.domain.scripts import (
+    Answer,
+    AnswerType,
+    StepKind,
+    body_of,
+    check_answers,
+    parse_script,
+)
+from cti.errors import NotFound, UserInputError
+
+# A step as stored: what body_of writes (ids, texts, types, options, branches).
+Steps = list[dict[str, object]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptRow:
+    """A script and the steps of its current version."""
+
+    id: int
+    name: str
+    version: int
+    steps: Steps
+    campaigns: list[str]
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttentionScript:
+    """The script an attention runs: the version (the one its answers were given on, else the
+    current one), its steps, and the answers saved so far (empty: none yet)."""
+
+    attention_id: int
+    script_id: int
+    name: str
+    version: int
+    steps: Steps
+    answers: dict[str, Answer]
+    saved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionCount:
+    """How a question was answered across a campaign's attentions, for one script version."""
+
+    version: int
+    step: str
+    text: str
+    type: str
+    answered: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerLine:
+    """One attention's answers (the CSV export's rows)."""
+
+    attention_id: int
+    saved_at: datetime
+    operator: str | None
+    version: int
+    answers: dict[str, Answer]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptReport:
+    campaign_id: int
+    campaign: str
+    script: str | None
+    questions: list[QuestionCount]
+    lines: list[AnswerLine]
+
+
+async def _row(s: AsyncSession, script: Script) -> ScriptRow:
+    used = await s.scalars(
+        sa.select(Campaign.name).where(Campaign.script_id == script.id).order_by(Campaign.name)
+    )
+    return ScriptRow(
+        id=script.id,
+        name=script.name,
+        version=script.version,
+        steps=list(script.body),
+        campaigns=list(used),
+        updated_at=script.updated_at,
+    )
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise UserInputError("name", "a name of 1 to 200 characters")
+    return name
+
+
+async def list_scripts(db: Database) -> list[ScriptRow]:
+    async with db.sessions() as s:
+        scripts = (await s.scalars(sa.select(Script).order_by(Script.name))).all()
+        return [await _row(s, x) for x in scripts]
+
+
+async def get_script(db: Database, script_id: int) -> ScriptRow:
+    """One script. Raises NotFound."""
+    async with db.sessions() as s:
+        script = await s.get(Script, script_id)
+        if script is None:
+            raise NotFound("script", script_id)
+        return await _row(s, script)
+
+
+async def create_script(db: Database, viewer: Viewer, *, name: str, steps: object) -> ScriptRow:
+    """A new script (its version 1). Raises UserInputError naming what is wrong."""
+    body = body_of(parse_script(steps))
+    try:
+        async with db.sessions.begin() as s:
+            script = Script(name=_name(name), body=body, version=1)
+            s.add(script)
+            await s.flush()
+            s.add(
+                ScriptVersion(script_id=script.id, version=1, body=body, created_by=viewer.username)
+            )
+            await audit_in(
+                s, viewer.username, "script.created", f"script:{script.id}", {"version": 1}
+            )
+            await s.flush()
+            await s.refresh(script)
+            return await _row(s, script)
+    except IntegrityError:
+        raise UserInputError("name", f"a script named {name.strip()!r} exists") from None
+
+
+async def update_script(
+    db: Database, viewer: Viewer, script_id: int, *, name: str | None, steps: object | None
+) -> ScriptRow:
+    """Rename a script or give it new steps (a new version: answers given on the earlier ones
+    keep theirs). Raises NotFound, UserInputError."""
+    body = None if steps is None else body_of(parse_script(steps))
+    try:
+        async with db.sessions.begin() as s:
+            script = await s.get(Script, script_id, with_for_update=True)
+            if script is None:
+                raise NotFound("script", script_id)
+            if name is not None:
+                script.name = _name(name)
+            if body is not None and body != script.body:
+                script.version += 1
+                script.body = body
+                s.add(
+                    ScriptVersion(
+                        script_id=script.id,
+                        version=script.version,
+                        body=body,
+                        created_by=viewer.username,
+                    )
+                )
+            await audit_in(
+                s,
+                viewer.username,
+                "script.changed",
+                f"script:{script.id}",
+                {"version": script.version, "renamed": name is not None},
+            )
+            await s.flush()
+            await s.refresh(script)
+            return await _row(s, script)
+    except IntegrityError:
+        raise UserInputError("name", f"a script named {(name or '').strip()!r} exists") from None
+
+
+async def _attention_script(
+    s: AsyncSession, attention_id: int
+) -> tuple[ScriptVersion, str, ScriptAnswers | None]:
+    attention = await s.get(Attention, attention_id)
+    if attention is None:
+        raise NotFound("attention", attention_id)
+    saved = await s.scalar(
+        sa.select(ScriptAnswers).where(ScriptAnswers.attention_id == attention_id)
+    )
+    if saved is not None:
+        version = await s.get(ScriptVersion, saved.script_version_id)
+        assert version is not None
+    else:
+        campaign = await s.get(Campaign, attention.campaign_id) if attention.campaign_id else None
+        if campaign is None or campaign.script_id is None:
+            raise NotFound("campaign script of attention", attention_id)
+        script = await s.get(Script, campaign.script_id)
+        assert script is not None
+        version = await s.scalar(
+            sa.select(ScriptVersion).where(
+                ScriptVersion.script_id == script.id, ScriptVersion.version == script.version
+            )
+        )
+        assert version is not None
+    name = await s.scalar(sa.select(Script.name).where(Script.id == version.script_id))
+    return version, name or "", saved
+
+
+def _attention_view(
+    attention_id: int, version: ScriptVersion, name: str, saved: ScriptAnswers | None
+) -> AttentionScript:
+    return AttentionScript(
+        attention_id=attention_id,
+        script_id=version.script_id,
+        name=name,
+        version=version.version,
+        steps=list(version.body),
+        answers=dict(saved.answers) if saved is not None else {},
+        saved_at=saved.saved_at if saved is not None else None,
+    )
+
+
+async def attention_owner(db: Database, attention_id: int) -> int | None:
+    """The operator an attention is assigned to. Raises NotFound."""
+    async with db.sessions() as s:
+        found = (
+            await s.execute(sa.select(Attention.operator_id).where(Attention.id == attention_id))
+        ).first()
+    if found is None:
+        raise NotFound("attention", attention_id)
+    return found[0]
+
+
+async def script_for_attention(db: Database, attention_id: int) -> AttentionScript:
+    """The script of an attention's campaign. Raises NotFound (no such attention, or its
+    campaign has no script)."""
+    async with db.sessions() as s:
+        version, name, saved = await _attention_script(s, attention_id)
+        return _attention_view(attention_id, version, name, saved)
+
+
+async def save_answers(
+    db: Database, attention_id: int, *, operator_id: int, answers: dict[str, object]
+) -> AttentionScript:
+    """Save (or replace) an attention's answers, checked against the version they are given on.
+    Raises NotFound, UserInputError naming the answer that is wrong."""
+    async with db.sessions.begin() as s:
+        version, name, _ = await _attention_script(s, attention_id)
+        checked = check_answers(parse_script(version.body), answers)
+        campaign_id = await s.scalar(
+            sa.select(Attention.campaign_id).where(Attention.id == attention_id)
+        )
+        stmt = pg_insert(ScriptAnswers).values(
+            attention_id=attention_id,
+            script_version_id=version.id,
+            campaign_id=campaign_id,
+            operator_id=operator_id,
+            answers=checked,
+            saved_at=sa.func.now(),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ScriptAnswers.attention_id],
+            set_={
+                "answers": stmt.excluded.answers,
+                "operator_id": stmt.excluded.operator_id,
+                "saved_at": stmt.excluded.saved_at,
+            },
+        )
+        await s.execute(stmt)
+        saved = await s.scalar(
+            sa.select(ScriptAnswers).where(ScriptAnswers.attention_id == attention_id)
+        )
+        return _attention_view(attention_id, version, name, saved)
+
+
+async def script_report(db: Database, campaign_id: int) -> ScriptReport:
+    """How a campaign's script was answered: per version and question, how many answered and,
+    for the questions with choices, how often each answer was given; and every attention's
+    answers. Raises NotFound."""
+    async with db.sessions() as s:
+        campaign = await s.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound("campaign", campaign_id)
+        script = await s.get(Script, campaign.script_id) if campaign.script_id else None
+        rows = (
+            await s.execute(
+                sa.select(ScriptAnswers, ScriptVersion, Operator.full_name, Operator.username)
+                .join(ScriptVersion, ScriptVersion.id == ScriptAnswers.script_version_id)
+                .outerjoin(Operator, Operator.id == ScriptAnswers.operator_id)
+                .where(ScriptAnswers.campaign_id == campaign_id)
+                .order_by(ScriptAnswers.saved_at, ScriptAnswers.id)
+            )
+        ).all()
+    versions: dict[int, ScriptVersion] = {}
+    lines: list[AnswerLine] = []
+    for saved, version, full_name, username in rows:
+        versions[version.version] = version
+        lines.append(
+            AnswerLine(
+                attention_id=saved.attention_id,
+                saved_at=saved.saved_at,
+                operator=full_name or username,
+                version=version.version,
+                answers=dict(saved.answers),
+            )
+        )
+    questions: list[QuestionCount] = []
+    for number in sorted(versions):
+        steps = parse_script(versions[number].body).steps
+        given = [line.answers for line in lines if line.version == number]
+        for step in steps:
+            if step.kind is not StepKind.QUESTION or step.type is None:
+                continue
+            values = [a[step.id] for a in given if step.id in a]
+            counts: Counter[str] = Counter()
+            if step.type in (AnswerType.ONE_OF, AnswerType.YES_NO, AnswerType.SEVERAL_OF):
+                counts.update({c: 0 for c in step.choices()})
+                for value in values:
+                    counts.update([value] if isinstance(value, str) else value)
+            questions.append(
+                QuestionCount(
+                    version=number,
+                    step=step.id,
+                    text=step.text,
+                    type=step.type.value,
+                    answered=len(values),
+                    counts=dict(counts),
+                )
+            )
+    return ScriptReport(
+        campaign_id=campaign_id,
+        campaign=campaign.name,
+        script=script.name if script is not None else None,
+        questions=questions,
+        lines=lines,
+    )
+
+
+__all__ = [
+    "AnswerLine",
+    "AttentionScript",
+    "QuestionCount",
+    "ScriptReport",
+    "ScriptRow",
+    "create_script",
+    "get_script",
+    "list_scripts",
+    "save_answers",
+    "script_for_attention",
+    "script_report",
+    "update_script",
+]

@@ -1,0 +1,442 @@
+"""Attentions at the desk: opened at connect, read with their party and notes, saved from the
+form (with what goes with it), noted, pointed at the party registered for their caller.
+
+What the form may hold (a planned attention's next call, a closing reason of its routine, whose
+attention it is) is decided in :mod:`cti.domain.attentions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from cti.db.backoffice.common import enforce_required, iso
+from cti.db.backoffice.messages import finalize_by_action
+from cti.db.backoffice.personal import Viewer, show_personal
+from cti.db.backoffice.telesales import attention_operation
+from cti.db.desk.calls import CallKey, upsert_call
+from cti.db.engine import Database
+from cti.db.models import (
+    Attention,
+    AttentionNote,
+    Call,
+    ClosingReason,
+    Contact,
+    Customer,
+    Operator,
+    Suspect,
+)
+from cti.domain.attentions import (
+    EDITABLE,
+    Reason,
+    check_editable,
+    check_form,
+    check_note_author,
+    check_owner,
+    closing_time,
+    note_text,
+)
+from cti.domain.backoffice import FieldSpec, PersonalKind
+from cti.domain.forms import FORMS
+from cti.domain.model import AttentionKind, AttentionStatus, Direction
+from cti.errors import UserInputError
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Who an attention is with (any may be None: an unknown caller)."""
+
+    customer_id: int | None = None
+    contact_id: int | None = None
+    suspect_id: int | None = None
+    prospect_id: int | None = None
+
+    @staticmethod
+    def from_pop(pop: dict[str, Any] | None) -> Party:
+        """The party of a screen-pop's best match."""
+        if not pop:
+            return Party()
+        match = pop.get("match") or {}
+        customer = pop.get("customer") or {}
+        kind, ident = match.get("kind"), match.get("id")
+        return Party(
+            customer_id=customer.get("id"),
+            contact_id=ident if kind == "contact" else None,
+            suspect_id=ident if kind == "suspect" else None,
+            prospect_id=ident if kind == "prospect" else None,
+        )
+
+
+async def open_attention(
+    db: Database,
+    *,
+    key: CallKey,
+    kind: AttentionKind,
+    operator_id: int,
+    party: Party,
+    phone: str | None,
+    linkedid: str,
+    queue: str,
+    interface: str,
+    caller_num: str,
+    caller_name: str,
+    answered_at: datetime,
+    campaign_id: int | None = None,
+    lead_id: int | None = None,
+    direction: Direction | None = None,
+    continues: int | None = None,
+) -> int:
+    """At connect: a pending attention, linked to the call (upserted as answered).
+
+    A dialer call (``campaign_id``/``lead_id`` given) is an outbound attention of that campaign;
+    ``direction`` says it of a call of no campaign (one the agent dialled from the desk).
+    ``continues``: the operator's own pending or planned attention the call continues (dialled
+    from their pending calls): it is pending again and the call's, instead of a new one.
+    """
+    if direction is None:
+        direction = Direction.INBOUND if campaign_id is None else Direction.OUTBOUND
+    group = sa.select(Operator.group_id).where(Operator.id == operator_id).scalar_subquery()
+    async with db.sessions.begin() as s:
+        attention_id = None
+        if continues is not None:
+            attention_id = (
+                await s.execute(
+                    sa.update(Attention)
+                    .where(
+                        Attention.id == continues,
+                        Attention.operator_id == operator_id,
+                        Attention.status.in_([AttentionStatus.PENDING, AttentionStatus.PLANNED]),
+                    )
+                    .values(status=AttentionStatus.PENDING)
+                    .returning(Attention.id)
+                )
+            ).scalar_one_or_none()
+        attention_id = (
+            attention_id
+            or (
+                await s.execute(
+                    sa.insert(Attention)
+                    .values(
+                        kind=kind,
+                        direction=direction,
+                        status=AttentionStatus.PENDING,
+                        campaign_id=campaign_id,
+                        lead_id=lead_id,
+                        operator_id=operator_id,
+                        group_id=group,
+                        customer_id=party.customer_id,
+                        contact_id=party.contact_id,
+                        suspect_id=party.suspect_id,
+                        prospect_id=party.prospect_id,
+                        phone=phone,
+                    )
+                    .returning(Attention.id)
+                )
+            ).scalar_one()
+        )
+        values = {
+            "linkedid": linkedid,
+            "queue": queue,
+            "agent_interface": interface,
+            "operator_id": operator_id,
+            "caller_id_num": caller_num or None,
+            "caller_id_name": caller_name or None,
+            "phone": phone,
+            "direction": direction,
+            "answered_at": answered_at,
+            "attention_id": attention_id,
+            "campaign_id": campaign_id,
+        }
+        await s.execute(
+            upsert_call(
+                key,
+                values,
+                (
+                    "agent_interface",
+                    "operator_id",
+                    "answered_at",
+                    "attention_id",
+                    "direction",
+                    "campaign_id",
+                ),
+            )
+        )
+    return int(attention_id)
+
+
+# The personal fields of an attention as the desk shows it (names of its party, the phone).
+ATTENTION_SPEC: FieldSpec = {
+    "customer": PersonalKind.NAME,
+    "contact": PersonalKind.NAME,
+    "phone": PersonalKind.PHONE,
+    "call": {"caller": PersonalKind.PHONE, "caller_name": PersonalKind.CALLER_ID},
+}
+
+
+# The history's rows name the contact of each attention.
+HISTORY_SPEC: FieldSpec = {"attentions": {"contact": PersonalKind.NAME}}
+
+
+def _subject(a: Attention) -> str:
+    """The audit subject of an attention's party (what a read of the attention shows)."""
+    for kind, ident in (
+        ("customer", a.customer_id),
+        ("contact", a.contact_id),
+        ("suspect", a.suspect_id),
+        ("prospect", a.prospect_id),
+    ):
+        if ident is not None:
+            return f"{kind}:{ident}"
+    return f"attention:{a.id}"
+
+
+async def attention_detail(
+    db: Database, attention_id: int, viewer: Viewer
+) -> dict[str, Any] | None:
+    """An attention with its party, notes (oldest first), call times and telesales operation.
+
+    Personal fields are masked unless ``viewer`` may see them; the read is audited
+    (:func:`cti.db.backoffice.personal.show_personal`).
+    """
+    async with db.sessions.begin() as s:
+        row = (
+            await s.execute(
+                sa.select(Attention, Operator.full_name, Operator.username)
+                .outerjoin(Operator, Operator.id == Attention.operator_id)
+                .where(Attention.id == attention_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        a, op_name, op_user = row
+        notes = (
+            await s.execute(
+                sa.select(AttentionNote, Operator.full_name, Operator.username)
+                .join(Operator, Operator.id == AttentionNote.author_id)
+                .where(AttentionNote.attention_id == attention_id)
+                .order_by(AttentionNote.at, AttentionNote.id)
+            )
+        ).all()
+        call = (
+            await s.execute(
+                sa.select(Call).where(Call.attention_id == attention_id).order_by(Call.id).limit(1)
+            )
+        ).scalar_one_or_none()
+        names = await _party_names(s, a)
+        operation = await attention_operation(s, a.id)
+        detail = _detail(
+            a, operator=op_name or op_user, names=names, notes=notes, call=call, operation=operation
+        )
+        [shown] = await show_personal(
+            s, viewer, [(_subject(a), detail)], ATTENTION_SPEC, purpose="attention"
+        )
+    return shown
+
+
+def _detail(
+    a: Attention,
+    *,
+    operator: str | None,
+    names: dict[str, str | None],
+    notes: Any,
+    call: Call | None,
+    operation: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": str(a.kind),
+        "direction": str(a.direction),
+        "status": str(a.status),
+        "operator_id": a.operator_id,
+        "operator": operator,
+        "customer_id": a.customer_id,
+        "contact_id": a.contact_id,
+        "suspect_id": a.suspect_id,
+        "prospect_id": a.prospect_id,
+        **names,
+        "phone": a.phone,
+        "closing_reason_id": a.closing_reason_id,
+        "next_call_at": iso(a.next_call_at),
+        "closed_at": iso(a.closed_at),
+        "wrapup_overrun": a.wrapup_overrun,
+        "subject": a.subject,
+        "product": a.product,
+        "occurrence": a.occurrence,
+        "action": a.action,
+        "owner_id": a.owner_id,
+        "action_date": iso(a.action_date),
+        "action_status": a.action_status,
+        "created_at": iso(a.created_at),
+        "updated_at": iso(a.updated_at),
+        "operation": operation,
+        "notes": [
+            {"id": n.id, "at": iso(n.at), "author": name or user, "text": n.text}
+            for n, name, user in notes
+        ],
+        "call": None
+        if call is None
+        else {
+            "id": call.id,
+            "queue": call.queue,
+            "caller": call.caller_id_num,
+            "caller_name": call.caller_id_name,
+            "ring_at": iso(call.ring_at),
+            "answered_at": iso(call.answered_at),
+            "ended_at": iso(call.ended_at),
+            "talk_seconds": int((call.ended_at - call.answered_at).total_seconds())
+            if call.ended_at and call.answered_at
+            else None,
+            "outcome": str(call.outcome) if call.outcome else None,
+        },
+    }
+
+
+async def _party_names(s: Any, a: Attention) -> dict[str, str | None]:
+    customer = contact = None
+    if a.customer_id is not None:
+        customer = (
+            await s.execute(sa.select(Customer.name).where(Customer.id == a.customer_id))
+        ).scalar_one_or_none()
+    if a.contact_id is not None:
+        contact = (
+            await s.execute(sa.select(Contact.name).where(Contact.id == a.contact_id))
+        ).scalar_one_or_none()
+    elif a.suspect_id is not None:
+        contact = (
+            await s.execute(sa.select(Suspect.name).where(Suspect.id == a.suspect_id))
+        ).scalar_one_or_none()
+    return {"customer": customer, "contact": contact}
+
+
+async def save_attention(
+    db: Database,
+    attention_id: int,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    viewer: Viewer,
+    may_edit_others: bool,
+    message_id: int | None = None,
+) -> None:
+    """Apply the form's fields to an attention, in one transaction with what goes with it: the
+    admin's required fields of the attention form are enforced, and an attention made from a
+    pending incoming-call message (``message_id``) finalizes that message.
+
+    Raises:
+        UserInputError: an unknown attention, someone else's (without ``may_edit_others``), a
+            planned attention without a next call, a closing reason of another routine or unknown,
+            a required field left empty (named).
+        NotFound, Refused: ``message_id`` is unknown, or already finalized.
+    """
+    check_editable(changes)
+    async with db.sessions.begin() as s:
+        a = (
+            await s.execute(
+                sa.select(Attention).where(Attention.id == attention_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if a is None:
+            raise UserInputError("attention", f"there is no attention {attention_id}")
+        check_owner(a.operator_id, viewer.id, may_edit_others=may_edit_others)
+        for name, value in changes.items():
+            setattr(a, name, value)
+        status = AttentionStatus(a.status)
+        reason: Reason | None = None
+        if a.closing_reason_id is not None:
+            row = await s.get(ClosingReason, a.closing_reason_id)
+            reason = None if row is None else Reason(row.name, row.kind, row.active)
+        check_form(
+            status,
+            kind=a.kind,
+            next_call_at=a.next_call_at,
+            reason=reason,
+            reason_given=a.closing_reason_id is not None,
+        )
+        a.closed_at = closing_time(status, a.closed_at, now)
+        if a.contact_id is not None and "contact_id" in changes and a.customer_id is None:
+            a.customer_id = (
+                await s.execute(sa.select(Contact.customer_id).where(Contact.id == a.contact_id))
+            ).scalar_one_or_none()
+        await enforce_required(
+            s,
+            "attention",
+            {"kind": a.kind, **{name: getattr(a, name) for name in FORMS["attention"]}},
+        )
+        try:
+            await s.flush()
+        except IntegrityError as exc:
+            raise UserInputError(
+                "attention", "refused by the database: a field is not valid"
+            ) from exc
+        if message_id is not None:
+            await finalize_by_action(s, viewer, message_id, a.id)
+
+
+async def add_note(
+    db: Database,
+    attention_id: int,
+    *,
+    author_id: int,
+    text: str,
+    may_note_others: bool = False,
+) -> dict[str, Any]:
+    """Append a note (notes are never edited) to the author's own attention, or (with
+    ``may_note_others``: supervisors and admins) to anyone's.
+
+    Raises:
+        UserInputError: empty text, an unknown attention.
+        Forbidden: another operator's attention, without ``may_note_others``.
+    """
+    text = note_text(text)
+    async with db.sessions.begin() as s:
+        owner = (
+            await s.execute(
+                sa.select(Attention.id, Attention.operator_id).where(Attention.id == attention_id)
+            )
+        ).first()
+        if owner is None:
+            raise UserInputError("attention", f"there is no attention {attention_id}")
+        check_note_author(owner.operator_id, author_id, may_note_others=may_note_others)
+        note = AttentionNote(attention_id=attention_id, author_id=author_id, text=text)
+        s.add(note)
+        await s.flush()
+        author = (
+            await s.execute(
+                sa.select(sa.func.coalesce(Operator.full_name, Operator.username)).where(
+                    Operator.id == author_id
+                )
+            )
+        ).scalar_one()
+    return {"id": note.id, "at": iso(note.at), "author": author, "text": note.text}
+
+
+async def link_attention_party(db: Database, attention_id: int, party: Party) -> None:
+    """Point an attention at the party just registered for its caller."""
+    async with db.sessions.begin() as s:
+        await s.execute(
+            sa.update(Attention)
+            .where(Attention.id == attention_id)
+            .values(
+                customer_id=party.customer_id,
+                contact_id=party.contact_id,
+                suspect_id=party.suspect_id,
+                prospect_id=party.prospect_id,
+            )
+        )
+
+
+__all__ = [
+    "ATTENTION_SPEC",
+    "EDITABLE",
+    "HISTORY_SPEC",
+    "Party",
+    "add_note",
+    "attention_detail",
+    "link_attention_party",
+    "open_attention",
+    "save_attention",
+]

@@ -1,0 +1,146 @@
+"""The desk's call log writes: upserts on ``(pbx, uniqueid)`` that each set only their own columns
+(ring, answer, end), so they may run in any order and any number of times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from cti.db.engine import Database
+from cti.db.models import Call
+from cti.domain.model import CallOutcome, Direction
+
+
+@dataclass(frozen=True, slots=True)
+class CallKey:
+    """One caller's channel on one PBX (the call log's natural key)."""
+
+    pbx: str
+    uniqueid: str
+
+
+def upsert_call(key: CallKey, values: dict[str, Any], update: tuple[str, ...]) -> sa.Insert:
+    stmt = pg_insert(Call).values(pbx=key.pbx, uniqueid=key.uniqueid, **values)
+    return stmt.on_conflict_do_update(
+        index_elements=[Call.pbx, Call.uniqueid],
+        set_={name: stmt.excluded[name] for name in update},
+    )
+
+
+async def log_ring(
+    db: Database,
+    key: CallKey,
+    *,
+    linkedid: str,
+    queue: str,
+    interface: str,
+    operator_id: int,
+    caller_num: str,
+    caller_name: str,
+    phone: str | None,
+    at: datetime,
+) -> None:
+    """A queue call rang a desk agent (the first ring is kept; the agent is the latest rung)."""
+    stmt = pg_insert(Call).values(
+        pbx=key.pbx,
+        uniqueid=key.uniqueid,
+        linkedid=linkedid,
+        queue=queue,
+        agent_interface=interface,
+        operator_id=operator_id,
+        caller_id_num=caller_num or None,
+        caller_id_name=caller_name or None,
+        phone=phone,
+        direction=Direction.INBOUND,
+        ring_at=at,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Call.pbx, Call.uniqueid],
+        set_={
+            "ring_at": sa.func.coalesce(Call.ring_at, stmt.excluded.ring_at),
+            # An agent who already answered keeps the call.
+            "agent_interface": sa.case(
+                (Call.answered_at.is_(None), stmt.excluded.agent_interface),
+                else_=Call.agent_interface,
+            ),
+            "operator_id": sa.case(
+                (Call.answered_at.is_(None), stmt.excluded.operator_id), else_=Call.operator_id
+            ),
+        },
+    )
+    async with db.sessions.begin() as s:
+        await s.execute(stmt)
+
+
+async def log_end(
+    db: Database, key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
+) -> None:
+    """The call ended (answered and hung up, or abandoned by the caller)."""
+    values: dict[str, Any] = {
+        "direction": Direction.INBOUND,
+        "ended_at": at,
+        "outcome": outcome,
+        "hangup_cause": cause,
+    }
+    async with db.sessions.begin() as s:
+        await s.execute(upsert_call(key, values, ("ended_at", "outcome", "hangup_cause")))
+
+
+@dataclass(frozen=True, slots=True)
+class CallInProgress:
+    """An answered call the log has not seen end, as the desk rebuilds it after a restart."""
+
+    key: CallKey
+    linkedid: str
+    queue: str
+    caller_num: str
+    caller_name: str
+    phone: str | None
+    answered_at: datetime
+    attention_id: int | None
+
+
+async def call_in_progress(
+    db: Database, pbx: str, interface: str, linkedid: str
+) -> CallInProgress | None:
+    """The logged call ``linkedid`` an agent at ``interface`` answered and is still on."""
+    stmt = (
+        sa.select(Call)
+        .where(
+            Call.pbx == pbx,
+            Call.linkedid == linkedid,
+            Call.agent_interface == interface,
+            Call.answered_at.is_not(None),
+            Call.ended_at.is_(None),
+        )
+        .order_by(Call.answered_at.desc())
+        .limit(1)
+    )
+    async with db.sessions() as s:
+        row = (await s.execute(stmt)).scalar_one_or_none()
+    if row is None or row.answered_at is None:
+        return None
+    return CallInProgress(
+        key=CallKey(row.pbx, row.uniqueid),
+        linkedid=linkedid,
+        queue=row.queue or "",
+        caller_num=row.caller_id_num or "",
+        caller_name=row.caller_id_name or "",
+        phone=row.phone,
+        answered_at=row.answered_at,
+        attention_id=row.attention_id,
+    )
+
+
+__all__ = [
+    "CallInProgress",
+    "CallKey",
+    "call_in_progress",
+    "log_end",
+    "log_ring",
+    "upsert_call",
+]

@@ -1,0 +1,225 @@
+"""The screen-pop: everything the desk shows about a caller, in one SQL statement.
+
+The screen-pop is on the hot path (a queue rings an agent, the pop must reach the browser in a few
+milliseconds), so :func:`lookup_caller` is one SQL statement: PostgreSQL finds the caller by the
+indexed normalised phone and builds the whole pop (who, last attentions, open receivables, open
+quotes and orders, pending incoming-call messages) as one JSON document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cti.db.backoffice.personal import PERMISSION_SQL
+from cti.db.engine import Database
+
+_POP_SQL = sa.text(
+    """
+WITH hit AS (
+    SELECT p.customer_id, p.contact_id, p.suspect_id, p.prospect_id, p.raw, p.label
+    FROM phones p
+    WHERE p.phone = :phone
+    ORDER BY (p.contact_id IS NULL), (p.customer_id IS NULL), (p.prospect_id IS NULL), p.id
+    LIMIT 1
+),
+who AS (
+    SELECT h.customer_id, h.contact_id, h.suspect_id, h.prospect_id, h.raw, h.label,
+           COALESCE(h.customer_id, ct.customer_id, pr.customer_id) AS cust_id,
+           ct.name AS contact_name, ct.position AS contact_position, ct.email AS contact_email,
+           su.name AS suspect_name, su.company AS suspect_company,
+           pr.name AS prospect_name, pr.company AS prospect_company
+    FROM (SELECT 1) AS one
+    LEFT JOIN hit h ON TRUE
+    LEFT JOIN contacts ct ON ct.id = h.contact_id
+    LEFT JOIN suspects su ON su.id = h.suspect_id
+    LEFT JOIN prospects pr ON pr.id = h.prospect_id
+)
+SELECT json_build_object(
+    'personal_data', """
+    + PERMISSION_SQL
+    + """,
+    'matches', (SELECT count(*) FROM phones WHERE phone = :phone),
+    'match', (
+        SELECT CASE
+            WHEN w.contact_id IS NOT NULL THEN json_build_object(
+                'kind', 'contact', 'id', w.contact_id, 'name', w.contact_name,
+                'position', w.contact_position, 'email', w.contact_email, 'label', w.label)
+            WHEN w.customer_id IS NOT NULL THEN json_build_object(
+                'kind', 'customer', 'id', w.customer_id, 'label', w.label)
+            WHEN w.prospect_id IS NOT NULL THEN json_build_object(
+                'kind', 'prospect', 'id', w.prospect_id, 'name', w.prospect_name,
+                'company', w.prospect_company)
+            WHEN w.suspect_id IS NOT NULL THEN json_build_object(
+                'kind', 'suspect', 'id', w.suspect_id, 'name', w.suspect_name,
+                'company', w.suspect_company)
+        END
+        FROM who w),
+    'customer', (
+        SELECT json_build_object('id', c.id, 'code', c.code, 'name', c.name,
+                                 'tax_id', c.tax_id, 'email', c.email, 'region', c.region)
+        FROM who w JOIN customers c ON c.id = w.cust_id),
+    'attentions', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+            SELECT a.id, a.kind, a.status, a.direction, a.subject, a.created_at, a.closed_at,
+                   a.next_call_at, o.full_name AS operator, cr.name AS closing_reason
+            FROM who w
+            JOIN attentions a ON a.customer_id = w.cust_id OR a.contact_id = w.contact_id
+                              OR a.suspect_id = w.suspect_id OR a.prospect_id = w.prospect_id
+            LEFT JOIN operators o ON o.id = a.operator_id
+            LEFT JOIN closing_reasons cr ON cr.id = a.closing_reason_id
+            ORDER BY a.created_at DESC
+            LIMIT :attentions) x),
+    'receivables', (
+        SELECT COALESCE(json_agg(x ORDER BY x.due_on), '[]'::json) FROM (
+            SELECT r.id, r.invoice_number, r.due_on, r.amount, r.due_on < :today AS overdue,
+                   GREATEST(:today - r.due_on, 0) AS days_overdue
+            FROM who w JOIN receivables r ON r.customer_id = w.cust_id AND NOT r.paid
+            WHERE :collection
+            ORDER BY r.due_on
+            LIMIT 50) x),
+    'quotes', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+            SELECT q.id, q.status, q.valid_until, q.created_at,
+                   (SELECT COALESCE(sum(i.quantity * i.unit_price), 0)
+                    FROM quote_items i WHERE i.quote_id = q.id) AS total
+            FROM who w JOIN quotes q ON q.customer_id = w.cust_id AND q.status = 'open'
+            WHERE :sales
+            ORDER BY q.created_at DESC
+            LIMIT 20) x),
+    'orders', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
+            SELECT s.id, s.created_at, s.quote_id,
+                   (SELECT COALESCE(sum(i.quantity * i.unit_price), 0)
+                    FROM order_items i WHERE i.order_id = s.id) AS total
+            FROM who w JOIN sales_orders s
+                 ON s.customer_id = w.cust_id AND NOT s.billed AND NOT s.cancelled
+            WHERE :sales
+            ORDER BY s.created_at DESC
+            LIMIT 20) x),
+    'messages', (
+        SELECT COALESCE(json_agg(x ORDER BY x.created_at), '[]'::json) FROM (
+            SELECT m.id, m.created_at, m.description, st.name AS situation, ty.name AS type,
+                   m.postponed_until
+            FROM who w
+            JOIN call_messages m
+                 ON m.finalized_at IS NULL
+                AND (m.from_customer_id = w.cust_id OR m.from_contact_id = w.contact_id
+                     OR m.from_phone = :phone)
+            JOIN call_message_situations st ON st.code = m.situation_code AND st.pending
+            LEFT JOIN call_message_types ty ON ty.code = m.type_code
+            ORDER BY m.created_at
+            LIMIT 20) x)
+) AS pop
+"""
+)
+
+
+class PopLookup:
+    """A few connections kept open for screen-pops: one round trip per pop.
+
+    A pooled checkout would add a ping and a BEGIN/ROLLBACK around the query; these connections
+    run in autocommit and are reused. A connection that fails is dropped and reopened on next use.
+    """
+
+    def __init__(self, db: Database, *, size: int = 4) -> None:
+        self._db = db
+        self._free: asyncio.Queue[AsyncConnection | None] = asyncio.Queue()
+        self._open: set[AsyncConnection] = set()
+        for _ in range(size):
+            self._free.put_nowait(None)
+
+    async def _checkout(self) -> AsyncConnection:
+        conn = await self._free.get()
+        if conn is not None:
+            return conn
+        try:
+            conn = await self._db.engine.connect()
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            self._free.put_nowait(None)
+            raise
+        self._open.add(conn)
+        return conn
+
+    async def run(self, params: dict[str, Any]) -> Any:
+        """The pop query's one value for ``params``."""
+        conn = await self._checkout()
+        try:
+            value = (await conn.execute(_POP_SQL, params)).scalar_one()
+        except BaseException:
+            self._open.discard(conn)
+            self._free.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        self._free.put_nowait(conn)
+        return value
+
+    async def close(self) -> None:
+        for conn in list(self._open):
+            with contextlib.suppress(Exception):
+                await conn.close()
+        self._open.clear()
+
+
+async def lookup_caller(
+    db: Database | PopLookup,
+    phone: str | None,
+    *,
+    viewer_id: int,
+    today: date,
+    collection: bool,
+    sales: bool,
+    attentions: int = 5,
+) -> dict[str, Any]:
+    """Everything the pop shows about a normalised caller id, in one query, unmasked.
+
+    Returns a dict with ``personal_data`` (may ``viewer_id`` see personal fields now: the rule of
+    :mod:`cti.db.backoffice.personal`, read in the same query), ``matches`` (how many records have
+    this number), ``match`` (the best one:
+    a contact before a customer before a prospect before a suspect; None when unknown),
+    ``customer``, ``attentions`` (the last few), ``receivables`` (open, when ``collection``),
+    ``quotes`` and ``orders`` (open, when ``sales``) and ``messages`` (pending incoming-call
+    messages from this customer, contact or number).
+    """
+    if not phone:
+        return {
+            "personal_data": False,
+            "matches": 0,
+            "match": None,
+            "customer": None,
+            "attentions": [],
+            "receivables": [],
+            "quotes": [],
+            "orders": [],
+            "messages": [],
+        }
+    params = {
+        "viewer": viewer_id,
+        "phone": phone,
+        "today": today,
+        "collection": collection,
+        "sales": sales,
+        "attentions": attentions,
+    }
+    if isinstance(db, PopLookup):
+        raw = await db.run(params)
+    else:
+        async with db.engine.connect() as conn:
+            raw = (await conn.execute(_POP_SQL, params)).scalar_one()
+    found: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
+    match = found.get("match")
+    customer = found.get("customer")
+    if match is not None and match.get("kind") == "customer" and customer is not None:
+        match["name"] = customer["name"]
+    return found
+
+
+__all__ = ["PopLookup", "lookup_caller"]

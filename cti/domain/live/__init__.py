@@ -1,0 +1,1 @@
+"""The parts of :mod:`cti.domain.state`, the reducer of one PBX's live state."""

@@ -1,0 +1,75 @@
+"""After-call work (wrap-up): the rules, as pure functions.
+
+When an agent's call ends, cti pauses their queue member with the reason :data:`WRAPUP_REASON`
+(Asterisk then offers them no queue call); the reducer shows a member paused for that reason as
+:attr:`~cti.domain.notices.AgentState.WRAP_UP`, its own state, not "paused". The agent leaves
+wrap-up by disposing the attention of the call as their attention group asks
+(:func:`why_not_disposed`), or when the group's maximum wrap-up time is over
+(:func:`overrun`): then the attention stays pending and is flagged. Either way they go back to
+what they were before the call: ready, or paused with the reason they had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from cti.domain.model import AttentionStatus
+
+# The pause reason of a member in wrap-up (never one an admin may keep as a pause reason).
+WRAPUP_REASON = "wrap-up"
+
+
+class WrapupNeeds(StrEnum):
+    """What an attention group asks of an attention before its agent leaves wrap-up."""
+
+    STATUS = "status"  # a status other than pending (closed, planned, cancelled)
+    REASON = "reason"  # that, and a closing reason
+
+
+@dataclass(frozen=True, slots=True)
+class WrapupRule:
+    """An attention group's wrap-up settings (an operator without a group: the defaults)."""
+
+    needs: WrapupNeeds = WrapupNeeds.STATUS
+    # None: no limit (the agent stays in wrap-up until they dispose the attention).
+    max_seconds: int | None = None
+
+
+def why_not_disposed(
+    rule: WrapupRule, status: AttentionStatus | str | None, closing_reason_id: int | None
+) -> str | None:
+    """What the attention still lacks before its agent may leave wrap-up; None: nothing."""
+    if status is None:
+        return None  # no attention to dispose (none was opened for the call)
+    if AttentionStatus(status) is AttentionStatus.PENDING:
+        return (
+            "set the attention's status (closed, planned or cancelled)"
+            + (" and its closing reason" if rule.needs is WrapupNeeds.REASON else "")
+            + ", then save it"
+        )
+    if rule.needs is WrapupNeeds.REASON and closing_reason_id is None:
+        return "pick the attention's closing reason, then save it"
+    return None
+
+
+def deadline(rule: WrapupRule, started: datetime) -> datetime | None:
+    """When the group's maximum wrap-up time releases the agent (None: never)."""
+    return None if rule.max_seconds is None else started + timedelta(seconds=rule.max_seconds)
+
+
+def overrun(rule: WrapupRule, started: datetime, now: datetime) -> bool:
+    """Whether the maximum wrap-up time is over."""
+    until = deadline(rule, started)
+    return until is not None and now >= until
+
+
+def resume_pause(reason_before: str | None) -> str | None:
+    """The pause to go back to after wrap-up: the one the agent had (never wrap-up itself)."""
+    return None if not reason_before or reason_before == WRAPUP_REASON else reason_before
+
+
+def seconds_between(started: datetime, ended: datetime) -> int:
+    """A wrap-up's length in whole seconds (what the wallboard and the report both count)."""
+    return max(0, int((ended - started).total_seconds()))

@@ -1,0 +1,212 @@
+"""The desk's after-call work: a call that ends puts its agent in wrap-up (their queue member
+paused with the reason ``wrap-up``, held since the call connected) until the attention is disposed
+as their group asks or the group's maximum time runs out; then they are ready again, or paused as
+they asked meanwhile. Each wrap-up is recorded. A base of :class:`cti.web.desk_service.DeskService`,
+which runs these in each agent's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from cti.db import desk as repo
+from cti.domain.commands import QueuePause
+from cti.domain.notices import AgentCallEnded, AgentState, AgentStateChanged
+from cti.domain.wrapup import (
+    WRAPUP_REASON,
+    WrapupRule,
+    overrun,
+    resume_pause,
+    seconds_between,
+)
+from cti.errors import AmiError
+from cti.web.desk_agent import DeskAgent, Wrapping
+
+if TYPE_CHECKING:
+    from cti.runtime import Runtime
+
+log = logging.getLogger("cti.web.desk")
+
+# How often the maximum wrap-up times are looked at (seconds of the loop's clock).
+WRAPUP_CHECK_SECONDS = 0.25
+
+
+class AfterCallWork:
+    """The wrap-up half of the desk service."""
+
+    if TYPE_CHECKING:
+        # What the desk service provides.
+        rt: Runtime
+        _by_user: dict[int, DeskAgent]
+
+        def push(self, user_id: int, message: dict[str, Any]) -> None: ...
+
+        async def refresh_attention(self, agent: DeskAgent, attention_id: int) -> None: ...
+
+    async def wrapup_rule_for(self, agent: DeskAgent) -> WrapupRule:
+        """The agent's group's after-call work rule."""
+        return await repo.wrapup_rule(self.rt.db, agent.user.id)
+
+    def _begin_wrapup(
+        self, agent: DeskAgent, n: AgentCallEnded, attention_id: int | None, rule: WrapupRule
+    ) -> bool:
+        """The agent's call ended: their member is to be paused for wrap-up (no queue call is
+        offered) until they dispose its attention or the group's maximum time is over. No await:
+        a Pause, Resume or Clear arriving meanwhile finds either the hold (and is kept for after
+        the wrap-up) or the wrap-up itself, never neither. True: pause the member now."""
+        if agent.wrapup is not None and not agent.wrapup.finished:
+            return False  # still wrapping up an earlier call: that one decides when it ends
+        resume = agent.resume_after if agent.holding else resume_pause(agent.pause_reason)
+        agent.holding, agent.resume_after = False, None
+        agent.wrapup = Wrapping(started=n.at, rule=rule, attention_id=attention_id, resume=resume)
+        if agent.state == AgentState.WRAP_UP.value:
+            # Held since the connect, the member went straight into wrap-up at the call's end.
+            agent.wrapup.entered = agent.since
+        self.push(agent.user.id, {"type": "wrapup", "wrapup": agent.wrapup_view()})
+        return True
+
+    async def _hold_for_wrapup(self, agent: DeskAgent) -> None:
+        """A call connected: pause the member for wrap-up now, while the call keeps it busy, so
+        that no queue call is offered between the call's end and the wrap-up."""
+        stale = agent.wrapup
+        if stale is not None:
+            # A wrap-up the PBX never showed (this call was offered before its pause): this
+            # call's own wrap-up follows it, and goes back to what that one would have.
+            agent.resume_after = stale.resume
+            self._wrapup_over(agent)
+        elif not agent.holding:
+            agent.resume_after = resume_pause(agent.pause_reason)
+        if agent.after_ring is not None:
+            # Pause (or Resume) pressed while this call rang: it waits for the wrap-up's end.
+            agent.resume_after, agent.after_ring = agent.after_ring[0], None
+            self.push(agent.user.id, {"type": "after_ring", "after_ring": None})
+        agent.holding = await self._pause_for(agent, WRAPUP_REASON)
+
+    def defer_pause(self, agent: DeskAgent, reason: str | None) -> bool:
+        """The agent asked to pause (``reason``) or to be ready (None) while on a call or in
+        wrap-up: it takes effect when the wrap-up ends. False: act now."""
+        if agent.wrapup is not None and not agent.wrapup.finished:
+            agent.wrapup.resume = reason
+            self.wrapup_changed(agent)
+            return True
+        if agent.holding:
+            agent.resume_after = reason
+            return True
+        if agent.ringing():
+            agent.after_ring = (reason,)
+            self.push(agent.user.id, {"type": "after_ring", "after_ring": agent.pause_after_ring()})
+            return True
+        return False
+
+    async def ring_over(self, agent: DeskAgent) -> None:
+        """The call that rang the agent was not answered: a Pause or Resume pressed meanwhile
+        takes effect now."""
+        if agent.after_ring is None or agent.ringing():
+            return
+        reason, agent.after_ring = agent.after_ring[0], None
+        self.push(agent.user.id, {"type": "after_ring", "after_ring": None})
+        await self._pause_for(agent, reason)
+
+    async def _pause_for(self, agent: DeskAgent, reason: str | None) -> bool:
+        """Pause the agent's member for ``reason`` (None: unpause); False if the PBX refused."""
+        try:
+            await self.rt.ami.send(
+                agent.pbx,
+                QueuePause(
+                    interface=agent.interface, paused=reason is not None, reason=reason or ""
+                ),
+            )
+        except AmiError as exc:
+            log.warning("desk of %s: pause %r refused: %s", agent.user.username, reason, exc)
+            return False
+        return True
+
+    async def finish_wrapup(
+        self, agent: DeskAgent, *, released: bool = False, by: str = "time"
+    ) -> bool:
+        """End the agent's wrap-up: back to ready, or to the pause they had. ``released``: before
+        the attention was disposed, ``by`` the group's maximum "time" or a "supervisor". False
+        when there was none to end (or it is already ending)."""
+        w = agent.wrapup
+        if w is None or w.finished:
+            return False
+        w.finished, w.released, w.released_by = True, released, by
+        if not await self._pause_for(agent, w.resume):
+            w.finished = w.released = False
+            return False
+        live = self.rt.ami.state(agent.pbx).agents.get(agent.interface)
+        if w.entered is None and (live is None or live.state is not AgentState.WRAP_UP):
+            # The PBX never showed the wrap-up (its pause refused, signed out): nothing else
+            # will end it.
+            self._wrapup_over(agent)
+        return True
+
+    def wrapup_changed(self, agent: DeskAgent) -> None:
+        """The attention changed: tell the desk what is left to do."""
+        if agent.wrapup is not None:
+            self.push(agent.user.id, {"type": "wrapup", "wrapup": agent.wrapup_view()})
+
+    async def _wrapup_state(self, agent: DeskAgent, n: AgentStateChanged) -> None:
+        w = agent.wrapup
+        if n.state is AgentState.WRAP_UP:
+            if w is not None and w.entered is None:
+                w.entered = n.since
+            return
+        if n.previous is AgentState.WRAP_UP and w is not None:
+            # Offline (the phone or the PBX lost): the attention is still to dispose, and the
+            # member comes back paused for wrap-up; the time so far is counted as the wallboard
+            # counts it.
+            lost = n.state is AgentState.OFFLINE and not w.finished
+            if not lost:
+                self._wrapup_over(agent)
+            if w.entered is not None:
+                # Written in the agent's order, so the attention shown next carries its flag.
+                await repo.record_wrapup(
+                    self.rt.db,
+                    operator_id=agent.user.id,
+                    pbx=agent.pbx,
+                    interface=agent.interface,
+                    attention_id=w.attention_id,
+                    started_at=w.entered,
+                    ended_at=n.at,
+                    seconds=seconds_between(w.entered, n.at),
+                    released=w.released,
+                )
+            w.entered = None
+            shown = (agent.attention or {}).get("id")
+            if w.released and shown is not None and shown == w.attention_id:
+                await self.refresh_attention(agent, shown)
+
+    def _wrapup_over(self, agent: DeskAgent) -> None:
+        w = agent.wrapup
+        agent.wrapup = None
+        self.push(
+            agent.user.id,
+            {
+                "type": "wrapup",
+                "wrapup": None,
+                "released": w is not None and w.released,
+                "released_by": w.released_by if w is not None and w.released else None,
+            },
+        )
+
+    async def _release_overrun_wrapups(self) -> None:
+        """Release every agent whose group's maximum wrap-up time is over (the attention stays
+        pending and is flagged when the wrap-up is recorded)."""
+        while True:
+            await asyncio.sleep(WRAPUP_CHECK_SECONDS)
+            now = self.rt.clock.now()
+            links = self.rt.ami.status()
+            for agent in list(self._by_user.values()):
+                w = agent.wrapup
+                if links.get(agent.pbx) != "connected":
+                    continue  # told when it is back (the resync ends what is over)
+                if w is not None and not w.finished and overrun(w.rule, w.started, now):
+                    try:
+                        await self.finish_wrapup(agent, released=True)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("desk of %s: releasing wrap-up failed", agent.user.username)

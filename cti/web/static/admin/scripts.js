@@ -1,0 +1,158 @@
+// Campaign scripts (#scripts, #scripts/<id>): admins write them step by step (guidance or a
+// question: its answer type, required or not, the answers to choose from, where each answer
+// leads), give one to a campaign, and read how a campaign's script was answered (the survey,
+// per version and question, with a CSV export). Each change to the steps is a new version: the
+// answers already given keep theirs.
+import { api, el, showError, clearErrors } from "../js/api.js";
+import { act, pageHead, table, toast, field } from "./ui.js";
+
+const TYPES = [["text", "Text"], ["number", "Number"], ["date", "Date"], ["one_of", "One of"], ["several_of", "Several of"], ["yes_no", "Yes / no"]];
+
+// "yes=offer, no=end" <-> {yes: "offer", no: "end"}
+const branchText = (b) => Object.entries(b || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+function parseBranches(text) {
+  const out = {};
+  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const [answer, step] = part.split("=").map((x) => x.trim());
+    out[answer] = step || "";
+  }
+  return out;
+}
+
+function stepRow(s, i, editable, onRemove) {
+  const name = (f) => `steps[${i}].${f}`;
+  const kind = el("select", { name: name("kind"), disabled: !editable },
+    el("option", { value: "question", selected: s.kind !== "guidance" }, "Question"),
+    el("option", { value: "guidance", selected: s.kind === "guidance" }, "Guidance"));
+  const type = el("select", { name: name("type"), disabled: !editable },
+    TYPES.map(([v, label]) => el("option", { value: v, selected: (s.type || "text") === v }, label)));
+  const row = el("fieldset", { class: "script-step card", "data-index": i },
+    el("legend", {}, `Step ${i + 1}`),
+    el("div", { class: "grid3" },
+      field("Id", el("input", { name: name("id"), value: s.id || `step${i + 1}`, disabled: !editable })),
+      field("Kind", kind),
+      field("Answer type", type)),
+    field("Text", el("textarea", { name: name("text"), rows: 2, disabled: !editable }, s.text || ""), "wide"),
+    el("div", { class: "grid3" },
+      field("Answers to choose from (comma-separated)", el("input", { name: name("options"), value: (s.options || []).join(", "), disabled: !editable })),
+      field("Where answers lead (yes=offer, no=end)", el("input", { name: name("branches"), value: branchText(s.branches), disabled: !editable })),
+      field("Then go to (blank: the next step)", el("input", { name: name("next"), value: s.next || "", disabled: !editable }))),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: name("required"), checked: !!s.required, disabled: !editable }), "Required"),
+    editable ? el("button", { type: "button", class: "ghost small", onclick: onRemove }, "Remove step") : null);
+  return row;
+}
+
+function readSteps(form, count) {
+  const v = (i, f) => form.querySelector(`[name="steps[${i}].${f}"]`);
+  const steps = [];
+  for (let i = 0; i < count; i++) {
+    const kind = v(i, "kind").value;
+    const step = { id: v(i, "id").value.trim(), kind, text: v(i, "text").value.trim() };
+    if (v(i, "next").value.trim()) step.next = v(i, "next").value.trim();
+    if (kind === "question") {
+      step.type = v(i, "type").value;
+      step.required = v(i, "required").checked;
+      const options = v(i, "options").value.split(",").map((o) => o.trim()).filter(Boolean);
+      if (options.length) step.options = options;
+      const branches = parseBranches(v(i, "branches").value);
+      if (Object.keys(branches).length) step.branches = branches;
+    }
+    steps.push(step);
+  }
+  return steps;
+}
+
+async function editor(box, ctx, script) {
+  const editable = ctx.isAdmin;
+  const rows = script ? script.steps.map((s) => ({ ...s })) : [{ id: "hello", kind: "guidance", text: "" }];
+  const holder = el("div", { id: "script-steps" });
+  const name = el("input", { name: "name", value: script?.name || "", disabled: !editable });
+  const error = el("p", { class: "error", id: "script-form-error", role: "alert" });
+  const form = el("form", { id: "script-form", autocomplete: "off" }, field("Name", name), holder);
+  // What was typed is kept when a step is added or removed (read back before redrawing).
+  const sync = () => rows.splice(0, rows.length, ...readSteps(form, holder.childElementCount));
+  const redraw = () => holder.replaceChildren(...rows.map((s, i) => stepRow(s, i, editable, () => {
+    sync(); rows.splice(i, 1); redraw();
+  })));
+  redraw();
+  const campaigns = (await api("GET", "/api/v1/campaigns")).campaigns;
+  const using = el("select", { id: "script-campaign", disabled: !editable || !script },
+    el("option", { value: "" }, "— give it to a campaign —"),
+    campaigns.map((c) => el("option", { value: c.id }, c.name)));
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    error.textContent = "";
+    act(async () => {
+      const body = { name: name.value.trim(), steps: readSteps(form, holder.childElementCount) };
+      const saved = script
+        ? await api("PATCH", `/api/v1/scripts/${script.id}`, body)
+        : await api("POST", "/api/v1/scripts", body);
+      toast(`Script saved (version ${saved.version})`);
+      location.hash = `#scripts/${saved.id}`;
+      if (script) await scripts(box, ctx, String(saved.id));
+    }, (e) => showError(form, e, error));
+  };
+  box.replaceChildren(
+    pageHead(script ? script.name : "New script",
+      script ? `Version ${script.version}. Run by: ${script.campaigns.join(", ") || "no campaign yet"}.` : "Steps an agent runs during a campaign call.",
+      el("a", { class: "button ghost", href: "#scripts" }, "All scripts")),
+    form,
+    editable ? el("div", { class: "form-foot" },
+      error,
+      el("button", { type: "button", id: "script-add", onclick: () => {
+        sync(); rows.push({ id: `step${rows.length + 1}`, kind: "question", type: "text", text: "" }); redraw();
+      } }, "Add a step"),
+      el("button", { type: "submit", form: "script-form", class: "primary", id: "script-save" }, "Save script")) : null,
+    script && editable ? el("div", { class: "row", style: "margin-top:16px;justify-content:flex-start;gap:12px" },
+      using,
+      el("button", { type: "button", id: "script-give", onclick: () => act(async () => {
+        if (!using.value) return;
+        await api("PATCH", `/api/v1/campaigns/${using.value}`, { script_id: script.id });
+        toast("The campaign runs this script from its next call");
+        await scripts(box, ctx, String(script.id));
+      }) }, "Give it to the campaign")) : null,
+    script ? el("div", { id: "script-surveys" }, await surveys(script, campaigns)) : null);
+}
+
+async function surveys(script, campaigns) {
+  const mine = campaigns.filter((c) => script.campaigns.includes(c.name));
+  const parts = [];
+  for (const c of mine) {
+    const report = await api("GET", `/api/v1/campaigns/${c.id}/script-report`);
+    parts.push(el("section", { class: "card survey", "data-campaign": c.id, style: "margin-top:16px" },
+      el("div", { class: "row" }, el("h2", {}, `Survey: ${c.name}`),
+        el("a", { class: "button ghost", href: `/api/v1/campaigns/${c.id}/script-report?format=csv`, download: "" }, "Export CSV")),
+      el("div", { class: "muted small" }, `${report.lines.length} attention(s) answered`),
+      report.questions.length ? report.questions.map((q) => question(q)) : el("div", { class: "empty" }, "No answers yet.")));
+  }
+  return parts;
+}
+
+function question(q) {
+  const entries = Object.entries(q.counts);
+  const most = Math.max(1, ...entries.map(([, n]) => n));
+  return el("div", { class: "survey-q", "data-step": q.step, "data-version": q.version },
+    el("div", {}, el("b", {}, q.text), el("span", { class: "muted small" }, ` · v${q.version} · ${q.answered} answered`)),
+    entries.length ? el("div", { class: "bars" }, entries.map(([answer, n]) =>
+      el("div", { class: "bar-row", "data-answer": answer },
+        el("span", { class: "bar-label" }, answer),
+        el("span", { class: "bar", style: `width:${Math.round((n / most) * 100)}%` }),
+        el("span", { class: "bar-count" }, String(n))))) : null);
+}
+
+export default async function scripts(box, ctx, arg) {
+  if (arg === "new") return editor(box, ctx, null);
+  if (arg) return editor(box, ctx, await api("GET", `/api/v1/scripts/${arg}`));
+  const all = (await api("GET", "/api/v1/scripts")).scripts;
+  box.replaceChildren(
+    pageHead("Campaign scripts", "What agents run during a campaign call; each change is a new version.",
+      ctx.isAdmin ? el("a", { class: "button primary", href: "#scripts/new", id: "script-new" }, "New script") : null),
+    table([
+      ["Script", (s) => el("a", { href: `#scripts/${s.id}` }, s.name)],
+      ["Version", (s) => String(s.version)],
+      ["Steps", (s) => String(s.steps.length)],
+      ["Campaigns", (s) => s.campaigns.join(", ") || "—"],
+    ], all, { id: "scripts-table", empty: "No script yet." }));
+  return undefined;
+}

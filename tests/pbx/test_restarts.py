@@ -1,0 +1,256 @@
+"""Restarts on a real Asterisk: the PBX restarted or killed, idle and mid-call; cti restarted.
+
+A restart empties app_queue of its dynamic members (``persistentmembers = no``) and hangs up
+every call; a crash does too, without a word on AMI. cti knows who sits where: it puts the agents
+back (with their pause), and ends everywhere each call the PBX no longer has. cti itself stopped
+with SIGTERM and started again signs nobody out and gives each desk back, on the same call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+import asyncpg
+
+from tests.pbx.asterisk import Asterisk
+from tests.pbx.conftest import DeskSocket, open_desk
+from tests.pbx.cti_server import CtiServer
+from tests.pbx.helpers import (
+    PBX_WAIT,
+    Phones,
+    SignedIn,
+    dispose_after_call,
+    members,
+    sign_in_to_phone,
+    wait_desk,
+)
+from tests.pbx.sipua import Call, Phone
+from tests.web.conftest import Client
+
+# After a restart Asterisk holds registered phones unavailable until it has qualified them
+# (pjsip.conf qualify_frequency = 10).
+AFTER_RESTART = 25.0
+
+
+async def _wait_members(pbx: Asterisk, queue: str, expected: set[str]) -> list[str]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PBX_WAIT
+    found: set[str] = set()
+    while loop.time() < deadline:
+        found = await asyncio.to_thread(pbx.queue_interfaces, queue)
+        if found == expected:
+            return await members(pbx, queue)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{queue} members are {found}, not {expected}")
+
+
+async def _ready_desk(client: Client) -> None:
+    await sign_in_to_phone(client)
+    await wait_desk(client, "ready", lambda d: d["state"] == "ready")
+
+
+async def _connected_call(
+    pbx: Asterisk, phones: Phones, ana: Client, agent1: Phone
+) -> tuple[Call, Call, DeskSocket]:
+    """A carrier call into support answered by ana; the caller's and ana's legs, ana's desk."""
+    carrier = await phones("carrier")
+    sock = await open_desk(ana)
+    caller = await carrier.call("5000", caller="2025550123", target=pbx.trunk_address)
+    leg = await agent1.incoming(PBX_WAIT)
+    await leg.answer()
+    await sock.next("connected")
+    return caller, leg, sock
+
+
+async def _call_rows(url: str) -> list[Any]:
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch("SELECT outcome, ended_at, attention_id FROM calls"))
+    finally:
+        await conn.close()
+
+
+async def _ended_everywhere(
+    sock: DeskSocket, sofia: Client, database: str, *, ended_by: str, outcome: str
+) -> None:
+    ended = await sock.next("call_ended")
+    assert ended["footer"]["last_call"]["ended_by"] == ended_by
+    mark = len(sock.messages)
+    await sock.send({"type": "resync"})
+    snap = await sock.next("snapshot", after=mark)
+    assert snap["desk"]["timer"] is None  # the talk timer stopped
+    live = await (await sofia.get("/api/v1/live")).json()
+    assert live["pbxs"][0]["calls"] == []
+    board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+    ana_row = next(a for a in board["agents"] if a["interface"] == "PJSIP/agent1")
+    assert ana_row["state"] != "in_call"
+    rows: list[Any] = []
+    for _ in range(50):
+        rows = await _call_rows(database)
+        if rows and rows[0]["outcome"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert [r["outcome"] for r in rows] == [outcome]
+    assert rows[0]["ended_at"] is not None
+    conn = await asyncpg.connect(database)
+    try:
+        status = await conn.fetchval(
+            "SELECT status FROM attentions WHERE id = $1", rows[0]["attention_id"]
+        )
+    finally:
+        await conn.close()
+    assert status == "pending"  # what the agent noted so far is kept, to finish
+
+
+async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
+    pbx: Asterisk, cti: CtiServer, signed_in: SignedIn, phones: Phones
+) -> None:
+    await phones("agent1")
+    await phones("agent2")
+    ana, bruno = await signed_in("ana"), await signed_in("bruno")
+    await _ready_desk(ana)
+    await _ready_desk(bruno)
+    assert (await ana.post("/api/v1/desk/pause", json={"reason": "lunch"})).status == 200
+    await wait_desk(ana, "paused", lambda d: d["state"] == "paused")
+
+    await asyncio.to_thread(pbx.restart_now)
+
+    found = await _wait_members(pbx, "support", {"PJSIP/agent1", "PJSIP/agent2"})
+    ana_line = next(m for m in found if "(PJSIP/agent1)" in m)
+    assert "paused:lunch" in ana_line
+    await wait_desk(
+        ana,
+        "paused again",
+        lambda d: d["state"] == "paused" and d["reason"] == "lunch",
+        within=AFTER_RESTART,
+    )
+    await wait_desk(bruno, "ready again", lambda d: d["state"] == "ready", within=AFTER_RESTART)
+
+
+async def test_sign_in_to_phone_again_asks_the_pbx_whatever_cti_believes(
+    pbx: Asterisk, cti: CtiServer, signed_in: SignedIn, phones: Phones
+) -> None:
+    await phones("agent1")
+    ana = await signed_in("ana")
+    await _ready_desk(ana)
+    # Someone takes the phone out of the queue on the PBX itself.
+    await asyncio.to_thread(pbx.cli, "queue remove member PJSIP/agent1 from support")
+    await _wait_members(pbx, "support", set())
+    await wait_desk(ana, "offline", lambda d: d["state"] == "offline")
+    await sign_in_to_phone(ana)
+    await _wait_members(pbx, "support", {"PJSIP/agent1"})
+    await wait_desk(ana, "ready", lambda d: d["state"] == "ready")
+
+
+async def test_a_pbx_restart_mid_call_ends_the_call_everywhere(
+    pbx: Asterisk,
+    cti: CtiServer,
+    signed_in: SignedIn,
+    phones: Phones,
+    migrated_database: str,
+) -> None:
+    agent1 = await phones("agent1")
+    ana, sofia = await signed_in("ana"), await signed_in("sofia")
+    await _ready_desk(ana)
+    _, _, sock = await _connected_call(pbx, phones, ana, agent1)
+    try:
+        await asyncio.to_thread(pbx.restart_now)
+        # A restart hangs every channel up and says so (AgentComplete, Hangup) before it goes.
+        await _ended_everywhere(
+            sock, sofia, migrated_database, ended_by="caller", outcome="answered"
+        )
+        # Back in the queue in after-call work: the call's attention is still to dispose.
+        await dispose_after_call(ana, within=AFTER_RESTART)
+    finally:
+        await sock.close()
+
+
+async def test_a_pbx_killed_mid_call_ends_the_call_everywhere(
+    pbx: Asterisk,
+    cti: CtiServer,
+    signed_in: SignedIn,
+    phones: Phones,
+    migrated_database: str,
+) -> None:
+    agent1 = await phones("agent1")
+    ana, sofia = await signed_in("ana"), await signed_in("sofia")
+    await _ready_desk(ana)
+    _, _, sock = await _connected_call(pbx, phones, ana, agent1)
+    try:
+        await asyncio.to_thread(pbx.kill)
+        await asyncio.to_thread(pbx.start)
+        # A crash says nothing: the resync finds the call gone.
+        await _ended_everywhere(sock, sofia, migrated_database, ended_by="lost", outcome="lost")
+        # Back in the queue in after-call work: the call's attention is still to dispose.
+        await dispose_after_call(ana, within=AFTER_RESTART)
+    finally:
+        await sock.close()
+
+
+async def test_cti_stopped_mid_call_and_started_again_keeps_sessions_desks_and_the_call(
+    pbx: Asterisk,
+    cti: CtiServer,
+    signed_in: SignedIn,
+    phones: Phones,
+    migrated_database: str,
+) -> None:
+    agent1 = await phones("agent1")
+    ana = await signed_in("ana")
+    await _ready_desk(ana)
+    caller, leg, sock = await _connected_call(pbx, phones, ana, agent1)
+    connected = sock.of("connected")[-1]
+    attention = (await sock.next("attention"))["attention"]
+    await sock.close()
+    assert await cti.stop(signal.SIGTERM) == 0
+    # The PBX keeps the call and the queue member while cti is away.
+    assert leg.is_up and caller.is_up
+    cti.start()
+    await cti.wait_ready()
+
+    # Nobody was signed out: ana's old cookie and CSRF token still work.
+    me = await ana.get("/api/v1/me")
+    assert me.status == 200, await me.text()
+    assert (await me.json())["csrf"] == ana.csrf
+    # Her desk reconnects and shows her still in her queue, on the same call.
+    again = await open_desk(ana)
+    desk = again.of("snapshot")[0]["desk"]
+    if not desk["signed_in"] or desk["attention"] is None:
+        desk = (
+            await again.next(
+                "snapshot", lambda m: m["desk"]["signed_in"] and m["desk"]["attention"]
+            )
+        )["desk"]
+    assert desk["state"] == "in_call"
+    assert desk["queues"] == ["support"]
+    assert desk["pop"]["id"] == connected["pop"]["id"]
+    assert desk["timer"] == connected["timer"]
+    assert desk["attention"]["id"] == attention["id"]
+    found = await _wait_members(pbx, "support", {"PJSIP/agent1"})
+    assert len(found) == 1
+    sofia = await signed_in("sofia")
+    live = await (await sofia.get("/api/v1/live")).json()
+    agents = {a["interface"]: a for a in live["pbxs"][0]["agents"]}
+    assert agents["PJSIP/agent1"]["state"] == "in_call"
+
+    await caller.hangup()
+    assert await leg.ended(PBX_WAIT) == "bye-received"
+    ended = await again.next("call_ended")
+    assert ended["call"]["uniqueid"] == connected["call"]["uniqueid"]
+    await again.close()
+    rows: list[Any] = []
+    for _ in range(50):
+        rows = await _call_rows(migrated_database)
+        if rows and rows[0]["ended_at"] is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert [(r["outcome"], r["attention_id"]) for r in rows] == [("answered", attention["id"])]
+    # The call's after-call work is tied to its attention, even across the restart: closing it
+    # ends the wrap-up, and ana is back in the queue, ready for the next call.
+    await wait_desk(
+        ana,
+        "in wrap-up for the call's attention",
+        lambda d: d["wrapup"] is not None and d["wrapup"]["attention_id"] == attention["id"],
+    )
+    await dispose_after_call(ana)
