@@ -1,4 +1,4 @@
-"""The dialer's timed work on APScheduler 3, its jobs kept in PostgreSQL.
+"""The dialer's timed work: jobs kept in PostgreSQL by APScheduler 3, fired on cti's clock.
 
 Jobs (id → what runs):
 
@@ -10,45 +10,49 @@ Jobs (id → what runs):
 * ``break_overdue`` daily at 00:05 in the default zone: the back office's
   :func:`cti.db.backoffice.collection.break_overdue` (``actor="scheduler"``).
 
-The job store is synchronous SQL, so APScheduler runs on its own thread (``BackgroundScheduler``)
-and never on the event loop that drains AMI: adding, cancelling and listing jobs go through
-``asyncio.to_thread``, and a job that falls due is handed to the loop
-(``asyncio.run_coroutine_threadsafe``), where the dialer's ``run_job`` does the work.
+APScheduler keeps the jobs: its SQLAlchemy job store (one table, shared by every instance), its
+triggers and its add / replace / remove. It never fires them itself: cti's scheduler class has
+no thread and no loop of its own (:class:`JobKeeper`), and cti's runner fires what is due by the injected
+:class:`cti.clock.Clock` (``now()``), as the pacing loop does. So time in tests is the fake
+clock's, and a test moves it instead of sleeping. The job store is synchronous SQL: every call
+to it goes through ``asyncio.to_thread`` and never blocks the event loop that drains AMI.
 
-Every instance runs a scheduler on the same job table, but only the one holding a PostgreSQL
-advisory lock (:class:`cti.db.dialer.Leadership`) runs jobs; the others stay paused and only add
-jobs, which the leader picks up at its next wake (``upkeep`` bounds the delay). When the leader
-stops, another takes over within ``leader_retry_seconds``; a job that fell due meanwhile runs then
-(no misfire limit), so a restart loses none. Job handlers are idempotent.
+Every instance opens the same job table, but only the one holding a PostgreSQL advisory lock
+(:class:`cti.db.dialer.Leadership`) runs jobs; the others only add jobs, which the leader picks
+up at its next look (every ``poll_seconds``; at once for its own). When the leader stops,
+another takes over within ``leader_retry_seconds``; a job that fell due meanwhile runs then
+(no misfire limit, one run however many times it was missed), so a restart loses none. A job
+that fails is tried again ``RETRY_FAILED`` later. Job handlers are idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 from contextvars import ContextVar
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
-from apscheduler.events import JobExecutionEvent
-from apscheduler.executors.base import BaseExecutor, run_coroutine_job
 from apscheduler.job import Job
 from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 if TYPE_CHECKING:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
+from cti.clock import Clock
 from cti.db import dialer as repo
 from cti.db.engine import Database
 
 log = logging.getLogger(__name__)
 
 JOB_FUNCTION = f"{__name__}:run_job"
+
+# How long a job that failed waits before it is tried again.
+RETRY_FAILED = timedelta(seconds=30)
 
 
 class JobHandler(Protocol):
@@ -59,12 +63,12 @@ class JobHandler(Protocol):
         ...
 
 
-# The handler of the job running in this task (set by the executor, on the loop).
+# The handler of the runner's task (set once by the runner, in its own context).
 _HANDLER: ContextVar[JobHandler | None] = ContextVar("cti_dialer_job_handler", default=None)
 
 
 async def run_job(kind: str, ref: str) -> None:
-    """The function every stored job names; runs it on the instance whose scheduler fired it."""
+    """The function every stored job names; runs it on the instance whose runner fired it."""
     handler = _HANDLER.get()
     if handler is None:
         log.error("dialer job %s:%s fired with no dialer to run it", kind, ref)
@@ -72,56 +76,46 @@ async def run_job(kind: str, ref: str) -> None:
     await handler.run_job(kind, ref)
 
 
-class _LoopExecutor(BaseExecutor):  # type: ignore[misc]
-    """Runs each job on the service's event loop; the scheduler's thread only hands it over.
-
-    ``_do_submit_job`` is the hook APScheduler 3's ``BaseExecutor`` asks executors to implement.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, handler: JobHandler) -> None:
-        super().__init__()
-        self._loop = loop
-        self._handler = handler
-        self._pending: set[concurrent.futures.Future[list[JobExecutionEvent]]] = set()
-
-    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
-        async def run() -> list[JobExecutionEvent]:
-            _HANDLER.set(self._handler)  # this task's own context
-            events: list[JobExecutionEvent] = await run_coroutine_job(
-                job, job._jobstore_alias, run_times, self._logger.name
-            )
-            return events
-
-        def done(future: concurrent.futures.Future[list[JobExecutionEvent]]) -> None:
-            self._pending.discard(future)
-            try:
-                events = future.result()
-            except BaseException as exc:
-                self._run_job_error(job.id, exc, exc.__traceback__)
-            else:
-                self._run_job_success(job.id, events)
-
-        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
-        self._pending.add(future)
-        future.add_done_callback(done)
+class JobKeeper(BaseScheduler):  # type: ignore[misc]
+    """APScheduler's scheduler used only to keep jobs (add, replace, change, list, remove in its
+    job store). It has no thread or loop that fires jobs: :class:`DialerScheduler`'s runner does,
+    on cti's clock. (A ``BackgroundScheduler``, even paused, fires everything due by the wall
+    clock once as it shuts down.)"""
 
     def shutdown(self, wait: bool = True) -> None:
-        for future in list(self._pending):
-            future.cancel()
-        self._pending.clear()
+        super().shutdown(wait)
+
+    def wakeup(self) -> None:
+        """APScheduler calls this when a job is added or changed so that its loop looks again;
+        there is no such loop here (the runner looks every ``poll_seconds``, and at once for the
+        jobs its own instance adds), so there is nothing to wake."""
+        return
+
+
+def next_after(job: Job, now: datetime) -> datetime | None:
+    """When ``job`` runs next once it has run at ``now`` (None: never again). Runs missed while
+    nobody led are not made up: one run stands for all of them."""
+    previous: datetime = job.next_run_time
+    following: datetime | None = job.trigger.get_next_fire_time(previous, now)
+    while following is not None and following <= now:
+        following = job.trigger.get_next_fire_time(following, now)
+    return following
 
 
 class DialerScheduler:
-    """APScheduler on its own thread with a PostgreSQL job store, running jobs only while it
-    leads.
+    """The dialer's jobs: stored by APScheduler in PostgreSQL, fired by this instance's runner on
+    ``clock`` while it leads.
 
     Args:
         db: the database (leader lock).
         database_url: the same database's URL, for the synchronous job store.
         handler: runs the jobs.
+        clock: the time jobs fall due by.
         zone: the zone of the daily jobs.
         upkeep_seconds: how often ``upkeep`` runs.
         leader_retry_seconds: how often a follower tries to take the lead.
+        poll_seconds: how often the leader looks for due jobs (jobs it adds itself are looked
+            at once).
     """
 
     def __init__(
@@ -130,20 +124,25 @@ class DialerScheduler:
         database_url: str,
         handler: JobHandler,
         *,
+        clock: Clock,
         zone: tzinfo = UTC,
         upkeep_seconds: float = 15.0,
         leader_retry_seconds: float = 2.0,
+        poll_seconds: float = 1.0,
     ) -> None:
         self._db = db
         self._url = database_url
         self._handler = handler
+        self._clock = clock
         self._zone = zone
         self._upkeep = upkeep_seconds
         self._retry = leader_retry_seconds
+        self._poll = poll_seconds
         self._lead = repo.Leadership(db)
         self._store: SQLAlchemyJobStore | None = None
-        self._scheduler: BackgroundScheduler | None = None
+        self._scheduler: JobKeeper | None = None
         self._task: asyncio.Task[None] | None = None
+        self._nudge = asyncio.Event()
 
     @property
     def leading(self) -> bool:
@@ -153,43 +152,95 @@ class DialerScheduler:
     async def start(self) -> None:
         """Open the job store (its table comes from the migrations), add the standing jobs, and
         start trying to lead."""
-        loop = asyncio.get_running_loop()
         self._store = repo.job_store(self._url)
-        scheduler = BackgroundScheduler(
+        scheduler = JobKeeper(
             jobstores={"default": self._store},
-            executors={"default": _LoopExecutor(loop, self._handler)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
-            daemon=True,
         )
         await asyncio.to_thread(scheduler.start, paused=True)
         self._scheduler = scheduler
+        now = self._clock.now()
         await asyncio.to_thread(
-            self._standing, "upkeep", IntervalTrigger(seconds=self._upkeep, timezone=UTC)
+            self._standing,
+            "upkeep",
+            IntervalTrigger(
+                seconds=self._upkeep,
+                start_date=now + timedelta(seconds=self._upkeep),
+                timezone=UTC,
+            ),
         )
         await asyncio.to_thread(
             self._standing, "break_overdue", CronTrigger(hour=0, minute=5, timezone=self._zone)
         )
-        self._task = loop.create_task(self._lead_when_free(), name="dialer-scheduler-lead")
+        self._task = asyncio.get_running_loop().create_task(
+            self._lead_and_run(), name="dialer-scheduler"
+        )
 
     def _standing(self, job_id: str, trigger: IntervalTrigger | CronTrigger) -> None:
         assert self._scheduler is not None
         if self._scheduler.get_job(job_id) is not None:
             return
+        first = trigger.get_next_fire_time(None, self._clock.now())
         with contextlib.suppress(ConflictingIdError):
-            self._scheduler.add_job(JOB_FUNCTION, trigger, args=[job_id, ""], id=job_id)
+            self._scheduler.add_job(
+                JOB_FUNCTION, trigger, args=[job_id, ""], id=job_id, next_run_time=first
+            )
 
-    async def _lead_when_free(self) -> None:
+    async def _lead_and_run(self) -> None:
+        _HANDLER.set(self._handler)  # this task's own context
         while True:
-            try:
-                if await self._lead.try_acquire():
-                    assert self._scheduler is not None
-                    log.info("dialer scheduler: this instance runs the scheduled jobs")
-                    self._scheduler.resume()
-                    return
-            except Exception as exc:
-                log.warning("dialer scheduler: could not check the lead (%s)", type(exc).__name__)
+            if await self._try_lead():
+                break
             await asyncio.sleep(self._retry)
+        log.info("dialer scheduler: this instance runs the scheduled jobs")
+        while True:
+            self._nudge.clear()
+            try:
+                await self.run_due()
+            except Exception as exc:
+                log.warning("dialer scheduler: could not read the jobs (%s)", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll):
+                    await self._nudge.wait()
+
+    async def _try_lead(self) -> bool:
+        try:
+            return await self._lead.try_acquire()
+        except Exception as exc:
+            log.warning("dialer scheduler: could not check the lead (%s)", type(exc).__name__)
+            return False
+
+    async def run_due(self) -> int:
+        """Run every job due by the clock, oldest first, and set each one's next run (or drop
+        it); the number run. Only the leader calls this."""
+        store, scheduler = self._store, self._scheduler
+        assert store is not None and scheduler is not None
+        now = self._clock.now()
+        due: list[Job] = await asyncio.to_thread(store.get_due_jobs, now)
+        for job in due:
+            try:
+                await job.func(*job.args, **job.kwargs)
+            except Exception:
+                log.exception("dialer job %s failed; it is tried again later", job.id)
+                following: datetime | None = now + RETRY_FAILED
+            else:
+                following = next_after(job, now)
+            await asyncio.to_thread(self._after_run, job, following)
+        return len(due)
+
+    def _after_run(self, ran: Job, following: datetime | None) -> None:
+        """Set the next run of a job that ran, unless it was replaced meanwhile (another instance
+        moved a ``wake:`` or a callback while it ran: the new time stands)."""
+        assert self._scheduler is not None
+        current = self._scheduler.get_job(ran.id)
+        if current is None or current.next_run_time != ran.next_run_time:
+            return
+        with contextlib.suppress(JobLookupError):
+            if following is None:
+                self._scheduler.remove_job(ran.id)
+            else:
+                self._scheduler.modify_job(ran.id, next_run_time=following)
 
     async def at(self, kind: str, ref: str, when: datetime) -> None:
         """Run job ``kind:ref`` at ``when`` (replacing one of the same id)."""
@@ -200,10 +251,12 @@ class DialerScheduler:
             JOB_FUNCTION,
             "date",
             run_date=when,
+            next_run_time=when,
             args=[kind, ref],
             id=f"{kind}:{ref}",
             replace_existing=True,
         )
+        self._nudge.set()
 
     async def cancel(self, kind: str, ref: str) -> None:
         """Drop job ``kind:ref`` if it is still waiting."""
@@ -239,4 +292,4 @@ class DialerScheduler:
             self._store = None
 
 
-__all__ = ["JOB_FUNCTION", "DialerScheduler", "JobHandler", "run_job"]
+__all__ = ["JOB_FUNCTION", "DialerScheduler", "JobHandler", "JobKeeper", "next_after", "run_job"]

@@ -147,7 +147,13 @@ class DialerService(Placing):
         self._pbx_default = settings.ami[0].name if settings.ami else ""
         self._contexts = {s.name: s.dialer_context for s in settings.ami}
         self.scheduler = DialerScheduler(
-            db, database_url, self, zone=ZoneInfo(self._zone), upkeep_seconds=upkeep_seconds
+            db,
+            database_url,
+            self,
+            clock=clock,
+            zone=ZoneInfo(self._zone),
+            upkeep_seconds=upkeep_seconds,
+            poll_seconds=min(1.0, tick_seconds),
         )
         self._live: dict[int, LiveCampaign] = {}
         self._by_linkedid: dict[str, InFlight] = {}

@@ -118,11 +118,14 @@ class _NoJobs:
 async def test_downgrade_base_after_the_scheduler_ran_leaves_nothing(empty_database: str) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from cti.clock import SystemClock
     from cti.dialer.scheduler import DialerScheduler
 
     await migrate.upgrade_async(empty_database)
     async with Database(empty_database, pool_size=2) as database:
-        scheduler = DialerScheduler(database, empty_database, _NoJobs(), upkeep_seconds=3600)
+        scheduler = DialerScheduler(
+            database, empty_database, _NoJobs(), clock=SystemClock(), upkeep_seconds=3600
+        )
         await scheduler.start()
         try:
             await scheduler.at("wake", "1", datetime.now(UTC) + timedelta(days=1))

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cti.clock import FakeClock, SystemClock
+from cti.clock import FakeClock
 from cti.db.dialer import JOB_TABLE, attempts_of, callbacks_of
 from cti.domain.model import CampaignMode
 from tests.dialer_service.conftest import (
@@ -19,7 +19,6 @@ from tests.dialer_service.conftest import (
     make_campaign,
     monday,
     open_stack,
-    settle,
     step,
     traffic,
 )
@@ -91,16 +90,17 @@ async def test_a_scheduled_callback_survives_a_restart(
 ) -> None:
     sim = await sim_factory(traffic(ring=1.0, handle=5.0))
     dials = Dials(sim)
-    clock = SystemClock()  # APScheduler fires on the real clock
+    clock = FakeClock(monday(15))
     sim.add_simulated_agent("sales", "Local/340@sim-agent/n", "Carla")
     first = await open_stack(migrated_database, sim, clock)
     phone = "+12025550142"
     try:
         cid = await make_campaign(first.db)
-        ids = await add_leads(first.db, cid, [(phone, None)])
-        due = clock.now() + timedelta(seconds=1.5)
+        ids = await add_leads(first.db, cid, [(phone, "America/Chicago")])
+        due = clock.now() + timedelta(minutes=10)
         callback = await first.dialer.add_callback(cid, ids[phone], due, owner=None, actor="ana")
-        await settle([first])
+        for _ in range(3):
+            await step(sim, clock, [first], 60.0)
         assert dials.total == 0, "a lead waiting for its callback is not dialled before it is due"
         assert (await lead_rows(first.db, cid))[phone]["status"] == "callback"
     finally:
@@ -110,15 +110,14 @@ async def test_a_scheduled_callback_survives_a_restart(
         stored = await conn.execute(sa.text(f"SELECT id FROM {JOB_TABLE}"))
         assert f"callback:{callback}" in {r[0] for r in stored}
 
-    await asyncio.sleep(2.0)  # the callback falls due while no cti runs
+    clock.advance(15 * 60)  # the callback falls due while no cti runs
     second = await open_stack(migrated_database, sim, clock)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
         while dials.total == 0:
             assert loop.time() < deadline, "the callback was not dialled after the restart"
-            await sim.advance(0.5)
-            await settle([second], rounds=1)
+            await step(sim, clock, [second], 0.5)
         assert dials.per_number[phone] == 1
         done = await callbacks_of(second.db, cid)
         assert done[0]["id"] == callback and done[0]["done_at"] is not None
