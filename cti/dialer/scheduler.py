@@ -143,6 +143,7 @@ class DialerScheduler:
         self._scheduler: JobKeeper | None = None
         self._task: asyncio.Task[None] | None = None
         self._nudge = asyncio.Event()
+        self.looks = 0  # passes of the leader's runner over the due jobs, done so far
 
     @property
     def leading(self) -> bool:
@@ -200,6 +201,7 @@ class DialerScheduler:
                 await self.run_due()
             except Exception as exc:
                 log.warning("dialer scheduler: could not read the jobs (%s)", type(exc).__name__)
+            self.looks += 1
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):
                     await self._nudge.wait()

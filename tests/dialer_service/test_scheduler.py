@@ -41,9 +41,11 @@ async def until(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def quiet(seconds: float = 0.2) -> None:
-    """Give a runner several looks (every 20 ms) in which it could wrongly run something."""
-    await asyncio.sleep(seconds)
+async def looked(jobs: DialerScheduler) -> None:
+    """Wait until the leader's runner has looked at the jobs from start to end at least once since
+    now: whatever it would run by the clock as it stands, it has run."""
+    start = jobs.looks
+    await until(lambda: jobs.looks >= start + 2, "a look at the jobs")
 
 
 @asynccontextmanager
@@ -76,12 +78,12 @@ async def test_a_job_runs_when_the_clock_reaches_its_time_and_not_before(
         await until(lambda: jobs.leading, "the lead")
         await jobs.at("callback", "7", clock.now() + timedelta(minutes=5))
         clock.advance(299)
-        await quiet()
+        await looked(jobs)
         assert handler.of("callback") == []
         clock.advance(1)
         await until(lambda: handler.of("callback") == ["callback:7"], "the callback")
         # A date job runs once, and is gone from the table.
-        await quiet()
+        await looked(jobs)
         assert handler.of("callback") == ["callback:7"]
         assert "callback:7" not in {job for job, _ in await jobs.jobs()}
 
@@ -93,11 +95,11 @@ async def test_missed_runs_of_the_upkeep_count_once_and_the_next_is_after_now(
     handler = Handler()
     async with scheduler(migrated_database, handler, clock, upkeep=15.0) as jobs:
         await until(lambda: jobs.leading, "the lead")
-        await quiet()
+        await looked(jobs)
         assert handler.of("upkeep") == []
         clock.advance(10 * 15 + 1)  # ten runs missed (a stopped loop, a long pause)
         await until(lambda: handler.of("upkeep") == ["upkeep:"], "the upkeep")
-        await quiet()
+        await looked(jobs)
         assert handler.of("upkeep") == ["upkeep:"]
         (upkeep_next,) = [at for job, at in await jobs.jobs() if job == "upkeep"]
         assert upkeep_next is not None and upkeep_next > clock.now()
@@ -113,7 +115,7 @@ async def test_a_job_that_fails_is_tried_again_later(migrated_database: str) -> 
         clock.advance(30)
         await until(lambda: not handler.failing, "the first try")
         assert "callback:9" in {job for job, _ in await jobs.jobs()}, "a failed job stays"
-        await quiet()
+        await looked(jobs)
         assert handler.of("callback") == []
         clock.advance(RETRY_FAILED.total_seconds())
         await until(lambda: handler.of("callback") == ["callback:9"], "the second try")
@@ -127,7 +129,7 @@ async def test_only_the_leader_runs_jobs_and_another_instance_takes_over_when_it
     async with scheduler(migrated_database, first, clock) as leader:
         await until(lambda: leader.leading, "the lead")
         async with scheduler(migrated_database, second, clock) as follower:
-            await quiet()
+            await looked(leader)
             assert not follower.leading
             # A job added by the follower is run by the leader, once.
             await follower.at("wake", "3", clock.now() + timedelta(seconds=5))
