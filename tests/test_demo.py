@@ -20,7 +20,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _wait_for_url(proc: asyncio.subprocess.Process, within: float) -> tuple[str, str]:
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:] if log.exists() else ""
+
+
+async def _wait_for_url(
+    proc: asyncio.subprocess.Process, within: float, log: Path
+) -> tuple[str, str]:
     assert proc.stdout is not None
     seen = ""
     deadline = time.monotonic() + within
@@ -33,7 +39,10 @@ async def _wait_for_url(proc: asyncio.subprocess.Process, within: float) -> tupl
             match = re.search(r"open (http://\S+)", seen)
             assert match, seen
             return match.group(1), seen
-    raise AssertionError(f"no banner within {within} s:\n{seen}")
+    said = _tail(log)
+    raise AssertionError(
+        f"no banner within {within} s:\n{seen}\n--- its log (last lines) ---\n{said}"
+    )
 
 
 async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -46,17 +55,19 @@ async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: P
         "CTI_DEMO__SIM_PORT": "0",
         "CTI_DEMO__INBOUND_PER_MINUTE": "30",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cti",
-        "demo",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    log = tmp_path / "demo.log"  # what it says on stderr, shown if it fails to start
+    with log.open("wb") as stderr:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cti",
+            "demo",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+        )
     try:
-        url, banner = await _wait_for_url(proc, within=60)
+        url, banner = await _wait_for_url(proc, within=60, log=log)
         for user in ("ana", "bruno", "carla", "diego", "sofia", "admin"):
             assert f"    {user}" in banner
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:

@@ -197,9 +197,10 @@ class AttendedTransfers(ManagerActions):
             return
         ch = t.chan
         to = _variable(ch, "CTI_TRANSFER_TO")
-        if exten in ("agent", "agent-blind") and to:
-            self._exten(ch, 2, "Dial", f"{to},30,t")
-            t.dial = self._dial_start(ch, to, to.partition("/")[2], limit=30.0)
+        if exten in ("agent", "agent-blind", "agent-recover") and to:
+            limit = 20.0 if exten == "agent-recover" else 30.0
+            self._exten(ch, 2, "Dial", f"{to},{limit:.0f},t")
+            t.dial = self._dial_start(ch, to, to.partition("/")[2], limit=limit)
             t.dial.owner = t
         elif exten == "queue" and to in self.queues:
             self._exten(ch, 2, "Queue", f"{to},t")
@@ -213,7 +214,7 @@ class AttendedTransfers(ManagerActions):
 
     def _dial_answered_hook(self, dial: DialApp) -> None:
         t = dial.owner
-        if isinstance(t, Transferred) and t.chan.exten == "agent-blind":
+        if isinstance(t, Transferred) and t.chan.exten in ("agent-blind", "agent-recover"):
             callee = dial.callee
             callee.context, callee.exten = "cti-dialer-connected", "s"
             self._user_event(
@@ -229,7 +230,29 @@ class AttendedTransfers(ManagerActions):
         super()._dial_answered_hook(dial)
 
     def _dial_returned(self, dial: DialApp, status: str) -> None:
-        if isinstance(dial.owner, Consultation):
-            self._consult_over(dial.owner)  # the target did not answer, or hung up
+        t = dial.owner
+        if isinstance(t, Consultation):
+            self._consult_over(t)  # the target did not answer, or hung up
+            return
+        back_to = _variable(t.chan, "CTI_RECOVER_QUEUE") if isinstance(t, Transferred) else ""
+        if (
+            isinstance(t, Transferred)
+            and t.chan.exten == "agent-recover"
+            and status != "ANSWER"
+            and back_to in self.queues
+        ):
+            # The agent's phone did not take its caller back in time: the caller waits in the
+            # call's queue again (Asterisk puts them first, QUEUE_PRIO=100; here, last).
+            t.dial = None
+            self._exten(t.chan, 6, "Queue", f"{back_to},t")
+            self._queue_join(
+                QueueCaller(
+                    chan=t.chan,
+                    queue=self.queues[back_to],
+                    kind=t.kind,
+                    partner=t.partner,
+                    origin=t.origin,
+                )
+            )
             return
         super()._dial_returned(dial, status)

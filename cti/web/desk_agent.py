@@ -151,12 +151,24 @@ class DeskAgent:
     # A Pause (its reason) or a Resume (None) pressed while a call rang the agent: it takes
     # effect when the ring ends (missed), or after the call's wrap-up (answered).
     after_ring: tuple[str | None] | None = None
+    # The linkedid of a call being taken back after the desk's browser phone lost its leg (a
+    # reload): see cti.web.desk_recovery.
+    recovering: str | None = None
+    # ... and once it is back: its end comes as the whole call's end (CallEnded), so the queue's
+    # late AgentComplete for the first leg ends nothing.
+    recovered: str | None = None
     inbox: asyncio.Queue[AnyNotice | None] = field(default_factory=asyncio.Queue)
     worker: asyncio.Task[None] | None = None
 
     @property
     def ideal_seconds(self) -> int | None:
         return self.user.ideal_talk_seconds
+
+    def talked_until(self, at: datetime) -> int:
+        """Seconds of talk on the call on screen from its answer until ``at`` (0: no call)."""
+        if self.call is None:
+            return 0
+        return max(0, round((epoch_ms(at) - int(self.call["answered_ms"])) / 1000))
 
     def timer(self) -> dict[str, Any] | None:
         """The running talk timer, or None when no call is up."""

@@ -74,7 +74,7 @@ async def frame_response(request: web.Request, body: dict[str, Any]) -> web.Resp
     return web.json_response(shown, dumps=dumps)
 
 
-async def _send(request: web.Request, pbx: str, command: Any, *, ignore: str = "") -> None:
+async def send_command(request: web.Request, pbx: str, command: Any, *, ignore: str = "") -> None:
     try:
         await web_state(request).runtime.ami.send(pbx, command)
     except AmiError as exc:
@@ -321,7 +321,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
         raise UserInputError("reason", f"{reason!r} is not a pause reason")
     if desk_of(request).defer_pause(agent, reason):
         return reply(Done(ok=True))  # on a call or in after-call work: once the wrap-up ends
-    await _send(
+    await send_command(
         request, agent.pbx, QueuePause(interface=agent.interface, paused=True, reason=reason)
     )
     return reply(Done(ok=True))
@@ -331,7 +331,7 @@ async def resume(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     if desk_of(request).defer_pause(agent, None):
         return reply(Done(ok=True))
-    await _send(request, agent.pbx, QueuePause(interface=agent.interface, paused=False))
+    await send_command(request, agent.pbx, QueuePause(interface=agent.interface, paused=False))
     return reply(Done(ok=True))
 
 
@@ -352,14 +352,14 @@ async def answer(request: web.Request) -> web.StreamResponse:
     settings = {p.name: p for p in web_state(request).runtime.settings.ami}
     if not settings[agent.pbx].remote_answer:
         raise HTTPProblem(409, "this PBX cannot answer your phone; pick it up")
-    await _send(request, agent.pbx, SimAnswer(interface=agent.interface))
+    await send_command(request, agent.pbx, SimAnswer(interface=agent.interface))
     return reply(Done(ok=True))
 
 
 async def hangup(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     channel, _ = _agent_channel(request, agent)
-    await _send(request, agent.pbx, Hangup(channel=channel))
+    await send_command(request, agent.pbx, Hangup(channel=channel))
     return reply(Done(ok=True))
 
 
@@ -374,7 +374,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     if context not in contexts:
         raise UserInputError("context", "must be one of " + ", ".join(contexts))
     channel, caller = _agent_channel(request, agent)
-    await _send(
+    await send_command(
         request,
         agent.pbx,
         Redirect(channel=caller or channel, context=context, exten=exten),

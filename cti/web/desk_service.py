@@ -59,6 +59,7 @@ from cti.domain.notices import (
     AnyNotice,
     CallEnded,
     CallerAbandoned,
+    CallerJoined,
     DialerConnected,
     DialerUnanswered,
     MemberChange,
@@ -87,6 +88,7 @@ from cti.web.desk_agent import (
     pop_parts,
     signed_out_desk,
 )
+from cti.web.desk_recovery import CallRecovery
 from cti.web.desk_wrapup import AfterCallWork
 from cti.web.hub import Client, Hub
 from cti.web.personal import permission
@@ -98,7 +100,7 @@ log = logging.getLogger("cti.web.desk")
 POPS_KEPT = 2000
 
 
-class DeskService(AfterCallWork):
+class DeskService(AfterCallWork, CallRecovery):
     """Desk agents by interface; routes AMI notices to them and pushes their messages."""
 
     def __init__(
@@ -376,6 +378,8 @@ class DeskService(AfterCallWork):
             agent = self._direct.pop((notice.pbx, str(notice.linkedid)), None)
             if agent is not None:
                 agent.inbox.put_nowait(notice)
+        elif isinstance(notice, CallerJoined) and (agent := self.recovering_agent(notice)):
+            agent.inbox.put_nowait(notice)  # back in the queue: no longer theirs
         elif isinstance(notice, MemberChanged):
             agent = self._by_iface.get((notice.pbx, notice.interface))
             if agent is not None and notice.change is not MemberChange.REMOVED:
@@ -403,6 +407,8 @@ class DeskService(AfterCallWork):
 
     async def _handle(self, agent: DeskAgent, n: AnyNotice) -> None:
         uid = agent.user.id
+        if await self.recovery_handles(agent, n):
+            return
         if isinstance(n, AgentStateChanged):
             agent.state, agent.reason, agent.since = n.state.value, n.reason, n.since
             agent.phone_unavailable = n.unavailable
@@ -483,7 +489,6 @@ class DeskService(AfterCallWork):
         elif isinstance(n, CallEnded):
             call = agent.call
             if call is not None and call["linkedid"] == str(n.linkedid):
-                talk = max(0, round((epoch_ms(n.at) - call["answered_ms"]) / 1000))
                 await self._call_ended(
                     agent,
                     AgentCallEnded(
@@ -496,7 +501,7 @@ class DeskService(AfterCallWork):
                         caller_name=call["caller_name"],
                         uniqueid=UniqueId(call["uniqueid"]),
                         linkedid=n.linkedid,
-                        talk_seconds=talk,
+                        talk_seconds=agent.talked_until(n.at),
                         hold_seconds=0,
                         reason="hangup",
                     ),

@@ -42,10 +42,11 @@ from cti.domain.transfer import (
     number_target,
     route_of,
 )
-from cti.errors import AmiError, UserInputError
+from cti.errors import UserInputError
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.desk_channels import call_channels
-from cti.web.desk_phone import desk_of, reply, seated
+from cti.web.desk_phone import desk_of, reply, seated, send_command
+from cti.web.desk_recovery import RECOVER_EXTEN, RECOVER_QUEUE_VARIABLE
 from cti.web.desk_service import DeskAgent, DeskService
 from cti.web.models import Done
 from cti.web.personal import permission
@@ -141,15 +142,6 @@ def _consults(request: web.Request) -> dict[int, Consult]:
     return request.app[TRANSFERS].consults
 
 
-async def _send(
-    request: web.Request, pbx: str, command: Atxfer | CancelAtxfer | Hangup | Redirect | Setvar
-) -> None:
-    try:
-        await web_state(request).runtime.ami.send(pbx, command)
-    except AmiError as exc:
-        raise HTTPProblem(502, f"the PBX refused: {exc}") from None
-
-
 @dataclass(frozen=True, slots=True)
 class OnCall:
     """The agent's call as the live state has it."""
@@ -160,7 +152,7 @@ class OnCall:
     linkedid: str
 
 
-def _on_call(request: web.Request, agent: DeskAgent) -> OnCall:
+def on_call(request: web.Request, agent: DeskAgent) -> OnCall:
     """The agent's channel and the caller's; 409 when they are on no call."""
     state = web_state(request).runtime.ami.state(agent.pbx)
     call = agent.call
@@ -372,20 +364,22 @@ async def consult(request: web.Request) -> web.StreamResponse:
     body = body_of(request, TransferTo)
     if _state_of(request, agent).phase != "none":
         raise HTTPProblem(409, "you are already consulting: complete or cancel that transfer")
-    on = _on_call(request, agent)
+    on = on_call(request, agent)
     target = _target(request, agent, body)
     route_to = route_of(target)
-    await _send(
+    await send_command(
         request,
         agent.pbx,
         Setvar(channel=on.channel, variable=EXTEN_VARIABLE, value=route_to.exten),
     )
-    await _send(
+    await send_command(
         request, agent.pbx, Setvar(channel=on.channel, variable=TARGET_VARIABLE, value=route_to.to)
     )
     # The digits Atxfer keys after the feature code are ignored (TRANSFER_EXTEN overrides them);
     # "#" starts no feature on the consulting channel.
-    await _send(request, agent.pbx, Atxfer(channel=on.channel, exten="#", context=TRANSFER_CONTEXT))
+    await send_command(
+        request, agent.pbx, Atxfer(channel=on.channel, exten="#", context=TRANSFER_CONTEXT)
+    )
     receiver = None
     if target.kind is TargetKind.AGENT:
         receiver = desk_of(request).holder_of(agent.pbx, target.value)
@@ -419,7 +413,7 @@ async def complete(request: web.Request) -> web.StreamResponse:
             409, f"{consult.target.label} is no longer on the line: you are back with the caller"
         )
     done = consult.complete()
-    await _send(request, agent.pbx, Hangup(channel=consult.agent_channel))
+    await send_command(request, agent.pbx, Hangup(channel=consult.agent_channel))
     _consults(request).pop(agent.user.id, None)
     if (
         done.receiver_id is not None
@@ -435,7 +429,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     consult = _consulting(request, agent)
     consult.cancel()
     if _target_up(request, agent, consult):
-        await _send(request, agent.pbx, CancelAtxfer(channel=consult.agent_channel))
+        await send_command(request, agent.pbx, CancelAtxfer(channel=consult.agent_channel))
     _drop(request, agent, consult)
     return reply(Done(ok=True))
 
@@ -445,7 +439,7 @@ async def blind(request: web.Request) -> web.StreamResponse:
     body = body_of(request, TransferTo)
     if _state_of(request, agent).phase != "none":
         raise HTTPProblem(409, "you are consulting: complete or cancel that transfer first")
-    on = _on_call(request, agent)
+    on = on_call(request, agent)
     target = _target(request, agent, body)
     route_to = route_of(target, blind=True)
     handoff = _hand_off(request, agent, on.linkedid, "blind")
@@ -454,15 +448,50 @@ async def blind(request: web.Request) -> web.StreamResponse:
         if receiver is not None:
             await _offer(request, receiver, handoff)
     if route_to.to:
-        await _send(
+        await send_command(
             request,
             agent.pbx,
             Setvar(channel=on.caller, variable=TARGET_VARIABLE, value=route_to.to),
         )
-    await _send(
+    await send_command(
         request,
         agent.pbx,
         Redirect(channel=on.caller, context=TRANSFER_CONTEXT, exten=route_to.exten),
+    )
+    return reply(Done(ok=True))
+
+
+async def recover(request: web.Request) -> web.StreamResponse:
+    """Ring my desk's phone again with the caller it lost (a reload mid-call)."""
+    agent = seated(request)
+    if not agent.user.softphone:
+        raise HTTPProblem(409, "your phone is not the desk's: a reload does not lose its call")
+    on = on_call(request, agent)
+    if agent.recovering == on.linkedid:
+        return reply(Done(ok=True))  # asked twice: the caller already rings this phone
+    queue = str((agent.call or {}).get("queue") or "")
+    agent.recovering = on.linkedid
+    desk_of(request).follow_direct(agent, on.linkedid)
+    try:
+        for variable, value in (
+            (TARGET_VARIABLE, agent.interface),
+            (RECOVER_QUEUE_VARIABLE, queue),
+        ):
+            await send_command(
+                request, agent.pbx, Setvar(channel=on.caller, variable=variable, value=value)
+            )
+        await send_command(
+            request,
+            agent.pbx,
+            Redirect(channel=on.caller, context=TRANSFER_CONTEXT, exten=RECOVER_EXTEN),
+        )
+    except HTTPProblem:
+        agent.recovering = None
+        raise
+    log.info(
+        "desk of %s: taking the call %s back after the phone's loss",
+        agent.user.username,
+        on.linkedid,
     )
     return reply(Done(ok=True))
 
@@ -511,5 +540,12 @@ ROUTES: tuple[Route, ...] = (
         "Blind transfer of the caller to a free agent, a queue or a number",
         Done,
         body=TransferTo,
+    ),
+    route(
+        "POST",
+        "/api/v1/desk/call/recover",
+        recover,
+        "Ring my desk's phone again with the caller it lost (the page was reloaded mid-call)",
+        Done,
     ),
 )

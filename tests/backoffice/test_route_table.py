@@ -105,6 +105,7 @@ TABLE: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/desk/transfer/blind"): Call(
         OPERATOR, "/api/v1/desk/transfer/blind", {"kind": "number", "number": "5551234"}
     ),
+    ("POST", "/api/v1/desk/call/recover"): Call(OPERATOR, "/api/v1/desk/call/recover"),
     ("POST", "/api/v1/desk/clear"): Call(OPERATOR, "/api/v1/desk/clear"),
     ("POST", "/api/v1/desk/wrapup/finish"): Call(OPERATOR, "/api/v1/desk/wrapup/finish"),
     ("GET", "/api/v1/desk/pops/{pop}"): Call(OPERATOR, "/api/v1/desk/pops/nope"),

@@ -145,6 +145,67 @@ async def test_an_agent_takes_a_queue_call_on_the_desks_own_phone(
     assert any("PJSIP/web1" in m for m in await members(pbx, "support"))
 
 
+async def test_a_reload_mid_call_gives_the_agent_the_same_caller_back(
+    pbx: Asterisk,
+    cti: CtiServer,
+    phones: Phones,
+    migrated_database: str,
+    desk_page: Page,
+    tmp_path: Path,
+) -> None:
+    async with Database(migrated_database) as db:
+        await add_user(
+            db,
+            username="carla",
+            password=CARLA,
+            role="operator",
+            routines=["telemarketing"],
+            extension="PJSIP/web1",
+            full_name="Carla Souza",
+            softphone=True,
+        )
+    page = desk_page
+    await sign_in(page, cti.url, "carla", password=CARLA, landing="desk")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Ready", timeout=SLOW)
+    carrier = await phones("carrier")
+    caller = await carrier.call(
+        "5000", caller="2025550177", caller_name="Dora", target=pbx.trunk_address
+    )
+    await expect(page.locator("#sp-status")).to_have_text("ringing", timeout=SLOW)
+    await page.click("#answer")
+    await expect(page.locator("#sp-status")).to_have_text("in call", timeout=SLOW)
+    await expect(page.locator("#attention-id")).to_contain_text("inbound", timeout=SLOW)
+    attention = await page.locator("#attention-id").text_content()
+    assert attention
+    await page.wait_for_timeout(2000)  # some talk: the timer shows it
+    heard = caller.media.packets_received
+
+    # The page is reloaded mid-call: its phone leg goes with it, the caller stays on Asterisk.
+    loop = asyncio.get_running_loop()
+    reloaded = loop.time()
+    await page.reload()
+    await expect(page.locator("#sp-status")).to_have_text("in call", timeout=SLOW)
+    back = loop.time() - reloaded
+    print(f"reload mid-call: talking to the caller again {back:.2f} s after the reload")
+    # The same caller (never sent a BYE), the same call on the desk: timer, pop, attention.
+    assert caller.end_reason is None and caller.is_up
+    await expect(page.locator("#state-text")).to_have_text("On a call")
+    await expect(page.locator("#pop-status")).to_contain_text("On the call")
+    await expect(page.locator("#attention-id")).to_have_text(attention)
+    assert (await page.locator("#timer").text_content() or "00:00") >= "00:02"
+    await expect(page.locator("#wrapup")).to_be_hidden()
+    # Audio flows again: the caller hears the browser through Asterisk.
+    await until(lambda: caller.media.packets_received > heard + 50, PBX_WAIT, "audio again")
+    await page.screenshot(path=str(tmp_path / "pbx-desk-reloaded-call.png"))
+
+    # The call ends once, when the agent hangs up: then the after-call work of that attention.
+    await page.click("#hangup")
+    assert await caller.ended(PBX_WAIT) == "bye-received"
+    await expect(page.locator("#state-text")).to_have_text("Wrap-up", timeout=SLOW)
+    await expect(page.locator("#attention-id")).to_have_text(attention)
+
+
 async def test_a_supervisor_listens_with_the_wallboards_own_phone(
     pbx: Asterisk,
     cti: CtiServer,

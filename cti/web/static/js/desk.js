@@ -520,6 +520,17 @@ function mountPhone() {
   paintPhone(phone);
 }
 
+// A reload (or a network blip) mid-call took this page's phone leg with it, not the caller, who
+// is still on the PBX: once the phone registers again, cti rings it with that caller and the page
+// answers by itself. The call goes on: same pop, timer and attention.
+async function takeCallBack() {
+  if (phone.simulated || !view.desk.timer || !(await phone.registered(15000))) return;
+  if (phone.inCall || !view.desk.timer) return;
+  phone.answerBackUntil = Date.now() + 25000;
+  await api("POST", "/api/v1/desk/call/recover");
+  toast("Your call is coming back to this page…");
+}
+
 function onFinal(code, reason) {
   if (phone) phone.stop();
   onStatus("ended");
@@ -555,7 +566,10 @@ async function start() {
     // The phone is this page: it registers before the desk joins the queues, and again after a
     // reload of a desk already signed in.
     mountPhone();
-    if (boot.desk.signed_in) act(() => phone.start());
+    if (boot.desk.signed_in) act(async () => {
+      await phone.start();
+      await takeCallBack();
+    });
   }
   $("desk-signin").onclick = () => act(async () => {
     if (phone) await phone.start();

@@ -59,6 +59,21 @@ export class Softphone {
     this.simulated = false;
     // Milliseconds from the Answer click to the first audio packet received (call setup).
     this.setupMs = null;
+    // Until when an incoming call is the caller this page asked back (ms since the epoch).
+    this.answerBackUntil = 0;
+  }
+
+  // Resolves true once the phone is registered, false after `ms` without (or once stopped).
+  registered(ms) {
+    const until = Date.now() + ms;
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.status === "registered") resolve(true);
+        else if (this.status === "off" || Date.now() > until) resolve(false);
+        else setTimeout(check, 100);
+      };
+      check();
+    });
   }
 
   get ringing() { return this.call === "ringing"; }
@@ -128,6 +143,11 @@ export class Softphone {
     };
     session.on("ended", done);
     session.on("failed", done);
+    // The call this page asked to get back (a reload lost its leg): answered without a click.
+    if (originator === "remote" && Date.now() < this.answerBackUntil) {
+      this.answerBackUntil = 0;
+      this.answer();
+    }
   }
 
   watch(pc) {
