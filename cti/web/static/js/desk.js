@@ -510,7 +510,7 @@ function paintPhone(p) {
 }
 
 function mountPhone() {
-  phone = new Softphone({ onChange: paintPhone, audio: $("sp-audio") });
+  phone = new Softphone({ onChange: paintPhone, audio: $("sp-audio"), onRegistered: () => act(takeCallBack) });
   $("softphone").classList.remove("hidden");
   $("sp-mute").onclick = () => phone.toggleMute();
   $("sp-hold").onclick = () => phone.toggleHold();
@@ -520,12 +520,11 @@ function mountPhone() {
   paintPhone(phone);
 }
 
-// A reload (or a network blip) mid-call took this page's phone leg with it, not the caller, who
-// is still on the PBX: once the phone registers again, cti rings it with that caller and the page
-// answers by itself. The call goes on: same pop, timer and attention.
+// A reload (or a network blip that ended the phone's call) mid-call took this page's phone leg
+// with it, not the caller, who is still on the PBX: once the phone registers again, cti rings it
+// with that caller and the page answers by itself. The call goes on: same pop, timer, attention.
 async function takeCallBack() {
-  if (phone.simulated || !view.desk.timer || !(await phone.registered(15000))) return;
-  if (phone.inCall || !view.desk.timer) return;
+  if (phone.simulated || phone.inCall || !view.desk.timer) return;
   phone.answerBackUntil = Date.now() + 25000;
   await api("POST", "/api/v1/desk/call/recover");
   toast("Your call is coming back to this page…");
@@ -566,10 +565,7 @@ async function start() {
     // The phone is this page: it registers before the desk joins the queues, and again after a
     // reload of a desk already signed in.
     mountPhone();
-    if (boot.desk.signed_in) act(async () => {
-      await phone.start();
-      await takeCallBack();
-    });
+    if (boot.desk.signed_in) act(() => phone.start());
   }
   $("desk-signin").onclick = () => act(async () => {
     if (phone) await phone.start();

@@ -40,8 +40,10 @@ class Ringer {
 
 export class Softphone {
   // onChange(phone) is called on every change of registration, call, hold, mute, level or quality.
-  constructor({ onChange, audio }) {
+  constructor({ onChange, audio, onRegistered = null }) {
     this.onChange = onChange;
+    // Called each time the phone becomes registered (at start, and again after a lost link).
+    this.onRegistered = onRegistered;
     this.audio = audio;
     this.ua = null;
     this.session = null;
@@ -61,19 +63,6 @@ export class Softphone {
     this.setupMs = null;
     // Until when an incoming call is the caller this page asked back (ms since the epoch).
     this.answerBackUntil = 0;
-  }
-
-  // Resolves true once the phone is registered, false after `ms` without (or once stopped).
-  registered(ms) {
-    const until = Date.now() + ms;
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.status === "registered") resolve(true);
-        else if (this.status === "off" || Date.now() > until) resolve(false);
-        else setTimeout(check, 100);
-      };
-      check();
-    });
   }
 
   get ringing() { return this.call === "ringing"; }
@@ -107,7 +96,11 @@ export class Softphone {
       connection_recovery_max_interval: 10,
     });
     this.status = "connecting";
-    this.ua.on("registered", () => this.set({ status: "registered", error: "" }));
+    this.ua.on("registered", () => {
+      const again = this.status !== "registered"; // not a refresh of a registration that held
+      this.set({ status: "registered", error: "" });
+      if (again && this.onRegistered) this.onRegistered();
+    });
     this.ua.on("unregistered", () => this.set({ status: "unregistered" }));
     this.ua.on("registrationFailed", (e) => this.set({ status: "failed", error: e.cause || "registration failed" }));
     this.ua.on("disconnected", () => { if (this.status !== "off") this.set({ status: "unregistered", error: "no connection to the PBX" }); });
