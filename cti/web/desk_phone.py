@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
@@ -33,7 +34,7 @@ from cti.web.desk_service import (
     pop_parts,
 )
 from cti.web.models import Done
-from cti.web.personal import disclose
+from cti.web.personal import disclose, permission
 from cti.web.state import WEB, WebState, current, web_state
 
 log = logging.getLogger("cti.web.desk")
@@ -420,6 +421,30 @@ async def leave_desk(app: web.Application, user_id: int) -> None:
     await _leave_queues(app[WEB], agent, strict=False)
     await service.remove(agent)
     service.push(user_id, service.snapshot_of(agent.user))
+
+
+async def refresh_permissions(app: web.Application, user_ids: Collection[int] | None) -> None:
+    """The personal-data permission of these users (None: of anyone, a group's changed) may have
+    changed: their open desks show, from now on, what they may see (a fresh snapshot)."""
+    service = app.get(DESK_SERVICE)
+    if service is None:
+        return
+    db = app[WEB].runtime.db
+    for agent in service.agents():
+        if user_ids is not None and agent.user.id not in user_ids:
+            continue
+        allowed = await permission(db, agent.user.id)
+        if allowed != agent.personal_data:
+            agent.personal_data = allowed
+            if (attention_id := (agent.attention or {}).get("id")) is not None:
+                # The attention is read as its viewer may see it: read it again.
+                await service.refresh_attention(agent, attention_id)
+            log.info(
+                "desk of %s: personal data now %s",
+                agent.user.username,
+                "shown" if allowed else "masked",
+            )
+            service.push(agent.user.id, service.snapshot_of(agent.user))
 
 
 ROUTES: tuple[Route, ...] = (

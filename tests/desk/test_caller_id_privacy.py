@@ -123,3 +123,38 @@ async def test_a_desk_with_personal_data_sees_the_caller_id(
     await sim.advance(0.2)
     withheld = (await ws.next("pop", after=seen))["pop"]
     assert withheld["masked"] is False and withheld["caller_name"] == NAME
+
+
+async def test_a_permission_taken_away_or_given_reaches_the_open_desk_at_once(
+    service: RunningService,
+    sim: PbxSimulator,
+    at_desk: AtDesk,
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    ana, ws = await at_desk("ana")  # telemarketing, personal_data
+    sim.inbound_call("support", NUMBER, NAME, talk_seconds=60)
+    await sim.advance(0.2)
+    assert (await ws.next("pop"))["pop"]["caller_name"] == NAME
+    assert (await ana.post("/api/v1/desk/answer")).status == 200
+    await ws.next("attention")
+    root = await client_factory()
+    assert (await root.login("root", users["root"])).status == 200
+
+    # An admin takes the permission away mid-call: her open desk is masked, with no new pop.
+    seen = len(ws.messages)
+    resp = await root.patch(f"/api/v1/users/{ana.user['id']}", json={"personal_data": False})
+    assert resp.status == 200, await resp.text()
+    snapshot = await ws.next("snapshot", after=seen)
+    assert snapshot["desk"]["pop"]["masked"] is True
+    assert _leaks(snapshot) == []
+    await ws.send({"type": "resync"})
+    await ws.next("snapshot", after=len(ws.messages))
+    assert _leaks(ws.messages[seen:]) == []
+
+    # Given back, the same desk shows the caller again.
+    seen = len(ws.messages)
+    resp = await root.patch(f"/api/v1/users/{ana.user['id']}", json={"personal_data": True})
+    assert resp.status == 200, await resp.text()
+    snapshot = await ws.next("snapshot", after=seen)
+    assert snapshot["desk"]["pop"]["caller_name"] == NAME

@@ -242,11 +242,14 @@ class Table:
 
     async def update(self, request: web.Request) -> web.StreamResponse:
         values = body_of(request, self.change).model_dump(exclude_unset=True)
-        return ok(
-            await repo.save_row(
-                web_state(request).runtime.db, viewer(request), self.name, values, path_id(request)
-            )
+        saved = await repo.save_row(
+            web_state(request).runtime.db, viewer(request), self.name, values, path_id(request)
         )
+        if "personal_data" in values:  # an attention group's permission: its members' desks
+            from cti.web.desk_phone import refresh_permissions  # the desk imports this module
+
+            await refresh_permissions(request.app, None)
+        return ok(saved)
 
     async def put(self, request: web.Request) -> web.StreamResponse:
         values = body_of(request, self.change).model_dump(exclude_unset=True)

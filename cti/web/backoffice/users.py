@@ -48,6 +48,13 @@ async def end_sessions(
     return len(ended)
 
 
+async def _refresh_desks(app: web.Application, user_ids: set[int] | None) -> None:
+    # The desk imports the back office's helpers: import it when first needed.
+    from cti.web.desk_phone import refresh_permissions
+
+    await refresh_permissions(app, user_ids)
+
+
 # --- bodies -------------------------------------------------------------------------------------
 
 
@@ -188,7 +195,9 @@ async def change(request: web.Request) -> web.StreamResponse:
         actor=me.username,
         actor_id=me.id,
     )
-    # Sessions read their user at every request: the change reaches them at once.
+    # Sessions read their user at every request: the change reaches them at once; an open desk
+    # is shown what it may see now.
+    await _refresh_desks(request.app, {changed.id})
     return ok(await _json_of(st, changed))
 
 
