@@ -3,6 +3,9 @@ customer to collection, plans, and admins (re)assigning cases with a balancing s
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from cti.app import RunningService
 from cti.clock import FakeClock
 
@@ -67,6 +70,15 @@ async def test_position_promise_and_broken_promise_returns_customer_to_collectio
     assert (await bruno.get("/api/v1/collection/customers/4/position")).status == 403
 
 
+async def _eventually(read: Callable[[], Awaitable[str]], want: str) -> None:
+    """Wait for the service's own scheduler to have acted (it looks at its jobs every second)."""
+    for _ in range(150):
+        if await read() == want:
+            return
+        await asyncio.sleep(0.1)
+    assert await read() == want
+
+
 async def test_daily_job_breaks_overdue_promises_and_plans(
     backoffice: RunningService, login: Login
 ) -> None:
@@ -102,12 +114,19 @@ async def test_daily_job_breaks_overdue_promises_and_plans(
     # Operators cannot run the job.
     assert (await carla.post("/api/v1/collection/break-overdue")).status == 403
 
-    # A day later the promise is broken and customer 2 is back in collection with a new case.
+    # A day later the daily job (00:05 on the service's clock) has broken the promise by itself,
+    # and customer 2 is back in collection with a new case; run again, it breaks nothing twice.
     clock: FakeClock = backoffice.runtime.clock
     clock.advance(86400)
     sofia, carla = await login("sofia"), await login("carla")
+
+    async def promise_status() -> str:
+        after = await body(await carla.get("/api/v1/collection/customers/2/position"))
+        return str({p["id"]: p["status"] for p in after["promises"]}[promise["id"]])
+
+    await _eventually(promise_status, "broken")
     ran = await body(await sofia.post("/api/v1/collection/break-overdue"))
-    assert promise["id"] in ran["broken_promises"] and ran["broken_plans"] == []
+    assert ran["broken_promises"] == [] and ran["broken_plans"] == []
     after = await body(await carla.get("/api/v1/collection/customers/2/position"))
     assert [(c["id"] == case["id"], c["status"]) for c in after["cases"]] == [
         (True, "closed"),
@@ -117,10 +136,13 @@ async def test_daily_job_breaks_overdue_promises_and_plans(
     # Past the second instalment's day, unpaid: the plan is broken too.
     clock.advance(86400 * 40)
     sofia, carla = await login("sofia"), await login("carla")  # the sessions expired meanwhile
-    ran = await body(await sofia.post("/api/v1/collection/break-overdue"))
-    assert ran["broken_plans"] == [plan["id"]]
+
+    async def plan_status() -> str:
+        six = await body(await carla.get("/api/v1/collection/customers/6/position"))
+        return str(six["plans"][0]["status"])
+
+    await _eventually(plan_status, "broken")
     six = await body(await carla.get("/api/v1/collection/customers/6/position"))
-    assert six["plans"][0]["status"] == "broken"
     assert all(c["status"] == "delinquent" for c in six["cases"])
 
 
