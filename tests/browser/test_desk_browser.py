@@ -17,8 +17,12 @@ from cti.db.models import (
     CallMessageSituation,
     CallMessageType,
     ClosingReason,
+    TicketAction,
+    TicketOccurrence,
+    TicketSubject,
 )
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
+from cti.domain.tickets import TicketStatus
 from cti.sim import PbxSimulator
 
 from .conftest import screenshot_path, sign_in
@@ -34,6 +38,19 @@ async def _history_and_lists(
         s.add_all([ClosingReason(name="Solved"), ClosingReason(name="Wrong number")])
         s.add(CallMessageSituation(code="PE", name="Pending", pending=True, usual_pending=True))
         s.add(CallMessageType(code="RE", name="Complaint", is_default=True))
+        subject = TicketSubject(name="Delivery delayed")
+        s.add(subject)
+        await s.flush()
+        occurrence = TicketOccurrence(subject_id=subject.id, name="The order arrived damaged")
+        s.add(occurrence)
+        await s.flush()
+        s.add(
+            TicketAction(
+                occurrence_id=occurrence.id,
+                name="Send a replacement",
+                sets_status=TicketStatus.DONE,
+            )
+        )
         old = Attention(
             kind=AttentionKind.TELEMARKETING,
             direction=Direction.INBOUND,
@@ -110,10 +127,10 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     assert await timer.evaluate("n => getComputedStyle(n).backgroundColor") == "rgb(217, 45, 32)"
 
     await expect(page.locator("#attention")).to_be_visible()
-    await page.fill("input[name=subject]", "Delivery delayed")
-    await page.fill("input[name=product]", "Standing desk")
-    await page.fill("textarea[name=occurrence]", "The order arrived damaged.")
-    await page.fill("input[name=action]", "Send a replacement")
+    await page.select_option("select[name=item_subject]", label="Delivery delayed")
+    await page.select_option("select[name=item_occurrence]", label="The order arrived damaged")
+    await page.select_option("select[name=item_action]", label="Send a replacement")
+    await page.fill("input[name=item_product]", "Standing desk")
     await page.select_option("#status", "closed")
     await page.select_option("#closing-reason", label="Solved")
     await page.fill("#note", "Replacement promised for Friday.")
@@ -205,14 +222,14 @@ async def test_a_status_chosen_during_the_call_survives_the_calls_end(
     await expect(page.locator("#attention")).to_be_visible()
     # Ana picks the status and a subject, then looks at the pop (the form loses focus) ...
     await page.select_option("#status", "closed")
-    await page.fill("input[name=subject]", "Delivery delayed")
+    await page.fill("input[name=item_product]", "Standing desk")
     await page.locator("#pop-name").click()
     # ... the caller hangs up: the attention is refreshed with the call's end, her choices stay.
     assert sim.hangup("PJSIP/agent1")
     await expect(page.locator("#timer")).to_have_text("00:00")
     await expect(page.locator("#state-text")).to_have_text("Wrap-up")
     await expect(page.locator("#status")).to_have_value("closed")
-    await expect(page.locator("input[name=subject]")).to_have_value("Delivery delayed")
+    await expect(page.locator("input[name=item_product]")).to_have_value("Standing desk")
     await page.click("#save")
     await expect(page.locator(".toast", has_text="Attention saved")).to_be_visible()
     await expect(page.locator("#state-text")).to_have_text("Ready")

@@ -20,7 +20,15 @@ from cti.domain.model import AttentionStatus
 _HISTORY_SQL = sa.text(
     """
 SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
-    SELECT a.id, a.kind, a.status, a.direction, a.subject, a.product, a.created_at, a.closed_at,
+    SELECT a.id, a.kind, a.status, a.direction,
+           -- A ticket's attention is about its first item's subject (free text before them).
+           COALESCE(a.subject, (SELECT ts.name FROM ticket_items ti
+                                JOIN ticket_subjects ts ON ts.id = ti.subject_id
+                                WHERE ti.attention_id = a.id ORDER BY ti.seq LIMIT 1)) AS subject,
+           COALESCE(a.product, (SELECT ti.product FROM ticket_items ti
+                                WHERE ti.attention_id = a.id AND ti.product IS NOT NULL
+                                ORDER BY ti.seq LIMIT 1)) AS product,
+           a.created_at, a.closed_at,
            a.next_call_at, COALESCE(o.full_name, o.username) AS operator,
            cr.name AS closing_reason, ct.name AS contact,
            c.answered_at, c.ended_at, c.queue, c.recording_id,
