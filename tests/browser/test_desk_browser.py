@@ -25,7 +25,7 @@ from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.domain.tickets import TicketStatus
 from cti.sim import PbxSimulator
 
-from .conftest import screenshot_path, sign_in
+from .conftest import ana_answers_a_call, screenshot_path, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -167,15 +167,7 @@ async def test_in_an_800_px_window_nothing_overlaps_and_every_select_shows_its_v
     context = await chromium.new_context(viewport={"width": 800, "height": 900}, locale="en-US")
     page = await context.new_page()
     page.set_default_timeout(8000)
-    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
-    # The desk's buttons work once it has loaded (its name shows).
-    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
-    await page.click("#desk-signin")
-    await expect(page.locator("#state-text")).to_have_text("Ready")
-    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
-    await sim.advance(0.2)
-    await page.click("#answer")
-    await expect(page.locator("#attention")).to_be_visible()
+    await ana_answers_a_call(page, service.url, sim, users["ana"])
     await page.select_option("#status", "cancelled")
     await page.select_option("#closing-reason", label="Customer will call back next week")
     await page.screenshot(path=str(tmp_path / "desk-800.png"), full_page=True)
@@ -212,14 +204,7 @@ async def test_a_status_chosen_during_the_call_survives_the_calls_end(
     browser_page: Page,
 ) -> None:
     page = browser_page
-    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
-    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
-    await page.click("#desk-signin")
-    await expect(page.locator("#state-text")).to_have_text("Ready")
-    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
-    await sim.advance(0.2)
-    await page.click("#answer")
-    await expect(page.locator("#attention")).to_be_visible()
+    await ana_answers_a_call(page, service.url, sim, users["ana"])
     # Ana picks the status and a subject, then looks at the pop (the form loses focus) ...
     await page.select_option("#status", "closed")
     await page.fill("input[name=item_product]", "Standing desk")

@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 from cti.app import RunningService
 from cti.sim import PbxSimulator
 
-from .conftest import screenshot_path, sign_in
+from .conftest import ana_answers_a_call, screenshot_path, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -67,14 +67,7 @@ async def test_admin_catalogue_then_agent_confirms_a_ticket_item_in_chromium(
     context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
     page = await context.new_page()
     page.set_default_timeout(8000)
-    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
-    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
-    await page.click("#desk-signin")
-    await expect(page.locator("#state-text")).to_have_text("Ready")
-    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
-    await sim.advance(0.2)
-    await page.click("#answer")
-    await expect(page.locator("#attention")).to_be_visible()
+    await ana_answers_a_call(page, service.url, sim, users["ana"])
 
     await page.select_option("select[name=item_subject]", label="Complaint")
     await page.select_option("select[name=item_occurrence]", label="Damaged delivery")

@@ -165,6 +165,15 @@ async def _description(s: AsyncSession, item: TicketItem, action: CatalogueActio
     return nonconformity_description(subject, occurrence, action.name, item.product)
 
 
+def _named_items() -> sa.Join:
+    """Ticket items with the catalogue rows that name them (subject, occurrence, action)."""
+    return (
+        sa.join(TicketItem, TicketSubject, TicketSubject.id == TicketItem.subject_id)
+        .join(TicketOccurrence, TicketOccurrence.id == TicketItem.occurrence_id)
+        .join(TicketAction, TicketAction.id == TicketItem.action_id)
+    )
+
+
 async def items_of(s: AsyncSession, attention_id: int) -> list[dict[str, Any]]:
     """The items of an attention, in order: each child ticket's number, catalogue names, status
     and service-order number."""
@@ -178,9 +187,7 @@ async def items_of(s: AsyncSession, attention_id: int) -> list[dict[str, Any]]:
             ServiceOrder.number,
             NonConformity.id,
         )
-        .join(TicketSubject, TicketSubject.id == TicketItem.subject_id)
-        .join(TicketOccurrence, TicketOccurrence.id == TicketItem.occurrence_id)
-        .join(TicketAction, TicketAction.id == TicketItem.action_id)
+        .select_from(_named_items())
         .outerjoin(Operator, Operator.id == TicketItem.owner_id)
         .outerjoin(ServiceOrder, ServiceOrder.ticket_item_id == TicketItem.id)
         .outerjoin(NonConformity, NonConformity.ticket_item_id == TicketItem.id)
@@ -242,12 +249,13 @@ async def list_nonconformities(db: Database) -> list[NonConformityRow]:
                 TicketOccurrence.name,
                 TicketAction.name,
             )
-            .join(TicketItem, TicketItem.id == NonConformity.ticket_item_id)
+            .select_from(
+                sa.join(
+                    NonConformity, _named_items(), TicketItem.id == NonConformity.ticket_item_id
+                )
+            )
             .join(Attention, Attention.id == NonConformity.attention_id)
             .outerjoin(Operator, Operator.id == Attention.operator_id)
-            .join(TicketSubject, TicketSubject.id == TicketItem.subject_id)
-            .join(TicketOccurrence, TicketOccurrence.id == TicketItem.occurrence_id)
-            .join(TicketAction, TicketAction.id == TicketItem.action_id)
             .order_by(NonConformity.created_at.desc(), NonConformity.id.desc())
         )
         return [

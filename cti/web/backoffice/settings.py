@@ -108,16 +108,12 @@ class MessageTypeSet(Body):
     is_default: bool | MISSING = MISSING
 
 
-class TicketSubjectNew(Body):
-    name: Name
-    active: bool | MISSING = MISSING
+class TicketSubjectNew(PauseReasonNew):
+    """A subject of the telemarketing tickets (a name, in use unless said)."""
 
 
-class TicketSubjectChange(Body):
+class TicketSubjectChange(PauseReasonChange):
     """Only the fields sent change."""
-
-    name: Name | MISSING = MISSING
-    active: bool | MISSING = MISSING
 
 
 class TicketOccurrenceNew(Body):
@@ -226,10 +222,8 @@ class MessageTypeRows(RootModel[list[MessageTypeRow]]):
     pass
 
 
-class TicketSubjectRow(Answer):
-    id: int
-    name: str
-    active: bool
+class TicketSubjectRow(PauseReasonRow):
+    """A subject of the telemarketing tickets."""
 
 
 class TicketSubjectRows(RootModel[list[TicketSubjectRow]]):
