@@ -200,7 +200,9 @@ async def test_a_wrong_item_is_refused_naming_its_field_and_nothing_is_written(
         assert parent is not None and parent.status is AttentionStatus.PENDING
 
 
-async def _nonconformities(svc: RunningService) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def confirm_a_flagged_item(
+    svc: RunningService,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Confirm a "Replace the product" item (flagged for a non-conformity) on ``svc``: the item as
     answered and the quality team's list."""
     async with logins_for(svc) as login:
@@ -224,7 +226,7 @@ async def test_with_the_nonconformity_integration_on_a_flagged_action_raises_a_p
 ) -> None:
     on = TelemarketingSettings(nonconformity_integration=True)
     async with backoffice_with(telemarketing=on) as svc:
-        item, listed = await _nonconformities(svc)
+        item, listed = await confirm_a_flagged_item(svc)
         [nc] = listed
         assert item["nonconformity_id"] == nc["id"]
         assert nc["status"] == "potential"
@@ -246,7 +248,30 @@ async def test_with_the_nonconformity_integration_off_no_nonconformity_is_raised
 ) -> None:
     async with backoffice_with() as svc:
         assert svc.runtime.settings.telemarketing.nonconformity_integration is False
-        item, listed = await _nonconformities(svc)
+        item, listed = await confirm_a_flagged_item(svc)
         assert item["nonconformity_id"] is None and listed == []
         async with svc.runtime.db.sessions() as s:
             assert await s.scalar(sa.select(sa.func.count()).select_from(NonConformity)) == 0
+
+
+async def test_an_item_fills_the_subject_an_admin_made_required(
+    backoffice: RunningService, login: Login
+) -> None:
+    admin, ana = await login("admin"), await login("ana")
+    cat = await _catalogue(admin)
+    await body(await admin.put("/api/v1/config/required-fields/attention", {"fields": ["subject"]}))
+    ident = await _attention(backoffice, "ana", AttentionKind.TELEMARKETING)
+    problem = await body(
+        await ana.patch(f"/api/v1/desk/attentions/{ident}", {"status": "closed"}), 400
+    )
+    assert problem["field"] == "subject"
+    saved = await body(
+        await ana.patch(
+            f"/api/v1/desk/attentions/{ident}",
+            {"status": "closed", "items": [_item(cat, "Refund")]},
+        )
+    )
+    assert saved["status"] == "closed" and saved["subject"] is None
+    # Saved again without new items: the first item still fills it.
+    again = await body(await ana.patch(f"/api/v1/desk/attentions/{ident}", {"status": "closed"}))
+    assert [i["number"] for i in again["items"]] == [f"{ident}-1"]
