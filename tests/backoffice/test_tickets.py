@@ -8,23 +8,29 @@ potential non-conformity the quality team lists with its source ticket, and off 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.config import TelemarketingSettings
-from cti.db.models import Attention, AuditEvent, NonConformity, Operator, TicketItem
+from cti.db.desk.pop import lookup_caller
+from cti.db.models import Attention, AuditEvent, NonConformity, Operator, Phone, TicketItem
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
 
 from .conftest import Client, Login, ServiceWith, body, logins_for
 
 
-async def _attention(svc: RunningService, operator: str, kind: AttentionKind) -> int:
+async def _attention(
+    svc: RunningService, operator: str, kind: AttentionKind, customer_id: int | None = None
+) -> int:
     """A pending attention of ``operator`` (the parent ticket)."""
     async with svc.runtime.db.sessions.begin() as s:
         oid = await s.scalar(sa.select(Operator.id).where(Operator.username == operator))
-        a = Attention(kind=kind, direction=Direction.INBOUND, operator_id=oid)
+        a = Attention(
+            kind=kind, direction=Direction.INBOUND, operator_id=oid, customer_id=customer_id
+        )
         s.add(a)
         await s.flush()
         return a.id
@@ -275,3 +281,42 @@ async def test_an_item_fills_the_subject_an_admin_made_required(
     # Saved again without new items: the first item still fills it.
     again = await body(await ana.patch(f"/api/v1/desk/attentions/{ident}", {"status": "closed"}))
     assert [i["number"] for i in again["items"]] == [f"{ident}-1"]
+
+
+async def test_the_history_and_the_pop_name_a_ticket_by_its_first_items_subject(
+    backoffice: RunningService, login: Login
+) -> None:
+    admin, ana = await login("admin"), await login("ana")
+    cat = await _catalogue(admin)
+    async with backoffice.runtime.db.sessions() as s:
+        customer_id, phone = (
+            await s.execute(
+                sa.select(Phone.customer_id, Phone.phone)
+                .where(Phone.customer_id.is_not(None))
+                .order_by(Phone.id)
+                .limit(1)
+            )
+        ).one()
+        ana_id = await s.scalar(sa.select(Operator.id).where(Operator.username == "ana"))
+    ident = await _attention(backoffice, "ana", AttentionKind.TELEMARKETING, customer_id)
+    await body(
+        await ana.patch(
+            f"/api/v1/desk/attentions/{ident}",
+            {"items": [_item(cat, "Refund", product="Standing desk")]},
+        )
+    )
+    history = await body(await ana.get(f"/api/v1/desk/history/customer/{customer_id}"))
+    [row] = [a for a in history["attentions"] if a["id"] == ident]
+    assert (row["subject"], row["product"]) == ("Complaint", "Standing desk")
+    # Earlier attentions keep their free text.
+    assert "Delivery delayed" in {a["subject"] for a in history["attentions"]}
+    pop = await lookup_caller(
+        backoffice.runtime.db,
+        phone,
+        viewer_id=ana_id,
+        today=date(2026, 3, 2),
+        collection=False,
+        sales=False,
+        attentions=50,
+    )
+    assert {a["id"]: a["subject"] for a in pop["attentions"]}[ident] == "Complaint"

@@ -12,19 +12,17 @@ import sqlalchemy as sa
 from cti.db.backoffice.common import iso
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.desk.attentions import HISTORY_SPEC
+from cti.db.desk.tickets import ATTENTION_SUBJECT_SQL
 from cti.db.engine import Database
 from cti.db.models import Attention
 from cti.domain.attentions import PARTIES, check_party
 from cti.domain.model import AttentionStatus
 
 _HISTORY_SQL = sa.text(
-    """
+    f"""
 SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
     SELECT a.id, a.kind, a.status, a.direction,
-           -- A ticket's attention is about its first item's subject (free text before them).
-           COALESCE(a.subject, (SELECT ts.name FROM ticket_items ti
-                                JOIN ticket_subjects ts ON ts.id = ti.subject_id
-                                WHERE ti.attention_id = a.id ORDER BY ti.seq LIMIT 1)) AS subject,
+           {ATTENTION_SUBJECT_SQL} AS subject,
            COALESCE(a.product, (SELECT ti.product FROM ticket_items ti
                                 WHERE ti.attention_id = a.id AND ti.product IS NOT NULL
                                 ORDER BY ti.seq LIMIT 1)) AS product,

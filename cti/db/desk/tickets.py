@@ -38,6 +38,12 @@ from cti.errors import UserInputError
 
 _NAMES = sa.func.coalesce(Operator.full_name, Operator.username)
 
+# In SQL over ``attentions a``: what an attention is about, for the lists that name it (a party's
+# history, the pop): its first ticket item's subject, else the free text of earlier attentions.
+ATTENTION_SUBJECT_SQL = """COALESCE(a.subject, (
+    SELECT ts.name FROM ticket_items ti JOIN ticket_subjects ts ON ts.id = ti.subject_id
+    WHERE ti.attention_id = a.id ORDER BY ti.seq LIMIT 1))"""
+
 
 async def _actions(s: AsyncSession, ids: set[int]) -> dict[int, CatalogueAction]:
     rows = await s.execute(
@@ -279,6 +285,7 @@ async def list_nonconformities(db: Database) -> list[NonConformityRow]:
 
 
 __all__ = [
+    "ATTENTION_SUBJECT_SQL",
     "NonConformityRow",
     "add_and_confirm_items",
     "first_item",
