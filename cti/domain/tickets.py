@@ -11,7 +11,7 @@ on). The parent ticket is never changed by an item's action.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -57,6 +57,18 @@ class Confirmation:
     status: TicketStatus
     service_order: bool
     nonconformity: bool
+
+
+def check_items_allowed(kind: str) -> None:
+    """Only a telemarketing attention is a ticket with items."""
+    if kind != "telemarketing":
+        raise UserInputError("items", "only telemarketing attentions have ticket items")
+
+
+def check_owner_known(where: str, owner_id: int | None, users: Set[int]) -> None:
+    """An item's owner, when given, is one of the ``users``."""
+    if owner_id is not None and owner_id not in users:
+        raise UserInputError(f"{where}.owner_id", "is not a user")
 
 
 def check_item(
@@ -132,6 +144,8 @@ __all__ = [
     "NonConformityStatus",
     "TicketStatus",
     "check_item",
+    "check_items_allowed",
+    "check_owner_known",
     "child_number",
     "confirm",
     "fields_of_item",

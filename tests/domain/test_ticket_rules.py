@@ -12,6 +12,8 @@ from cti.domain.tickets import (
     CatalogueAction,
     TicketStatus,
     check_item,
+    check_items_allowed,
+    check_owner_known,
     child_number,
     confirm,
     fields_of_item,
@@ -71,3 +73,15 @@ def test_numbers_and_the_fields_an_item_fills() -> None:
     assert fields_of_item(None) == {}
     filled = fields_of_item({"subject_id": 1, "occurrence_id": 3, "action_id": 7, "product": ""})
     assert filled == {"subject": 1, "occurrence": 3, "action": 7, "action_status": 7}
+
+
+def test_only_telemarketing_has_items_and_an_owner_is_a_user() -> None:
+    check_items_allowed("telemarketing")
+    with pytest.raises(UserInputError) as err:
+        check_items_allowed("telesales")
+    assert err.value.field == "items"
+    check_owner_known("items[1]", None, set())
+    check_owner_known("items[1]", 4, {4})
+    with pytest.raises(UserInputError) as err:
+        check_owner_known("items[1]", 5, {4})
+    assert err.value.field == "items[1].owner_id"

@@ -29,12 +29,13 @@ from cti.db.models import (
 from cti.domain.tickets import (
     CatalogueAction,
     check_item,
+    check_items_allowed,
+    check_owner_known,
     child_number,
     confirm,
     nonconformity_description,
     service_order_number,
 )
-from cti.errors import UserInputError
 
 _NAMES = sa.func.coalesce(Operator.full_name, Operator.username)
 
@@ -82,13 +83,13 @@ async def add_and_confirm_items(
     non-conformity its action makes. The attention itself (the parent ticket) is not touched.
 
     Raises:
-        UserInputError: an item of a routine other than telemarketing, an action not of the
-            item's occurrence and subject (or retired), an unknown owner (the field named).
+        UserInputError: from the rules of :mod:`cti.domain.tickets`: an item of a routine other
+            than telemarketing, an action not of the item's occurrence and subject (or retired),
+            an unknown owner (the field named).
     """
     if not items:
         return
-    if str(attention.kind) != "telemarketing":
-        raise UserInputError("items", "only telemarketing attentions have ticket items")
+    check_items_allowed(str(attention.kind))
     actions = await _actions(s, {int(i["action_id"]) for i in items})
     owners = {i["owner_id"] for i in items if i.get("owner_id") is not None}
     known = set((await s.scalars(sa.select(Operator.id).where(Operator.id.in_(owners)))).all())
@@ -107,8 +108,7 @@ async def add_and_confirm_items(
             occurrence_id=given["occurrence_id"],
             action=actions.get(given["action_id"]),
         )
-        if given.get("owner_id") is not None and given["owner_id"] not in known:
-            raise UserInputError(f"{where}.owner_id", "is not a user")
+        check_owner_known(where, given.get("owner_id"), known)
         done = confirm(action, nonconformity_integration=nonconformity_integration)
         item = TicketItem(
             attention_id=attention.id,
