@@ -36,6 +36,18 @@ class RegisterCallerBody(Body):
     )
 
 
+class TicketItemIn(Body):
+    """A ticket item (a child ticket): its action, from the catalogue, must be of its occurrence,
+    and that of its subject."""
+
+    subject_id: Id
+    product: Annotated[str, Field(max_length=500)] | None = None
+    occurrence_id: Id
+    action_id: Id
+    owner_id: Id | None = Field(None, description="who the action is for (default: nobody)")
+    action_date: dt.date | None = None
+
+
 class AttentionFormBody(Body):
     """The attention form: only the fields sent are changed (``null`` empties one)."""
 
@@ -44,6 +56,8 @@ class AttentionFormBody(Body):
     status: AttentionStatus | MISSING = MISSING
     closing_reason_id: int | None = None
     next_call_at: AwareDatetime | None = None
+    # The free text of telemarketing attentions before tickets (kept, still readable and
+    # writable); the desk now records telemarketing work as ``items``.
     subject: Annotated[str, Field(max_length=500)] | None = None
     product: Annotated[str, Field(max_length=500)] | None = None
     occurrence: Annotated[str, Field(max_length=2000)] | None = None
@@ -61,18 +75,6 @@ class AttentionFormBody(Body):
         description="telemarketing: ticket items to add; saving confirms them (each child"
         " ticket takes its action's status, never the attention itself)",
     )
-
-
-class TicketItemIn(Body):
-    """A ticket item (a child ticket): its action, from the catalogue, must be of its occurrence,
-    and that of its subject."""
-
-    subject_id: Id
-    product: Annotated[str, Field(max_length=500)] | None = None
-    occurrence_id: Id
-    action_id: Id
-    owner_id: Id | None = Field(None, description="who the action is for (default: nobody)")
-    action_date: dt.date | None = None
 
 
 class AttentionNoteBody(Body):
