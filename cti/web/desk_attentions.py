@@ -292,9 +292,21 @@ async def save_attention(request: web.Request) -> web.StreamResponse:
     session = current(request)
     ident = path_id(request)
     # Only the fields sent: one left out keeps its value.
-    changes = body_of(request, AttentionFormBody).model_dump(exclude_unset=True)
+    form = body_of(request, AttentionFormBody)
+    changes = form.model_dump(exclude_unset=True)
     message_id = changes.pop("message_id", None)
-    items = changes.pop("items", [])
+    changes.pop("items", None)
+    items = [
+        repo.NewItem(
+            subject_id=i.subject_id,
+            occurrence_id=i.occurrence_id,
+            action_id=i.action_id,
+            product=i.product,
+            owner_id=i.owner_id,
+            action_date=i.action_date,
+        )
+        for i in form.items
+    ]
     try:
         await repo.save_attention(
             st.runtime.db,

@@ -7,7 +7,7 @@ attention it is) is decided in :mod:`cti.domain.attentions`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from cti.db.backoffice.messages import finalize_by_action
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.backoffice.telesales import attention_operation
 from cti.db.desk.calls import CallKey, upsert_call
-from cti.db.desk.tickets import add_and_confirm_items, first_item, items_of
+from cti.db.desk.tickets import NewItem, add_and_confirm_items, first_item, items_of
 from cti.db.engine import Database
 from cti.db.models import (
     Attention,
@@ -325,7 +325,7 @@ async def save_attention(
     viewer: Viewer,
     may_edit_others: bool,
     message_id: int | None = None,
-    items: Sequence[Mapping[str, Any]] = (),
+    items: Sequence[NewItem] = (),
     nonconformity_integration: bool = False,
 ) -> None:
     """Apply the form's fields to an attention, in one transaction with what goes with it: the

@@ -6,10 +6,10 @@ Which action may be chosen, and what confirming it does, is :mod:`cti.domain.tic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +46,17 @@ ATTENTION_SUBJECT_SQL = """COALESCE(a.subject, (
     WHERE ti.attention_id = a.id ORDER BY ti.seq LIMIT 1))"""
 
 
+class NewItem(TypedDict):
+    """A ticket item as the form gives it (the catalogue's ids; ``product`` as typed)."""
+
+    subject_id: int
+    occurrence_id: int
+    action_id: int
+    product: str | None
+    owner_id: int | None
+    action_date: date | None
+
+
 async def _actions(s: AsyncSession, ids: set[int]) -> dict[int, CatalogueAction]:
     rows = await s.execute(
         sa.select(TicketAction, TicketOccurrence, TicketSubject)
@@ -73,7 +84,7 @@ async def _actions(s: AsyncSession, ids: set[int]) -> dict[int, CatalogueAction]
 async def add_and_confirm_items(
     s: AsyncSession,
     attention: Attention,
-    items: Sequence[Mapping[str, Any]],
+    items: Sequence[NewItem],
     *,
     now: datetime,
     nonconformity_integration: bool,
@@ -90,8 +101,8 @@ async def add_and_confirm_items(
     if not items:
         return
     check_items_allowed(str(attention.kind))
-    actions = await _actions(s, {int(i["action_id"]) for i in items})
-    owners = {i["owner_id"] for i in items if i.get("owner_id") is not None}
+    actions = await _actions(s, {i["action_id"] for i in items})
+    owners = {i["owner_id"] for i in items if i["owner_id"] is not None}
     known = set((await s.scalars(sa.select(Operator.id).where(Operator.id.in_(owners)))).all())
     seq = (
         await s.execute(
@@ -108,17 +119,17 @@ async def add_and_confirm_items(
             occurrence_id=given["occurrence_id"],
             action=actions.get(given["action_id"]),
         )
-        check_owner_known(where, given.get("owner_id"), known)
+        check_owner_known(where, given["owner_id"], known)
         done = confirm(action, nonconformity_integration=nonconformity_integration)
         item = TicketItem(
             attention_id=attention.id,
             seq=seq + n + 1,
             subject_id=given["subject_id"],
-            product=(given.get("product") or "").strip() or None,
+            product=(given["product"] or "").strip() or None,
             occurrence_id=given["occurrence_id"],
             action_id=action.id,
-            owner_id=given.get("owner_id"),
-            action_date=given.get("action_date"),
+            owner_id=given["owner_id"],
+            action_date=given["action_date"],
             status=done.status,
             confirmed_at=now,
         )
@@ -286,6 +297,7 @@ async def list_nonconformities(db: Database) -> list[NonConformityRow]:
 
 __all__ = [
     "ATTENTION_SUBJECT_SQL",
+    "NewItem",
     "NonConformityRow",
     "add_and_confirm_items",
     "first_item",

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from aiohttp import web
 from pydantic import Field
 
-from cti.db.desk import tickets as repo
+from cti.db import desk as repo
 from cti.domain.tickets import NonConformityStatus
 from cti.web.api import Api, Route, RouteMaker
 from cti.web.backoffice.common import TAG
