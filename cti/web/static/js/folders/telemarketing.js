@@ -80,7 +80,8 @@ export default {
     };
     action.onchange = () => {
       const x = chosen();
-      hint.textContent = x ? `Sets the child ticket to ${STATUS_LABELS[x.sets_status]}${x.service_order ? "; opens a service order" : ""}${x.nonconformity ? "; may raise a non-conformity" : ""}` : "";
+      if (x) hint.textContent = `Sets the child ticket to ${STATUS_LABELS[x.sets_status]}${x.service_order ? "; opens a service order" : ""}${x.nonconformity ? "; may raise a non-conformity" : ""}`;
+      else hint.textContent = subject.value ? "An item needs its occurrence and action; without them it is not saved." : "";
     };
     // The row being filled in, as an item (null until its action is chosen).
     node.draft = () => {
