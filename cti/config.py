@@ -186,6 +186,9 @@ class TelemarketingSettings:
 
     # What happens to a suspect converted to a prospect (the seeds' MV_TMKDACH).
     suspect_after_conversion: Literal["delete", "keep", "ask"] = "ask"
+    # Do ticket actions flagged for it raise potential non-conformities for the quality team?
+    # (the seeds' MV_QLYXCAL: the Call Center x Non-conformity Control integration)
+    nonconformity_integration: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,6 +75,14 @@ from cti.db.tables.people import (
     Suspect,
     WebSession,
 )
+from cti.db.tables.tickets import (
+    NonConformity,
+    ServiceOrder,
+    TicketAction,
+    TicketItem,
+    TicketOccurrence,
+    TicketSubject,
+)
 from cti.db.tables.work import (
     Attention,
     AttentionNote,
@@ -110,6 +118,7 @@ __all__ = [
     "DncEntry",
     "Instalment",
     "Lead",
+    "NonConformity",
     "Operator",
     "OrderItem",
     "PauseReason",
@@ -130,7 +139,12 @@ __all__ = [
     "Script",
     "ScriptAnswers",
     "ScriptVersion",
+    "ServiceOrder",
     "Suspect",
+    "TicketAction",
+    "TicketItem",
+    "TicketOccurrence",
+    "TicketSubject",
     "WebSession",
     "Wrapup",
     "enum_type",

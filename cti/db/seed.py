@@ -47,6 +47,9 @@ from cti.db.models import (
     Script,
     ScriptVersion,
     Suspect,
+    TicketAction,
+    TicketOccurrence,
+    TicketSubject,
 )
 from cti.domain.model import (
     AttentionKind,
@@ -60,6 +63,7 @@ from cti.domain.model import (
     Role,
     Routine,
 )
+from cti.domain.tickets import TicketStatus
 from cti.passwords import hash_password
 
 SEED_MARK = "demo.seeded"
@@ -262,6 +266,41 @@ _CLOSING_REASONS = (
 )
 
 
+# The telemarketing tickets' catalogue: subject, occurrence, its actions (name, the status they
+# set on the child ticket, opens a service order, raises a non-conformity).
+_TICKETS = (
+    (
+        "Product support",
+        "Arrived damaged",
+        (
+            ("Send a technician", TicketStatus.IN_PROGRESS, True, False),
+            ("Replace the product", TicketStatus.DONE, False, True),
+        ),
+    ),
+    ("Billing", "Invoice copy asked for", (("Send the copy", TicketStatus.DONE, False, False),)),
+)
+
+
+async def _ticket_catalogue(s: AsyncSession) -> None:
+    for subject_name, occurrence_name, actions in _TICKETS:
+        subject = TicketSubject(name=subject_name)
+        s.add(subject)
+        await s.flush()
+        occurrence = TicketOccurrence(subject_id=subject.id, name=occurrence_name)
+        s.add(occurrence)
+        await s.flush()
+        s.add_all(
+            TicketAction(
+                occurrence_id=occurrence.id,
+                name=name,
+                sets_status=status,
+                service_order=order,
+                nonconformity=nc,
+            )
+            for name, status, order, nc in actions
+        )
+
+
 async def _seeded(session: AsyncSession) -> bool:
     found = await session.execute(sa.select(AuditEvent.id).where(AuditEvent.action == SEED_MARK))
     return found.first() is not None
@@ -308,6 +347,7 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
             for c, n, p, u in _SITUATIONS
         )
         s.add_all(CallMessageType(code=c, name=n, is_default=d) for c, n, d in _TYPES)
+        await _ticket_catalogue(s)
         products = [Product(code=c, name=n, unit_price=p) for c, n, p in _PRODUCTS]
         s.add_all(products)
         await s.flush()

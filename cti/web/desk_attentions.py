@@ -12,11 +12,12 @@ from pydantic import MISSING, AwareDatetime, BaseModel, Field
 from cti.db import desk as repo
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.domain.phone import normalize_phone
+from cti.domain.tickets import TicketStatus
 from cti.errors import Forbidden, NotFound, Refused, UserInputError
 from cti.web.api import ROLE_LEVEL, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import path_id, viewer
 from cti.web.desk_phone import desk_of, dumps, frame_response, reply, seated
-from cti.web.models import Done
+from cti.web.models import Done, Id
 from cti.web.state import current, web_state
 
 route = RouteMaker("desk", "operator")
@@ -35,6 +36,18 @@ class RegisterCallerBody(Body):
     )
 
 
+class TicketItemIn(Body):
+    """A ticket item (a child ticket): its action, from the catalogue, must be of its occurrence,
+    and that of its subject."""
+
+    subject_id: Id
+    product: Annotated[str, Field(max_length=500)] | None = None
+    occurrence_id: Id
+    action_id: Id
+    owner_id: Id | None = Field(None, description="who the action is for (default: nobody)")
+    action_date: dt.date | None = None
+
+
 class AttentionFormBody(Body):
     """The attention form: only the fields sent are changed (``null`` empties one)."""
 
@@ -43,6 +56,8 @@ class AttentionFormBody(Body):
     status: AttentionStatus | MISSING = MISSING
     closing_reason_id: int | None = None
     next_call_at: AwareDatetime | None = None
+    # The free text of telemarketing attentions before tickets (kept, still readable and
+    # writable); the desk now records telemarketing work as ``items``.
     subject: Annotated[str, Field(max_length=500)] | None = None
     product: Annotated[str, Field(max_length=500)] | None = None
     occurrence: Annotated[str, Field(max_length=2000)] | None = None
@@ -54,6 +69,11 @@ class AttentionFormBody(Body):
     contact_id: int | None = None
     message_id: Annotated[int, Field(ge=1)] | None = Field(
         None, description="the pending incoming-call message this attention acts on: finalized"
+    )
+    items: Annotated[list[TicketItemIn], Field(max_length=50)] = Field(
+        default_factory=list,
+        description="telemarketing: ticket items to add; saving confirms them (each child"
+        " ticket takes its action's status, never the attention itself)",
     )
 
 
@@ -95,6 +115,27 @@ class DeskAttentionCall(BaseModel):
     outcome: str | None
 
 
+class TicketItemOut(BaseModel):
+    """An item of the attention: a child ticket with its own status."""
+
+    id: int
+    number: str = Field(description="the child ticket's number: <attention>-<item>")
+    subject_id: int
+    subject: str
+    product: str | None
+    occurrence_id: int
+    occurrence: str
+    action_id: int
+    action: str
+    owner_id: int | None
+    owner: str | None
+    action_date: dt.date | None
+    status: TicketStatus = Field(description="the child ticket's status (set by its action)")
+    confirmed_at: dt.datetime | None
+    service_order: str | None = Field(description="the service order's number (Num OS)")
+    nonconformity_id: int | None = Field(description="the potential non-conformity raised")
+
+
 class DeskAttention(BaseModel):
     """An attention with its party's names, notes (oldest first), call and operation."""
 
@@ -127,6 +168,7 @@ class DeskAttention(BaseModel):
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
     operation: dict[str, Any] | None = Field(description="the telesales quote or order made")
+    items: list[TicketItemOut] = Field(description="telemarketing: the child tickets, in order")
     notes: list[AttentionNoteReply]
     call: DeskAttentionCall | None
     masked: bool
@@ -250,8 +292,21 @@ async def save_attention(request: web.Request) -> web.StreamResponse:
     session = current(request)
     ident = path_id(request)
     # Only the fields sent: one left out keeps its value.
-    changes = body_of(request, AttentionFormBody).model_dump(exclude_unset=True)
+    form = body_of(request, AttentionFormBody)
+    changes = form.model_dump(exclude_unset=True)
     message_id = changes.pop("message_id", None)
+    changes.pop("items", None)
+    items = [
+        repo.NewItem(
+            subject_id=i.subject_id,
+            occurrence_id=i.occurrence_id,
+            action_id=i.action_id,
+            product=i.product,
+            owner_id=i.owner_id,
+            action_date=i.action_date,
+        )
+        for i in form.items
+    ]
     try:
         await repo.save_attention(
             st.runtime.db,
@@ -261,6 +316,8 @@ async def save_attention(request: web.Request) -> web.StreamResponse:
             viewer=viewer(request),
             may_edit_others=ROLE_LEVEL[session.role] >= ROLE_LEVEL["supervisor"],
             message_id=message_id,
+            items=items,
+            nonconformity_integration=st.runtime.settings.telemarketing.nonconformity_integration,
         )
     except NotFound as exc:
         raise HTTPProblem(404, str(exc), "message_id") from None

@@ -194,7 +194,14 @@ TABLE: dict[tuple[str, str], Call] = {
         (method, f"/api/v1/config/{table}{suffix}"): Call(
             least, f"/api/v1/config/{table}{concrete}", body
         )
-        for table in ("closing-reasons", "pause-reasons", "attention-groups")
+        for table in (
+            "closing-reasons",
+            "pause-reasons",
+            "attention-groups",
+            "ticket-subjects",
+            "ticket-occurrences",
+            "ticket-actions",
+        )
         for method, suffix, concrete, least, body in (
             ("GET", "", "", OPERATOR, None),
             ("POST", "", "", ADMIN, {}),
@@ -212,6 +219,7 @@ TABLE: dict[tuple[str, str], Call] = {
             ("DELETE", "/{code}", "/ZZ", ADMIN, None),
         )
     },
+    ("GET", "/api/v1/nonconformities"): Call(SUPERVISOR, "/api/v1/nonconformities"),
     ("GET", "/api/v1/config/attention-statuses"): Call(
         OPERATOR, "/api/v1/config/attention-statuses"
     ),

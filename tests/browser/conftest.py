@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
+from cti.sim import PbxSimulator
 from tests.desk.conftest import carla, client_factory, customers, service, sim, users
 
 __all__ = ["carla", "client_factory", "customers", "service", "sim", "users"]
@@ -73,6 +74,20 @@ async def sign_in(
     await page.click("#go")
     if landing:
         await page.wait_for_url(f"**/{landing}**")
+
+
+async def ana_answers_a_call(page: Page, base_url: str, sim: PbxSimulator, password: str) -> None:
+    """Ana (telemarketing, the tests' users) signs in to the desk, a caller rings the support
+    queue, she answers: the attention's form is on screen."""
+    await sign_in(page, base_url, "ana", password=password, landing="desk")
+    # The desk's buttons work once it has loaded (its name shows).
+    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Ready")
+    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
+    await sim.advance(0.2)
+    await page.click("#answer")
+    await expect(page.locator("#attention")).to_be_visible()
 
 
 class HeldRequests:

@@ -17,11 +17,15 @@ from cti.db.models import (
     CallMessageSituation,
     CallMessageType,
     ClosingReason,
+    TicketAction,
+    TicketOccurrence,
+    TicketSubject,
 )
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
+from cti.domain.tickets import TicketStatus
 from cti.sim import PbxSimulator
 
-from .conftest import screenshot_path, sign_in
+from .conftest import ana_answers_a_call, screenshot_path, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +38,19 @@ async def _history_and_lists(
         s.add_all([ClosingReason(name="Solved"), ClosingReason(name="Wrong number")])
         s.add(CallMessageSituation(code="PE", name="Pending", pending=True, usual_pending=True))
         s.add(CallMessageType(code="RE", name="Complaint", is_default=True))
+        subject = TicketSubject(name="Delivery delayed")
+        s.add(subject)
+        await s.flush()
+        occurrence = TicketOccurrence(subject_id=subject.id, name="The order arrived damaged")
+        s.add(occurrence)
+        await s.flush()
+        s.add(
+            TicketAction(
+                occurrence_id=occurrence.id,
+                name="Send a replacement",
+                sets_status=TicketStatus.DONE,
+            )
+        )
         old = Attention(
             kind=AttentionKind.TELEMARKETING,
             direction=Direction.INBOUND,
@@ -110,10 +127,10 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     assert await timer.evaluate("n => getComputedStyle(n).backgroundColor") == "rgb(217, 45, 32)"
 
     await expect(page.locator("#attention")).to_be_visible()
-    await page.fill("input[name=subject]", "Delivery delayed")
-    await page.fill("input[name=product]", "Standing desk")
-    await page.fill("textarea[name=occurrence]", "The order arrived damaged.")
-    await page.fill("input[name=action]", "Send a replacement")
+    await page.select_option("select[name=item_subject]", label="Delivery delayed")
+    await page.select_option("select[name=item_occurrence]", label="The order arrived damaged")
+    await page.select_option("select[name=item_action]", label="Send a replacement")
+    await page.fill("input[name=item_product]", "Standing desk")
     await page.select_option("#status", "closed")
     await page.select_option("#closing-reason", label="Solved")
     await page.fill("#note", "Replacement promised for Friday.")
@@ -150,15 +167,7 @@ async def test_in_an_800_px_window_nothing_overlaps_and_every_select_shows_its_v
     context = await chromium.new_context(viewport={"width": 800, "height": 900}, locale="en-US")
     page = await context.new_page()
     page.set_default_timeout(8000)
-    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
-    # The desk's buttons work once it has loaded (its name shows).
-    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
-    await page.click("#desk-signin")
-    await expect(page.locator("#state-text")).to_have_text("Ready")
-    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
-    await sim.advance(0.2)
-    await page.click("#answer")
-    await expect(page.locator("#attention")).to_be_visible()
+    await ana_answers_a_call(page, service.url, sim, users["ana"])
     await page.select_option("#status", "cancelled")
     await page.select_option("#closing-reason", label="Customer will call back next week")
     await page.screenshot(path=str(tmp_path / "desk-800.png"), full_page=True)
@@ -195,24 +204,17 @@ async def test_a_status_chosen_during_the_call_survives_the_calls_end(
     browser_page: Page,
 ) -> None:
     page = browser_page
-    await sign_in(page, service.url, "ana", password=users["ana"], landing="desk")
-    await expect(page.locator("#agent-name")).to_have_text("Ana Lima")
-    await page.click("#desk-signin")
-    await expect(page.locator("#state-text")).to_have_text("Ready")
-    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
-    await sim.advance(0.2)
-    await page.click("#answer")
-    await expect(page.locator("#attention")).to_be_visible()
+    await ana_answers_a_call(page, service.url, sim, users["ana"])
     # Ana picks the status and a subject, then looks at the pop (the form loses focus) ...
     await page.select_option("#status", "closed")
-    await page.fill("input[name=subject]", "Delivery delayed")
+    await page.fill("input[name=item_product]", "Standing desk")
     await page.locator("#pop-name").click()
     # ... the caller hangs up: the attention is refreshed with the call's end, her choices stay.
     assert sim.hangup("PJSIP/agent1")
     await expect(page.locator("#timer")).to_have_text("00:00")
     await expect(page.locator("#state-text")).to_have_text("Wrap-up")
     await expect(page.locator("#status")).to_have_value("closed")
-    await expect(page.locator("input[name=subject]")).to_have_value("Delivery delayed")
+    await expect(page.locator("input[name=item_product]")).to_have_value("Standing desk")
     await page.click("#save")
     await expect(page.locator(".toast", has_text="Attention saved")).to_be_visible()
     await expect(page.locator("#state-text")).to_have_text("Ready")

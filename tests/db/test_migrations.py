@@ -218,3 +218,60 @@ async def test_0013_gives_each_script_its_first_version_in_todays_shape(
         ]
     finally:
         await conn.close()
+
+
+async def test_0014_keeps_free_text_attentions_readable_and_downgrades_with_tickets(
+    empty_database: str,
+) -> None:
+    await migrate.upgrade_async(empty_database, "0013")
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await conn.execute(
+            "INSERT INTO attentions (kind, direction, subject, product, occurrence, action,"
+            " action_status) VALUES ('telemarketing', 'inbound', 'Delivery delayed', 'Desk',"
+            " 'Arrived damaged', 'Send a replacement', 'done')"
+        )
+        await migrate.upgrade_async(empty_database)
+        row = await conn.fetchrow(
+            "SELECT id, subject, product, occurrence, action, action_status FROM attentions"
+        )
+        assert row is not None
+        assert tuple(row)[1:] == (
+            "Delivery delayed",
+            "Desk",
+            "Arrived damaged",
+            "Send a replacement",
+            "done",
+        )
+        # A ticket with an item, its service order and non-conformity: 0014 goes down with them.
+        await conn.execute("INSERT INTO ticket_subjects (name) VALUES ('Complaint')")
+        await conn.execute(
+            "INSERT INTO ticket_occurrences (subject_id, name) VALUES (1, 'Damaged')"
+        )
+        await conn.execute(
+            "INSERT INTO ticket_actions (occurrence_id, name, sets_status) VALUES (1, 'Fix', 'done')"
+        )
+        await conn.execute(
+            "INSERT INTO ticket_items (attention_id, seq, subject_id, occurrence_id, action_id)"
+            " VALUES ($1, 1, 1, 1, 1)",
+            row["id"],
+        )
+        await conn.execute(
+            "INSERT INTO service_orders (number, ticket_item_id) VALUES ('OS-000001', 1)"
+        )
+        await conn.execute(
+            "INSERT INTO nonconformities (attention_id, ticket_item_id, description, occurred_on)"
+            " VALUES ($1, 1, 'Damaged', current_date)",
+            row["id"],
+        )
+        await migrate.downgrade_async(empty_database, "0013")
+        assert await migrate.current_async(empty_database) == "0013"
+        left = await conn.fetchval("SELECT subject FROM attentions")
+        assert left == "Delivery delayed"
+        tables = await conn.fetchval(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'ticket%' OR relname IN"
+            " ('service_orders', 'nonconformities')"
+        )
+        assert tables == 0
+    finally:
+        await conn.close()

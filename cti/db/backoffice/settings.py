@@ -1,5 +1,6 @@
 """Configuration maintained by admins: closing reasons, pause reasons, attention groups (ideal talk
-time, personal-data grant, after-call work: what disposes an attention, the longest wrap-up), message situations and types, attention-status labels, required fields.
+time, personal-data grant, after-call work: what disposes an attention, the longest wrap-up), message situations and types, attention-status labels, required fields, and the
+telemarketing tickets' catalogues (subjects, occurrences, actions).
 
 Every change is written to the audit log as ``config.<table>`` with what was set.
 """
@@ -25,6 +26,9 @@ from cti.db.models import (
     ClosingReason,
     PauseReason,
     RequiredField,
+    TicketAction,
+    TicketOccurrence,
+    TicketSubject,
 )
 from cti.domain.backoffice import check_new_entry
 from cti.domain.forms import FORM_LABELS, FORMS, check_form_fields, field_label
@@ -42,6 +46,20 @@ TABLES: dict[str, tuple[type[Base], str, tuple[str, ...]]] = {
     ),
     "message-situations": (CallMessageSituation, "code", ("name", "pending", "usual_pending")),
     "message-types": (CallMessageType, "code", ("name", "is_default")),
+    # The telemarketing tickets' catalogues (seed 003): subjects, their occurrences, the
+    # occurrences' actions with the child-ticket status they set and what they create.
+    "ticket-subjects": (TicketSubject, "id", ("name", "active")),
+    "ticket-occurrences": (TicketOccurrence, "id", ("subject_id", "name", "active")),
+    "ticket-actions": (
+        TicketAction,
+        "id",
+        ("occurrence_id", "name", "sets_status", "service_order", "nonconformity", "active"),
+    ),
+}
+# A reference a row makes to another table of the catalogues: the field an error names.
+_REFERENCES = {
+    "fk_ticket_occurrences_subject_id": "subject_id",
+    "fk_ticket_actions_occurrence_id": "occurrence_id",
 }
 # At most one row may carry these flags: setting one clears the others.
 _ONLY_ONE = {"usual_pending": CallMessageSituation, "is_default": CallMessageType}
@@ -75,6 +93,9 @@ def _integrity(exc: IntegrityError) -> UserInputError:
         return UserInputError("max_wrapup_seconds", "must be more than 0")
     if "ideal_talk_positive" in text:
         return UserInputError("ideal_talk_seconds", "must be more than 0")
+    for constraint, name in _REFERENCES.items():
+        if constraint in text:
+            return UserInputError(name, "is not one of the catalogue's")
     if "code_two_chars" in text:
         return UserInputError("code", "must be two characters")
     return UserInputError("body", "conflicts with the stored configuration")

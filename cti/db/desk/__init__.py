@@ -8,7 +8,9 @@ One module a subject, all reached from here as ``cti.db.desk.<name>``:
 * :mod:`~cti.db.desk.attentions`: attentions opened at connect, read, saved from the form, noted;
 * :mod:`~cti.db.desk.history`: a party's attentions, the operator's next planned call;
 * :mod:`~cti.db.desk.lists`: registering an unknown caller, the lists the desk's forms offer;
-* :mod:`~cti.db.desk.wrapups`: the operator's wrap-up rule, each wrap-up recorded.
+* :mod:`~cti.db.desk.wrapups`: the operator's wrap-up rule, each wrap-up recorded;
+* :mod:`~cti.db.desk.tickets`: telemarketing tickets: an attention's items (child tickets) added
+  and confirmed, their service orders, the potential non-conformities.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cti.db.desk.lists import (
     register_suspect,
 )
 from cti.db.desk.pop import PopLookup, lookup_caller
+from cti.db.desk.tickets import NewItem, list_nonconformities
 from cti.db.desk.wrapups import record_wrapup, wrapup_rule
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "HISTORY_SPEC",
     "PARTIES",
     "CallKey",
+    "NewItem",
     "Party",
     "PopLookup",
     "add_note",
@@ -48,6 +52,7 @@ __all__ = [
     "desk_lists",
     "history",
     "link_attention_party",
+    "list_nonconformities",
     "log_end",
     "log_ring",
     "lookup_caller",

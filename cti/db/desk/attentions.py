@@ -7,6 +7,7 @@ attention it is) is decided in :mod:`cti.domain.attentions`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from cti.db.backoffice.messages import finalize_by_action
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.backoffice.telesales import attention_operation
 from cti.db.desk.calls import CallKey, upsert_call
+from cti.db.desk.tickets import NewItem, add_and_confirm_items, first_item, items_of
 from cti.db.engine import Database
 from cti.db.models import (
     Attention,
@@ -43,6 +45,7 @@ from cti.domain.attentions import (
 from cti.domain.backoffice import FieldSpec, PersonalKind
 from cti.domain.forms import FORMS
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
+from cti.domain.tickets import fields_of_item
 from cti.errors import UserInputError
 
 
@@ -231,6 +234,7 @@ async def attention_detail(
         detail = _detail(
             a, operator=op_name or op_user, names=names, notes=notes, call=call, operation=operation
         )
+        detail["items"] = await items_of(s, a.id)
         [shown] = await show_personal(
             s, viewer, [(_subject(a), detail)], ATTENTION_SPEC, purpose="attention"
         )
@@ -321,15 +325,20 @@ async def save_attention(
     viewer: Viewer,
     may_edit_others: bool,
     message_id: int | None = None,
+    items: Sequence[NewItem] = (),
+    nonconformity_integration: bool = False,
 ) -> None:
     """Apply the form's fields to an attention, in one transaction with what goes with it: the
-    admin's required fields of the attention form are enforced, and an attention made from a
-    pending incoming-call message (``message_id``) finalizes that message.
+    admin's required fields of the attention form are enforced, an attention made from a
+    pending incoming-call message (``message_id``) finalizes that message, and the new ticket
+    ``items`` are added and confirmed (each child ticket takes its action's status; the
+    attention's own status is only ever the form's; :mod:`cti.db.desk.tickets`).
 
     Raises:
         UserInputError: an unknown attention, someone else's (without ``may_edit_others``), a
             planned attention without a next call, a closing reason of another routine or unknown,
-            a required field left empty (named).
+            a required field left empty (named), an item whose action is not of its occurrence
+            and subject.
         NotFound, Refused: ``message_id`` is unknown, or already finalized.
     """
     check_editable(changes)
@@ -361,10 +370,11 @@ async def save_attention(
             a.customer_id = (
                 await s.execute(sa.select(Contact.customer_id).where(Contact.id == a.contact_id))
             ).scalar_one_or_none()
+        values = {"kind": a.kind, **{name: getattr(a, name) for name in FORMS["attention"]}}
+        # The items (new ones, else the first saved) fill what the free-text fields used to.
+        by_item = fields_of_item(items[0] if items else await first_item(s, a.id))
         await enforce_required(
-            s,
-            "attention",
-            {"kind": a.kind, **{name: getattr(a, name) for name in FORMS["attention"]}},
+            s, "attention", values | {k: v for k, v in by_item.items() if not values.get(k)}
         )
         try:
             await s.flush()
@@ -372,6 +382,9 @@ async def save_attention(
             raise UserInputError(
                 "attention", "refused by the database: a field is not valid"
             ) from exc
+        await add_and_confirm_items(
+            s, a, items, now=now, nonconformity_integration=nonconformity_integration
+        )
         if message_id is not None:
             await finalize_by_action(s, viewer, message_id, a.id)
 

@@ -12,15 +12,21 @@ import sqlalchemy as sa
 from cti.db.backoffice.common import iso
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.desk.attentions import HISTORY_SPEC
+from cti.db.desk.tickets import ATTENTION_SUBJECT_SQL
 from cti.db.engine import Database
 from cti.db.models import Attention
 from cti.domain.attentions import PARTIES, check_party
 from cti.domain.model import AttentionStatus
 
 _HISTORY_SQL = sa.text(
-    """
+    f"""
 SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
-    SELECT a.id, a.kind, a.status, a.direction, a.subject, a.product, a.created_at, a.closed_at,
+    SELECT a.id, a.kind, a.status, a.direction,
+           {ATTENTION_SUBJECT_SQL} AS subject,
+           COALESCE(a.product, (SELECT ti.product FROM ticket_items ti
+                                WHERE ti.attention_id = a.id AND ti.product IS NOT NULL
+                                ORDER BY ti.seq LIMIT 1)) AS product,
+           a.created_at, a.closed_at,
            a.next_call_at, COALESCE(o.full_name, o.username) AS operator,
            cr.name AS closing_reason, ct.name AS contact,
            c.answered_at, c.ended_at, c.queue, c.recording_id,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cti.db.backoffice.personal import PERMISSION_SQL
+from cti.db.desk.tickets import ATTENTION_SUBJECT_SQL
 from cti.db.engine import Database
 
 _POP_SQL = sa.text(
@@ -67,7 +68,10 @@ SELECT json_build_object(
         FROM who w JOIN customers c ON c.id = w.cust_id),
     'attentions', (
         SELECT COALESCE(json_agg(x ORDER BY x.created_at DESC), '[]'::json) FROM (
-            SELECT a.id, a.kind, a.status, a.direction, a.subject, a.created_at, a.closed_at,
+            SELECT a.id, a.kind, a.status, a.direction, """
+    + ATTENTION_SUBJECT_SQL
+    + """ AS subject,
+                   a.created_at, a.closed_at,
                    a.next_call_at, o.full_name AS operator, cr.name AS closing_reason
             FROM who w
             JOIN attentions a ON a.customer_id = w.cust_id OR a.contact_id = w.contact_id

@@ -1,4 +1,5 @@
-"""The back office: telesales, collection, cases, incoming-call messages, suspects, configuration,
+"""The back office: telesales, collection, cases, incoming-call messages, suspects, configuration
+(the telemarketing tickets' catalogues too), the quality team's non-conformities,
 and personal-data protection (masking, audit log search, exports); user administration.
 
 One module per area; each declares its endpoints with ``register(api)``. All paths are under
@@ -16,6 +17,7 @@ from cti.web.backoffice import (
     leads,
     messages,
     privacy,
+    quality,
     scripts,
     settings,
     telesales,
@@ -27,4 +29,5 @@ def register(api: Api) -> None:
     """Declare the back-office endpoints."""
     for part in (telesales, collection, cases, messages, leads, settings, privacy, users, scripts):
         part.register(api)
+    quality.register(api)
     customers_search.register(api)

@@ -2,7 +2,8 @@
 
 ``/api/v1/config/{table}`` for closing-reasons, pause-reasons, attention-groups (keyed by id:
 POST creates, PATCH /{id} changes) and message-situations, message-types (keyed by their two-letter
-code: PUT /{code} creates or changes, DELETE /{code} removes an unused one);
+code: PUT /{code} creates or changes, DELETE /{code} removes an unused one), and the telemarketing
+tickets' ticket-subjects, ticket-occurrences (of a subject), ticket-actions (of an occurrence);
 ``/api/v1/config/attention-statuses`` (labels) and ``/api/v1/config/required-fields``.
 """
 
@@ -16,10 +17,11 @@ from pydantic import MISSING, BaseModel, Field, RootModel
 
 from cti.db.backoffice import settings as repo
 from cti.domain.model import AttentionKind, AttentionStatus
+from cti.domain.tickets import TicketStatus
 from cti.domain.wrapup import WrapupNeeds
 from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import TAG, ok, path_id, viewer
-from cti.web.models import Answer
+from cti.web.models import Answer, Id
 from cti.web.state import web_state
 
 # Admins change the configuration; the lists the forms need are for every role.
@@ -106,6 +108,54 @@ class MessageTypeSet(Body):
     is_default: bool | MISSING = MISSING
 
 
+class TicketSubjectNew(PauseReasonNew):
+    """A subject of the telemarketing tickets (a name, in use unless said)."""
+
+
+class TicketSubjectChange(PauseReasonChange):
+    """Only the fields sent change."""
+
+
+class TicketOccurrenceNew(Body):
+    subject_id: Id
+    name: Name
+    active: bool | MISSING = MISSING
+
+
+class TicketOccurrenceChange(Body):
+    """Only the fields sent change."""
+
+    subject_id: Id | MISSING = MISSING
+    name: Name | MISSING = MISSING
+    active: bool | MISSING = MISSING
+
+
+SetsStatus = Annotated[
+    TicketStatus,
+    Field(description="the status confirming the attention sets on the item's child ticket"),
+]
+
+
+class TicketActionNew(Body):
+    occurrence_id: Id
+    name: Name
+    sets_status: SetsStatus
+    service_order: bool | MISSING = MISSING
+    nonconformity: bool | MISSING = MISSING
+    active: bool | MISSING = MISSING
+
+
+class TicketActionChange(Body):
+    """Only the fields sent change."""
+
+    occurrence_id: Id | MISSING = MISSING
+    name: Name | MISSING = MISSING
+    sets_status: SetsStatus | MISSING = MISSING
+    service_order: bool | MISSING = MISSING
+    nonconformity: bool | MISSING = MISSING
+    active: bool | MISSING = MISSING
+
+
 class StatusLabelSet(Body):
     label: Name
 
@@ -169,6 +219,42 @@ class MessageTypeRow(Answer):
 
 
 class MessageTypeRows(RootModel[list[MessageTypeRow]]):
+    pass
+
+
+class TicketSubjectRow(PauseReasonRow):
+    """A subject of the telemarketing tickets."""
+
+
+class TicketSubjectRows(RootModel[list[TicketSubjectRow]]):
+    pass
+
+
+class TicketOccurrenceRow(Answer):
+    id: int
+    subject_id: int
+    name: str
+    active: bool
+
+
+class TicketOccurrenceRows(RootModel[list[TicketOccurrenceRow]]):
+    pass
+
+
+class TicketActionRow(Answer):
+    id: int
+    occurrence_id: int
+    name: str
+    sets_status: TicketStatus
+    service_order: bool = Field(description="confirming creates a service order")
+    nonconformity: bool = Field(
+        description="confirming raises a potential non-conformity (with"
+        " telemarketing.nonconformity_integration on)"
+    )
+    active: bool
+
+
+class TicketActionRows(RootModel[list[TicketActionRow]]):
     pass
 
 
@@ -320,6 +406,21 @@ TABLES = (
     ),
     Table("message-situations", MessageSituationRow, MessageSituationRows, MessageSituationSet),
     Table("message-types", MessageTypeRow, MessageTypeRows, MessageTypeSet),
+    Table(
+        "ticket-subjects",
+        TicketSubjectRow,
+        TicketSubjectRows,
+        TicketSubjectChange,
+        TicketSubjectNew,
+    ),
+    Table(
+        "ticket-occurrences",
+        TicketOccurrenceRow,
+        TicketOccurrenceRows,
+        TicketOccurrenceChange,
+        TicketOccurrenceNew,
+    ),
+    Table("ticket-actions", TicketActionRow, TicketActionRows, TicketActionChange, TicketActionNew),
 )
 
 

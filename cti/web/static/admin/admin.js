@@ -11,8 +11,9 @@ import users from "./users.js";
 import config from "./config.js";
 import audit from "./audit.js";
 import scripts from "./scripts.js";
+import quality from "./quality.js";
 
-const SECTIONS = { dashboard, cases, messages, users, config, scripts, audit };
+const SECTIONS = { dashboard, cases, messages, users, config, scripts, quality, audit };
 const ADMIN_ONLY = new Set(["users", "audit"]);
 const $ = (id) => document.getElementById(id);
 

@@ -19,11 +19,25 @@ const TABLES = {
     code: true, cols: [["name", "Name", "text"], ["pending", "Pending", "bool"], ["usual_pending", "Usual pending", "bool"]] },
   "message-types": { title: "Message types", lead: "Two-character codes classifying incoming calls; one may be the default.",
     code: true, cols: [["name", "Name", "text"], ["is_default", "Default", "bool"]] },
+  "ticket-subjects": { title: "Ticket subjects", lead: "Telemarketing tickets: what an item is about (Assunto).",
+    cols: [["name", "Name", "text"], ["active", "In use", "bool"]] },
+  "ticket-occurrences": { title: "Ticket occurrences", lead: "What happened, for each subject (Ocorrência).",
+    cols: [["subject_id", "Subject", "ref:ticket-subjects"], ["name", "Name", "text"], ["active", "In use", "bool"]] },
+  "ticket-actions": { title: "Ticket actions", lead: "What is done about an occurrence (Ação): the status it sets on the item's child ticket when the attention is confirmed (never on the attention itself), and whether it opens a service order or raises a potential non-conformity (with telemarketing.nonconformity_integration on).",
+    cols: [["occurrence_id", "Occurrence", "ref:ticket-occurrences"], ["name", "Name", "text"], ["sets_status", "Sets status", "ticket-status"],
+      ["service_order", "Service order", "bool"], ["nonconformity", "Non-conformity", "bool"], ["active", "In use", "bool"]] },
   "attention-statuses": { title: "Attention statuses", lead: "The label each attention status shows." },
   "required-fields": { title: "Required fields", lead: "What must be filled before a form can be saved." },
 };
 
-function input(kind, name, value, disabled) {
+const TICKET_STATUSES = [["open", "Open"], ["in_progress", "In progress"], ["done", "Done"]];
+
+// refs: for a "ref:<table>" column, that table's rows as [id, label].
+function input(kind, name, value, disabled, refs = {}) {
+  if (kind.startsWith("ref:")) return el("select", { name, disabled }, el("option", { value: "" }, "—"),
+    (refs[kind] || []).map(([id, label]) => el("option", { value: id, selected: value === id }, label)));
+  if (kind === "ticket-status") return el("select", { name, disabled },
+    TICKET_STATUSES.map(([v, label]) => el("option", { value: v, selected: value === v }, label)));
   if (kind === "bool") return el("input", { type: "checkbox", name, checked: !!value, disabled, "aria-label": name });
   if (kind === "kind") return el("select", { name, disabled }, el("option", { value: "" }, "any routine"),
     KINDS.map((k) => el("option", { value: k, selected: value === k }, k)));
@@ -41,15 +55,31 @@ function read(row, cols) {
     if (kind === "bool") out[name] = node.checked;
     else if (kind === "int") out[name] = node.value === "" ? null : Number(node.value);
     else if (kind === "kind") out[name] = node.value || null;
-    else if (kind === "needs") out[name] = node.value;
+    else if (kind === "needs" || kind === "ticket-status") out[name] = node.value;
+    else if (kind.startsWith("ref:")) out[name] = node.value ? Number(node.value) : null;
     else out[name] = node.value.trim();
   }
   return out;
 }
 
+// The rows a "ref:" column chooses from, labelled (an occurrence with its subject's name).
+async function loadRefs(cols) {
+  const refs = {};
+  const kinds = cols.map(([, , kind]) => kind).filter((k) => k.startsWith("ref:"));
+  for (const kind of kinds) {
+    const rows = await api("GET", `/api/v1/config/${kind.slice(4)}`);
+    if (kind === "ref:ticket-occurrences") {
+      const subjects = new Map((await api("GET", "/api/v1/config/ticket-subjects")).map((s) => [s.id, s.name]));
+      refs[kind] = rows.map((r) => [r.id, `${subjects.get(r.subject_id) || "?"} › ${r.name}`]);
+    } else refs[kind] = rows.map((r) => [r.id, r.name]);
+  }
+  return refs;
+}
+
 async function tableEditor(box, ctx, name) {
   const spec = TABLES[name];
   const rows = await api("GET", `/api/v1/config/${name}`);
+  const refs = await loadRefs(spec.cols);
   const ro = !ctx.isAdmin;
   const error = el("div", { class: "error", id: "config-error" });
   const path = `/api/v1/config/${name}`;
@@ -62,7 +92,7 @@ async function tableEditor(box, ctx, name) {
     const key = spec.code ? r.code : r.id;
     const tr = el("tr", { "data-row": key, "data-name": r.name, class: r.active === false && "retired", title: r.active === false ? "Retired: no longer offered" : null });
     tr.append(spec.code ? el("td", {}, el("span", { class: "code" }, r.code)) : "",
-      ...spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, r[col], ro)))));
+      ...spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, r[col], ro, refs)))));
     if (!ro) {
       tr.append(el("td", { class: "num" },
         el("button", { type: "button", class: "row-save", onclick: () => save(tr, () => api(spec.code ? "PUT" : "PATCH", `${path}/${key}`, read(tr, spec.cols))) }, "Save"),
@@ -75,7 +105,7 @@ async function tableEditor(box, ctx, name) {
     const code = spec.code ? el("input", { name: "code", maxlength: 2, placeholder: "XX", size: 3 }) : null;
     add = el("tr", { class: "new-row", id: "config-new" },
       spec.code ? el("td", {}, el("label", {}, code)) : null,
-      spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, kind === "bool" ? col === "active" || col === "pending" : null, false)))),
+      spec.cols.map(([col, , kind]) => el("td", { class: kind === "int" ? "num" : "" }, el("label", {}, input(kind, col, kind === "bool" ? col === "active" || col === "pending" : null, false, refs)))),
       el("td", { class: "num" }, el("button", { type: "button", class: "primary", id: "config-add", onclick: () => save(add, () => {
         const values = read(add, spec.cols);
         if (spec.code) {

@@ -333,6 +333,8 @@ async function saveAttention(ev) {
     }
     screen().attention = saved;
     if (held) paintScreens();
+    // A folder that shows what saving did (the tickets' statuses) is drawn again from the answer.
+    if (view.folder.repaintOnSave) $("folder-body").dataset.key = "";
     paintAttention();
     toast("Attention saved");
   } catch (e) {
