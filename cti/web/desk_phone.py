@@ -19,7 +19,14 @@ from pydantic import BaseModel, Field
 from cti.db import desk as repo
 from cti.db import dialer as dialer_repo
 from cti.db import softphones
-from cti.domain.commands import Hangup, QueuePause, QueueRemove, Redirect, SimAnswer
+from cti.domain.commands import (
+    Command,
+    Hangup,
+    QueuePause,
+    QueueRemove,
+    Redirect,
+    SimAnswer,
+)
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
 from cti.errors import AmiError, UserInputError
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
@@ -75,7 +82,9 @@ async def frame_response(request: web.Request, body: dict[str, Any]) -> web.Resp
     return web.json_response(shown, dumps=dumps)
 
 
-async def send_command(request: web.Request, pbx: str, command: Any, *, ignore: str = "") -> None:
+async def send_command(
+    request: web.Request, pbx: str, command: Command, *, ignore: str = ""
+) -> None:
     try:
         await web_state(request).runtime.ami.send(pbx, command)
     except AmiError as exc:

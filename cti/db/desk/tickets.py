@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -154,7 +154,7 @@ async def add_and_confirm_items(
     await s.flush()
 
 
-async def first_item(s: AsyncSession, attention_id: int) -> dict[str, Any] | None:
+async def first_item(s: AsyncSession, attention_id: int) -> dict[str, object] | None:
     """The first item of an attention as stored (its columns), or None."""
     # Read before the form's own flush (which names a wrong field): no flush from here.
     with s.no_autoflush:
@@ -182,6 +182,27 @@ async def _description(s: AsyncSession, item: TicketItem, action: CatalogueActio
     return nonconformity_description(subject, occurrence, action.name, item.product)
 
 
+class ItemShown(TypedDict):
+    """One item of a ticket as the attention shows it: a child ticket."""
+
+    id: int
+    number: str
+    subject_id: int
+    subject: str
+    product: str | None
+    occurrence_id: int
+    occurrence: str
+    action_id: int
+    action: str
+    owner_id: int | None
+    owner: str | None
+    action_date: str | None
+    status: str
+    confirmed_at: str | None
+    service_order: str | None
+    nonconformity_id: int | None
+
+
 def _named_items() -> sa.Join:
     """Ticket items with the catalogue rows that name them (subject, occurrence, action)."""
     return (
@@ -191,7 +212,7 @@ def _named_items() -> sa.Join:
     )
 
 
-async def items_of(s: AsyncSession, attention_id: int) -> list[dict[str, Any]]:
+async def items_of(s: AsyncSession, attention_id: int) -> list[ItemShown]:
     """The items of an attention, in order: each child ticket's number, catalogue names, status
     and service-order number."""
     rows = await s.execute(
