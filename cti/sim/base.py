@@ -89,6 +89,9 @@ class PbxBase:
         self.queues: dict[str, Queue] = {
             q: Queue(name=q, service_level=service_level) for q in queues
         }
+        # Queue members by the device they follow (their state interface), kept by QueueAdd and
+        # QueueRemove: a phone's change touches its own members, not every member of every queue.
+        self.members_by_device: dict[str, list[tuple[Queue, Member]]] = {}
         self.dids = (
             dids
             if dids is not None
@@ -188,17 +191,16 @@ class PbxBase:
     def members_follow(self, device: str, status: int) -> None:
         """Queue members whose state interface is ``device`` take its status (QueueMemberStatus
         for each that changed, then the queues' ``_avail`` state)."""
-        for q in self.queues.values():
-            changed = False
-            for m in q.members.values():
-                if m.state_interface == device and m.status != status:
-                    m.status = status
-                    self._member_status(m)
-                    changed = True
-            if changed:
-                self._avail_device(q)
-                if status == 1:  # a waiting caller's next try rings it
-                    self.later(0.0, functools.partial(self._distribute, q))
+        touched: dict[str, Queue] = {}
+        for q, m in self.members_by_device.get(device, ()):
+            if m.status != status:
+                m.status = status
+                self._member_status(m)
+                touched[q.name] = q
+        for q in touched.values():
+            self._avail_device(q)
+            if status == 1:  # a waiting caller's next try rings it
+                self.later(0.0, functools.partial(self._distribute, q))
 
     def _phone_changed(self, device: str) -> None:
         """A phone's channels or registration changed: publish its state (phones only)."""

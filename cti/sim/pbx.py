@@ -112,6 +112,7 @@ class Pbx(AttendedTransfers):
         self.queues = {
             name: Queue(name=name, service_level=self.service_level) for name in self.queues
         }
+        self.members_by_device = {}
         self._seq = {}
         self._dev_cache = self._fresh_device_cache()
         self.processed_calls = 0

@@ -49,6 +49,7 @@ class QueueMembers(Originate):
             # An unregistered (or not yet qualified) phone: Status 5, never rung.
             m.status = MEMBER_STATUS[self.phones.state(m.state_interface)]
         q.members[interface] = m
+        self.members_by_device.setdefault(m.state_interface, []).append((q, m))
         self._dsc_cached(f"Queue:{queue}_pause_{interface}", "INUSE" if paused else "NOT_INUSE")
         self.emit("QueueMemberAdded", AGENT, self._member_event_fields(m))
         self._avail_device(q)
@@ -62,6 +63,8 @@ class QueueMembers(Originate):
             return refused
         q = self.queues[queue]
         m = q.members.pop(interface)
+        following = self.members_by_device.get(m.state_interface, [])
+        following[:] = [(qq, mm) for qq, mm in following if mm is not m]
         self.emit("QueueMemberRemoved", AGENT, self._member_event_fields(m))
         self._dsc_cached(f"Queue:{queue}_pause_{interface}", "NOT_INUSE")
         self._avail_device(q)
@@ -118,12 +121,13 @@ class QueueMembers(Originate):
         return not m.paused and not m.in_call and not m.ringing and m.status == 1
 
     def _busy_elsewhere(self, m: Member) -> bool:
-        return any(
-            (mm.in_call or mm.ringing)
-            for qq in self.queues.values()
-            for mm in qq.members.values()
-            if mm.interface == m.interface and mm is not m
-        )
+        """The same interface rings or talks as a member of another queue (members are keyed by
+        interface: one look per queue)."""
+        for qq in self.queues.values():
+            mm = qq.members.get(m.interface)
+            if mm is not None and mm is not m and (mm.in_call or mm.ringing):
+                return True
+        return False
 
     def _member_event_fields(self, m: Member) -> Hdrs:
         return [*m.fields(), ("Ringinuse", "0"), ("Wrapuptime", "0")]

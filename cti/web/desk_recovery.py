@@ -37,6 +37,8 @@ class CallRecovery:
         # What the desk service provides.
         _by_user: dict[int, DeskAgent]
         _direct: dict[tuple[str, str], DeskAgent]
+        # The agents whose caller is being rung back, by (pbx, linkedid).
+        _recovering: dict[tuple[str, str], DeskAgent]
 
         def push(self, user_id: int, message: dict[str, Any]) -> None: ...
 
@@ -46,13 +48,20 @@ class CallRecovery:
 
         async def refresh_attention(self, agent: DeskAgent, attention_id: int) -> None: ...
 
+    def begin_recovery(self, agent: DeskAgent, linkedid: str) -> None:
+        """The caller of ``linkedid`` is being rung back on the agent's new phone leg."""
+        agent.recovering = linkedid
+        self._recovering[(agent.pbx, linkedid)] = agent
+
+    def end_recovery(self, agent: DeskAgent) -> None:
+        """The call is back, gone back to the queue, or could not be taken back."""
+        if agent.recovering is not None:
+            self._recovering.pop((agent.pbx, agent.recovering), None)
+        agent.recovering = None
+
     def recovering_agent(self, notice: CallerJoined) -> DeskAgent | None:
         """The agent whose call this caller was coming back to, now back in a queue."""
-        linkedid = str(notice.linkedid)
-        for agent in self._by_user.values():
-            if agent.recovering == linkedid and agent.pbx == notice.pbx:
-                return agent
-        return None
+        return self._recovering.get((notice.pbx, str(notice.linkedid)))
 
     async def recovery_handles(self, agent: DeskAgent, n: AnyNotice) -> bool:
         """Run in the agent's order before anything else: True when ``n`` belongs to a call being
@@ -68,7 +77,8 @@ class CallRecovery:
         if linkedid != agent.recovering:
             return False
         if isinstance(n, DialerConnected):
-            agent.recovering, agent.recovered = None, linkedid
+            self.end_recovery(agent)
+            agent.recovered = linkedid
             if agent.pop is not None:
                 agent.pop["status"] = "answered"
             log.info("desk of %s: the call is back on the new phone leg", agent.user.username)
@@ -82,7 +92,7 @@ class CallRecovery:
         if isinstance(n, CallerJoined):
             # Not answered in time: the caller waits at the head of the queue for someone else,
             # and this agent's part of the call is over.
-            agent.recovering = None
+            self.end_recovery(agent)
             self._direct.pop((agent.pbx, linkedid), None)  # its end is someone else's now
             call = agent.call or {}
             await self._call_ended(

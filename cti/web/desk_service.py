@@ -117,6 +117,7 @@ class DeskService(AfterCallWork, CallRecovery):
         self._ringing: dict[tuple[str, str], set[DeskAgent]] = {}
         # Preview calls connected straight to a desk agent, by (pbx, linkedid), until they end.
         self._direct: dict[tuple[str, str], DeskAgent] = {}
+        self._recovering: dict[tuple[str, str], DeskAgent] = {}  # see cti.web.desk_recovery
         # The call each agent last dialled from the desk (cti.web.desk_dial), by user id: the
         # number their call shows once the customer answers (a call of no campaign), and the
         # attention it continues or the callback it keeps.

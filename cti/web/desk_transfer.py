@@ -470,8 +470,9 @@ async def recover(request: web.Request) -> web.StreamResponse:
     if agent.recovering == on.linkedid:
         return reply(Done(ok=True))  # asked twice: the caller already rings this phone
     queue = str((agent.call or {}).get("queue") or "")
-    agent.recovering = on.linkedid
-    desk_of(request).follow_direct(agent, on.linkedid)
+    service = desk_of(request)
+    service.begin_recovery(agent, on.linkedid)
+    service.follow_direct(agent, on.linkedid)
     try:
         for variable, value in (
             (TARGET_VARIABLE, agent.interface),
@@ -486,7 +487,7 @@ async def recover(request: web.Request) -> web.StreamResponse:
             Redirect(channel=on.caller, context=TRANSFER_CONTEXT, exten=RECOVER_EXTEN),
         )
     except HTTPProblem:
-        agent.recovering = None
+        service.end_recovery(agent)
         raise
     log.info(
         "desk of %s: taking the call %s back after the phone's loss",

@@ -155,7 +155,7 @@ async def open_attention(
             "campaign_id": campaign_id,
         }
         await s.execute(
-            upsert_call(
+            *upsert_call(
                 key,
                 values,
                 (
