@@ -176,6 +176,7 @@ async def server_main(args: argparse.Namespace) -> None:
     from cti.sim import PbxSimulator
 
     name, url = await scratch_database()
+    pauses = gc_pauses()
     sent: dict[str, float] = {}
     noticed: dict[str, float] = {}
 
@@ -250,8 +251,37 @@ async def server_main(args: argparse.Namespace) -> None:
                 arrivals = json.loads(await child.stdout.readline())
                 await child.wait()
                 report(sent, noticed, arrivals, calls, args)
+                import resource
+
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                print(f"server process peak memory: {rss:.0f} MB")
+                during = sorted((ms for at, ms in pauses if at >= t0), reverse=True)
+                print(
+                    f"full garbage collections while calls came in: {len(during)}, longest "
+                    + (", ".join(f"{ms:.0f} ms" for ms in during[:3]) or "-")
+                )
     finally:
         await drop_database(name)
+
+
+def gc_pauses() -> list[tuple[float, float]]:
+    """When (monotonic) and how long (ms) each full (generation 2) garbage collection from now on
+    took: each one stops the whole event loop, AMI included."""
+    import gc
+
+    pauses: list[tuple[float, float]] = []
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            started[0] = time.monotonic()
+        else:
+            pauses.append((started[0], (time.monotonic() - started[0]) * 1000))
+
+    gc.callbacks.append(timed)
+    return pauses
 
 
 async def wait_connected(ami: Any) -> None:
@@ -309,6 +339,13 @@ def report(
             )
     if ami and pops:
         print(f"ratio p99 pop / p99 AMI baseline: {pct(pops, 99) / pct(ami, 99):.1f}x")
+    if arrivals and sent:
+        # When the slowest pops happened (seconds into the run): a warm-up, or a stall later on.
+        t0 = min(sent.values())
+        slow = sorted(
+            ((t - sent[uid]) * 1000, sent[uid] - t0) for uid, t in arrivals if uid in sent
+        )
+        print("slowest pops: " + ", ".join(f"{ms:.0f} ms at {at:.1f} s" for ms, at in slow[-5:]))
 
 
 def main() -> None:

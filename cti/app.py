@@ -15,6 +15,7 @@ from aiohttp import web
 
 from cti.clock import Clock, SystemClock
 from cti.config import Settings
+from cti.gcpolicy import GcPolicy
 
 if TYPE_CHECKING:
     from cti.ami.service import AmiService
@@ -113,6 +114,9 @@ async def running_service(
             stack.push_async_callback(_stage, "dialer", dialer.stop)
         site = web.TCPSite(runner, settings.server.host, settings.server.port)
         await site.start()
+        gc_policy = GcPolicy()
+        gc_policy.start()
+        stack.push_async_callback(gc_policy.stop)
         port = _bound_port(runner, settings.server.port)
         host = settings.server.host
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104

@@ -757,14 +757,10 @@ class DeskService(AfterCallWork, CallRecovery):
         attention_id = (agent.attention or {}).get("id")
         paused = self._begin_wrapup(agent, n, attention_id, rule)
         # Written here, in the agent's order, so the attention shown next holds the call's times.
-        await repo.log_end(
-            self.rt.db,
-            repo.CallKey(n.pbx, n.uniqueid),
-            at=n.at,
-            outcome=CallOutcome.LOST if n.reason == "lost" else CallOutcome.ANSWERED,
-        )
+        outcome = CallOutcome.LOST if n.reason == "lost" else CallOutcome.ANSWERED
+        await repo.log_end(self.rt.db, repo.CallKey(n.pbx, n.uniqueid), at=n.at, outcome=outcome)
         if attention_id is not None:
-            await self.refresh_attention(agent, attention_id)
+            await self.show_call_end(agent, attention_id, n.at, outcome)
         w = agent.wrapup
         if paused and w is not None and not w.finished:
             # Not if the wrap-up already ended (disposed meanwhile): that would pause the member

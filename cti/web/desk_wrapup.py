@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cti.db import desk as repo
 from cti.domain.commands import QueuePause
+from cti.domain.model import CallOutcome
 from cti.domain.notices import AgentCallEnded, AgentState, AgentStateChanged
 from cti.domain.wrapup import (
     WRAPUP_REASON,
@@ -44,6 +46,25 @@ class AfterCallWork:
         def push(self, user_id: int, message: dict[str, Any]) -> None: ...
 
         async def refresh_attention(self, agent: DeskAgent, attention_id: int) -> None: ...
+
+    async def show_call_end(
+        self, agent: DeskAgent, attention_id: int, at: datetime, outcome: CallOutcome
+    ) -> None:
+        """The attention on screen shows its call's end as the call log now has it: its time,
+        talk and outcome set on what the desk shows (read, masked and audited at the connect,
+        for this same agent), not read again; read again if it shows no answered call."""
+        shown = agent.attention if (agent.attention or {}).get("id") == attention_id else None
+        call = (shown or {}).get("call")
+        if shown is None or not call or not call.get("answered_at"):
+            await self.refresh_attention(agent, attention_id)
+            return
+        answered = datetime.fromisoformat(call["answered_at"])
+        call["ended_at"] = at.isoformat()
+        call["talk_seconds"] = int((at - answered).total_seconds())
+        call["outcome"] = str(outcome)
+        self.push(
+            agent.user.id, {"type": "attention", "attention": shown, "footer": agent.footer()}
+        )
 
     async def wrapup_rule_for(self, agent: DeskAgent) -> WrapupRule:
         """The agent's group's after-call work rule."""
