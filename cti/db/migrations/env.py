@@ -25,27 +25,41 @@ target_metadata = Base.metadata
 MIGRATION_LOCK = 0x637469_6D6967  # "cti" "mig"
 
 
-def _run(connection: Connection) -> None:
+def _migrate(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        transaction_per_migration=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _lock(connection: Connection) -> None:
     connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-    try:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            transaction_per_migration=True,
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-    finally:
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def _unlock(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
 async def _run_with_url(url: str) -> None:
+    """Migrate under the lock, released only once every migration is committed: the next process
+    to take it reads the revision this one reached (unlocking first let it start the same
+    migrations over, and fail on the tables already there)."""
     engine = create_async_engine(to_async_url(url), poolclass=pool.NullPool)
     try:
         async with engine.connect() as conn:
-            await conn.run_sync(_run)
-            await conn.commit()
+            await conn.run_sync(_lock)
+            await conn.commit()  # the lock is the session's; the SELECT's transaction ends here
+            try:
+                await conn.run_sync(_migrate)
+                await conn.commit()
+            finally:
+                await conn.rollback()  # after a failure, the aborted transaction; else nothing
+                await conn.run_sync(_unlock)
+                await conn.commit()
     finally:
         await engine.dispose()
 
@@ -63,7 +77,8 @@ def _main() -> None:
         return
     connection = config.attributes.get("connection")
     if connection is not None:
-        _run(connection)
+        # A caller's own connection: its transaction and any locking are the caller's.
+        _migrate(connection)
         return
     asyncio.run(_run_with_url(config.attributes["url"]))
 
