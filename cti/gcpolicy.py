@@ -30,23 +30,30 @@ YOUNG_THRESHOLDS = (20_000, 10, 10)
 
 
 class GcPolicy:
-    """Freezes the long-lived objects now and then, and collects everything rarely.
+    """Freezes the long-lived objects now and then, and collects everything rarely. Several may
+    run in one process (services started side by side in tests): the collector is set up by the
+    first and given back by the last.
 
     Args:
         freeze_seconds: how often the objects alive are frozen.
         full_seconds: how often everything is unfrozen and collected.
     """
 
+    # Policies running in this process, and the collector's thresholds before the first.
+    _running = 0
+    _thresholds: tuple[int, int, int] = gc.get_threshold()
+
     def __init__(self, *, freeze_seconds: float = 10.0, full_seconds: float = 3600.0) -> None:
         self._freeze = freeze_seconds
         self._full = full_seconds
         self._task: asyncio.Task[None] | None = None
-        self._thresholds: tuple[int, int, int] = gc.get_threshold()
 
     def start(self) -> None:
         """Freeze what the start-up made, then go on in the background."""
-        self._thresholds = gc.get_threshold()
-        gc.set_threshold(*YOUNG_THRESHOLDS)
+        if not GcPolicy._running:  # the collector is the process's: the first sets it up
+            GcPolicy._thresholds = gc.get_threshold()
+            gc.set_threshold(*YOUNG_THRESHOLDS)
+        GcPolicy._running += 1
         gc.freeze()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="gc-policy")
 
@@ -80,8 +87,10 @@ class GcPolicy:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        gc.unfreeze()
-        gc.set_threshold(*self._thresholds)
+        GcPolicy._running -= 1
+        if not GcPolicy._running:  # the last one gives the collector back as it was
+            gc.unfreeze()
+            gc.set_threshold(*GcPolicy._thresholds)
 
 
 __all__ = ["GcPolicy"]

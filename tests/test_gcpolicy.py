@@ -19,3 +19,15 @@ async def test_long_lived_objects_are_frozen_while_it_runs_and_given_back_at_sto
         await policy.stop()
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+async def test_two_services_side_by_side_give_the_collector_back_once_both_stopped() -> None:
+    before = gc.get_threshold()
+    one, two = GcPolicy(freeze_seconds=3600), GcPolicy(freeze_seconds=3600)
+    one.start()
+    two.start()
+    await one.stop()
+    assert gc.get_threshold() == YOUNG_THRESHOLDS  # the other still runs
+    assert gc.get_freeze_count() > 0
+    await two.stop()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

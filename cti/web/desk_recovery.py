@@ -35,7 +35,6 @@ class CallRecovery:
 
     if TYPE_CHECKING:
         # What the desk service provides.
-        _by_user: dict[int, DeskAgent]
         _direct: dict[tuple[str, str], DeskAgent]
         # The agents whose caller is being rung back, by (pbx, linkedid).
         _recovering: dict[tuple[str, str], DeskAgent]
