@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.pbx.asterisk import Asterisk
 from tests.pbx.conftest import open_desk
@@ -309,12 +310,18 @@ async def test_a_paused_agent_cannot_dial_a_preview_lead_and_nothing_is_abandone
     assert live["abandoned"] == 0
 
 
-async def test_a_preview_customer_who_is_busy_is_retried_and_the_agent_is_free_again(
+@pytest.mark.parametrize(
+    ("outcome", "ending"),
+    [("busy", BUSY), ("congestion", CONGESTION), ("no_answer", NO_ANSWER)],
+)
+async def test_a_preview_customer_who_does_not_answer_is_retried_and_the_agent_is_free_again(
     pbx: Asterisk,
     cti: CtiServer,
     signed_in: SignedIn,
     phones: Phones,
     migrated_database: str,
+    outcome: str,
+    ending: str,
 ) -> None:
     carrier = await phones("carrier")
     carrier.on_invite(carrier_policy)
@@ -323,7 +330,9 @@ async def test_a_preview_customer_who_is_busy_is_retried_and_the_agent_is_free_a
     ana, sofia = await signed_in("ana"), await signed_in("sofia")
     await sign_in_to_phone(ana)
     await wait_desk(ana, "ready", lambda d: d["state"] == "ready")
-    cid = await campaign(sofia, name="Preview busy", mode="preview", phones=[f"+1202555{BUSY}"])
+    cid = await campaign(
+        sofia, name=f"Preview {outcome}", mode="preview", phones=[f"+1202555{ending}"]
+    )
     await start(sofia, cid)
     pop = await (await ana.post(f"/api/v1/campaigns/{cid}/preview/next", json={})).json()
     lead = pop["lead"]["lead"]["id"]
@@ -332,7 +341,7 @@ async def test_a_preview_customer_who_is_busy_is_retried_and_the_agent_is_free_a
     mine = await agent1.incoming(PBX_WAIT)
     await mine.answered.wait()
     refused = await carrier.incoming(PBX_WAIT)
-    assert await refused.ended(PBX_WAIT) in ("rejected", "cancelled")
+    assert await refused.ended(30) in ("rejected", "cancelled")  # no answer: its 15 s ring
     assert await mine.ended(PBX_WAIT) == "bye-received"
     (attempt,) = await until_rows(
         migrated_database,
@@ -341,6 +350,6 @@ async def test_a_preview_customer_who_is_busy_is_retried_and_the_agent_is_free_a
         1,
         cid,
     )
-    assert (attempt["outcome"], attempt["status"], attempt["again"]) == ("busy", "retry", True)
+    assert (attempt["outcome"], attempt["status"], attempt["again"]) == (outcome, "retry", True)
     await wait_desk(ana, "ready again", lambda d: d["state"] == "ready")
     assert (await figures(sofia, cid))["abandoned"] == 0
