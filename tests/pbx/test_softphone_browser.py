@@ -51,14 +51,9 @@ async def desk_page() -> AsyncIterator[Page]:
             await browser.close()
 
 
-async def test_an_agent_takes_a_queue_call_on_the_desks_own_phone(
-    pbx: Asterisk,
-    cti: CtiServer,
-    phones: Phones,
-    migrated_database: str,
-    desk_page: Page,
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+async def carla(migrated_database: str) -> str:
+    """An operator whose phone is the desk's own (PJSIP/web1, WebRTC); her password."""
     async with Database(migrated_database) as db:
         await add_user(
             db,
@@ -70,6 +65,17 @@ async def test_an_agent_takes_a_queue_call_on_the_desks_own_phone(
             full_name="Carla Souza",
             softphone=True,
         )
+    return CARLA
+
+
+async def test_an_agent_takes_a_queue_call_on_the_desks_own_phone(
+    pbx: Asterisk,
+    cti: CtiServer,
+    phones: Phones,
+    carla: str,
+    desk_page: Page,
+    tmp_path: Path,
+) -> None:
     page = desk_page
     await sign_in(page, cti.url, "carla", password=CARLA, landing="desk")
     await expect(page.locator("#softphone")).to_be_visible()
@@ -149,21 +155,10 @@ async def test_a_reload_mid_call_gives_the_agent_the_same_caller_back(
     pbx: Asterisk,
     cti: CtiServer,
     phones: Phones,
-    migrated_database: str,
+    carla: str,
     desk_page: Page,
     tmp_path: Path,
 ) -> None:
-    async with Database(migrated_database) as db:
-        await add_user(
-            db,
-            username="carla",
-            password=CARLA,
-            role="operator",
-            routines=["telemarketing"],
-            extension="PJSIP/web1",
-            full_name="Carla Souza",
-            softphone=True,
-        )
     page = desk_page
     await sign_in(page, cti.url, "carla", password=CARLA, landing="desk")
     await page.click("#desk-signin")
