@@ -35,15 +35,18 @@ lint: $(VENV)/.dev-installed node_modules/.bin/biome
 
 test: $(VENV)/.dev-installed lint
 	scripts/ensure-chromium
+	scripts/ensure-haproxy
 	@scripts/pbx-tier-note
 	$(BIN)/pytest
 
 # Only the pbx tier: cti against a real Asterisk (../shared/pbx/build-asterisk builds it once).
 test-pbx: $(VENV)/.dev-installed
+	scripts/ensure-haproxy
 	@scripts/pbx-tier-note
 	$(BIN)/pytest tests/pbx
 
 bench: $(VENV)/.dev-installed
+	scripts/ensure-haproxy
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Retake docs/desk.png and docs/wallboard.png (the README's pictures) from the browser tests.

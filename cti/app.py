@@ -75,6 +75,7 @@ async def running_service(
     from cti.db import migrate as migrations
     from cti.db.engine import Database
     from cti.dialer.service import DialerService
+    from cti.instances import InstanceBeat
     from cti.runtime import Runtime
     from cti.web import campaigns
     from cti.web.app import build_app
@@ -101,8 +102,11 @@ async def running_service(
         stack.push_async_callback(_stage, "call log", calls.stop)
         stack.callback(unsubscribe)
         runtime = Runtime(settings=settings, clock=clock, db=db, ami=ami)
+        beat = InstanceBeat(db, runtime.instance)
+        await beat.start()
+        stack.push_async_callback(_stage, "instance beat", beat.stop)
         # Started after the AMI links and before the web server; stopped first (pushed last).
-        dialer = DialerService(settings, clock, db, ami, database_url)
+        dialer = DialerService(settings, clock, db, ami, database_url, instance=runtime.instance)
         await dialer.start()
         try:
             app = build_app(runtime)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from cti.instances import instance_name
 
 if TYPE_CHECKING:
     from cti.ami.service import AmiService
@@ -20,3 +22,5 @@ class Runtime:
     clock: Clock
     db: Database
     ami: AmiService
+    # This process's name among the cti instances serving the call center (cti.instances).
+    instance: str = field(default_factory=instance_name)

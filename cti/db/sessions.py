@@ -99,6 +99,17 @@ async def signed_in_at(db: Database, interfaces: Iterable[str], now: datetime) -
     return list(seen.values())
 
 
+async def accounts_signed_in(db: Database, user_ids: Iterable[int], now: datetime) -> list[Account]:
+    """The accounts of these users that have a live session (an active user's)."""
+    ids = list(user_ids)
+    if not ids:
+        return []
+    stmt = _select_live(now).where(WebSession.user_id.in_(ids)).order_by(WebSession.created_at)
+    async with db.sessions() as s:
+        rows = _rows((await s.execute(stmt)).all())
+    return list({row.account.id: row.account for row in rows}.values())
+
+
 async def users_signed_in(db: Database, user_ids: Iterable[int], now: datetime) -> set[int]:
     """Which of these users have a live session."""
     ids = list(user_ids)

@@ -97,6 +97,7 @@ class Placing:
     settings: Settings
     clock: Clock
     db: Database
+    instance: str | None
     ami: AmiService
     scheduler: DialerScheduler
     placed_total: int
@@ -161,6 +162,7 @@ class Placing:
                 now=now,
                 limit=decision.calls,
                 verdict=self._verdict(live, now),
+                placed_by=self.instance,
             )
         live.refused_dnc += claim.refused_dnc
         if claim.next_opening is not None and not claim.leads:

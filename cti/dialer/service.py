@@ -131,8 +131,11 @@ class DialerService(Placing):
         upkeep_seconds: float = 15.0,
         stale_after: timedelta = timedelta(minutes=15),
         skip_seconds: float = 600.0,
+        instance: str | None = None,
     ) -> None:
         self.settings = settings
+        # This cti instance's name (cti.instances): written on each attempt it places.
+        self.instance = instance
         self.clock = clock
         self.db = db
         self.ami = ami

@@ -42,6 +42,7 @@ from pydantic import BaseModel
 
 from cti.web import desk_attentions, desk_dial, desk_phone, desk_softphone, desk_transfer
 from cti.web.api import Api, Route, RouteMaker
+from cti.web.desk_holding import DESK_HOLDING, DeskHolding
 from cti.web.desk_phone import desk_of, leave_desk, reply
 from cti.web.desk_restore import DeskRestorer
 from cti.web.desk_service import DESK_SERVICE, DESK_TOPIC, DeskService
@@ -122,6 +123,10 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     service = request.app[DESK_SERVICE]
     session = opened.session
     await st.sessions.set_desk_open(session, True)
+    holding = request.app.get(DESK_HOLDING)
+    if holding is not None and service.agent_of(session.id) is None:
+        # Held by another instance (killed, or this page moved here): served here from now on.
+        await holding.adopt(session.user)
     service.send(opened.client, session.user, service.snapshot_of(session.user))
     try:
         await answer_messages(
@@ -154,12 +159,18 @@ async def _desk_service(app: web.Application) -> AsyncIterator[None]:
         st.runtime, st.hub, campaign_pop=dialer.pop_for_call if dialer is not None else None
     )
     app[DESK_SERVICE] = service
-    # Desks of signed-in operators come back after each resync (a restart of cti included).
+    # Desks of signed-in operators come back after each resync (a restart of cti included),
+    # each held by one instance of those serving the call center.
     restorer = DeskRestorer(service)
+    holding = DeskHolding(service, restorer)
+    restorer.may_hold = holding.may_hold
+    app[DESK_HOLDING] = holding
+    holding.start()
     restorer.start()
     service.start()
     yield
     await restorer.stop()
+    await holding.stop()
     await service.stop()
 
 

@@ -14,25 +14,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cti.db import sessions as sessions_repo
 from cti.db.desk.calls import CallInProgress, call_in_progress
 from cti.domain.events import UniqueId
 from cti.domain.notices import AgentConnected, AnyNotice, StateResynced
-from cti.web.auth import signed_in_of
+from cti.web.auth import SignedIn, signed_in_of
 from cti.web.desk_agent import DeskAgent, epoch_ms
 from cti.web.desk_service import DeskService
 
 log = logging.getLogger("cti.web.desk")
 
 
-class DeskRestorer:
-    """Makes the desks of signed-in operators again after each resync with a PBX."""
+MayHold = Callable[[int, str, str], Awaitable[bool]]
 
-    def __init__(self, service: DeskService) -> None:
+
+async def _anyone_may(user_id: int, pbx: str, interface: str) -> bool:
+    return True
+
+
+class DeskRestorer:
+    """Makes the desks of signed-in operators again after each resync with a PBX.
+
+    ``may_hold(user id, pbx, interface)`` says whether this instance may hold that desk (of
+    several instances, the one that claims it first); ``lock`` is held while a desk is made.
+    """
+
+    def __init__(
+        self,
+        service: DeskService,
+        *,
+        may_hold: MayHold = _anyone_may,
+        lock: asyncio.Lock | None = None,
+    ) -> None:
         self._service = service
         self._rt = service.rt
+        self.may_hold = may_hold
+        self.lock = lock or asyncio.Lock()
         self._unsubscribe: Any = None
         self._tasks: set[asyncio.Task[list[str]]] = set()
 
@@ -86,19 +106,30 @@ class DeskRestorer:
             user = signed_in_of(account)
             interface = user.extension or ""
             queues = self._rt.settings.desk.queues_for(user.routines)
-            if (
-                not queues
-                or interface not in members
-                or service.agent_of(user.id) is not None
-                or service.holder_of(pbx, interface) is not None
-            ):
-                continue
-            agent = service.add(user, pbx, interface, queues)
-            await self._restore_call(agent)
-            service.push(user.id, service.snapshot_of(user))
+            async with self.lock:
+                if (
+                    not queues
+                    or interface not in members
+                    or service.agent_of(user.id) is not None
+                    or service.holder_of(pbx, interface) is not None
+                    or not await self.may_hold(user.id, pbx, interface)
+                ):
+                    continue
+                await self.seat(user, pbx, interface, queues)
             restored.append(user.username)
             log.info("desk of %s at %s restored", user.username, interface)
         return restored
+
+    async def seat(
+        self, user: SignedIn, pbx: str, interface: str, queues: tuple[str, ...]
+    ) -> DeskAgent:
+        """Make the desk agent of an operator whose phone is a queue member, with the call
+        they are on; their open desk pages get the snapshot."""
+        service = self._service
+        agent = service.add(user, pbx, interface, queues)
+        await self._restore_call(agent)
+        service.push(user.id, service.snapshot_of(user))
+        return agent
 
     async def _restore_call(self, agent: DeskAgent) -> None:
         """The call the agent is on, from the PBX's state and the call log."""

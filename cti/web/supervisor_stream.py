@@ -61,6 +61,7 @@ from cti.domain.reporting import Period
 from cti.domain.stats import CampaignFigure, WallboardFigures, campaigns_of
 from cti.runtime import Runtime
 from cti.web.api import ROLE_LEVEL
+from cti.web.desk_holding import DESK_HOLDING
 from cti.web.desk_service import DESK_SERVICE
 from cti.web.dialer import DIALER_SERVICE
 from cti.web.hub import CLOSE_FORBIDDEN, Client, Hub
@@ -317,6 +318,9 @@ class WallboardService:
         return body
 
     def _operators(self) -> dict[tuple[str, str], tuple[int, str]]:
+        holding = self._app.get(DESK_HOLDING)
+        if holding is not None:
+            return holding.seats()  # the desks of every instance
         desk = self._app.get(DESK_SERVICE)
         if desk is None:
             return {}

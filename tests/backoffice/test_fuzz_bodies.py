@@ -38,7 +38,9 @@ PARAMS: dict[str, list[str]] = {
 # Not what a request stores: the audit log (a refusal may be audited), the schema version, and the
 # dialer scheduler's job store, whose standing jobs (upkeep every few seconds) move their next run
 # time by themselves.
-NOT_STORED = ("audit_log", "alembic_version", "cti_dialer_jobs")
+# Not what a request stores: the audit log, the schema's revision, the scheduler's jobs, and the
+# instances' liveness (each instance notes itself every second, and renews its desks' leases).
+NOT_STORED = ("audit_log", "alembic_version", "cti_dialer_jobs", "cti_instances", "desk_holders")
 
 WILD: st.SearchStrategy[Any] = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=30).map(lambda t: t + "\x00"),

@@ -104,6 +104,22 @@ async def open_attention(
         direction = Direction.INBOUND if campaign_id is None else Direction.OUTBOUND
     group = sa.select(Operator.group_id).where(Operator.id == operator_id).scalar_subquery()
     async with db.sessions.begin() as s:
+        # Two instances holding the desk for a moment (one taking it over) open it once.
+        await s.execute(sa.select(sa.func.pg_advisory_xact_lock(_call_lock(key))))
+        opened = (
+            await s.execute(
+                sa.select(Call.attention_id)
+                .join(Attention, Attention.id == Call.attention_id)
+                .where(
+                    Call.pbx == key.pbx,
+                    Call.uniqueid == key.uniqueid,
+                    Call.operator_id == operator_id,
+                    Attention.status == AttentionStatus.PENDING,
+                )
+            )
+        ).scalar_one_or_none()
+        if opened is not None:
+            return int(opened)
         attention_id = None
         if continues is not None:
             attention_id = (
@@ -169,6 +185,11 @@ async def open_attention(
             )
         )
     return int(attention_id)
+
+
+def _call_lock(key: CallKey) -> sa.ColumnElement[int]:
+    """The transaction lock of one call's attention (the key's hash, as PostgreSQL makes it)."""
+    return sa.func.hashtext(f"attention:{key.pbx}/{key.uniqueid}")
 
 
 # The personal fields of an attention as the desk shows it (names of its party, the phone).

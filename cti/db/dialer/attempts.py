@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cti.db.engine import Database
+from cti.db.instances import alive
 from cti.db.models import Attempt, Lead
 from cti.domain.campaigns import DIALABLE
 from cti.domain.model import CallOutcome, LeadStatus
@@ -49,12 +50,14 @@ async def ringing_elsewhere(
     db: Database, campaign_id: int, *, mine: Collection[int], since: datetime
 ) -> list[datetime]:
     """When this campaign's calls still ringing were placed, by any instance but the ``mine``
-    attempts (attempts older than ``since`` are taken as lost with their instance)."""
+    attempts: those of an instance that is gone (:func:`cti.instances.alive`) do not count, nor
+    those older than ``since`` (taken as lost with their instance)."""
     stmt = sa.select(Attempt.started_at).where(
         Attempt.campaign_id == campaign_id,
         Attempt.answered_at.is_(None),
         Attempt.ended_at.is_(None),
         Attempt.started_at >= since,
+        sa.or_(Attempt.placed_by.is_(None), alive(Attempt.placed_by)),
     )
     if mine:
         stmt = stmt.where(Attempt.id.not_in(list(mine)))

@@ -96,6 +96,7 @@ async def claim_leads(
     operator_id: int | None = None,
     create_attempts: bool = True,
     reserved_by: str | None = None,
+    placed_by: str | None = None,
 ) -> Claim:
     """Take up to ``limit`` leads that may be dialled now and mark them ``dialing``.
 
@@ -106,7 +107,8 @@ async def claim_leads(
     outside its window is put off to its next opening. With ``create_attempts`` each taken lead gets
     its ``attempts`` row (``action_id`` provisional until the Originate is sent). A preview gives
     ``reserved_by`` (the agent's user name): each lead taken is reserved for that agent, written
-    as a ``lead.reserve`` audit line (:func:`reserver_of` reads it back).
+    as a ``lead.reserve`` audit line (:func:`reserver_of` reads it back). ``placed_by``: the
+    cti instance placing the calls (while it is alive, the others count its calls as ringing).
     """
     taken: list[Claimed] = []
     refused = 0
@@ -167,7 +169,7 @@ async def claim_leads(
                         s, reserved_by, RESERVE, f"lead:{lead.id}", {"campaign": campaign_id}
                     )
                 taken.append(
-                    await _start(s, lead, campaign_id, now)
+                    await _start(s, lead, campaign_id, now, placed_by)
                     if create_attempts
                     else _claimed(lead, None)
                 )
@@ -197,7 +199,9 @@ async def reserver_of(s: AsyncSession, lead_id: int) -> str | None:
     return str(found) if found is not None else None
 
 
-async def _start(s: AsyncSession, lead: Lead, campaign_id: int, now: datetime) -> Claimed:
+async def _start(
+    s: AsyncSession, lead: Lead, campaign_id: int, now: datetime, placed_by: str | None = None
+) -> Claimed:
     """Dial a lead now: it counts one more attempt, gets its ``attempts`` row (``action_id``
     provisional until the Originate is sent) and its callbacks due are done."""
     lead.attempts += 1
@@ -206,6 +210,7 @@ async def _start(s: AsyncSession, lead: Lead, campaign_id: int, now: datetime) -
         campaign_id=campaign_id,
         action_id=f"pending-{uuid.uuid4().hex}",
         started_at=now,
+        placed_by=placed_by,
     )
     s.add(attempt)
     await s.flush()

@@ -153,6 +153,20 @@ class Attempt(Base):
     call_id: Mapped[int | None] = fk("calls.id", ondelete="SET NULL")
     # The answered call's Linkedid (what desk notices carry): the pop of a dialer call.
     linkedid: Mapped[str | None] = mapped_column(sa.Text, index=True)
+    # The cti instance that placed it (:class:`CtiInstance`): the other instances count its
+    # calls still ringing while it is alive, and not once it is gone.
+    placed_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class CtiInstance(Base):
+    """A running cti process among those serving one call center: it notes itself alive every
+    second (:mod:`cti.instances`); one not seen for a few seconds is gone."""
+
+    __tablename__ = "cti_instances"
+
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    started_at: Mapped[Timestamp] = mapped_column(server_default=sa.text("now()"))
+    seen_at: Mapped[Timestamp]
 
 
 class DncEntry(Base):
@@ -214,6 +228,7 @@ __all__ = [
     "Call",
     "Callback",
     "Campaign",
+    "CtiInstance",
     "DialerJob",
     "DncEntry",
     "Lead",

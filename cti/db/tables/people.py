@@ -217,3 +217,20 @@ class WebSession(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.Text)
     # An agent desk WebSocket is open on this session (the one-desk-per-operator rule).
     desk_open: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
+
+
+class DeskHolder(Base):
+    """Which cti instance holds an operator's desk (their pops, timer and attentions) while
+    several serve one call center. A lease: the holder renews it every second; one that ran
+    out (its instance died) is taken by another instance, and the instance a desk's page
+    connects to takes it at once."""
+
+    __tablename__ = "desk_holders"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True
+    )
+    instance: Mapped[str] = mapped_column(sa.Text)
+    pbx: Mapped[str] = mapped_column(sa.Text)
+    interface: Mapped[str] = mapped_column(sa.Text)
+    held_until: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -1,0 +1,137 @@
+"""Which cti instance holds each operator's desk: a lease in PostgreSQL, on the database's clock.
+
+Every instance sees the whole PBX over its own AMI link, so any of them can hold any desk; one
+holds it at a time, so that a call's pop is audited once and its attention opened once. The holder
+renews its leases every second; a lease not renewed for :data:`LEASE` (its instance was killed,
+or lost the database) is taken over by another instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from cti.db.engine import Database
+from cti.db.models import DeskHolder, Operator
+
+LEASE = timedelta(seconds=3)
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """An operator at a desk, on whichever instance."""
+
+    user_id: int
+    full_name: str
+    instance: str
+    pbx: str
+    interface: str
+
+
+def _until() -> sa.ColumnElement[datetime]:
+    return sa.func.now() + sa.literal(LEASE)
+
+
+async def claim(
+    db: Database, user_id: int, instance: str, pbx: str, interface: str, *, force: bool
+) -> bool:
+    """Hold the operator's desk here. ``force``: whoever held it (the operator's page is here);
+    otherwise only if nobody holds it, its lease ran out, or it is already ours. Whether held."""
+    ins = pg_insert(DeskHolder).values(
+        user_id=user_id, instance=instance, pbx=pbx, interface=interface, held_until=_until()
+    )
+    stmt = ins.on_conflict_do_update(
+        index_elements=[DeskHolder.user_id],
+        set_={
+            "instance": ins.excluded.instance,
+            "pbx": ins.excluded.pbx,
+            "interface": ins.excluded.interface,
+            "held_until": ins.excluded.held_until,
+        },
+        where=None
+        if force
+        else sa.or_(DeskHolder.instance == instance, DeskHolder.held_until < sa.func.now()),
+    ).returning(DeskHolder.user_id)
+    async with db.sessions.begin() as s:
+        return (await s.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def renew(db: Database, instance: str) -> set[int]:
+    """Renew this instance's leases; the operators whose desk it still holds."""
+    stmt = (
+        sa.update(DeskHolder)
+        .where(DeskHolder.instance == instance)
+        .values(held_until=_until())
+        .returning(DeskHolder.user_id)
+    )
+    async with db.sessions.begin() as s:
+        return set((await s.execute(stmt)).scalars())
+
+
+async def release(db: Database, instance: str, user_ids: Iterable[int] | None = None) -> None:
+    """Give up desks held here: ``user_ids`` (a sign-out: the row goes), or all of them (a clean
+    stop: their leases end now, for another instance to take at once)."""
+    async with db.sessions.begin() as s:
+        if user_ids is None:
+            await s.execute(
+                sa.update(DeskHolder)
+                .where(DeskHolder.instance == instance)
+                .values(held_until=sa.func.now() - sa.literal(timedelta(seconds=1)))
+            )
+            return
+        ids = list(user_ids)
+        if ids:
+            await s.execute(
+                sa.delete(DeskHolder).where(
+                    DeskHolder.instance == instance, DeskHolder.user_id.in_(ids)
+                )
+            )
+
+
+async def lapsed(db: Database) -> list[Seat]:
+    """Desks whose holder stopped renewing (or stopped cleanly), for another instance to take."""
+    stmt = (
+        sa.select(DeskHolder, Operator.full_name)
+        .join(Operator, Operator.id == DeskHolder.user_id)
+        .where(DeskHolder.held_until < sa.func.now())
+        .order_by(DeskHolder.user_id)
+    )
+    async with db.sessions() as s:
+        return [_seat(h, name) for h, name in (await s.execute(stmt)).all()]
+
+
+async def seats(db: Database) -> list[Seat]:
+    """Every desk held by a live instance."""
+    stmt = (
+        sa.select(DeskHolder, Operator.full_name)
+        .join(Operator, Operator.id == DeskHolder.user_id)
+        .where(DeskHolder.held_until >= sa.func.now())
+        .order_by(DeskHolder.user_id)
+    )
+    async with db.sessions() as s:
+        return [_seat(h, name) for h, name in (await s.execute(stmt)).all()]
+
+
+async def seats_of(db: Database, user_id: int) -> list[Seat]:
+    """Where the operator's desk is held, or was last (a lease run out included)."""
+    stmt = (
+        sa.select(DeskHolder, Operator.full_name)
+        .join(Operator, Operator.id == DeskHolder.user_id)
+        .where(DeskHolder.user_id == user_id)
+    )
+    async with db.sessions() as s:
+        return [_seat(h, name) for h, name in (await s.execute(stmt)).all()]
+
+
+def _seat(h: DeskHolder, full_name: str | None) -> Seat:
+    return Seat(
+        user_id=h.user_id,
+        full_name=full_name or "",
+        instance=h.instance,
+        pbx=h.pbx,
+        interface=h.interface,
+    )

@@ -1,0 +1,47 @@
+"""The cti instances alive (``cti_instances``): each notes itself every second; one not seen for
+:data:`GONE_AFTER` is gone (killed, or cut off from the database)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import InstrumentedAttribute
+
+from cti.db.engine import Database
+from cti.db.models import CtiInstance
+
+GONE_AFTER = timedelta(seconds=3)
+
+
+def alive(
+    name: sa.ColumnElement[str | None] | InstrumentedAttribute[str | None],
+) -> sa.ColumnElement[bool]:
+    """Whether the instance ``name`` names was seen lately (a SQL condition)."""
+    return (
+        sa.select(CtiInstance.name)
+        .where(CtiInstance.name == name, CtiInstance.seen_at >= sa.func.now() - GONE_AFTER)
+        .exists()
+    )
+
+
+async def seen(db: Database, name: str) -> None:
+    """Note the instance alive now."""
+    stmt = pg_insert(CtiInstance).values(name=name, seen_at=sa.func.now())
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CtiInstance.name], set_={"seen_at": stmt.excluded.seen_at}
+    )
+    async with db.sessions.begin() as s:
+        await s.execute(stmt)
+
+
+async def forget(db: Database, name: str | None = None) -> None:
+    """Remove an instance that stopped cleanly (``name``), or those gone for a day."""
+    where = (
+        CtiInstance.name == name
+        if name is not None
+        else CtiInstance.seen_at < sa.func.now() - timedelta(days=1)
+    )
+    async with db.sessions.begin() as s:
+        await s.execute(sa.delete(CtiInstance).where(where))
