@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from cti import __version__
 from cti.domain.backoffice import CALLER_FIELDS, LIVE_CALL_SPEC, LIVE_SPEC
 from cti.runtime import Runtime
-from cti.web import session_api
+from cti.web import bus, session_api
 from cti.web.api import Api, Route, RouteMaker, error_middleware
 from cti.web.auth import SessionStore, Throttle
 from cti.web.backoffice.common import viewer
@@ -196,6 +196,7 @@ def build_app(rt: Runtime) -> web.Application:
     for part in _feature_parts():
         part.register(api)
     api.install(app, user_of=st.user_of)
+    bus.setup(app, rt)  # before the features' parts: they hear it from their start
     for part in _feature_parts():
         setup = getattr(part, "setup", None)
         if setup is not None:

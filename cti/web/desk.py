@@ -69,21 +69,35 @@ class DeskAgents(BaseModel):
 
 
 async def agents(request: web.Request) -> web.StreamResponse:
-    return reply(
-        DeskAgents(
-            agents=[
-                DeskAgentItem(
-                    user_id=a.user.id,
-                    name=a.user.full_name,
-                    interface=a.interface,
-                    queues=list(a.queues),
-                    state=a.state,
-                    reason=a.reason,
-                )
-                for a in desk_of(request).agents()
-            ]
+    found = [
+        DeskAgentItem(
+            user_id=a.user.id,
+            name=a.user.full_name,
+            interface=a.interface,
+            queues=list(a.queues),
+            state=a.state,
+            reason=a.reason,
         )
-    )
+        for a in desk_of(request).agents()
+    ]
+    # The desks other instances hold, as the PBX shows their agents.
+    holding = request.app.get(DESK_HOLDING)
+    here = {a.user_id for a in found}
+    ami = web_state(request).runtime.ami
+    for (pbx, interface), (user_id, name) in (holding.seats() if holding else {}).items():
+        live = ami.state(pbx).agents.get(interface)
+        if user_id not in here and live is not None:
+            found.append(
+                DeskAgentItem(
+                    user_id=user_id,
+                    name=name,
+                    interface=interface,
+                    queues=sorted(live.queues),
+                    state=live.state.value,
+                    reason=live.reason,
+                )
+            )
+    return reply(DeskAgents(agents=sorted(found, key=lambda a: a.name)))
 
 
 ROUTES: tuple[Route, ...] = (

@@ -44,13 +44,15 @@ from cti.domain.transfer import (
 )
 from cti.errors import UserInputError
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
+from cti.web.bus import INSTANCE_BUS
 from cti.web.desk_channels import call_channels
+from cti.web.desk_holding import DESK_HOLDING
 from cti.web.desk_phone import desk_of, reply, seated, send_command
 from cti.web.desk_recovery import RECOVER_EXTEN, RECOVER_QUEUE_VARIABLE
-from cti.web.desk_service import DeskAgent, DeskService
+from cti.web.desk_service import DESK_SERVICE, DeskAgent, DeskService
 from cti.web.models import Done
 from cti.web.personal import permission
-from cti.web.state import web_state
+from cti.web.state import WEB, web_state
 
 log = logging.getLogger("cti.web.desk")
 
@@ -92,8 +94,12 @@ TRANSFERS = web.AppKey("cti.desk.transfers", Transfers)
 
 
 def setup(app: web.Application) -> None:
-    """Keep the consultations of the app's desks."""
+    """Keep the consultations of the app's desks; hear the transfers other instances make to
+    the desks held here (:mod:`cti.web.desk_transfer_bus`)."""
     app[TRANSFERS] = Transfers()
+    from cti.web.desk_transfer_bus import hear_transfers
+
+    hear_transfers(app)
 
 
 # --- bodies and answers -------------------------------------------------------------------------
@@ -169,8 +175,10 @@ def on_call(request: web.Request, agent: DeskAgent) -> OnCall:
     )
 
 
-def _pickable(service: DeskService) -> list[FreeAgent]:
-    return [
+def _pickable(request: web.Request) -> list[FreeAgent]:
+    """The agents at a desk, here and at the other instances (theirs as the PBX has them)."""
+    service = desk_of(request)
+    found = [
         FreeAgent(
             user_id=a.user.id,
             name=a.user.full_name,
@@ -183,6 +191,40 @@ def _pickable(service: DeskService) -> list[FreeAgent]:
         )
         for a in service.agents()
     ]
+    holding = request.app.get(DESK_HOLDING)
+    if holding is None:
+        return found
+    here = {a.user_id for a in found}
+    ami = web_state(request).runtime.ami
+    for (pbx, interface), (user_id, name) in holding.seats().items():
+        live = ami.state(pbx).agents.get(interface)
+        if user_id in here or live is None:
+            continue
+        found.append(
+            FreeAgent(
+                user_id=user_id,
+                name=name,
+                interface=interface,
+                pbx=pbx,
+                state=live.state.value,
+                phone_unavailable=live.unavailable,
+                on_call=live.call is not None or live.ringing_for is not None,
+            )
+        )
+    return found
+
+
+def _receiver(
+    request: web.Request, pbx: str, interface: str
+) -> tuple[DeskAgent | None, int | None]:
+    """The desk agent at ``interface`` when held here, else the user id of the operator whose
+    desk another instance holds there (None, None: nobody's desk)."""
+    local = desk_of(request).holder_of(pbx, interface)
+    if local is not None:
+        return local, local.user.id
+    holding = request.app.get(DESK_HOLDING)
+    seat = holding.seats().get((pbx, interface)) if holding is not None else None
+    return None, seat[0] if seat is not None else None
 
 
 def _target(request: web.Request, agent: DeskAgent, body: TransferTo) -> Target:
@@ -190,7 +232,7 @@ def _target(request: web.Request, agent: DeskAgent, body: TransferTo) -> Target:
     if body.kind is TargetKind.AGENT:
         if body.agent_id is None:
             raise UserInputError("agent_id", "pick an agent")
-        free = free_agents(_pickable(desk_of(request)), me=agent.user.id, pbx=agent.pbx)
+        free = free_agents(_pickable(request), me=agent.user.id, pbx=agent.pbx)
         picked = next((a for a in free if a.user_id == body.agent_id), None)
         if picked is None:
             raise HTTPProblem(409, "that agent is not free now", "agent_id")
@@ -242,6 +284,15 @@ def _drop(request: web.Request, agent: DeskAgent, consult: Consult) -> None:
         return
     service = desk_of(request)
     receiver = service.agent_of(consult.receiver_id)
+    if receiver is None:
+        request.app[INSTANCE_BUS].post(
+            "transfer.drop", user=consult.receiver_id, pbx=agent.pbx, linkedid=consult.linkedid
+        )
+    cancel_offer(service, receiver)
+
+
+def cancel_offer(service: DeskService, receiver: DeskAgent | None) -> None:
+    """The receiving desk's pop of a transfer offered says it did not come."""
     pop = receiver.pop if receiver is not None else None
     if (
         receiver is not None
@@ -280,27 +331,57 @@ def _hand_off(
         pop=copy.deepcopy(agent.pop) if agent.pop is not None else {},
     )
     transfers.remember(agent.pbx, linkedid, handoff)
-    service = desk_of(request)
-    if service.transfer_pop is None:
-        db = web_state(request).runtime.db
-
-        async def transfer_pop(receiver: DeskAgent, pbx: str, linked: str) -> dict[str, Any] | None:
-            found = transfers.handoffs.get((pbx, linked))
-            if found is None:
-                return None
-            # The pop's own lookup may have had no number to read the permission with (a call
-            # put straight through shows none): read it here, the pop shows the caller.
-            receiver.personal_data = await permission(db, receiver.user.id)
-            return await _transfer_part(db, found, receiver)
-
-        service.transfer_pop = transfer_pop
+    install_transfer_pop(request.app)
+    # The caller may reach a desk another instance holds (through a queue): it keeps it too.
+    request.app[INSTANCE_BUS].post(
+        "transfer.handoff", pbx=agent.pbx, linkedid=linkedid, handoff=handoff_message(handoff)
+    )
     return handoff
 
 
+def install_transfer_pop(app: web.Application) -> None:
+    """The desk's pops of a transferred caller add what the transferring agent had."""
+    service = app[DESK_SERVICE]
+    if service.transfer_pop is not None:
+        return
+    transfers = app[TRANSFERS]
+    db = app[WEB].runtime.db
+
+    async def transfer_pop(receiver: DeskAgent, pbx: str, linked: str) -> dict[str, Any] | None:
+        found = transfers.handoffs.get((pbx, linked))
+        if found is None:
+            return None
+        # The pop's own lookup may have had no number to read the permission with (a call
+        # put straight through shows none): read it here, the pop shows the caller.
+        receiver.personal_data = await permission(db, receiver.user.id)
+        return await _transfer_part(db, found, receiver)
+
+    service.transfer_pop = transfer_pop
+
+
+# What of a pop another instance is sent (the rest it looks up itself, for its own agent).
+_POP_SENT = ("id", "linkedid", "queue", "caller_num", "caller_name", "phone", "rang_at", "campaign")
+
+
+def handoff_message(handoff: Handoff) -> dict[str, object]:
+    """A handoff as a bus message carries it (small: the caller's lookup is not sent)."""
+    return {
+        "kind": handoff.kind,
+        "from_name": handoff.from_name,
+        "attention_id": handoff.attention_id,
+        "pop": {k: handoff.pop[k] for k in _POP_SENT if k in handoff.pop},
+    }
+
+
 async def _offer(request: web.Request, receiver: DeskAgent, handoff: Handoff) -> None:
+    await offer_to(desk_of(request), web_state(request).runtime.db, receiver, handoff)
+
+
+async def offer_to(
+    service: DeskService, db: Database, receiver: DeskAgent, handoff: Handoff
+) -> None:
     """Show the receiving agent the caller's pop with the transferring agent's attention."""
-    service = desk_of(request)
-    part = await _transfer_part(web_state(request).runtime.db, handoff, receiver)
+    part = await _transfer_part(db, handoff, receiver)
     pop = {**copy.deepcopy(handoff.pop), **part, "status": "transfer"}
     receiver.pop = pop
     receiver.attention = None
@@ -309,9 +390,12 @@ async def _offer(request: web.Request, receiver: DeskAgent, handoff: Handoff) ->
 
 
 def _hand_over(request: web.Request, receiver: DeskAgent, linkedid: str) -> None:
+    hand_over_to(desk_of(request), receiver, linkedid)
+
+
+def hand_over_to(service: DeskService, receiver: DeskAgent, linkedid: str) -> None:
     """The caller is the receiver's now: their desk connects the call (timer, own attention)."""
-    service = desk_of(request)
-    state = web_state(request).runtime.ami.state(receiver.pbx)
+    state = service.rt.ami.state(receiver.pbx)
     theirs = next(
         (
             ch
@@ -327,7 +411,7 @@ def _hand_over(request: web.Request, receiver: DeskAgent, linkedid: str) -> None
     service.on_notice(
         AgentConnected(
             pbx=receiver.pbx,
-            at=web_state(request).runtime.clock.now(),
+            at=service.rt.clock.now(),
             queue=str(pop.get("queue") or ""),
             interface=receiver.interface,
             member_name=receiver.user.full_name,
@@ -346,7 +430,7 @@ def _hand_over(request: web.Request, receiver: DeskAgent, linkedid: str) -> None
 
 async def targets(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
-    free = free_agents(_pickable(desk_of(request)), me=agent.user.id, pbx=agent.pbx)
+    free = free_agents(_pickable(request), me=agent.user.id, pbx=agent.pbx)
     return reply(
         TransferTargets(
             agents=[TransferAgent(user_id=a.user_id, name=a.name) for a in free],
@@ -380,22 +464,50 @@ async def consult(request: web.Request) -> web.StreamResponse:
     await send_command(
         request, agent.pbx, Atxfer(channel=on.channel, exten="#", context=TRANSFER_CONTEXT)
     )
-    receiver = None
+    receiver, receiver_id = None, None
     if target.kind is TargetKind.AGENT:
-        receiver = desk_of(request).holder_of(agent.pbx, target.value)
+        receiver, receiver_id = _receiver(request, agent.pbx, target.value)
     _consults(request)[agent.user.id] = Consult(
         target=target,
         caller_uniqueid=on.caller_uniqueid,
         linkedid=on.linkedid,
         agent_channel=on.channel,
         attention_id=(agent.attention or {}).get("id"),
-        receiver_id=receiver.user.id if receiver is not None else None,
+        receiver_id=receiver_id,
     )
     handoff = _hand_off(request, agent, on.linkedid, "attended")
-    if receiver is not None:
-        await _offer(request, receiver, handoff)
+    await _offer_any(
+        request,
+        agent,
+        receiver=receiver,
+        receiver_id=receiver_id,
+        linkedid=on.linkedid,
+        handoff=handoff,
+    )
     log.info("desk of %s: consulting %s", agent.user.username, target.label)
     return reply(_state_of(request, agent))
+
+
+async def _offer_any(
+    request: web.Request,
+    agent: DeskAgent,
+    *,
+    receiver: DeskAgent | None,
+    receiver_id: int | None,
+    linkedid: str,
+    handoff: Handoff,
+) -> None:
+    """Offer the call to the receiving desk, here or at the instance that holds it."""
+    if receiver is not None:
+        await _offer(request, receiver, handoff)
+    elif receiver_id is not None:
+        await request.app[INSTANCE_BUS].send(
+            "transfer.offer",
+            user=receiver_id,
+            pbx=agent.pbx,
+            linkedid=linkedid,
+            handoff=handoff_message(handoff),
+        )
 
 
 def _consulting(request: web.Request, agent: DeskAgent) -> Consult:
@@ -415,11 +527,14 @@ async def complete(request: web.Request) -> web.StreamResponse:
     done = consult.complete()
     await send_command(request, agent.pbx, Hangup(channel=consult.agent_channel))
     _consults(request).pop(agent.user.id, None)
-    if (
-        done.receiver_id is not None
-        and (receiver := desk_of(request).agent_of(done.receiver_id)) is not None
-    ):
-        _hand_over(request, receiver, done.linkedid)
+    if done.receiver_id is not None:
+        receiver = desk_of(request).agent_of(done.receiver_id)
+        if receiver is not None:
+            _hand_over(request, receiver, done.linkedid)
+        else:  # their desk is held by another instance
+            await request.app[INSTANCE_BUS].send(
+                "transfer.hand_over", user=done.receiver_id, pbx=agent.pbx, linkedid=done.linkedid
+            )
     log.info("desk of %s: transferred to %s", agent.user.username, done.target.label)
     return reply(Done(ok=True))
 
@@ -444,9 +559,15 @@ async def blind(request: web.Request) -> web.StreamResponse:
     route_to = route_of(target, blind=True)
     handoff = _hand_off(request, agent, on.linkedid, "blind")
     if target.kind is TargetKind.AGENT:
-        receiver = desk_of(request).holder_of(agent.pbx, target.value)
-        if receiver is not None:
-            await _offer(request, receiver, handoff)
+        receiver, receiver_id = _receiver(request, agent.pbx, target.value)
+        await _offer_any(
+            request,
+            agent,
+            receiver=receiver,
+            receiver_id=receiver_id,
+            linkedid=on.linkedid,
+            handoff=handoff,
+        )
     if route_to.to:
         await send_command(
             request,

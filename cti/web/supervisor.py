@@ -48,6 +48,7 @@ from cti.domain.state import Agent
 from cti.errors import AmiError, UserInputError
 from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import viewer
+from cti.web.desk_remote import ask_holder, hear_pauses
 from cti.web.desk_service import DESK_SERVICE
 from cti.web.models import Answer, Done
 from cti.web.personal import disclose, respond
@@ -341,10 +342,17 @@ async def pause(request: web.Request) -> web.StreamResponse:
         raise UserInputError("reason", f"{body.reason!r} is not a pause reason")
     desk = request.app.get(DESK_SERVICE)
     agent = desk.holder_of(pbx, body.interface) if desk is not None else None
+    by = current(request).user.username
     # An agent ringing, on a call or in after-call work is paused once that is over (as their own
-    # Pause is): the wrap-up is not cut short and its attention is still disposed.
-    later = desk is not None and agent is not None and desk.defer_pause(agent, body.reason)
-    if not later:
+    # Pause is): the wrap-up is not cut short and its attention is still disposed. A desk held by
+    # another instance is paused there.
+    asked = await ask_holder(request.app, pbx, body.interface, body.reason, by)
+    later = (
+        asked.deferred
+        if asked is not None
+        else (desk is not None and agent is not None and desk.defer_pause(agent, body.reason))
+    )
+    if not later and asked is None:
         await _send(
             request, pbx, QueuePause(interface=body.interface, paused=True, reason=body.reason)
         )
@@ -366,13 +374,16 @@ async def resume(request: web.Request) -> web.StreamResponse:
     desk = request.app.get(DESK_SERVICE)
     agent = desk.holder_of(pbx, body.interface) if desk is not None else None
     released = later = False
-    if desk is not None and agent is not None and agent.wrapup is not None:
+    asked = await ask_holder(request.app, pbx, body.interface, None, current(request).user.username)
+    if asked is not None:  # the instance holding the desk resumes it
+        released, later = asked.released, asked.deferred
+    elif desk is not None and agent is not None and agent.wrapup is not None:
         # Made available by the supervisor before the attention was disposed: as when the
         # group's maximum wrap-up time is over, the attention stays pending and is flagged.
         released = await desk.finish_wrapup(agent, released=True, by="supervisor")
     elif desk is not None and agent is not None:
         later = desk.defer_pause(agent, None)
-    if not released and not later:
+    if not released and not later and asked is None:
         await _send(request, pbx, QueuePause(interface=body.interface, paused=False))
     await audit(
         st.runtime.db,
@@ -601,3 +612,4 @@ def setup(app: web.Application) -> None:
 
     app.cleanup_ctx.append(spies)
     setup_stream(app)
+    hear_pauses(app)
