@@ -72,6 +72,10 @@ class ServerSettings:
     session_hours: float = field(default=12.0, metadata=_range(0.1, 24 * 30))
     # Send cookies only over HTTPS; turn on behind a TLS-terminating proxy.
     secure_cookies: bool = False
+    # The pages' language for a user who chose none and whose browser asks for none we have
+    # (en, pt-BR, es), and the currency money is shown in (ISO 4217: BRL, EUR, USD...).
+    language: str = "en"
+    currency: str = "USD"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -534,6 +538,15 @@ def _check_whole(settings: Settings) -> None:
     if len(region) != 2 or not region.isalpha() or not region.isupper():
         raise ConfigError(
             f"telephony.default_region: expected a two-letter country code like 'US', got {region!r}"
+        )
+    if settings.server.language not in ("en", "pt-BR", "es"):
+        raise ConfigError(
+            f"server.language: expected one of en, pt-BR, es, got {settings.server.language!r}"
+        )
+    currency = settings.server.currency
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise ConfigError(
+            f"server.currency: expected an ISO 4217 code like 'BRL', 'EUR', 'USD', got {currency!r}"
         )
 
 

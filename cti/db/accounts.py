@@ -28,6 +28,8 @@ class Account:
     active: bool
     # Their phone is the desk's softphone (WebRTC).
     softphone: bool = False
+    # Their own language (cti.i18n), else None: their browser's.
+    language: str | None = None
 
 
 _ROUTINE_ORDER = ("telemarketing", "telesales", "collection")
@@ -73,4 +75,5 @@ def account_of(
         personal_data=op.personal_data or bool(group_personal),
         active=op.active,
         softphone=op.softphone,
+        language=op.language,
     )

@@ -552,3 +552,9 @@ __all__ = [
     "reset_password",
     "set_active",
 ]
+
+
+async def set_language(db: Database, user_id: int, language: str | None) -> None:
+    """A user's own language (None: their browser's). The caller checks it is one we have."""
+    async with db.sessions.begin() as s:
+        await s.execute(sa.update(Operator).where(Operator.id == user_id).values(language=language))

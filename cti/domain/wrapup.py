@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cti.domain.model import AttentionStatus
+from cti.domain.texts import _
 
 # The pause reason of a member in wrap-up (never one an admin may keep as a pause reason).
 WRAPUP_REASON = "wrap-up"
@@ -44,13 +45,14 @@ def why_not_disposed(
     if status is None:
         return None  # no attention to dispose (none was opened for the call)
     if AttentionStatus(status) is AttentionStatus.PENDING:
-        return (
-            "set the attention's status (closed, planned or cancelled)"
-            + (" and its closing reason" if rule.needs is WrapupNeeds.REASON else "")
-            + ", then save it"
-        )
+        if rule.needs is WrapupNeeds.REASON:
+            return _(
+                "set the attention's status (closed, planned or cancelled) and its closing "
+                "reason, then save it"
+            )
+        return _("set the attention's status (closed, planned or cancelled), then save it")
     if rule.needs is WrapupNeeds.REASON and closing_reason_id is None:
-        return "pick the attention's closing reason, then save it"
+        return _("pick the attention's closing reason, then save it")
     return None
 
 

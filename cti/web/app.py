@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from cti import __version__
 from cti.domain.backoffice import CALLER_FIELDS, LIVE_CALL_SPEC, LIVE_SPEC
 from cti.runtime import Runtime
-from cti.web import bus, session_api
+from cti.web import bus, i18n, session_api
 from cti.web.api import Api, Route, RouteMaker, error_middleware
 from cti.web.auth import SessionStore, Throttle
 from cti.web.backoffice.common import viewer
@@ -192,6 +192,7 @@ def build_app(rt: Runtime) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=2 * 1024 * 1024)
     app[WEB] = st
     session_api.register(api)
+    i18n.register(api)
     _register_core(api)
     for part in _feature_parts():
         part.register(api)

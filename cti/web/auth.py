@@ -61,6 +61,8 @@ class SignedIn:
     personal_data: bool
     # Their phone is the desk's softphone (WebRTC): the desk registers it.
     softphone: bool = False
+    # Their own language (cti.i18n), else None: their browser's.
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -113,6 +115,7 @@ def signed_in_of(account: Account) -> SignedIn:
         extension=account.interface or account.extension,
         personal_data=account.personal_data,
         softphone=account.softphone,
+        language=account.language,
     )
 
 

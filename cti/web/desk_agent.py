@@ -26,6 +26,7 @@ from cti.domain.backoffice import (
 )
 from cti.domain.notices import AgentState, AnyNotice
 from cti.domain.wrapup import WrapupRule, deadline, why_not_disposed
+from cti.i18n import _
 from cti.web.auth import SignedIn
 from cti.web.personal import Part, render
 
@@ -241,7 +242,7 @@ class DeskAgent:
             None,
         )
         if w.attention_id is not None and a is None:
-            return "open and save the attention of your last call"
+            return _("open and save the attention of your last call")
         return why_not_disposed(
             w.rule, None if a is None else a.get("status"), (a or {}).get("closing_reason_id")
         )
@@ -253,7 +254,10 @@ class DeskAgent:
 
 def taken_over_frame() -> dict[str, Any]:
     """What a desk is told when its operator took over from another machine."""
-    return {"type": "taken_over", "message": "you signed in at another desk; this one is closed"}
+    return {
+        "type": "taken_over",
+        "message": _("you signed in at another desk; this one is closed"),
+    }
 
 
 def signed_out_desk(user: SignedIn, queues: list[str]) -> dict[str, Any]:

@@ -68,6 +68,8 @@ TABLE: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/login"): Call(ANYONE, "/api/v1/login", {}),
     ("POST", "/api/v1/logout"): Call(OPERATOR, "/api/v1/logout"),  # called last, see below
     ("GET", "/api/v1/me"): Call(OPERATOR, "/api/v1/me"),
+    ("GET", "/api/v1/i18n"): Call(ANYONE, "/api/v1/i18n"),
+    ("PUT", "/api/v1/me/language"): Call(OPERATOR, "/api/v1/me/language", {"language": "es"}),
     ("GET", "/api/v1/live"): Call(SUPERVISOR, "/api/v1/live"),
     ("GET", "/api/v1/desk"): Call(OPERATOR, "/api/v1/desk"),
     ("GET", "/api/v1/desk/campaigns"): Call(OPERATOR, "/api/v1/desk/campaigns"),

@@ -164,6 +164,9 @@ async def test_a_killed_instance_costs_no_desk_call_or_lead_and_a_rolling_restar
         )
         assert opened == 1
 
+        # b runs the scheduled jobs now (callbacks, upkeep): it led already, or took over.
+        await _poll(lambda: _leads(cluster.b), "b leading the scheduled jobs", within=10.0)
+
         # The campaign goes on through b; no lead dialled twice, none lost to a dead instance.
         before = dials.total
         await until(lambda: dials.total >= before + 3, what="b dialling on")
@@ -201,6 +204,10 @@ async def _poll(condition: Callable[[], Awaitable[bool]], what: str, within: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+async def _leads(proc: CtiProcess) -> bool:
+    return "this instance runs the scheduled jobs" in proc.log.read_text(errors="replace")
 
 
 async def _holders_match(

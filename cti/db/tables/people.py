@@ -58,6 +58,7 @@ class Operator(Base):
             name="routines_known",
         ),
         sa.CheckConstraint("username <> ''", name="username_not_empty"),
+        sa.CheckConstraint("language IN ('en', 'pt-BR', 'es')", name="language_known"),
     )
 
     id: Mapped[IdPk]
@@ -77,6 +78,8 @@ class Operator(Base):
     softphone: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
     # LGPD/GDPR: may this user see personal fields unmasked?
     personal_data: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
+    # The language the pages speak to them (cti.i18n.LANGUAGES); NULL: their browser's.
+    language: Mapped[str | None] = mapped_column(sa.Text)
     active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("true"))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]

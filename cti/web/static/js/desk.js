@@ -1,5 +1,6 @@
 // The agent desk: wires the socket, the pop, the talk timer, the attention form and the footer.
 import { api, ApiError, el, setCsrf, when, showError, clearErrors } from "./api.js";
+import { loadI18n, t, N_, languagePicker } from "./i18n.js";
 import { DeskSocket, CLOSE_TAKEN_OVER, CLOSE_SESSION_ENDED } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
@@ -14,9 +15,18 @@ import collection from "./folders/collection.js";
 
 const FOLDERS = [telemarketing, telesales, collection];
 const STATES = {
-  offline: ["Offline", "grey"], ready: ["Ready", "ok"], paused: ["Paused", "warn"],
-  ringing: ["Ringing", ""], in_call: ["On a call", ""], wrap_up: ["Wrap-up", "warn"],
+  offline: [N_("Offline"), "grey"], ready: [N_("Ready"), "ok"], paused: [N_("Paused"), "warn"],
+  ringing: [N_("Ringing"), ""], in_call: [N_("On a call"), ""], wrap_up: [N_("Wrap-up"), "warn"],
 };
+// What the server sends as words (an attention's status, kind and direction; a pop's status).
+const WORDS = {
+  pending: N_("pending"), planned: N_("planned"), closed: N_("closed"), cancelled: N_("cancelled"),
+  telemarketing: N_("telemarketing"), telesales: N_("telesales"), collection: N_("collection"),
+  inbound: N_("inbound"), outbound: N_("outbound"), ringing: N_("ringing"), answered: N_("answered"),
+  ended: N_("ended"), transfer: N_("transfer"), transfer_cancelled: N_("transfer cancelled"),
+  ready: N_("ready"), paused: N_("paused"),
+};
+const word = (w) => (w in WORDS ? t(WORDS[w]) : w);
 const $ = (id) => document.getElementById(id);
 // The screen shown: pop, attention and history always of one call.
 const screen = () => view.viewing || view.desk;
@@ -51,11 +61,12 @@ function paintState() {
   const d = view.desk;
   // A call put straight through (a transfer) holds the member paused for its wrap-up: while
   // its timer runs the agent is on it.
-  const [label, tone] = d.timer ? STATES.in_call : STATES[d.state] || [d.state, "grey"];
+  const [raw, tone] = d.timer ? STATES.in_call : STATES[d.state] || [d.state, "grey"];
+  const label = t(raw);
   $("state").className = `chip ${tone}`;
   const stateText = d.state === "paused" && d.reason ? `${label} · ${d.reason}` : label;
   // A Pause or Resume pressed while a call rings waits for the ring to end: the chip says so.
-  $("state-text").textContent = d.after_ring ? `${stateText} · then ${d.after_ring}` : stateText;
+  $("state-text").textContent = d.after_ring ? t("{state} · then {next}", { state: stateText, next: word(d.after_ring) }) : stateText;
   $("phone-off").classList.toggle("hidden", d.signed_in);
   $("phone-on").classList.toggle("hidden", !d.signed_in);
   $("phone-label").textContent = d.signed_in ? `${d.interface} · ${d.queues.join(", ")}` : "";
@@ -64,7 +75,7 @@ function paintState() {
   const unreachable = d.signed_in && d.phone_unavailable;
   $("phone-warning").classList.toggle("hidden", !unreachable);
   $("phone-warning").textContent = unreachable
-    ? `Your phone ${d.interface} is not registered: no call can reach you. Start your softphone (or check its network); the desk turns ready by itself once it registers.`
+    ? t("Your phone {phone} is not registered: no call can reach you. Start your softphone (or check its network); the desk turns ready by itself once it registers.", { phone: d.interface })
     : "";
   if (phone) phone.follow(d);
   const inCall = !!(d.timer) || !!phone?.inCall;
@@ -80,10 +91,10 @@ function paintState() {
     ? d.wrapup.then !== "ready"
     : d.after_ring ? d.after_ring !== "ready" : d.state === "paused";
   $("pause").classList.toggle("hidden", paused);
-  $("pause").textContent = wrapping ? "Pause after wrap-up" : "Pause";
+  $("pause").textContent = wrapping ? t("Pause after wrap-up") : t("Pause");
   $("pause-reason").classList.toggle("hidden", paused);
   $("resume").classList.toggle("hidden", !paused);
-  $("resume").textContent = wrapping ? "Ready after wrap-up" : "Resume";
+  $("resume").textContent = wrapping ? t("Ready after wrap-up") : t("Resume");
   paintWrapup();
 }
 
@@ -103,12 +114,13 @@ function paintWrapup() {
   const now = socket ? socket.serverNow() : Date.now();
   $("wrapup-timer").textContent = clock((now - w.started_ms) / 1000);
   $("wrapup-limit").textContent = w.until_ms
-    ? `ends by itself in ${clock((w.until_ms - now) / 1000)}`
-    : "no time limit";
+    ? t("ends by itself in {time}", { time: clock((w.until_ms - now) / 1000) })
+    : t("no time limit");
   $("wrapup-todo").textContent = w.todo
-    ? `No call is offered to you until you ${w.todo}.`
-    : "The attention is disposed: finish wrap-up to take calls again.";
-  $("wrapup-then").textContent = `Then you are ${w.then}.`;
+    ? t("No call is offered to you until you {todo}.", { todo: t(w.todo) })
+    : t("The attention is disposed: finish wrap-up to take calls again.");
+  const then = w.then === "ready" ? t("ready") : w.then.replace(/^paused/, t("paused"));
+  $("wrapup-then").textContent = t("Then you are {state}.", { state: then });
 }
 
 function paintFooter(f) {
@@ -117,7 +129,7 @@ function paintFooter(f) {
   const last = f.last_call;
   $("f-last").textContent = last ? `${last.caller || "?"} · ${last.talk_seconds}s · ${when(last.at)}` : "—";
   $("f-operator").textContent = f.operator || "—";
-  $("f-status").textContent = f.attention_status || "—";
+  $("f-status").textContent = f.attention_status ? word(f.attention_status) : "—";
   $("f-operation").textContent = f.operation || "—";
   $("f-next").textContent = f.next_call ? when(f.next_call) : "—";
 }
@@ -134,11 +146,11 @@ function registerForm(pop) {
     if (focused) queueMicrotask(() => { if (focused.isConnected) focused.focus(); });
     return registering.node;
   }
-  const name = el("input", { placeholder: "Name", value: pop.caller_name || "", id: "reg-name" });
-  const company = el("input", { placeholder: "Company", id: "reg-company" });
-  const customer = new CustomerPicker({ id: "reg-customer", label: "Customer", placeholder: "Customer: name, code, tax id or phone" });
+  const name = el("input", { placeholder: t("Name"), value: pop.caller_name || "", id: "reg-name" });
+  const company = el("input", { placeholder: t("Company"), id: "reg-company" });
+  const customer = new CustomerPicker({ id: "reg-customer", label: t("Customer"), placeholder: t("Customer: name, code, tax id or phone") });
   const kind = el("select", { id: "reg-kind", onchange: () => paintKind() },
-    el("option", { value: "suspect" }, "New suspect"), el("option", { value: "contact" }, "Contact of a customer"));
+    el("option", { value: "suspect" }, t("New suspect")), el("option", { value: "contact" }, t("Contact of a customer")));
   const paintKind = () => {
     const contact = kind.value === "contact";
     company.classList.toggle("hidden", contact);
@@ -148,12 +160,12 @@ function registerForm(pop) {
     const body = { kind: kind.value, name: name.value.trim() };
     if (kind.value === "suspect") { if (company.value.trim()) body.company = company.value.trim(); }
     else if (customer.value) body.customer_id = customer.value;
-    else { customer.focus(); toast("Pick the customer this contact belongs to", true); return; }
+    else { customer.focus(); toast(t("Pick the customer this contact belongs to"), true); return; }
     await api("POST", "/api/v1/desk/register", body);
-    toast("Caller registered");
-  }) }, "Register");
+    toast(t("Caller registered"));
+  }) }, t("Register"));
   paintKind();
-  const node = el("div", { class: "pop-section", id: "register" }, el("h3", {}, "Unknown number"),
+  const node = el("div", { class: "pop-section", id: "register" }, el("h3", {}, t("Unknown number")),
     el("div", { style: "display:grid;gap:8px" }, kind, name, company, customer.root, go));
   Object.assign(registering, { popId: pop.id, node });
   return node;
@@ -177,7 +189,7 @@ function handleMessage(m) {
 function paintMessageLink() {
   const box = $("message-link");
   box.classList.toggle("hidden", !view.messageId);
-  box.textContent = view.messageId ? `Saving finalizes incoming-call message #${view.messageId}` : "";
+  box.textContent = view.messageId ? t("Saving finalizes incoming-call message #{id}", { id: view.messageId }) : "";
 }
 
 // --- the attention form -----------------------------------------------------------------------
@@ -201,7 +213,7 @@ function paintFolder(force = false) {
   $("folders").replaceChildren(...mine.map((f) => el("button", {
     type: "button", class: `tab${f === view.folder ? " active" : ""}`, "data-folder": f.routine,
     onclick: () => { view.folder = f; paintFolder(); },
-  }, f.title)));
+  }, t(f.title))));
   $("folders").classList.toggle("hidden", mine.length < 2);
   const body = $("folder-body");
   const key = `${view.folder.routine}:${a ? a.id : ""}`;
@@ -220,7 +232,7 @@ function paintAttention() {
   $("attention-empty").classList.toggle("hidden", !!a);
   $("attention").classList.toggle("hidden", !a);
   $("attention-party").textContent = a ? partyName(a) : "";
-  $("attention-id").textContent = a ? `#${a.id} · ${a.direction} · opened ${when(a.created_at)}` : "";
+  $("attention-id").textContent = a ? t("#{id} · {direction} · opened {when}", { id: a.id, direction: word(a.direction), when: when(a.created_at) }) : "";
   $("attention-flag").classList.toggle("hidden", !(a?.wrapup_overrun && a.status === "pending"));
   if (!a) {
     view.messageId = null; paintMessageLink(); loadHistory(null);
@@ -233,7 +245,7 @@ function paintAttention() {
   $("status").value = a.status;
   $("next-call").value = localInput(a.next_call_at);
   $("notes").replaceChildren(...(a.notes.length ? a.notes.map((n) => el("div", { class: "note" },
-    el("div", { class: "meta" }, `${n.author} · ${when(n.at)}`), el("div", {}, n.text))) : [el("div", { class: "muted small" }, "No notes yet.")]));
+    el("div", { class: "meta" }, `${n.author} · ${when(n.at)}`), el("div", {}, n.text))) : [el("div", { class: "muted small" }, t("No notes yet."))]));
   view.dirtyId = null; // the form shows the attention as stored
   loadHistory(a);
   // script-runner.js: the campaign script of the screen shown.
@@ -243,7 +255,7 @@ function paintAttention() {
 // Who an attention is with, as the attention gives it (masked as the pop is for an operator
 // without personal data).
 function partyName(a) {
-  return [a.contact, a.customer].filter(Boolean).join(" · ") || a.phone || "Unknown caller";
+  return [a.contact, a.customer].filter(Boolean).join(" · ") || a.phone || t("Unknown caller");
 }
 
 // --- one caller per screen --------------------------------------------------------------------
@@ -278,12 +290,12 @@ function paintScreens() {
   const nav = $("screens");
   nav.classList.toggle("hidden", view.held.length === 0);
   const live = el("button", { type: "button", class: `tab${view.viewing ? "" : " active"}`, "data-screen": "live", onclick: () => show(null) },
-    view.desk.pop ? `Current call · ${view.desk.pop.status}` : "Current call");
+    view.desk.pop ? t("Current call · {status}", { status: word(view.desk.pop.status) }) : t("Current call"));
   nav.replaceChildren(live, ...view.held.map((h) => el("button", {
     type: "button", class: `tab${view.viewing === h ? " active" : ""}`, "data-screen": h.attention.id,
-    title: "An earlier call whose attention is still open: save it with a status to close this tab",
+    title: t("An earlier call whose attention is still open: save it with a status to close this tab"),
     onclick: () => show(h),
-  }, `${partyName(h.attention)} · #${h.attention.id} open`)));
+  }, t("{party} · #{id} open", { party: partyName(h.attention), id: h.attention.id }))));
 }
 
 // The telesales folder made or changed a quote or order: the footer's operation follows.
@@ -328,7 +340,7 @@ async function saveAttention(ev) {
       view.held = view.held.filter((h) => h !== held);
       held.draft = "";
       show(null);
-      toast(`Attention #${saved.id} saved; back to your current call`);
+      toast(t("Attention #{id} saved; back to your current call", { id: saved.id }));
       return;
     }
     screen().attention = saved;
@@ -336,7 +348,7 @@ async function saveAttention(ev) {
     // A folder that shows what saving did (the tickets' statuses) is drawn again from the answer.
     if (view.folder.repaintOnSave) $("folder-body").dataset.key = "";
     paintAttention();
-    toast("Attention saved");
+    toast(t("Attention saved"));
   } catch (e) {
     showError(form, e, $("form-error"));
   }
@@ -345,7 +357,7 @@ async function saveAttention(ev) {
 // A call's recording, played in place (the browser asks for ranges to seek; each playback is
 // audited; users without the personal-data permission get no button, and the server refuses).
 function recordingButton(id) {
-  const button = el("button", { type: "button", class: "ghost small", "data-recording": id }, "▶ Recording");
+  const button = el("button", { type: "button", class: "ghost small", "data-recording": id }, t("▶ Recording"));
   button.onclick = () => {
     const player = el("audio", { controls: true, preload: "none", src: `/api/v1/recordings/${id}` });
     button.replaceWith(player);
@@ -356,26 +368,26 @@ function recordingButton(id) {
 
 async function loadHistory(a) {
   const box = $("history");
-  if (!a) { box.replaceChildren(el("div", { class: "empty" }, "The history of the caller appears here.")); $("history-of").textContent = ""; return; }
+  if (!a) { box.replaceChildren(el("div", { class: "empty" }, t("The history of the caller appears here."))); $("history-of").textContent = ""; return; }
   const [party, id, label] = a.customer_id ? ["customer", a.customer_id, a.customer]
     : a.contact_id ? ["contact", a.contact_id, a.contact]
     : a.suspect_id ? ["suspect", a.suspect_id, a.contact]
     : a.prospect_id ? ["prospect", a.prospect_id, ""] : [null, null, ""];
-  if (!party) { box.replaceChildren(el("div", { class: "empty" }, "Unknown caller: no history.")); $("history-of").textContent = ""; return; }
+  if (!party) { box.replaceChildren(el("div", { class: "empty" }, t("Unknown caller: no history."))); $("history-of").textContent = ""; return; }
   $("history-of").textContent = label || "";
   const { attentions, masked } = await api("GET", `/api/v1/desk/history/${party}/${id}`);
-  $("history-of").textContent = `${label || ""}${masked ? " · personal data masked" : ""}`;
-  if (!attentions.length) { box.replaceChildren(el("div", { class: "empty" }, "No attentions yet.")); return; }
+  $("history-of").textContent = `${label || ""}${masked ? ` · ${t("personal data masked")}` : ""}`;
+  if (!attentions.length) { box.replaceChildren(el("div", { class: "empty" }, t("No attentions yet."))); return; }
   box.replaceChildren(el("table", { id: "history-table" },
-    el("thead", {}, el("tr", {}, ["When", "Attention", "Status", "Operator", "Notes"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, [t("When"), t("Attention"), t("Status"), t("Operator"), t("Notes")].map((h) => el("th", {}, h)))),
     el("tbody", {}, attentions.map((h) => {
       const talk = h.answered_at && h.ended_at ? Math.round((new Date(h.ended_at) - new Date(h.answered_at)) / 1000) : null;
       return el("tr", { "data-attention": h.id },
-        el("td", {}, when(h.created_at), talk != null ? el("div", { class: "small muted" }, `${talk}s talk`) : null,
+        el("td", {}, when(h.created_at), talk != null ? el("div", { class: "small muted" }, t("{seconds}s talk", { seconds: talk })) : null,
           h.recording_id && !masked ? recordingButton(h.recording_id) : null,
-          el("button", { type: "button", class: "ghost small", "data-dial": `attention:${h.id}`, title: "Call this number (desk-dial.js)" }, "☎ Call")),
-        el("td", {}, el("b", {}, h.subject || h.kind), el("div", { class: "small muted" }, `${h.kind} · ${h.direction}${h.contact ? ` · ${h.contact}` : ""}`)),
-        el("td", {}, h.status, h.closing_reason ? el("div", { class: "small muted" }, h.closing_reason) : null),
+          el("button", { type: "button", class: "ghost small", "data-dial": `attention:${h.id}`, title: t("Call this number") }, t("☎ Call"))),
+        el("td", {}, el("b", {}, h.subject || word(h.kind)), el("div", { class: "small muted" }, `${word(h.kind)} · ${word(h.direction)}${h.contact ? ` · ${h.contact}` : ""}`)),
+        el("td", {}, word(h.status), h.closing_reason ? el("div", { class: "small muted" }, h.closing_reason) : null),
         el("td", {}, h.operator || "—"),
         el("td", {}, h.notes.map((n) => el("div", { class: "small" }, n.text))));
     }))));
@@ -441,13 +453,13 @@ function onMessage(msg) {
       d.call = msg.call; d.timer = null; timer.reset(); paintState(); paintFooter(msg.footer);
       if (d.pop) { d.pop.status = "ended"; if (!view.viewing) paintPop(); paintScreens(); }
       if (msg.footer?.last_call && msg.footer.last_call.ended_by === "lost") {
-        toast("The PBX lost this call (it restarted or failed). The attention stays pending: save what you have.", true);
+        toast(t("The PBX lost this call (it restarted or failed). The attention stays pending: save what you have."), true);
       }
       break;
     case "wrapup":
       d.wrapup = msg.wrapup; paintState();
-      if (msg.released && msg.released_by === "supervisor") toast("Your supervisor made you available: you take calls again. The attention stays pending and is flagged: save it when you can.", true);
-      else if (msg.released) toast("Your maximum wrap-up time is over: you take calls again. The attention stays pending and is flagged: save it when you can.", true);
+      if (msg.released && msg.released_by === "supervisor") toast(t("Your supervisor made you available: you take calls again. The attention stays pending and is flagged: save it when you can."), true);
+      else if (msg.released) toast(t("Your maximum wrap-up time is over: you take calls again. The attention stays pending and is flagged: save it when you can."), true);
       break;
     case "after_ring":
       d.after_ring = msg.after_ring; paintState();
@@ -459,7 +471,7 @@ function onMessage(msg) {
       if (!view.viewing) { paintPop(); paintAttention(); }
       break;
     case "taken_over":
-      showOverlay("Taken over", msg.message);
+      showOverlay(t("Taken over"), t(msg.message));
       break;
     default:
       // Frames another module of the desk handles (desk-dial.js: dial_failed).
@@ -476,27 +488,28 @@ function showOverlay(title, text) {
 
 function onStatus(status) {
   $("link").replaceChildren(status === "live"
-    ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), "live")
+    ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), t("live"))
     : status === "ended"
-      ? el("span", { class: "chip bad" }, "session ended")
-      : el("span", { class: "chip warn" }, "reconnecting…"));
+      ? el("span", { class: "chip bad" }, t("session ended"))
+      : el("span", { class: "chip warn" }, t("reconnecting…")));
 }
 
 // The browser phone's line in the header: registration, microphone, quality, call controls.
 const PHONE_STATUS = {
-  off: ["phone off", "grey"], connecting: ["phone connecting…", "warn"], registered: ["phone ready", "ok"],
-  unregistered: ["phone not registered", "bad"], failed: ["phone failed", "bad"],
+  off: [N_("phone off"), "grey"], connecting: [N_("phone connecting…"), "warn"], registered: [N_("phone ready"), "ok"],
+  unregistered: [N_("phone not registered"), "bad"], failed: [N_("phone failed"), "bad"],
 };
 
 function paintPhone(p) {
-  const [label, tone] = PHONE_STATUS[p.status] || [p.status, "grey"];
-  const text = p.call === "ringing" ? "ringing" : p.call === "up" ? (p.held ? "on hold" : "in call") : label;
+  const [raw, tone] = PHONE_STATUS[p.status] || [p.status, "grey"];
+  const label = t(raw);
+  const text = p.call === "ringing" ? t("ringing") : p.call === "up" ? (p.held ? t("on hold") : t("in call")) : label;
   $("sp-status").className = `chip ${p.call === "ringing" ? "warn" : tone}`;
-  const shown = p.simulated && p.call === "idle" && p.status === "registered" ? `${text} · simulated PBX` : text;
+  const shown = p.simulated && p.call === "idle" && p.status === "registered" ? t("{state} · simulated PBX", { state: text }) : text;
   $("sp-status").textContent = p.error && p.status !== "registered" ? `${text}: ${p.error}` : shown;
   $("sp-mic").style.width = `${Math.round(p.level * 100)}%`;
   const q = p.quality;
-  $("sp-quality").textContent = q ? `quality ${q.label}${q.rtt != null ? ` · ${Math.round(q.rtt)} ms` : ""}${q.lost ? ` · ${q.lost.toFixed(1)}% lost` : ""}` : "";
+  $("sp-quality").textContent = q ? `${t("quality {label}", { label: t(q.label) })}${q.rtt != null ? ` · ${Math.round(q.rtt)} ms` : ""}${q.lost ? ` · ${t("{percent}% lost", { percent: q.lost.toFixed(1) })}` : ""}` : "";
   $("sp-quality").dataset.quality = q ? q.label : "";
   // Packets each way, for whoever checks that audio flows (the title, and the browser tests).
   $("sp-quality").dataset.sent = q ? q.sent : 0;
@@ -505,8 +518,8 @@ function paintPhone(p) {
   $("sp-quality").title = q ? `audio packets sent ${q.sent}, received ${q.received}; jitter ${Math.round(q.jitter || 0)} ms${p.setupMs != null ? `; audio ${p.setupMs} ms after answering` : ""}` : "";
   const up = p.call === "up";
   for (const id of ["sp-mute", "sp-hold", "sp-keys"]) $(id).disabled = !up;
-  $("sp-mute").textContent = p.muted ? "Unmute" : "Mute";
-  $("sp-hold").textContent = p.held ? "Resume call" : "Hold";
+  $("sp-mute").textContent = p.muted ? t("Unmute") : t("Mute");
+  $("sp-hold").textContent = p.held ? t("Resume call") : t("Hold");
   if (!up) $("sp-keypad").classList.add("hidden");
   if (view.desk) paintState();
 }
@@ -529,20 +542,21 @@ async function takeCallBack() {
   if (phone.simulated || phone.inCall || !view.desk.timer) return;
   phone.answerBackUntil = Date.now() + 25000;
   await api("POST", "/api/v1/desk/call/recover");
-  toast("Your call is coming back to this page…");
+  toast(t("Your call is coming back to this page…"));
 }
 
 function onFinal(code, reason) {
   if (phone) phone.stop();
   onStatus("ended");
-  if (code === CLOSE_TAKEN_OVER) showOverlay("Taken over", "You signed in at another desk; this one is closed.");
-  else if (code === CLOSE_SESSION_ENDED) showOverlay("Session ended", reason || "Your session has ended. Sign in again to go on.");
-  else showOverlay("Signed out", reason || "Your session ended.");
+  if (code === CLOSE_TAKEN_OVER) showOverlay(t("Taken over"), t("You signed in at another desk; this one is closed."));
+  else if (code === CLOSE_SESSION_ENDED) showOverlay(t("Session ended"), t(reason || "Your session has ended. Sign in again to go on."));
+  else showOverlay(t("Signed out"), t(reason || "Your session ended."));
 }
 
 // --- start ------------------------------------------------------------------------------------
 
 async function start() {
+  await loadI18n();
   let me;
   try { me = await api("GET", "/api/v1/me"); } catch { location.href = "/static/index.html"; return; }
   setCsrf(me.csrf);
@@ -552,9 +566,9 @@ async function start() {
   view.remoteAnswer = boot.remote_answer;
   view.desk = boot.desk;
   $("agent-name").textContent = boot.user.full_name;
-  $("agent-group").textContent = [boot.user.routines.join(" · "), boot.user.group && `group ${boot.user.group}`].filter(Boolean).join(" — ");
+  $("agent-group").textContent = [boot.user.routines.map(word).join(" · "), boot.user.group && t("group {name}", { name: boot.user.group })].filter(Boolean).join(" — ");
   $("interface").value = boot.desk.interface || boot.user.extension || "";
-  $("f-ideal").textContent = boot.user.ideal_talk_seconds ? `ideal ${boot.user.ideal_talk_seconds} s` : "no ideal set";
+  $("f-ideal").textContent = boot.user.ideal_talk_seconds ? t("ideal {seconds} s", { seconds: boot.user.ideal_talk_seconds }) : t("no ideal set");
   $("f-operation-box").classList.toggle("hidden", !boot.user.routines.includes("telesales"));
   $("pause-reason").replaceChildren(...boot.lists.pause_reasons.map((r) => el("option", { value: r }, r)));
 
@@ -581,19 +595,19 @@ async function start() {
   // call rings, once the ring ends (or after the wrap-up, if the agent answers).
   const when = () => {
     if (view.desk.wrapup) return null;
-    if (view.desk.state === "in_call") return "after this call's wrap-up";
-    if (view.desk.state === "ringing") return "when this call stops ringing (after its wrap-up if you answer it)";
+    if (view.desk.state === "in_call") return t("after this call's wrap-up");
+    if (view.desk.state === "ringing") return t("when this call stops ringing (after its wrap-up if you answer it)");
     return null;
   };
   $("pause").onclick = () => act(async () => {
     const later = when();
     await api("POST", "/api/v1/desk/pause", { reason: $("pause-reason").value });
-    if (later) toast(`You will be paused (${$("pause-reason").value}) ${later}`);
+    if (later) toast(t("You will be paused ({reason}) {when}", { reason: $("pause-reason").value, when: later }));
   });
   $("resume").onclick = () => act(async () => {
     const later = when();
     await api("POST", "/api/v1/desk/resume");
-    if (later) toast(`You will be ready ${later}`);
+    if (later) toast(t("You will be ready {when}", { when: later }));
   });
   $("answer").onclick = () => act(async () => { if (phone) await phone.answer(); else await api("POST", "/api/v1/desk/answer"); });
   $("hangup").onclick = () => act(async () => { if (phone?.inCall) await phone.hangup(); else await api("POST", "/api/v1/desk/hangup"); });
@@ -602,7 +616,7 @@ async function start() {
   $("clear").onclick = () => act(() => api("POST", "/api/v1/desk/clear"));
   $("stop-recording").onclick = () => act(async () => {
     await api("POST", "/api/v1/desk/recording/stop");
-    toast("Recording stopped: what was said until now is kept");
+    toast(t("Recording stopped: what was said until now is kept"));
   });
   $("wrapup-finish").onclick = () => act(() => api("POST", "/api/v1/desk/wrapup/finish"));
   // Clickable once it does something (a click while the page loads was lost).
@@ -625,6 +639,8 @@ async function start() {
   // controls work); the back office for supervisors and admins.
   mountInbox({ button: $("inbox-open"), count: $("inbox-count"), drawer: $("inbox"), user: boot.user, toast });
   $("admin-link").classList.toggle("hidden", me.user.role === "operator");
+  // The language the desk speaks to me (mine, else my browser's).
+  $("logout").before(languagePicker((language) => api("PUT", "/api/v1/me/language", { language })));
 
   // Preview campaigns of my queues (refreshed every minute: a supervisor may start one). Loaded
   // after the buttons are wired, so the desk answers clicks at once.
