@@ -94,7 +94,7 @@ async def test_collection_attention_with_a_promise_to_pay_in_chromium(
     table = page.locator("#overdue-table tbody tr")
     await expect(table).to_have_count(2)
     await expect(table.first).to_contain_text("45")
-    await expect(page.locator("#overdue-total")).to_have_text("973.00")
+    await expect(page.locator("#overdue-total")).to_have_text("$973.00")
 
     await page.fill("#promise-date", promised_on)
     await page.fill("#promise-amount", "500")

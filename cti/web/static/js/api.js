@@ -1,5 +1,7 @@
 // The one REST module of every page: JSON in and out, the session's CSRF token on every
 // state-changing request, building elements, and the small formatting helpers.
+import { fmt } from "./i18n.js";
+
 let csrf = "";
 
 export function setCsrf(token) { csrf = token || ""; }
@@ -54,19 +56,17 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Dates, days and money as the reader's language writes them (js/i18n.js).
 export function when(iso) {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  return d.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  return fmt.dateTime(iso);
 }
 
 export function day(iso) {
-  if (!iso) return "—";
-  return new Date(iso.length === 10 ? `${iso}T00:00:00` : iso).toLocaleDateString();
+  return fmt.date(iso);
 }
 
 export function money(v) {
-  return Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return fmt.money(v);
 }
 
 // A refusal shown next to the input it names (`[name=field]` inside `root`), else in `fallback`.

@@ -8,6 +8,7 @@
 // the desk says an attention changed (the "cti:attention" event of desk.js); the badge counts the
 // ones that are due. A number that did not answer is told (the desk frame dial_failed).
 import { api, ApiError, el, when } from "./api.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const SOURCES = { attention: "attention_id", callback: "callback_id", customer: "customer_id", contact: "contact_id" };
@@ -21,18 +22,18 @@ function toast(text, bad = false) {
 async function dial(body, label) {
   try {
     const res = await api("POST", "/api/v1/desk/dial", body);
-    toast(`Calling ${label || res.number}: your phone rings first, then ${res.number}.`);
+    toast(t("Calling {who}: your phone rings first, then {number}.", { who: label || res.number, number: res.number }));
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) { location.href = "/static/index.html"; return false; }
-    toast(`Not called: ${e.message}`, true);
+    toast(t("Not called: {why}", { why: e.message }), true);
     return false;
   }
 }
 
 function dueText(call) {
-  if (!call.due_at) return "pending: due now";
-  return `${call.due ? "due since" : "due"} ${when(call.due_at)}`;
+  if (!call.due_at) return t("pending: due now");
+  return call.due ? t("due since {when}", { when: when(call.due_at) }) : t("due {when}", { when: when(call.due_at) });
 }
 
 function render(calls, masked) {
@@ -41,18 +42,18 @@ function render(calls, masked) {
   const badge = $("pending-due");
   badge.textContent = String(dueCount);
   badge.classList.toggle("hidden", dueCount === 0);
-  badge.title = `${dueCount} due now`;
+  badge.title = t("{n} due now", { n: dueCount });
   $("pending-masked").classList.toggle("hidden", !masked);
-  if (!calls.length) { box.replaceChildren(el("div", { class: "empty" }, "No pending calls.")); return; }
+  if (!calls.length) { box.replaceChildren(el("div", { class: "empty" }, t("No pending calls."))); return; }
   box.replaceChildren(el("ul", { class: "list pending-calls" }, calls.map((c) =>
     el("li", { class: c.due ? "due" : "", "data-pending": `${c.kind}:${c.id}` },
       el("div", { class: "row" },
         el("div", { class: "pending-who" },
-          el("b", {}, c.name || c.phone || "Unknown"),
-          el("div", { class: "small muted" }, `${c.kind === "callback" ? "Callback" : `Attention #${c.id}`} · ${c.about}`),
+          el("b", {}, c.name || c.phone || t("Unknown")),
+          el("div", { class: "small muted" }, `${c.kind === "callback" ? t("Callback") : t("Attention #{id}", { id: c.id })} · ${c.about}`),
           el("div", { class: `small ${c.due ? "due-text" : "muted"}` }, dueText(c))),
         c.phone
-          ? el("button", { type: "button", class: "small", "data-dial": `${c.kind}:${c.id}`, "data-label": c.name || "", title: `Call ${c.phone}` }, "Call")
+          ? el("button", { type: "button", class: "small", "data-dial": `${c.kind}:${c.id}`, "data-label": c.name || "", title: t("Call {number}", { number: c.phone }) }, t("Call"))
           : null)))));
 }
 
@@ -80,11 +81,11 @@ function mount() {
     ev.preventDefault();
     const input = $("dial-number");
     const number = input.value.trim();
-    if (!number) { toast("Type a number to call", true); input.focus(); return; }
+    if (!number) { toast(t("Type a number to call"), true); input.focus(); return; }
     if (await dial({ number })) input.value = "";
   });
   document.addEventListener("cti:attention", () => loadPending());
-  document.addEventListener("cti:dial_failed", (ev) => toast(`Not connected: ${ev.detail.reason}.`, true));
+  document.addEventListener("cti:dial_failed", (ev) => toast(t("Not connected: {why}.", { why: t(ev.detail.reason) }), true));
   loadPending();
   setInterval(loadPending, 30000);
 }

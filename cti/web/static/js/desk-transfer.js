@@ -2,29 +2,30 @@
 // the caller at once (blind) or consults first (attended: the caller on hold, then Complete or
 // Cancel); and, on the receiving desk's pop, who transferred the call and their attention so far.
 import { api, el, when } from "./api.js";
+import { t, N_ } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
 // What the pop of a transferred call says above the caller's details.
 export const TRANSFER_STATUS = {
-  transfer: ["Transfer for you", "warn"],
-  transfer_cancelled: ["Transfer cancelled", "grey"],
+  transfer: [N_("Transfer for you"), "warn"],
+  transfer_cancelled: [N_("Transfer cancelled"), "grey"],
 };
 
 // The receiving agent's view of the transferring agent's attention and its notes.
 export function renderTransferNote(pop) {
-  const t = pop.transfer;
-  if (!t) return null;
-  const a = t.attention;
+  const xfer = pop.transfer;
+  if (!xfer) return null;
+  const a = xfer.attention;
   const notes = a?.notes || [];
   return el("div", { class: "xfer-note", id: "pop-transfer" },
     el("div", { class: "row" },
-      el("b", {}, pop.status === "transfer" && t.kind === "attended" ? `${t.from} consults you about this caller` : `Transferred by ${t.from}`),
-      a ? el("span", { class: "small muted" }, `attention #${a.id} · ${a.status}`) : ""),
+      el("b", {}, pop.status === "transfer" && xfer.kind === "attended" ? t("{name} consults you about this caller", { name: xfer.from }) : t("Transferred by {name}", { name: xfer.from })),
+      a ? el("span", { class: "small muted" }, t("attention #{id} · {status}", { id: a.id, status: t(a.status) })) : ""),
     notes.length
       ? el("ul", { class: "list" }, notes.map((n) =>
         el("li", {}, el("div", {}, n.text), el("div", { class: "small muted" }, `${n.author || ""} · ${when(n.at)}`))))
-      : el("div", { class: "small muted" }, "No notes yet."));
+      : el("div", { class: "small muted" }, t("No notes yet.")));
 }
 
 export function mountTransfer({ toast, act }) {
@@ -41,19 +42,19 @@ export function mountTransfer({ toast, act }) {
 
   const target = () => {
     if (state.kind === "agent") {
-      if (state.agentId == null) throw new Error("Pick an agent who is free");
+      if (state.agentId == null) throw new Error(t("Pick an agent who is free"));
       return { kind: "agent", agent_id: state.agentId };
     }
     if (state.kind === "queue") return { kind: "queue", queue: $("xfer-queue").value };
     const number = $("xfer-number").value.trim();
-    if (!number) throw new Error("Type the number to call");
+    if (!number) throw new Error(t("Type the number to call"));
     return { kind: "number", number };
   };
 
   const paintAgents = (agents) => {
     const list = $("xfer-agents");
     list.replaceChildren();
-    if (!agents.length) list.append(el("div", { class: "muted small" }, "Nobody is free right now."));
+    if (!agents.length) list.append(el("div", { class: "muted small" }, t("Nobody is free right now.")));
     for (const a of agents) {
       const b = el("button", { type: "button", class: "xfer-agent", "data-agent": a.user_id, "aria-pressed": String(a.user_id === state.agentId) },
         el("span", { class: "dot" }), a.name);
@@ -69,8 +70,8 @@ export function mountTransfer({ toast, act }) {
     if (state.consulting) {
       $("xfer-with").textContent = s.target.label;
       $("xfer-line").textContent = s.target_up
-        ? "You are talking to them; the caller is on hold."
-        : "No longer on the line: cancel to go back to the caller.";
+        ? t("You are talking to them; the caller is on hold.")
+        : t("No longer on the line: cancel to go back to the caller.");
       $("xfer-complete").disabled = !s.target_up;
     }
   };
@@ -99,18 +100,18 @@ export function mountTransfer({ toast, act }) {
   $("xfer-blind").onclick = () => act(async () => {
     await api("POST", "/api/v1/desk/transfer/blind", target());
     close();
-    toast("Call transferred");
+    toast(t("Call transferred"));
   });
   $("xfer-complete").onclick = () => act(async () => {
     const to = state.consulting?.target.label;
     await api("POST", "/api/v1/desk/transfer/complete");
     close();
-    toast(`Call transferred to ${to}`);
+    toast(t("Call transferred to {name}", { name: to }));
   });
   $("xfer-cancel").onclick = () => act(async () => {
     await api("POST", "/api/v1/desk/transfer/cancel");
     close();
-    toast("Transfer cancelled: you are back with the caller");
+    toast(t("Transfer cancelled: you are back with the caller"));
   });
 
   // The desk repaints: Transfer… only with a call up; the dialog goes with the call.

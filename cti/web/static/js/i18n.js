@@ -10,12 +10,13 @@
 // Static markup is marked in the HTML: data-i18n (the element's text) and data-i18n-attrs
 // ("placeholder title aria-label": those attributes); translatePage() translates them.
 
+import { api } from "./api.js";
+
 const state = { language: "en", currency: "USD", messages: {}, languages: { en: "English" }, chosen: null };
 
 export async function loadI18n() {
   try {
-    const resp = await fetch("/api/v1/i18n", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (resp.ok) Object.assign(state, await resp.json());
+    Object.assign(state, await api("GET", "/api/v1/i18n"));
   } catch {
     // The server unreachable: the page stays in English, as written.
   }

@@ -2,10 +2,11 @@
 // the back office shares. A message stays pending until finalized (or an action is made from it);
 // postponing moves it to a new date and time with a reason, for a user or a group.
 import { api, ApiError, el, when, showError, clearErrors } from "./api.js";
+import { t, N_ } from "./i18n.js";
 
 const CASE_STATES = [
-  ["active", "Active"], ["assigned", "Assigned"], ["suspended", "Suspended"],
-  ["delinquent", "Delinquent"], ["withdrawn", "Withdrawn"], ["closed", "Closed"],
+  ["active", N_("Active")], ["assigned", N_("Assigned")], ["suspended", N_("Suspended")],
+  ["delinquent", N_("Delinquent")], ["withdrawn", N_("Withdrawn")], ["closed", N_("Closed")],
 ];
 export const CASE_LABEL = Object.fromEntries(CASE_STATES);
 export { CASE_STATES };
@@ -42,10 +43,10 @@ export function toText(m, lists) {
 // A <select> of users and groups; values "u:ID" / "g:ID".
 export function recipientSelect(lists, name, selected) {
   return el("select", { name, id: name },
-    el("optgroup", { label: "Users" }, lists.directory.map((u) => el("option", {
+    el("optgroup", { label: t("Users") }, lists.directory.map((u) => el("option", {
       value: `u:${u.id}`, selected: selected === `u:${u.id}`,
     }, `${u.full_name} (${u.username})`))),
-    el("optgroup", { label: "Groups" }, lists.groups.map((g) => el("option", {
+    el("optgroup", { label: t("Groups") }, lists.groups.map((g) => el("option", {
       value: `g:${g.id}`, selected: selected === `g:${g.id}`,
     }, `Group ${g.name}`))));
 }
@@ -61,7 +62,7 @@ function localInput(d) {
 }
 
 export function messageChip(m) {
-  if (!m.pending) return el("span", { class: "chip ok" }, "finalized");
+  if (!m.pending) return el("span", { class: "chip ok" }, t("finalized"));
   if (m.postponed_until && new Date(m.postponed_until) > new Date()) return el("span", { class: "chip warn" }, `postponed to ${when(m.postponed_until)}`);
   return el("span", { class: "chip" }, m.situation || m.situation_code);
 }
@@ -84,30 +85,30 @@ export function messageCard(m, lists, { toast, changed, canEdit = false }) {
   };
 
   const stamps = el("dl", { class: "msg-meta" },
-    el("dt", {}, "Received"), el("dd", {}, `${when(m.created_at)} by ${m.created_by_name || "—"}`),
-    el("dt", {}, "From"), el("dd", { class: "msg-from" }, fromText(m)),
-    el("dt", {}, "To"), el("dd", { class: "msg-to" }, toText(m, lists)),
-    el("dt", {}, "Situation"), el("dd", {}, `${m.situation_code} · ${m.situation || ""}`),
-    el("dt", {}, "Type"), el("dd", {}, m.type ? `${m.type} (${m.type_code})` : m.type_code || "—"),
-    m.postponed_until ? [el("dt", {}, "Postponed"), el("dd", {}, `until ${when(m.postponed_until)} — ${m.postpone_reason || ""}`)] : null,
-    m.finalized_at ? [el("dt", {}, "Finalized"), el("dd", {}, `${when(m.finalized_at)} by ${m.finalized_by_name || "—"}`)] : null,
+    el("dt", {}, t("Received")), el("dd", {}, `${when(m.created_at)} by ${m.created_by_name || "—"}`),
+    el("dt", {}, t("From")), el("dd", { class: "msg-from" }, fromText(m)),
+    el("dt", {}, t("To")), el("dd", { class: "msg-to" }, toText(m, lists)),
+    el("dt", {}, t("Situation")), el("dd", {}, `${m.situation_code} · ${m.situation || ""}`),
+    el("dt", {}, t("Type")), el("dd", {}, m.type ? `${m.type} (${m.type_code})` : m.type_code || "—"),
+    m.postponed_until ? [el("dt", {}, t("Postponed")), el("dd", {}, `until ${when(m.postponed_until)} — ${m.postpone_reason || ""}`)] : null,
+    m.finalized_at ? [el("dt", {}, t("Finalized")), el("dd", {}, `${when(m.finalized_at)} by ${m.finalized_by_name || "—"}`)] : null,
   );
 
   const notes = el("div", { class: "notes", id: "msg-notes" }, m.notes.length
     ? m.notes.map((n) => el("div", { class: "note" }, el("div", { class: "meta" }, `${n.author_name || n.author} · ${when(n.at)}`), el("div", {}, n.text)))
-    : el("div", { class: "muted small" }, "No notes yet."));
-  const noteText = el("textarea", { name: "text", id: "msg-note", rows: 2, placeholder: "Add a note (date, time and your name are stamped)" });
+    : el("div", { class: "muted small" }, t("No notes yet.")));
+  const noteText = el("textarea", { name: "text", id: "msg-note", rows: 2, placeholder: t("Add a note (date, time and your name are stamped)") });
   const addNote = el("button", { type: "button", id: "msg-note-add", onclick: () => run(async () => {
     const text = noteText.value.trim();
     if (!text) throw new ApiError(400, { error: "write the note first", field: "text" });
     return api("POST", `/api/v1/messages/${m.id}/notes`, { text });
-  }, "Note added") }, "Add note");
+  }, t("Note added")) }, t("Add note"));
 
   root.append(
     el("div", { class: "msg-head" }, el("b", {}, `Message #${m.id}`), messageChip(m)),
     el("p", { class: "msg-desc" }, m.description),
     stamps,
-    el("h3", {}, "Notes"), notes,
+    el("h3", {}, t("Notes")), notes,
     el("label", { class: "msg-note-box" }, noteText), el("div", { class: "form-foot" }, addNote),
   );
 
@@ -116,32 +117,32 @@ export function messageCard(m, lists, { toast, changed, canEdit = false }) {
     const finalSel = el("select", { name: "situation_code", id: "finalize-situation" },
       closing.map((s) => el("option", { value: s.code }, `${s.code} · ${s.name}`)));
     const finalize = el("button", { type: "button", class: "good", id: "msg-finalize", onclick: () => run(
-      () => api("POST", `/api/v1/messages/${m.id}/finalize`, { situation_code: finalSel.value || null }), "Message finalized") }, "Finalize");
+      () => api("POST", `/api/v1/messages/${m.id}/finalize`, { situation_code: finalSel.value || null }), "Message finalized") }, t("Finalize"));
 
     const soon = new Date(Date.now() + 24 * 3600 * 1000); soon.setMinutes(0, 0, 0);
     const until = el("input", { type: "datetime-local", name: "until", id: "postpone-until", value: localInput(soon) });
-    const reason = el("input", { name: "reason", id: "postpone-reason", placeholder: "Why (customer away, waiting for…)" });
+    const reason = el("input", { name: "reason", id: "postpone-reason", placeholder: t("Why (customer away, waiting for…)") });
     const current = m.to_user_id ? `u:${m.to_user_id}` : `g:${m.to_group_id}`;
     const to = recipientSelect(lists, "to", current);
     to.id = "postpone-to";
     const postponeForm = el("div", { class: "msg-postpone hidden", id: "postpone-form" },
-      el("div", { class: "grid2" }, el("label", {}, "Until", until), el("label", {}, "For", to)),
-      el("label", {}, "Reason", reason),
+      el("div", { class: "grid2" }, el("label", {}, t("Until"), until), el("label", {}, t("For"), to)),
+      el("label", {}, t("Reason"), reason),
       el("div", { class: "form-foot" }, el("button", { type: "button", class: "primary", id: "postpone-go", onclick: () => run(() => {
         if (!until.value) throw new ApiError(400, { error: "pick a date and time", field: "until" });
         return api("POST", `/api/v1/messages/${m.id}/postpone`, { until: new Date(until.value).toISOString(), reason: reason.value.trim(), ...recipient(to.value) });
-      }, "Message postponed") }, "Postpone")));
-    const postpone = el("button", { type: "button", id: "msg-postpone", onclick: () => postponeForm.classList.toggle("hidden") }, "Postpone…");
+      }, t("Message postponed")) }, t("Postpone"))));
+    const postpone = el("button", { type: "button", id: "msg-postpone", onclick: () => postponeForm.classList.toggle("hidden") }, t("Postpone…"));
 
-    const actions = el("div", { class: "msg-actions" }, el("label", { class: "inline" }, "Finalize as", finalSel), finalize, postpone);
-    root.append(el("h3", {}, "Handle"), actions, postponeForm);
+    const actions = el("div", { class: "msg-actions" }, el("label", { class: "inline" }, t("Finalize as"), finalSel), finalize, postpone);
+    root.append(el("h3", {}, t("Handle")), actions, postponeForm);
 
     if (canEdit) {
       const sit = el("select", { name: "situation_code", id: "msg-situation" },
         lists.situations.map((s) => el("option", { value: s.code, selected: s.code === m.situation_code }, `${s.code} · ${s.name}`)));
-      root.append(el("div", { class: "msg-actions" }, el("label", { class: "inline" }, "Situation", sit),
+      root.append(el("div", { class: "msg-actions" }, el("label", { class: "inline" }, t("Situation"), sit),
         el("button", { type: "button", id: "msg-situation-save", onclick: () => run(
-          () => api("PATCH", `/api/v1/messages/${m.id}`, { situation_code: sit.value }), "Situation changed (still pending until finalized)") }, "Change")));
+          () => api("PATCH", `/api/v1/messages/${m.id}`, { situation_code: sit.value }), "Situation changed (still pending until finalized)") }, t("Change"))));
     }
   }
   root.append(error);
@@ -158,7 +159,7 @@ export function mountInbox({ button, count, drawer, user, toast }) {
     count.textContent = String(state.messages.length);
     count.classList.toggle("hidden", state.messages.length === 0);
     count.classList.toggle("due", due > 0);
-    button.title = `${state.messages.length} pending message(s) for you or your group, ${due} due now`;
+    button.title = t("{n} pending message(s) for you or your group, {due} due now", { n: state.messages.length, due });
   }
 
   async function load() {
@@ -174,7 +175,7 @@ export function mountInbox({ button, count, drawer, user, toast }) {
 
   function paintMessages(body) {
     if (!state.messages.length) {
-      body.append(el("div", { class: "empty" }, "Nothing pending for you or your group."));
+      body.append(el("div", { class: "empty" }, t("Nothing pending for you or your group.")));
       return;
     }
     body.append(el("ul", { class: "list inbox-list", id: "inbox-messages" }, state.messages.map((m) => {
@@ -182,7 +183,7 @@ export function mountInbox({ button, count, drawer, user, toast }) {
       const item = el("li", { "data-message": m.id, class: open ? "open" : "" },
         el("button", { type: "button", class: "inbox-item", onclick: () => { state.open = open ? null : m.id; paint(); } },
           el("div", { class: "row" }, el("b", {}, fromText(m)), messageChip(m)),
-          el("div", { class: "small muted" }, `${when(m.created_at)} · to ${toText(m, state.lists)}`),
+          el("div", { class: "small muted" }, `${when(m.created_at)} · ${t("to {whom}", { whom: toText(m, state.lists) })}`),
           el("div", { class: "inbox-desc" }, m.description)));
       if (open) item.append(messageCard(m, state.lists, { toast, changed: async (fresh) => {
         await load();
@@ -194,28 +195,28 @@ export function mountInbox({ button, count, drawer, user, toast }) {
   }
 
   function paintCases(body) {
-    const filter = el("div", { class: "inbox-filter" }, [["", "Open and closed"], ...CASE_STATES].map(([v, label]) =>
+    const filter = el("div", { class: "inbox-filter" }, [["", N_("Open and closed")], ...CASE_STATES].map(([v, label]) =>
       el("button", { type: "button", class: `pill${state.caseState === v ? " active" : ""}`, "data-state": v,
-        onclick: async () => { state.caseState = v; await loadCases(); paint(); } }, label)));
+        onclick: async () => { state.caseState = v; await loadCases(); paint(); } }, t(label))));
     body.append(filter);
-    if (!state.cases.length) { body.append(el("div", { class: "empty" }, "No cases here.")); return; }
+    if (!state.cases.length) { body.append(el("div", { class: "empty" }, t("No cases here."))); return; }
     body.append(el("ul", { class: "list", id: "inbox-cases" }, state.cases.map((c) => el("li", { "data-case": c.id },
-      el("div", { class: "row" }, el("b", {}, c.customer_name || c.customer_code), el("span", { class: `chip case-${c.status}` }, CASE_LABEL[c.status] || c.status)),
+      el("div", { class: "row" }, el("b", {}, c.customer_name || c.customer_code), el("span", { class: `chip case-${c.status}` }, CASE_LABEL[c.status] ? t(CASE_LABEL[c.status]) : c.status)),
       el("div", { class: "small" }, c.subject || "—"),
-      el("div", { class: "small muted" }, `#${c.id} · ${c.kind} · ${c.customer_code} · updated ${when(c.updated_at)}`)))));
+      el("div", { class: "small muted" }, `#${c.id} · ${c.kind} · ${c.customer_code} · ${t("updated {when}", { when: when(c.updated_at) })}`)))));
   }
 
   function paint() {
     const tabs = el("nav", { class: "tabs" },
       el("button", { type: "button", class: `tab${state.tab === "messages" ? " active" : ""}`, id: "inbox-tab-messages",
-        onclick: () => { state.tab = "messages"; paint(); } }, `Messages (${state.messages.length})`),
+        onclick: () => { state.tab = "messages"; paint(); } }, t("Messages ({n})", { n: state.messages.length })),
       el("button", { type: "button", class: `tab${state.tab === "cases" ? " active" : ""}`, id: "inbox-tab-cases",
-        onclick: async () => { state.tab = "cases"; await loadCases(); paint(); } }, "My cases"));
+        onclick: async () => { state.tab = "cases"; await loadCases(); paint(); } }, t("My cases")));
     const body = el("div", { class: "drawer-body" });
     if (state.tab === "messages") paintMessages(body); else paintCases(body);
     drawer.replaceChildren(
-      el("div", { class: "drawer-head" }, el("h2", {}, "Inbox"), el("span", { class: "muted small" }, user.group ? `you and group ${user.group}` : "for you"),
-        el("button", { type: "button", class: "ghost", id: "inbox-close", "aria-label": "Close", onclick: toggle }, "✕")),
+      el("div", { class: "drawer-head" }, el("h2", {}, t("Inbox")), el("span", { class: "muted small" }, user.group ? t("you and group {name}", { name: user.group }) : t("for you")),
+        el("button", { type: "button", class: "ghost", id: "inbox-close", "aria-label": t("Close"), onclick: toggle }, "✕")),
       tabs, body);
   }
 

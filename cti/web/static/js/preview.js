@@ -2,6 +2,7 @@
 // then dials it (the agent's own phone rings first, the customer is called once they pick up) or
 // skips it.
 import { api, ApiError, el, money, day } from "./api.js";
+import { t } from "./i18n.js";
 
 export class PreviewCard {
   constructor(root, toast) {
@@ -29,7 +30,7 @@ export class PreviewCard {
     await this.run(async () => {
       const res = await api("POST", `/api/v1/campaigns/${this.selected()}/preview/next`, {});
       this.lead = res.lead;
-      if (!this.lead) this.toast("No lead may be called now in this campaign.");
+      if (!this.lead) this.toast(t("No lead may be called now in this campaign."));
     });
   }
 
@@ -37,7 +38,7 @@ export class PreviewCard {
     const { lead, campaign } = this.lead;
     await this.run(async () => {
       await api("POST", `/api/v1/campaigns/${campaign.id}/preview/${lead.id}/dial`, {});
-      this.toast(`Dialling ${lead.name || lead.phone}: your phone rings first, then the customer's.`);
+      this.toast(t("Dialling {who}: your phone rings first, then the customer's.", { who: lead.name || lead.phone }));
       this.lead = null;
     });
   }
@@ -59,14 +60,14 @@ export class PreviewCard {
     this.root.classList.toggle("hidden", this.campaigns.length === 0);
     if (!this.campaigns.length) return;
     const head = el("div", { class: "row", style: "align-items:center;gap:8px;margin-bottom:8px" },
-      el("h2", {}, "Campaign calls"),
+      el("h2", {}, t("Campaign calls")),
       this.campaigns.length > 1
-        ? el("select", { id: "preview-campaign", "aria-label": "Campaign" },
+        ? el("select", { id: "preview-campaign", "aria-label": t("Campaign") },
             ...this.campaigns.map((c) => el("option", { value: c.id }, c.name)))
         : el("span", { class: "muted small" }, this.campaigns[0].name));
     if (!this.lead) {
       this.root.replaceChildren(head,
-        el("button", { type: "button", id: "preview-next", class: "primary", onclick: () => this.next() }, "Next lead"));
+        el("button", { type: "button", id: "preview-next", class: "primary", onclick: () => this.next() }, t("Next lead")));
       return;
     }
     const { lead, debts } = this.lead;
@@ -74,12 +75,12 @@ export class PreviewCard {
     this.root.replaceChildren(head,
       el("div", { class: "preview-lead", dataset: { lead: lead.id } },
         el("div", { class: "who" }, el("b", {}, lead.name || "—"), " ", el("span", { class: "muted" }, lead.phone)),
-        el("div", { class: "muted small" }, `attempts ${lead.attempts}${lead.timezone ? ` · ${lead.timezone}` : ""}`),
+        el("div", { class: "muted small" }, `${t("attempts {n}", { n: lead.attempts })}${lead.timezone ? ` · ${lead.timezone}` : ""}`),
         debts?.length
-          ? el("div", { class: "small" }, `${debts.length} overdue invoice${debts.length === 1 ? "" : "s"}, ${money(total)} · oldest due ${day(debts[0].due_on)}`)
+          ? el("div", { class: "small" }, t(debts.length === 1 ? "1 overdue invoice, {total} · oldest due {day}" : "{n} overdue invoices, {total} · oldest due {day}", { n: debts.length, total: money(total), day: day(debts[0].due_on) }))
           : null),
       el("div", { class: "row", style: "gap:8px;margin-top:8px" },
-        el("button", { type: "button", id: "preview-dial", class: "good", onclick: () => this.dial() }, "Dial"),
-        el("button", { type: "button", id: "preview-skip", class: "ghost", onclick: () => this.skip() }, "Skip")));
+        el("button", { type: "button", id: "preview-dial", class: "good", onclick: () => this.dial() }, t("Dial")),
+        el("button", { type: "button", id: "preview-skip", class: "ghost", onclick: () => this.skip() }, t("Skip"))));
   }
 }

@@ -3,13 +3,15 @@
 // date. Items added here are confirmed when the attention is saved: each child ticket then takes
 // its action's status (never the attention's), and an action may open a service order (Num OS).
 import { api, el, day } from "../api.js";
+import { t, N_ } from "../i18n.js";
 
-export const STATUS_LABELS = { open: "Open", in_progress: "In progress", done: "Done" };
+export const STATUS_LABELS = { open: N_("Open"), in_progress: N_("In progress"), done: N_("Done") };
+const statusLabel = (s) => (STATUS_LABELS[s] ? t(STATUS_LABELS[s]) : s);
 
 // The catalogues as the config endpoints give them, in use only.
 async function catalogue() {
   const [subjects, occurrences, actions] = await Promise.all(
-    ["ticket-subjects", "ticket-occurrences", "ticket-actions"].map((t) => api("GET", `/api/v1/config/${t}`)));
+    ["ticket-subjects", "ticket-occurrences", "ticket-actions"].map((name) => api("GET", `/api/v1/config/${name}`)));
   const active = (rows) => rows.filter((r) => r.active);
   return { subjects: active(subjects), occurrences: active(occurrences), actions: active(actions) };
 }
@@ -20,35 +22,35 @@ function options(rows, label = (r) => r.name) {
 
 function itemRow(i, pending) {
   const status = pending
-    ? el("span", { class: "muted", title: "set when the attention is saved" }, `${STATUS_LABELS[i.sets_status] || i.sets_status} on save`)
-    : el("span", { class: `ticket-status ${i.status}` }, STATUS_LABELS[i.status] || i.status);
+    ? el("span", { class: "muted", title: t("set when the attention is saved") }, t("{status} on save", { status: statusLabel(i.sets_status) }))
+    : el("span", { class: `ticket-status ${i.status}` }, statusLabel(i.status));
   return el("tr", { "data-item": pending ? "new" : i.number, class: pending ? "pending" : "" },
-    el("td", {}, pending ? el("span", { class: "muted" }, "new") : el("b", {}, i.number)),
+    el("td", {}, pending ? el("span", { class: "muted" }, t("new")) : el("b", {}, i.number)),
     el("td", {}, i.subject), el("td", {}, i.product || "—"), el("td", {}, i.occurrence), el("td", {}, i.action),
     el("td", {}, i.owner || "—"), el("td", {}, i.action_date ? day(i.action_date) : "—"),
     el("td", { class: "item-status" }, status),
-    el("td", { class: "item-os" }, i.service_order ? el("b", {}, i.service_order) : (pending && i.makes_order ? el("span", { class: "muted" }, "on save") : "—")));
+    el("td", { class: "item-os" }, i.service_order ? el("b", {}, i.service_order) : (pending && i.makes_order ? el("span", { class: "muted" }, t("on save")) : "—")));
 }
 
 // What an earlier attention recorded as free text, before the catalogues: shown, not edited.
 function legacy(a) {
-  const parts = [["Subject", a.subject], ["Product", a.product], ["Occurrence", a.occurrence], ["Action", a.action], ["Action status", a.action_status]]
+  const parts = [[t("Subject"), a.subject], [t("Product"), a.product], [t("Occurrence"), a.occurrence], [t("Action"), a.action], [t("Action status"), a.action_status]]
     .filter(([, v]) => v);
   if (!parts.length) return null;
-  return el("div", { class: "muted small", id: "ticket-legacy" }, "Recorded as free text: ",
+  return el("div", { class: "muted small", id: "ticket-legacy" }, t("Recorded as free text: "),
     parts.map(([k, v]) => el("span", {}, el("b", {}, `${k}: `), `${v}. `)));
 }
 
 export default {
   routine: "telemarketing",
-  title: "Telemarketing",
+  title: N_("Telemarketing"),
   render({ attention, lists }) {
     const a = attention || {};
     const pending = [];
     const tbody = el("tbody", {});
     const table = el("table", { id: "ticket-items" },
-      el("thead", {}, el("tr", {}, ["Ticket", "Subject", "Product", "Occurrence", "Action", "Owner", "Action date", "Status", "Num OS"]
-        .map((h) => el("th", {}, h)))), tbody);
+      el("thead", {}, el("tr", {}, [N_("Ticket"), N_("Subject"), N_("Product"), N_("Occurrence"), N_("Action"), N_("Owner"), N_("Action date"), N_("Status"), N_("Num OS")]
+        .map((h) => el("th", {}, t(h))))), tbody);
     const subject = el("select", { name: "item_subject" });
     const occurrence = el("select", { name: "item_occurrence" });
     const action = el("select", { name: "item_action" });
@@ -59,9 +61,9 @@ export default {
     const hint = el("div", { class: "muted small", id: "ticket-hint" });
     const node = el("div", { class: "folder", id: "tickets" }, table,
       el("div", { class: "grid3", id: "ticket-new" },
-        el("label", {}, "Subject", subject), el("label", {}, "Occurrence", occurrence), el("label", {}, "Action", action),
-        el("label", {}, "Product", product), el("label", {}, "Owner", owner), el("label", {}, "Action date", date)),
-      el("div", { class: "actions" }, el("button", { type: "button", id: "item-add" }, "Add item"), hint),
+        el("label", {}, t("Subject"), subject), el("label", {}, t("Occurrence"), occurrence), el("label", {}, t("Action"), action),
+        el("label", {}, t("Product"), product), el("label", {}, t("Owner"), owner), el("label", {}, t("Action date"), date)),
+      el("div", { class: "actions" }, el("button", { type: "button", id: "item-add" }, t("Add item")), hint),
       legacy(a));
     let cat = { subjects: [], occurrences: [], actions: [] };
     const paint = () => {
@@ -80,8 +82,8 @@ export default {
     };
     action.onchange = () => {
       const x = chosen();
-      if (x) hint.textContent = `Sets the child ticket to ${STATUS_LABELS[x.sets_status]}${x.service_order ? "; opens a service order" : ""}${x.nonconformity ? "; may raise a non-conformity" : ""}`;
-      else hint.textContent = subject.value ? "An item needs its occurrence and action; without them it is not saved." : "";
+      if (x) hint.textContent = `${t("Sets the child ticket to {status}", { status: statusLabel(x.sets_status) })}${x.service_order ? `; ${t("opens a service order")}` : ""}${x.nonconformity ? `; ${t("may raise a non-conformity")}` : ""}`;
+      else hint.textContent = subject.value ? t("An item needs its occurrence and action; without them it is not saved.") : "";
     };
     // The row being filled in, as an item (null until its action is chosen).
     node.draft = () => {
@@ -99,7 +101,7 @@ export default {
     node.pending = pending;
     node.querySelector("#item-add").onclick = () => {
       const item = node.draft();
-      if (!item) { hint.textContent = "Choose a subject, an occurrence and an action first."; return; }
+      if (!item) { hint.textContent = t("Choose a subject, an occurrence and an action first."); return; }
       pending.push(item);
       product.value = ""; date.value = ""; action.value = ""; action.onchange();
       paint();
@@ -109,7 +111,7 @@ export default {
       cat = c;
       subject.replaceChildren(...options(c.subjects));
       subject.onchange();
-    }).catch(() => { hint.textContent = "The ticket catalogues could not be loaded."; });
+    }).catch(() => { hint.textContent = t("The ticket catalogues could not be loaded."); });
     return node;
   },
   // The items added (and the one being filled in, if its action is chosen): confirmed on save.

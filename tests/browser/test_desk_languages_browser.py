@@ -1,0 +1,134 @@
+"""The desk in Portuguese and in Spanish, in real headless Chromium: a collection operator whose
+browser asks for pt-BR (or es) gets every text of the desk in that language, money in the call
+center's currency as that country writes it, dates as it writes them; she can choose another
+language herself, and the desk speaks it from then on."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from cti.app import RunningService, running_service
+from cti.db.users import add_user
+from cti.sim import PbxSimulator
+from tests.desk.conftest import until
+from tests.web.conftest import service_settings
+
+from .conftest import screenshot_path, sign_in
+from .test_collection_browser import _delinquent
+
+pytestmark = pytest.mark.browser
+
+# What each language must show: (locale, currency, texts by element, money, days overdue).
+CASES = {
+    "pt-BR": {
+        "currency": "BRL",
+        "signin": "Entrar no telefone",
+        "ready": "Disponível",
+        "answered": "Em ligação",
+        "overdue_total": "R$ 973,00",
+        "invoice": "R$ 611,50",
+        "days": "45 dias em atraso",
+        "labels": ["Motivo de encerramento", "Próxima ligação", "Salvar atendimento"],
+        "footer": "Tempo de conversa",
+        "other": ("es", "Colgar"),
+    },
+    "es": {
+        "currency": "EUR",
+        "signin": "Conectar el teléfono",
+        "ready": "Disponible",
+        "answered": "En la llamada",
+        "overdue_total": "973,00 €",
+        "invoice": "611,50 €",
+        "days": "45 días de atraso",
+        "labels": ["Motivo de cierre", "Próxima llamada", "Guardar la atención"],
+        "footer": "Tiempo de conversación",
+        "other": ("pt-BR", "Desligar"),
+    },
+}
+
+
+@pytest.fixture(params=list(CASES))
+def language(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def local_service(
+    migrated_database: str, sim: PbxSimulator, language: str
+) -> AsyncIterator[RunningService]:
+    """cti whose call center counts money in the language's country's currency."""
+    settings = service_settings(ami_port=sim.port, remote_answer=True)
+    server = dataclasses.replace(settings.server, currency=CASES[language]["currency"])
+    settings = dataclasses.replace(settings, server=server)
+    async with running_service(settings, database_url=migrated_database, migrate=False) as svc:
+        await until(lambda: svc.runtime.ami.status()["pbx1"] == "connected", what="AMI login")
+        await svc.runtime.ami.flush("pbx1")
+        yield svc
+
+
+async def _page(chromium: Browser, locale: str) -> Page:
+    context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
+    page = await context.new_page()
+    page.set_default_timeout(8000)
+    return page
+
+
+def _plain(text: str) -> str:
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+async def test_the_desk_speaks_the_operators_language_with_local_money_and_dates(
+    local_service: RunningService,
+    sim: PbxSimulator,
+    chromium: Browser,
+    language: str,
+    tmp_path: Path,
+) -> None:
+    case = CASES[language]
+    await add_user(
+        local_service.runtime.db,
+        username="carla",
+        password="carla-secret-1",
+        role="operator",
+        routines=["collection"],
+        extension="PJSIP/agent3",
+        full_name="Carla Souza",
+        personal_data=True,
+    )
+    await _delinquent(local_service)
+    page = await _page(chromium, language)
+    await sign_in(page, local_service.url, "carla", password="carla-secret-1", landing="desk")
+    await expect(page.locator("html")).to_have_attribute("lang", language)
+    await expect(page.locator("#desk-signin")).to_have_text(case["signin"])
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text(case["ready"])
+
+    sim.inbound_call("collections", "+12025550104", "BLUE HARBOR", talk_seconds=None)
+    await sim.advance(0.2)
+    await expect(page.locator("#pop-name")).to_have_text("Blue Harbor Logistics")
+    overdue = page.locator("#pop-body li.overdue").first
+    await expect(overdue).to_contain_text(case["days"])
+    assert case["invoice"] in _plain(await overdue.inner_text())
+    # The due date as the country writes it (day first, with slashes).
+    assert "/" in _plain(await overdue.inner_text())
+    await page.click("#answer")
+    await expect(page.locator("#pop-status")).to_contain_text(case["answered"])
+    total = page.locator("#overdue-total")
+    await expect(total).not_to_be_empty()
+    assert _plain(await total.inner_text()) == case["overdue_total"]
+    form = page.locator("#attention")
+    for label in case["labels"]:
+        await expect(form).to_contain_text(label)
+    await expect(page.locator("footer")).to_contain_text(case["footer"])
+    await page.screenshot(path=str(screenshot_path(f"desk.{language}.png", tmp_path)))
+
+    # She chooses the other language herself: the desk reloads in it.
+    other, hang_up = case["other"]
+    await page.select_option("select.lang-picker", other)
+    await expect(page.locator("html")).to_have_attribute("lang", other)
+    await expect(page.locator("#hangup")).to_have_text(hang_up)
