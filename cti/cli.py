@@ -151,6 +151,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     async with _database_url(settings) as url:
         await asyncio.to_thread(migrate.upgrade, url)
         async with Database(url) as db:
+            assumed: list[str] = []
             try:
                 stored = await import_csv(
                     db,
@@ -158,6 +159,7 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                     args.file,
                     region=settings.telephony.default_region,
                     campaign=args.campaign,
+                    assumed=assumed,
                 )
             except ImportRejected as exc:
                 print(f"cti: {args.file}: rejected, nothing stored: {exc}", file=sys.stderr)
@@ -165,6 +167,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"  row {err.row}: {err.field}: {err.reason}", file=sys.stderr)
                 return 1
     print(f"{args.file}: {stored} {args.kind} stored")
+    for note in assumed:
+        print(f"  {note}")
     return 0
 
 

@@ -24,6 +24,10 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
+from cti.domain.amounts import parse_decimal
+
+__all__ = ["LANGUAGES", "Formats", "messages", "negotiate", "parse_decimal", "translate"]
+
 LANGUAGES: tuple[str, ...] = ("en", "pt-BR", "es")
 LANGUAGE_NAMES = {"en": "English", "pt-BR": "Português (Brasil)", "es": "Español"}
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -137,34 +141,6 @@ class Formats:
 
     def datetime(self, value: datetime) -> str:
         return str(format_datetime(value, "short", locale=self.locale))
-
-
-def parse_decimal(text: str) -> tuple[Decimal, str]:
-    """A decimal number written either way (``1.234,50`` or ``1,234.50``, ``12,5`` or ``12.5``),
-    and which decimal mark was assumed (``.`` or ``,``).
-
-    Raises:
-        ValueError: not a number.
-    """
-    s = text.strip().replace(" ", "").replace("\u00a0", "")
-    if not s:
-        raise ValueError("empty")
-    last_dot, last_comma = s.rfind("."), s.rfind(",")
-    if last_comma > last_dot:
-        mark = ","
-        s = s.replace(".", "").replace(",", ".")
-    elif last_dot > last_comma >= 0:
-        mark = "."
-        s = s.replace(",", "")
-    elif last_dot >= 0 and s.count(".") > 1:
-        mark = ","  # 1.234.567: thousands only
-        s = s.replace(".", "")
-    else:
-        mark = "."
-    try:
-        return Decimal(s), mark
-    except ArithmeticError as exc:
-        raise ValueError(text) from exc
 
 
 def _(text: str) -> str:

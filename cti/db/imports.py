@@ -7,7 +7,7 @@ stored in one transaction.
 
 File format: UTF-8 (a byte-order mark is fine), first row the column names (any order, any case),
 separated by commas, semicolons or tabs (told from the header row). Empty rows are skipped. Dates
-are ISO ``YYYY-MM-DD``; amounts use a dot for decimals and no thousands separator (``1234.50``).
+are ISO ``YYYY-MM-DD``; amounts are written with a dot or a comma for decimals (``1234.50``, ``1234,50``, ``1.234,50``).
 Phone numbers are normalised to E.164; numbers written without a country code are read in the
 row's ``region`` if it has one, else the customer's, else the region given to the import (setting
 ``telephony.default_region``). Several phones in one cell are separated by ``|`` or ``;``
@@ -386,11 +386,14 @@ async def import_csv(
     region: str,
     campaign: str | None = None,
     actor: str | None = None,
+    assumed: list[str] | None = None,
 ) -> int:
     """Store every row of the CSV file ``path`` as ``kind``; return how many rows were stored.
 
     ``region`` reads phone numbers written without a country code; ``campaign`` names the campaign
     leads are added to (leads only). The import is written to the audit log as ``import.<kind>``.
+    ``assumed`` (a list) gets what the import assumed that a person should know: the decimal mark
+    its amounts were read with (a dot or a comma: both are accepted).
 
     Raises:
         ImportRejected: at least one bad row; every bad row is listed and nothing is stored.
@@ -439,6 +442,9 @@ async def import_csv(
                 details={"rows": stored, "campaign": campaign},
             )
         )
+    if assumed is not None and check.decimal_marks:
+        marks = " and ".join(f"'{m}'" for m in sorted(check.decimal_marks))
+        assumed.append(f"amounts read with {marks} as the decimal mark")
     return stored
 
 

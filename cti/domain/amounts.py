@@ -49,3 +49,31 @@ def money(value: Decimal) -> str:
 
 
 __all__ = ["CENT", "MILLI", "is_cents", "money", "positive_cents", "to_decimal"]
+
+
+def parse_decimal(text: str) -> tuple[Decimal, str]:
+    """A decimal number written either way (``1.234,50`` or ``1,234.50``, ``12,5`` or ``12.5``),
+    and which decimal mark was assumed (``.`` or ``,``).
+
+    Raises:
+        ValueError: not a number.
+    """
+    s = text.strip().replace(" ", "").replace("\u00a0", "")
+    if not s:
+        raise ValueError("empty")
+    last_dot, last_comma = s.rfind("."), s.rfind(",")
+    if last_comma > last_dot:
+        mark = ","
+        s = s.replace(".", "").replace(",", ".")
+    elif last_dot > last_comma >= 0:
+        mark = "."
+        s = s.replace(",", "")
+    elif last_dot >= 0 and s.count(".") > 1:
+        mark = ","  # 1.234.567: thousands only
+        s = s.replace(".", "")
+    else:
+        mark = "."
+    try:
+        return Decimal(s), mark
+    except ArithmeticError as exc:
+        raise ValueError(text) from exc

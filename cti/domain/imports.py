@@ -14,13 +14,14 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from cti.domain.amounts import parse_decimal
 from cti.domain.phone import normalize_phone
 from cti.errors import CTIError, UserInputError
 
@@ -154,6 +155,8 @@ class RowChecker:
     def __init__(self, region: str) -> None:
         self.region = region
         self.errors: list[RowError] = []
+        # The decimal marks the file's amounts were read with ("." or ","): both are accepted.
+        self.decimal_marks: set[str] = set()
 
     def error(self, row: int, field: str, reason: str) -> None:
         self.errors.append(RowError(row, field, reason))
@@ -222,10 +225,12 @@ class RowChecker:
 
     def amount(self, row: int, raw: str) -> Decimal | None:
         try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            self.error(row, "amount", f"{raw!r} is not an amount written like 1234.50")
+            value, mark = parse_decimal(raw)
+        except ValueError:
+            self.error(row, "amount", f"{raw!r} is not an amount written like 1234.50 or 1234,50")
             return None
+        if "." in raw or "," in raw:
+            self.decimal_marks.add(mark)
         if not value.is_finite() or value <= 0:
             self.error(row, "amount", f"{raw!r}: must be above zero")
             return None

@@ -53,15 +53,29 @@ class HTTPProblem(CTIError):
         self.field = field
 
 
+def _said(request: web.Request, text: str) -> str:
+    """A message for people in the reader's language (their own, else their browser's), when
+    the catalogues have it; else as written."""
+    from cti.i18n import negotiate, translate
+
+    session = request.get(USER_KEY)
+    own = getattr(getattr(session, "user", None), "language", None)
+    wanted = request.headers.get("Accept-Language", "")
+    if own is None and not wanted:
+        return text
+    return translate(negotiate(wanted, own, "en"), text)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn user mistakes into 4xx JSON naming the field; never show a traceback."""
+    """Turn user mistakes into 4xx JSON naming the field, in the reader's language where the
+    catalogues have the message; never show a traceback."""
     try:
         return await handler(request)
     except UserInputError as exc:
-        return json_error(400, exc.problem, field=exc.field)
+        return json_error(400, _said(request, exc.problem), field=exc.field)
     except HTTPProblem as exc:
-        return json_error(exc.status, exc.message, field=exc.field)
+        return json_error(exc.status, _said(request, exc.message), field=exc.field)
     except NotFound as exc:
         return json_error(404, str(exc))
     except Forbidden as exc:

@@ -14,6 +14,7 @@ from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.domain.phone import normalize_phone
 from cti.domain.tickets import TicketStatus
 from cti.errors import Forbidden, NotFound, Refused, UserInputError
+from cti.i18n import _
 from cti.web.api import ROLE_LEVEL, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import path_id, viewer
 from cti.web.desk_phone import desk_of, dumps, frame_response, reply, seated
@@ -213,10 +214,10 @@ class DeskHistory(BaseModel):
 async def read_pop(request: web.Request) -> web.StreamResponse:
     found = desk_of(request).pop_for(request.match_info["pop"])
     if found is None:
-        raise HTTPProblem(404, "no such pop")
+        raise HTTPProblem(404, _("no such pop"))
     owner, pop = found
     if owner != current(request).id:
-        raise HTTPProblem(403, "this pop belongs to another operator")
+        raise HTTPProblem(403, _("this pop belongs to another operator"))
     return await frame_response(request, {"type": "pop", "pop": pop})
 
 
@@ -228,7 +229,7 @@ async def refresh_pop(request: web.Request) -> web.StreamResponse:
     pop = agent.pop
     phone = (pop or {}).get("phone")
     if pop is None or not phone:
-        raise HTTPProblem(409, "there is no caller on your screen to look up again")
+        raise HTTPProblem(409, _("there is no caller on your screen to look up again"))
     pop.update(await service.lookup(agent, phone))
     pop["known"] = pop["match"] is not None
     service.push(agent.user.id, {"type": "pop_update", "pop": pop})
@@ -244,7 +245,7 @@ async def register_caller(request: web.Request) -> web.StreamResponse:
     pop = agent.pop
     raw = body.phone or (pop or {}).get("caller_num") or ""
     if not raw:
-        raise UserInputError("phone", "there is no caller number to register")
+        raise UserInputError("phone", _("there is no caller number to register"))
     phone = normalize_phone(raw, st.runtime.settings.telephony.default_region)
     name = body.name.strip()
     if body.kind == "suspect":
@@ -254,7 +255,7 @@ async def register_caller(request: web.Request) -> web.StreamResponse:
         party = repo.Party(suspect_id=ident)
     else:
         if body.customer_id is None:
-            raise UserInputError("customer_id", "a contact belongs to a customer")
+            raise UserInputError("customer_id", _("a contact belongs to a customer"))
         ident = await repo.register_contact(
             st.runtime.db,
             customer_id=body.customer_id,

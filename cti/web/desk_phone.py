@@ -29,6 +29,7 @@ from cti.domain.commands import (
 )
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
 from cti.errors import AmiError, UserInputError
+from cti.i18n import _
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import viewer
 from cti.web.desk_channels import call_channels
@@ -58,7 +59,7 @@ def seated(request: web.Request) -> DeskAgent:
     """The signed-in operator's desk agent; 409 when they have not signed in at a desk."""
     agent = desk_of(request).agent_of(current(request).id)
     if agent is None:
-        raise HTTPProblem(409, "sign in to your phone first (desk sign-in)")
+        raise HTTPProblem(409, _("sign in to your phone first (desk sign-in)"))
     return agent
 
 
@@ -98,7 +99,7 @@ def _agent_channel(request: web.Request, agent: DeskAgent) -> tuple[str, str | N
     state = web_state(request).runtime.ami.state(agent.pbx)
     mine, caller = call_channels(state, agent.interface, agent.call)
     if mine is None:
-        raise HTTPProblem(409, "you have no call to act on")
+        raise HTTPProblem(409, _("you have no call to act on"))
     return mine.name, caller.name if caller is not None else None
 
 
@@ -279,14 +280,14 @@ async def signin(request: web.Request) -> web.StreamResponse:
     body = body_of(request, SigninBody)
     interface = (body.interface or user.extension or "").strip()
     if not interface or "/" not in interface:
-        raise UserInputError("interface", "state your phone as an interface like PJSIP/1001")
+        raise UserInputError("interface", _("state your phone as an interface like PJSIP/1001"))
     pbxs = [p.name for p in st.runtime.settings.ami]
     pbx = body.pbx or pbxs[0]
     if pbx not in pbxs:
         raise UserInputError("pbx", "must be one of " + ", ".join(pbxs))
     queues = st.runtime.settings.desk.queues_for(user.routines)
     if not queues:
-        raise UserInputError("routines", "you have no routine with a queue")
+        raise UserInputError("routines", _("you have no routine with a queue"))
     holder = service.holder_of(pbx, interface)
     if holder is not None and holder.user.id != user.id:
         raise HTTPProblem(
@@ -348,7 +349,7 @@ async def resume(request: web.Request) -> web.StreamResponse:
 async def finish_wrapup(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     if agent.wrapup is None or agent.wrapup.finished:
-        raise HTTPProblem(409, "you are not in after-call work")
+        raise HTTPProblem(409, _("you are not in after-call work"))
     todo = agent.wrapup_todo()
     if todo is not None:
         raise HTTPProblem(409, f"to finish after-call work, {todo}", "attention")
@@ -361,7 +362,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     settings = {p.name: p for p in web_state(request).runtime.settings.ami}
     if not settings[agent.pbx].remote_answer:
-        raise HTTPProblem(409, "this PBX cannot answer your phone; pick it up")
+        raise HTTPProblem(409, _("this PBX cannot answer your phone; pick it up"))
     await send_command(request, agent.pbx, SimAnswer(interface=agent.interface))
     return reply(Done(ok=True))
 
@@ -378,7 +379,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     body = body_of(request, TransferBody)
     exten = body.exten.strip()
     if not all(ch.isalnum() or ch in "+*#" for ch in exten):
-        raise UserInputError("exten", "digits (or letters) only")
+        raise UserInputError("exten", _("digits (or letters) only"))
     contexts = web_state(request).runtime.settings.desk.transfer_contexts
     context = body.context or contexts[0]
     if context not in contexts:
@@ -395,7 +396,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
 async def clear(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     if agent.timer() is not None:
-        raise HTTPProblem(409, "the call is still up; hang up first")
+        raise HTTPProblem(409, _("the call is still up; hang up first"))
     if agent.wrapup is not None and (todo := agent.wrapup_todo()) is not None:
         raise HTTPProblem(409, f"you are in after-call work: {todo} before you clear it")
     desk_of(request).clear(agent)

@@ -43,6 +43,7 @@ from cti.domain.transfer import (
     route_of,
 )
 from cti.errors import UserInputError
+from cti.i18n import _
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.bus import INSTANCE_BUS
 from cti.web.desk_channels import call_channels
@@ -163,10 +164,10 @@ def on_call(request: web.Request, agent: DeskAgent) -> OnCall:
     state = web_state(request).runtime.ami.state(agent.pbx)
     call = agent.call
     if call is None or call.get("ended_ms") is not None:
-        raise HTTPProblem(409, "you have no call to transfer")
+        raise HTTPProblem(409, _("you have no call to transfer"))
     mine, caller = call_channels(state, agent.interface, call)
     if caller is None or mine is None:
-        raise HTTPProblem(409, "you have no call to transfer")
+        raise HTTPProblem(409, _("you have no call to transfer"))
     return OnCall(
         channel=mine.name,
         caller=caller.name,
@@ -231,11 +232,11 @@ def _target(request: web.Request, agent: DeskAgent, body: TransferTo) -> Target:
     """The target the body names, checked: a free agent, a desk queue, or a number."""
     if body.kind is TargetKind.AGENT:
         if body.agent_id is None:
-            raise UserInputError("agent_id", "pick an agent")
+            raise UserInputError("agent_id", _("pick an agent"))
         free = free_agents(_pickable(request), me=agent.user.id, pbx=agent.pbx)
         picked = next((a for a in free if a.user_id == body.agent_id), None)
         if picked is None:
-            raise HTTPProblem(409, "that agent is not free now", "agent_id")
+            raise HTTPProblem(409, _("that agent is not free now"), "agent_id")
         return Target(kind=TargetKind.AGENT, value=picked.interface, label=picked.name)
     if body.kind is TargetKind.QUEUE:
         queues = _desk_queues(request)
@@ -243,7 +244,7 @@ def _target(request: web.Request, agent: DeskAgent, body: TransferTo) -> Target:
             raise UserInputError("queue", "must be one of " + ", ".join(queues))
         return Target(kind=TargetKind.QUEUE, value=body.queue, label=body.queue)
     if not body.number:
-        raise UserInputError("number", "type the number to call")
+        raise UserInputError("number", _("type the number to call"))
     return number_target(body.number)
 
 
@@ -447,7 +448,7 @@ async def consult(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     body = body_of(request, TransferTo)
     if _state_of(request, agent).phase != "none":
-        raise HTTPProblem(409, "you are already consulting: complete or cancel that transfer")
+        raise HTTPProblem(409, _("you are already consulting: complete or cancel that transfer"))
     on = on_call(request, agent)
     target = _target(request, agent, body)
     route_to = route_of(target)
@@ -512,7 +513,7 @@ async def _offer_any(
 
 def _consulting(request: web.Request, agent: DeskAgent) -> Consult:
     if _state_of(request, agent).phase != "consulting":
-        raise HTTPProblem(409, "you are not consulting anyone")
+        raise HTTPProblem(409, _("you are not consulting anyone"))
     return _consults(request)[agent.user.id]
 
 
@@ -553,7 +554,7 @@ async def blind(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     body = body_of(request, TransferTo)
     if _state_of(request, agent).phase != "none":
-        raise HTTPProblem(409, "you are consulting: complete or cancel that transfer first")
+        raise HTTPProblem(409, _("you are consulting: complete or cancel that transfer first"))
     on = on_call(request, agent)
     target = _target(request, agent, body)
     route_to = route_of(target, blind=True)
@@ -586,7 +587,7 @@ async def recover(request: web.Request) -> web.StreamResponse:
     """Ring my desk's phone again with the caller it lost (a reload mid-call)."""
     agent = seated(request)
     if not agent.user.softphone:
-        raise HTTPProblem(409, "your phone is not the desk's: a reload does not lose its call")
+        raise HTTPProblem(409, _("your phone is not the desk's: a reload does not lose its call"))
     on = on_call(request, agent)
     if agent.recovering == on.linkedid:
         return reply(Done(ok=True))  # asked twice: the caller already rings this phone

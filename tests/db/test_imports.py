@@ -180,7 +180,7 @@ async def test_bad_receivables_are_each_named(customers: Database, tmp_path: Pat
         "C9,F-2,2025-12-01,100,\n"  # row 3: unknown customer
         "C1,F-3,01/12/2025,100,\n"  # row 4: not ISO
         "C1,F-4,2025-12-01,0,\n"  # row 5: zero
-        'C1,F-5,2025-12-01,"1.234,56",\n'  # row 6: comma decimals
+        'C1,F-5,2025-12-01,"1.234,567",\n'  # row 6: three decimals (comma decimals)
         "C1,F-1,2025-12-02,5,\n"  # row 7: duplicate invoice
         "C1,F-6,2025-12-01,5,2025-12-31\n",  # row 8: issued after due
     )
@@ -195,6 +195,26 @@ async def test_bad_receivables_are_each_named(customers: Database, tmp_path: Pat
         (8, "issued_on"),
     ]
     assert await _counts(db) == before
+
+
+async def test_amounts_written_with_a_decimal_comma_are_read_and_the_mark_is_said(
+    customers: Database, tmp_path: Path
+) -> None:
+    db = customers
+    # As Excel saves a sheet in Portuguese or Spanish: semicolons, and commas for decimals.
+    sheet = _write(
+        tmp_path,
+        "r.csv",
+        "Customer_Code;Invoice_Number;Due_On;Amount\nC1;F-7;2025-12-01;1.234,56\nC2;F-8;2025-12-02;99\n",
+    )
+    assumed: list[str] = []
+    assert await import_csv(db, "receivables", sheet, region="BR", assumed=assumed) == 2
+    assert assumed == ["amounts read with ',' as the decimal mark"]
+    async with db.sessions() as s:
+        amounts = dict(
+            (await s.execute(sa.select(Receivable.invoice_number, Receivable.amount))).all()
+        )
+    assert amounts["F-7"] == Decimal("1234.56") and amounts["F-8"] == Decimal("99")
 
 
 async def test_header_mistakes_are_reported_on_row_one(db: Database, tmp_path: Path) -> None:

@@ -95,6 +95,18 @@ async def test_the_pages_get_their_catalogue_and_a_user_chooses_a_language(
     refused = await ana.put("/api/v1/me/language", json={"language": "fr"})
     assert refused.status == 400
     assert (await refused.json())["field"] == "language"
+    # A refusal meant for people is said in the reader's language, naming the same field.
+    wrong = await ana.http.post(
+        f"{ana.base}api/v1/desk/signin",
+        json={"interface": "1001"},
+        headers={"X-CSRF-Token": ana.csrf, "Accept-Language": "es"},
+    )
+    assert wrong.status == 400
+    said = await wrong.json()
+    assert (said["error"], said["field"]) == (
+        "indica tu teléfono como una interfaz, por ejemplo PJSIP/1001",
+        "interface",
+    )
     assert (await ana.put("/api/v1/me/language", json={"language": "es"})).status == 200
     mine = await (await ana.get("/api/v1/i18n", headers={"Accept-Language": "pt-BR"})).json()
     assert (mine["language"], mine["chosen"]) == ("es", "es")
