@@ -53,7 +53,7 @@ class HTTPProblem(CTIError):
         self.field = field
 
 
-def _said(request: web.Request, text: str) -> str:
+def said(request: web.Request, text: str, **values: object) -> str:
     """A message for people in the reader's language (their own, else their browser's), when
     the catalogues have it; else as written."""
     from cti.i18n import negotiate, translate
@@ -62,8 +62,8 @@ def _said(request: web.Request, text: str) -> str:
     own = getattr(getattr(session, "user", None), "language", None)
     wanted = request.headers.get("Accept-Language", "")
     if own is None and not wanted:
-        return text
-    return translate(negotiate(wanted, own, "en"), text)
+        return text.format(**values) if values else text
+    return translate(negotiate(wanted, own, "en"), text, **values)
 
 
 @web.middleware
@@ -73,9 +73,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except UserInputError as exc:
-        return json_error(400, _said(request, exc.problem), field=exc.field)
+        return json_error(400, said(request, exc.problem), field=exc.field)
     except HTTPProblem as exc:
-        return json_error(exc.status, _said(request, exc.message), field=exc.field)
+        return json_error(exc.status, said(request, exc.message), field=exc.field)
     except NotFound as exc:
         return json_error(404, str(exc))
     except Forbidden as exc:

@@ -15,8 +15,9 @@ from cti.db.accounts import load_account
 from cti.db.audit import audit
 from cti.db.users import flag_weak_password
 from cti.domain.model import Role
+from cti.i18n import _
 from cti.passwords import hash_password, password_problem, verify_password
-from cti.web.api import Api, Body, Route, RouteMaker, body_of, json_error
+from cti.web.api import Api, Body, Route, RouteMaker, body_of, json_error, said
 from cti.web.auth import (
     Session,
     SignedIn,
@@ -104,7 +105,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     keys = login_keys(username, request.remote)
     wait = st.throttle.wait_needed(*keys)
     if wait > 0:
-        resp = json_error(429, f"too many failed sign-ins; try again in {int(wait) + 1} s")
+        resp = json_error(
+            429,
+            said(
+                request,
+                _("too many failed sign-ins; try again in {seconds} s"),
+                seconds=int(wait) + 1,
+            ),
+        )
         resp.headers["Retry-After"] = str(int(wait) + 1)
         return resp
     account = await load_account(st.runtime.db, username)
@@ -115,7 +123,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         await audit(
             st.runtime.db, username, "login.failed", f"user:{username}", {"ip": request.remote}
         )
-        return json_error(401, "wrong user name or password")
+        return json_error(401, said(request, _("wrong user name or password")))
     st.throttle.succeeded(keys[0])  # never the address's count
     problem = password_problem(body.password, account.username)
     if problem is not None:
@@ -126,8 +134,13 @@ async def login(request: web.Request) -> web.StreamResponse:
         if open_desk is not None and not body.takeover:
             return json_error(
                 409,
-                "you are signed in at another desk; take over (that desk will be closed) or stay"
-                " there",
+                said(
+                    request,
+                    _(
+                        "you are signed in at another desk; take over (that desk will be closed)"
+                        " or stay there"
+                    ),
+                ),
             )
         if open_desk is not None:
             await _close_desk(request, open_desk)
@@ -208,8 +221,8 @@ async def end_expired_sessions(app: web.Application) -> int:
     would go on ringing a desk nobody sits at). Returns how many sessions ended."""
     st = app[WEB]
     expired = await st.sessions.pop_expired()
-    keys = {key for key, _ in expired}
-    for user_id in sorted({user_id for _, user_id in expired}):
+    keys = {key for key, _user in expired}
+    for user_id in sorted({user_id for _key, user_id in expired}):
         st.hub.close_sessions(user_id, keys, CLOSE_SESSION_ENDED, "session expired: sign in again")
         log.info("a session of user %d expired", user_id)
         if not await st.sessions.others_of(user_id):

@@ -36,6 +36,8 @@ CASES = {
         "labels": ["Motivo de encerramento", "Próxima ligação", "Salvar atendimento"],
         "footer": "Tempo de conversa",
         "other": ("es", "Colgar"),
+        "sign_in": "Entrar",
+        "wrong": "usuário ou senha incorretos",
     },
     "es": {
         "currency": "EUR",
@@ -48,6 +50,8 @@ CASES = {
         "labels": ["Motivo de cierre", "Próxima llamada", "Guardar la atención"],
         "footer": "Tiempo de conversación",
         "other": ("pt-BR", "Desligar"),
+        "sign_in": "Entrar",
+        "wrong": "usuario o contraseña incorrectos",
     },
 }
 
@@ -102,6 +106,13 @@ async def test_the_desk_speaks_the_operators_language_with_local_money_and_dates
     )
     await _delinquent(local_service)
     page = await _page(chromium, language)
+    # The sign-in page already speaks the browser's language, its refusals too.
+    await page.goto(local_service.url)
+    await expect(page.locator("#go")).to_have_text(case["sign_in"])
+    await page.fill("#username", "carla")
+    await page.fill("#password", "not-her-password")
+    await page.click("#go")
+    await expect(page.locator("#error")).to_have_text(case["wrong"])
     await sign_in(page, local_service.url, "carla", password="carla-secret-1", landing="desk")
     await expect(page.locator("html")).to_have_attribute("lang", language)
     await expect(page.locator("#desk-signin")).to_have_text(case["signin"])

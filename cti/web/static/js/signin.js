@@ -1,4 +1,8 @@
 import { api, ApiError } from "./api.js";
+import { loadI18n, t } from "./i18n.js";
+
+// The page speaks the browser's language (no user yet).
+loadI18n();
 
 const form = document.getElementById("signin");
 const error = document.getElementById("error");
@@ -46,7 +50,7 @@ document.getElementById("take").addEventListener("click", () => signIn(true));
 document.getElementById("stay").addEventListener("click", () => {
   takeover.classList.add("hidden");
   go.classList.remove("hidden");
-  error.textContent = "Fine: keep working at the other desk.";
+  error.textContent = t("Fine: keep working at the other desk.");
 });
 
 // Already signed in: go straight to work.
