@@ -2,6 +2,7 @@
 // (#dashboard, #cases/active, #messages, #users, #config/pause-reasons, #audit). Admins see every
 // section; supervisors those their role allows (the server refuses the rest anyway).
 import { api, setCsrf } from "../js/api.js";
+import { loadI18n, t, N_, languagePicker } from "../js/i18n.js";
 import { messageLists } from "../js/inbox.js";
 import { act } from "./ui.js";
 import dashboard from "./dashboard.js";
@@ -50,7 +51,10 @@ async function route() {
   await act(() => SECTIONS[name](box, ctx, arg));
 }
 
+const ROLES = { admin: N_("admin"), supervisor: N_("supervisor"), operator: N_("operator") };
+
 async function start() {
+  await loadI18n();
   let me;
   try { me = await api("GET", "/api/v1/me"); } catch { location.href = "/static/index.html"; return; }
   if (me.user.role === "operator") { location.href = "/static/desk.html"; return; }
@@ -60,7 +64,8 @@ async function start() {
   ctx.lists = await messageLists();
   ctx.refreshCounts = () => act(refreshCounts);
   $("me-name").textContent = me.user.full_name;
-  $("me-role").textContent = me.user.role;
+  $("me-role").textContent = ROLES[me.user.role] ? t(ROLES[me.user.role]) : me.user.role;
+  $("logout").before(languagePicker((language) => api("PUT", "/api/v1/me/language", { language })));
   for (const a of document.querySelectorAll("#nav [data-role=admin]")) a.classList.toggle("hidden", !ctx.isAdmin);
   $("logout").onclick = () => act(async () => {
     await api("POST", "/api/v1/logout");
