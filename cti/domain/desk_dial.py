@@ -132,6 +132,8 @@ class DialledCall:
     number: str
     attention_id: int | None = None
     callback_id: int | None = None
+    # The campaign lead a callback is about: the call's pop shows it (and its debts).
+    lead_id: int | None = None
     # The Originate that rings the agent's phone (its outcome says whether they picked up).
     action_id: str | None = None
 

@@ -174,7 +174,10 @@ class DeskDialer:
             raise Refused(refusal_text(check), "number")
         number = target.phone
         self.desk.dialled[agent.user.id] = DialledCall(
-            number=number, attention_id=target.attention_id, callback_id=target.callback_id
+            number=number,
+            attention_id=target.attention_id,
+            callback_id=target.callback_id,
+            lead_id=target.lead_id,
         )
         caller_id = self.rt.settings.desk.caller_id
         try:

@@ -45,6 +45,7 @@ from aiohttp import web
 from cti.db import desk as repo
 from cti.db.backoffice.personal import Viewer, read_rows, write_reads
 from cti.db.desk import dialing
+from cti.db.dialer.pop import lead_for_call
 from cti.domain.commands import QueueAdd
 from cti.domain.desk_dial import DialledCall, agent_not_answered_text, not_answered_text
 from cti.domain.events import OriginateOutcome, UniqueId
@@ -580,10 +581,12 @@ class DeskService(AfterCallWork, CallRecovery):
         return context is not None and self.rt.ami.state(pbx).call_runs_in(linkedid, context)
 
     async def _campaign_of(
-        self, pbx: str, linkedid: str, *, dialer: bool = False
+        self, pbx: str, linkedid: str, *, dialer: bool = False, lead: int | None = None
     ) -> dict[str, Any] | None:
         """The dialer's pop of a call: known to be the dialer's (``dialer``), or running in its
-        context (a queue call the dialer placed)."""
+        context (a queue call the dialer placed); ``lead``: a lead called back from the desk."""
+        if lead is not None:
+            return await lead_for_call(self.rt.db, lead_id=lead)
         if self._campaign_pop is None or not (dialer or self._is_dialer_call(pbx, linkedid)):
             return None
         return await self._campaign_pop(linkedid)
@@ -595,9 +598,9 @@ class DeskService(AfterCallWork, CallRecovery):
             self._pops.popitem(last=False)
 
     async def _ringing_pop(
-        self, agent: DeskAgent, n: AgentRinging, *, dialer: bool = False
+        self, agent: DeskAgent, n: AgentRinging, *, dialer: bool = False, lead: int | None = None
     ) -> None:
-        campaign = await self._campaign_of(n.pbx, str(n.linkedid), dialer=dialer)
+        campaign = await self._campaign_of(n.pbx, str(n.linkedid), dialer=dialer, lead=lead)
         # A dialer call shows the campaign's caller id; the person is the lead.
         phone = campaign["lead"]["phone"] if campaign else self._phone(n.caller_num)
         found = await self.lookup(agent, phone)
@@ -678,6 +681,7 @@ class DeskService(AfterCallWork, CallRecovery):
                     linkedid=n.linkedid,
                 ),
                 dialer=dialer,
+                lead=dialled.lead_id if dialled else None,
             )
         assert agent.pop is not None
         agent.pop["status"] = "answered"

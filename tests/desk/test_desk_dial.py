@@ -359,10 +359,21 @@ async def test_a_pending_call_continues_its_attention_and_a_callback_is_kept_onc
     assert [(c["kind"], c["id"]) for c in listed["calls"]] == [("callback", callback_id)]
     await _hang_up_and_dispose(service, sim, ana, ws)
 
-    # The callback: kept once Pedro answered; it leaves the list.
+    # The callback: kept once Pedro answered; it leaves the list. Its pop is Pedro's lead, and
+    # the call's attention is the campaign's.
+    mark = len(ws.messages)
     attention = await _call_and_take(service, sim, ana, ws, {"callback_id": callback_id})
     assert attention["id"] != planned_id and attention["direction"] == "outbound"
+    popped = (await ws.next("connected", after=mark))["pop"]
+    assert popped["campaign"]["lead"]["name"] == "Pedro Alves"
+    assert popped["campaign"]["campaign"]["name"] == "Renewals"
     async with service.runtime.db.sessions() as s:
+        stored = await s.get(Attention, attention["id"])
+        assert stored is not None
+        assert (stored.campaign_id, stored.lead_id) == (
+            popped["campaign"]["campaign"]["id"],
+            popped["campaign"]["lead"]["id"],
+        )
         kept = await s.get(Callback, callback_id)
         assert kept is not None and kept.done_at is not None
         # Pedro's lead waited for that callback: it is done (the campaign counts it finished).

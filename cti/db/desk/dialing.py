@@ -39,6 +39,7 @@ class DialTarget:
     # The operator's own open attention the call continues; the callback it keeps.
     attention_id: int | None = None
     callback_id: int | None = None
+    lead_id: int | None = None  # the campaign lead a callback is about
 
 
 async def target_of(db: Database, operator_id: int, *, source: str, record_id: int) -> DialTarget:
@@ -109,6 +110,7 @@ async def target_of(db: Database, operator_id: int, *, source: str, record_id: i
                 subject=f"lead:{cb.lead_id}" if cb.lead_id else f"callback:{record_id}",
                 campaign_id=cb.campaign_id,
                 callback_id=record_id,
+                lead_id=cb.lead_id,
             )
     raise NotFound("a callable record", source)
 
