@@ -20,6 +20,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import Field, model_validator
 
+from cti.db.audit import audit
 from cti.db.desk import dialing as repo
 from cti.dialer.placing import PREVIEW_AGENT_RING_SECONDS
 from cti.dialer.service import default_zone
@@ -171,7 +172,17 @@ class DeskDialer:
             target.phone, self.rt.clock.now(), self.rules, dnc, campaign_id=target.campaign_id
         )
         if not check.allowed:
-            raise Refused(refusal_text(check), "number")
+            # A refused call is on record too (who tried to call whom, and why not): the
+            # do-not-call list and the calling hours are the law's, and are shown to be kept.
+            why = refusal_text(check)
+            await audit(
+                self.rt.db,
+                agent.user.username,
+                "desk.dial.refused",
+                target.subject or None,
+                {"reason": why, "campaign": target.campaign_id},
+            )
+            raise Refused(why, "number")
         number = target.phone
         self.desk.dialled[agent.user.id] = DialledCall(
             number=number,

@@ -141,6 +141,13 @@ async def test_a_number_on_the_do_not_call_list_is_refused_saying_why(
     body = await resp.json()
     assert body["field"] == "number"
     assert "do-not-call" in body["error"]
+    # The attempt is on record: who tried to call whom, and why it was refused.
+    async with service.runtime.db.sessions() as s:
+        refused = (
+            await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "desk.dial.refused"))
+        ).scalar_one()
+    assert (refused.actor, refused.subject) == ("ana", f"customer:{customers['acme']}")
+    assert "do-not-call" in refused.details["reason"]
     # The contact's own number is not on it.
     ok = await ana.post("/api/v1/desk/dial", json={"contact_id": customers["laura"]})
     assert ok.status == 200, await ok.text()
