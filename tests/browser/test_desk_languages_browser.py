@@ -143,3 +143,22 @@ async def test_the_desk_speaks_the_operators_language_with_local_money_and_dates
     await page.select_option("select.lang-picker", other)
     await expect(page.locator("html")).to_have_attribute("lang", other)
     await expect(page.locator("#hangup")).to_have_text(hang_up)
+
+
+@pytest.mark.parametrize("language", ["pt-BR"])
+async def test_the_back_office_dashboard_speaks_portuguese(
+    local_service: RunningService, chromium: Browser, language: str
+) -> None:
+    await add_user(
+        local_service.runtime.db,
+        username="root",
+        password="root-secret-1",
+        role="admin",
+        full_name="Rita Root",
+    )
+    page = await _page(chromium, language)
+    await sign_in(page, local_service.url, "root", password="root-secret-1", landing="admin")
+    await expect(page.locator("main h1")).to_have_text("Painel")
+    await expect(page.locator("#nav")).to_contain_text("Configuração")
+    await expect(page.locator("[data-tile=messages] .label")).to_have_text("Recados pendentes")
+    await expect(page.locator("#me-role")).to_have_text("administrador")

@@ -2,12 +2,20 @@
 // what waits to be handled.
 import { api, el, when, money } from "../js/api.js";
 import { CASE_STATES, fromText, toText } from "../js/inbox.js";
+import { t, N_ } from "../js/i18n.js";
 import { pageHead, table } from "./ui.js";
 
 const FOOT = {
-  active: "open, nobody assigned", assigned: "with an operator", suspended: "paused for now",
-  delinquent: "customers in arrears", withdrawn: "taken out", closed: "finished",
+  active: N_("open, nobody assigned"), assigned: N_("with an operator"), suspended: N_("paused for now"),
+  delinquent: N_("customers in arrears"), withdrawn: N_("taken out"), closed: N_("finished"),
 };
+
+function greeting(now, name) {
+  const hour = now.getHours();
+  if (hour < 12) return t("Good morning, {name}. Here is the call center at a glance.", { name });
+  if (hour < 19) return t("Good afternoon, {name}. Here is the call center at a glance.", { name });
+  return t("Good evening, {name}. Here is the call center at a glance.", { name });
+}
 
 function isoDay(d) {
   const p = (n) => String(n).padStart(2, "0");
@@ -36,46 +44,46 @@ export default async function dashboard(main, ctx) {
 
   const tiles = el("section", { class: "tiles", id: "tiles" },
     CASE_STATES.map(([key, label]) => el("a", { class: `tile t-${key}`, href: `#cases/${key}`, "data-tile": key },
-      el("span", { class: "label" }, label), el("span", { class: "value" }, String(by[key] || 0)), el("span", { class: "foot" }, FOOT[key]))),
+      el("span", { class: "label" }, t(label)), el("span", { class: "value" }, String(by[key] || 0)), el("span", { class: "foot" }, t(FOOT[key])))),
     el("a", { class: `tile t-messages${due.length ? " alert" : ""}`, href: "#messages", "data-tile": "messages" },
-      el("span", { class: "label" }, "Pending messages"), el("span", { class: "value" }, String(pending.length)),
-      el("span", { class: "foot" }, `${due.length} due now, ${pending.length - due.length} postponed`)),
+      el("span", { class: "label" }, t("Pending messages")), el("span", { class: "value" }, String(pending.length)),
+      el("span", { class: "foot" }, t("{due} due now, {later} postponed", { due: due.length, later: pending.length - due.length }))),
     promises ? el("a", { class: `tile t-promises${promises.length ? " alert" : ""}`, href: "/static/reports/index.html", "data-tile": "promises" },
-      el("span", { class: "label" }, "Overdue promises"), el("span", { class: "value" }, String(promises.length)),
-      el("span", { class: "foot" }, "promised date passed, unpaid")) : null);
+      el("span", { class: "label" }, t("Overdue promises")), el("span", { class: "value" }, String(promises.length)),
+      el("span", { class: "foot" }, t("promised date passed, unpaid"))) : null);
 
   const loadCard = load ? el("section", { class: "card" },
-    el("div", { class: "card-head" }, el("h2", {}, "Open cases by operator"), el("a", { href: "#cases/active", class: "small" }, "Assign cases →")),
+    el("div", { class: "card-head" }, el("h2", {}, t("Open cases by operator")), el("a", { href: "#cases/active", class: "small" }, t("Assign cases →"))),
     load.length ? el("div", { class: "bars", id: "load" }, (() => {
       const top = Math.max(1, ...load.map((o) => o.open_cases));
       return load.map((o) => el("div", { class: "bar-row" },
         el("span", {}, o.username),
         el("span", { class: "bar" }, Object.entries(o.by_status).map(([s, n]) => el("i", { class: `s-${s}`, style: `width:${(100 * n) / top}%`, title: `${n} ${s}` }))),
-        el("span", { class: "muted small" }, `${o.open_cases} · load ${o.weighted_load}`)));
-    })()) : el("div", { class: "empty" }, "No operators yet."),
-    el("div", { class: "legend" }, el("span", {}, el("i", { style: "background:#7c3aed" }), "active / assigned"),
-      el("span", {}, el("i", { style: "background:var(--bad)" }), "delinquent"), el("span", {}, el("i", { style: "background:#f59e0b" }), "suspended"))) : null;
+        el("span", { class: "muted small" }, t("{open} · load {load}", { open: o.open_cases, load: o.weighted_load }))));
+    })()) : el("div", { class: "empty" }, t("No operators yet.")),
+    el("div", { class: "legend" }, el("span", {}, el("i", { style: "background:#7c3aed" }), t("active / assigned")),
+      el("span", {}, el("i", { style: "background:var(--bad)" }), t("delinquent")), el("span", {}, el("i", { style: "background:#f59e0b" }), t("suspended")))) : null;
 
   const messagesCard = el("section", { class: "card" },
-    el("div", { class: "card-head" }, el("h2", {}, "Waiting messages"), el("a", { href: "#messages", class: "small" }, "All messages →")),
+    el("div", { class: "card-head" }, el("h2", {}, t("Waiting messages")), el("a", { href: "#messages", class: "small" }, t("All messages →"))),
     table([
-      ["Received", (m) => when(m.created_at)],
-      ["From", (m) => el("b", {}, fromText(m))],
-      ["To", (m) => toText(m, ctx.lists)],
-      ["About", (m) => m.description],
-    ], due.slice(0, 6), { empty: "Nothing waiting. " }));
+      [t("Received"), (m) => when(m.created_at)],
+      [t("From"), (m) => el("b", {}, fromText(m))],
+      [t("To"), (m) => toText(m, ctx.lists)],
+      [t("About"), (m) => m.description],
+    ], due.slice(0, 6), { empty: t("Nothing waiting.") }));
 
   const debtCard = el("section", { class: "card" },
-    el("div", { class: "card-head" }, el("h2", {}, "Customers in arrears"), el("a", { href: "#cases/delinquent", class: "small" }, "Delinquent cases →")),
+    el("div", { class: "card-head" }, el("h2", {}, t("Customers in arrears")), el("a", { href: "#cases/delinquent", class: "small" }, t("Delinquent cases →"))),
     table([
-      ["Customer", (d) => el("b", {}, d.name), ""],
-      ["Invoices", (d) => String(d.overdue_invoices), "num"],
-      ["Overdue", (d) => money(d.overdue_amount), "num"],
-      ["Oldest", (d) => `${d.oldest_days} days`, "num"],
-    ], delinquents.slice(0, 6), { empty: "No overdue invoices." }));
+      [t("Customer"), (d) => el("b", {}, d.name), ""],
+      [t("Invoices"), (d) => String(d.overdue_invoices), "num"],
+      [t("Overdue"), (d) => money(d.overdue_amount), "num"],
+      [t("Oldest"), (d) => t("{n} days", { n: d.oldest_days }), "num"],
+    ], delinquents.slice(0, 6), { empty: t("No overdue invoices.") }));
 
   main.append(...[
-    pageHead("Dashboard", `Good ${now.getHours() < 12 ? "morning" : now.getHours() < 19 ? "afternoon" : "evening"}, ${ctx.user.full_name}. Here is the call center at a glance.`),
+    pageHead(t("Dashboard"), greeting(now, ctx.user.full_name)),
     tiles,
     el("div", { class: "cols" }, loadCard || debtCard, messagesCard),
     loadCard ? debtCard : null].filter(Boolean));

@@ -1,12 +1,13 @@
 // What the back-office sections share: toasts, error handling, page heads, tables.
 import { ApiError, el } from "../js/api.js";
+import { t } from "../js/i18n.js";
 
 // One toast at a time: a new one replaces the last.
 export function toast(text, bad = false) {
   for (const n of document.querySelectorAll(".toast")) n.remove();
-  const t = el("div", { class: `toast${bad ? " bad" : ""}`, role: "status" }, text);
-  document.body.append(t);
-  setTimeout(() => t.remove(), 3500);
+  const shown = el("div", { class: `toast${bad ? " bad" : ""}`, role: "status" }, text);
+  document.body.append(shown);
+  setTimeout(() => shown.remove(), 3500);
 }
 
 // Run an action; a refusal is shown as a toast (or next to its field when `form` is given).
@@ -25,8 +26,8 @@ export function pageHead(title, lead, ...right) {
 }
 
 // A table: columns are [header, (row) => cell content, class?]; rows may be clickable.
-export function table(columns, rows, { id, empty = "Nothing here.", rowAttrs } = {}) {
-  if (!rows.length) return el("div", { class: "empty" }, empty);
+export function table(columns, rows, { id, empty, rowAttrs } = {}) {
+  if (!rows.length) return el("div", { class: "empty" }, empty ?? t("Nothing here."));
   return el("table", { class: "data", id },
     el("thead", {}, el("tr", {}, columns.map(([h, , cls]) => el("th", { class: cls }, h)))),
     el("tbody", {}, rows.map((r) => el("tr", rowAttrs ? rowAttrs(r) : {},
