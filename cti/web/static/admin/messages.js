@@ -4,22 +4,23 @@
 import { api, el, when, showError, clearErrors } from "../js/api.js";
 import { fromText, toText, messageCard, messageChip, recipientSelect, recipient } from "../js/inbox.js";
 import { CustomerPicker } from "../js/customer_picker.js";
+import { t, N_ } from "../js/i18n.js";
 import { act, pageHead, table, toast, field } from "./ui.js";
 
-const FILTERS = [["true", "Pending"], ["false", "Finalized"], ["", "All"]];
+const FILTERS = [["true", N_("Pending")], ["false", N_("Finalized")], ["", N_("All")]];
 
 export default async function messages(main, ctx) {
   const state = { pending: "true", rows: [], open: null };
   const list = el("section", { class: "card" });
   const side = el("aside", { class: "card sticky", id: "message-side" });
-  const newBtn = el("button", { type: "button", class: "primary", id: "message-new", onclick: () => { state.open = "new"; paintSide(); } }, "Register a call");
+  const newBtn = el("button", { type: "button", class: "primary", id: "message-new", onclick: () => { state.open = "new"; paintSide(); } }, t("Register a call"));
 
   main.append(
-    pageHead("Incoming-call messages", "Calls that could not be handled at once, until someone finalizes them.", newBtn),
+    pageHead(t("Incoming-call messages"), t("Calls that could not be handled at once, until someone finalizes them."), newBtn),
     el("div", { class: "subtabs" }, FILTERS.map(([v, label]) => el("button", {
       type: "button", class: `pill${state.pending === v ? " active" : ""}`, "data-filter": v,
       onclick: (e) => { state.pending = v; for (const p of e.target.parentNode.querySelectorAll(".pill")) p.classList.toggle("active", p === e.target); reload(); },
-    }, label))),
+    }, t(label)))),
     el("div", { class: "split" }, list, side));
 
   async function reload() {
@@ -30,14 +31,14 @@ export default async function messages(main, ctx) {
   function paintList() {
     list.replaceChildren(table([
       ["#", (m) => el("b", {}, String(m.id))],
-      ["Received", (m) => el("span", {}, when(m.created_at), el("div", { class: "sub" }, `by ${m.created_by || "—"}`))],
-      ["From", (m) => el("b", {}, fromText(m))],
-      ["To", (m) => toText(m, ctx.lists)],
-      ["About", (m) => el("span", {}, m.description, el("div", { class: "sub" }, `type ${m.type || m.type_code || "—"} · ${m.notes.length} note(s)`))],
+      [t("Received"), (m) => el("span", {}, when(m.created_at), el("div", { class: "sub" }, t("by {name}", { name: m.created_by || "—" })))],
+      [t("From"), (m) => el("b", {}, fromText(m))],
+      [t("To"), (m) => toText(m, ctx.lists)],
+      [t("About"), (m) => el("span", {}, m.description, el("div", { class: "sub" }, t("type {type} · {n} note(s)", { type: m.type || m.type_code || "—", n: m.notes.length })))],
       ["", (m) => messageChip(m)],
     ], state.rows, {
       id: "messages-table",
-      empty: state.pending === "true" ? "Nothing pending: every call has been handled." : "No messages.",
+      empty: state.pending === "true" ? t("Nothing pending: every call has been handled.") : t("No messages."),
       rowAttrs: (m) => ({ "data-message": m.id, class: `clickable${state.open === m.id ? " selected" : ""}`, onclick: () => { state.open = m.id; paintList(); paintSide(); } }),
     }));
   }
@@ -46,7 +47,7 @@ export default async function messages(main, ctx) {
     if (state.open === "new") { side.replaceChildren(newForm()); return; }
     const m = state.rows.find((x) => x.id === state.open);
     if (!m) {
-      side.replaceChildren(el("div", { class: "placeholder" }, el("div", {}, el("div", { style: "font-size:28px" }, "✉"), "Pick a message to read its notes, finalize or postpone it,", el("br"), "or register a new call.")));
+      side.replaceChildren(el("div", { class: "placeholder" }, el("div", {}, el("div", { style: "font-size:28px" }, "✉"), t("Pick a message to read its notes, finalize or postpone it,"), el("br"), t("or register a new call."))));
       return;
     }
     side.replaceChildren(messageCard(m, ctx.lists, { toast, canEdit: true, changed: async (fresh) => {
@@ -59,48 +60,48 @@ export default async function messages(main, ctx) {
 
   function newForm() {
     const usual = ctx.lists.situations.find((s) => s.usual_pending);
-    const defType = ctx.lists.types.find((t) => t.is_default);
+    const defType = ctx.lists.types.find((x) => x.is_default);
     const text = (name, placeholder) => el("input", { name, id: `new-${name}`, placeholder });
     // The contact is chosen among the picked customer's own contacts.
     const contact = el("select", { name: "from_contact_id", id: "new-from_contact", disabled: true },
-      el("option", { value: "" }, "Pick the customer first"));
+      el("option", { value: "" }, t("Pick the customer first")));
     const fillContacts = async (picked) => {
       if (!picked) {
-        contact.replaceChildren(el("option", { value: "" }, "Pick the customer first"));
+        contact.replaceChildren(el("option", { value: "" }, t("Pick the customer first")));
         contact.disabled = true;
         return;
       }
       const record = await api("GET", `/api/v1/customers/${picked.id}`);
       if (customer.value !== picked.id) return; // another customer was picked meanwhile
       contact.replaceChildren(
-        el("option", { value: "" }, record.contacts.length ? "— the customer itself —" : "No contacts on record"),
+        el("option", { value: "" }, record.contacts.length ? t("— the customer itself —") : t("No contacts on record")),
         ...record.contacts.map((c) => el("option", { value: String(c.id) }, c.position ? `${c.name} · ${c.position}` : c.name)));
       contact.disabled = !record.contacts.length;
     };
     const customer = new CustomerPicker({
-      name: "from_customer_id", id: "new-from_customer", label: "Customer",
+      name: "from_customer_id", id: "new-from_customer", label: t("Customer"),
       onChange: (picked) => act(() => fillContacts(picked)),
     });
     const form = el("form", { id: "message-form", class: "form-grid", autocomplete: "off" },
-      el("h2", { class: "wide" }, "Register a call"),
-      el("div", { class: "wide muted small" }, "Date, time and your name are stamped by the server. Say who called with at least one of these:"),
-      field("Customer", customer.root),
-      field("Contact", contact),
-      field("Phone", text("from_phone", "+1 202 555 0100")),
-      field("Tax id", text("from_tax_id", "")),
-      field("Product serial", text("from_serial", "")),
-      field("Code", text("from_code", "")),
-      field("For", recipientSelect(ctx.lists, "to", ctx.lists.groups[0] ? `g:${ctx.lists.groups[0].id}` : undefined), "wide"),
-      field("Situation", el("select", { name: "situation_code", id: "new-situation" },
-        usual ? null : el("option", { value: "" }, "Choose…"),
+      el("h2", { class: "wide" }, t("Register a call")),
+      el("div", { class: "wide muted small" }, t("Date, time and your name are stamped by the server. Say who called with at least one of these:")),
+      field(t("Customer"), customer.root),
+      field(t("Contact"), contact),
+      field(t("Phone"), text("from_phone", "+1 202 555 0100")),
+      field(t("Tax id"), text("from_tax_id", "")),
+      field(t("Product serial"), text("from_serial", "")),
+      field(t("Code"), text("from_code", "")),
+      field(t("For"), recipientSelect(ctx.lists, "to", ctx.lists.groups[0] ? `g:${ctx.lists.groups[0].id}` : undefined), "wide"),
+      field(t("Situation"), el("select", { name: "situation_code", id: "new-situation" },
+        usual ? null : el("option", { value: "" }, t("Choose…")),
         ctx.lists.situations.filter((s) => s.pending).map((s) => el("option", { value: s.code, selected: usual && s.code === usual.code }, `${s.code} · ${s.name}`)))),
-      field("Type", el("select", { name: "type_code", id: "new-type" },
+      field(t("Type"), el("select", { name: "type_code", id: "new-type" },
         defType ? null : el("option", { value: "" }, "—"),
-        ctx.lists.types.map((t) => el("option", { value: t.code, selected: defType && t.code === defType.code }, `${t.code} · ${t.name}`)))),
-      field("What it is about", el("textarea", { name: "description", id: "new-description", rows: 4, placeholder: "Explain the reason of the call well, so whoever takes it needs no guessing." }), "wide"),
+        ctx.lists.types.map((x) => el("option", { value: x.code, selected: defType && x.code === defType.code }, `${x.code} · ${x.name}`)))),
+      field(t("What it is about"), el("textarea", { name: "description", id: "new-description", rows: 4, placeholder: t("Explain the reason of the call well, so whoever takes it needs no guessing.") }), "wide"),
       el("div", { class: "wide form-foot" }, el("span", { class: "error", id: "new-error" }),
-        el("button", { type: "button", class: "ghost", onclick: () => { state.open = null; paintSide(); } }, "Cancel"),
-        el("button", { type: "submit", class: "primary", id: "new-save" }, "Register")));
+        el("button", { type: "button", class: "ghost", onclick: () => { state.open = null; paintSide(); } }, t("Cancel")),
+        el("button", { type: "submit", class: "primary", id: "new-save" }, t("Register"))));
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       clearErrors(form);
@@ -108,14 +109,14 @@ export default async function messages(main, ctx) {
       const body = { description: v("description"), ...recipient(form.elements.to.value) };
       for (const name of ["from_phone", "from_tax_id", "from_serial", "from_code", "situation_code", "type_code"]) if (v(name)) body[name] = v(name);
       if (customer.undecided) {
-        showError(form, { field: "from_customer_id", message: "pick the customer from the list, or clear it" });
+        showError(form, { field: "from_customer_id", message: t("pick the customer from the list, or clear it") });
         return;
       }
       if (customer.value) body.from_customer_id = customer.value;
       if (v("from_contact_id")) body.from_contact_id = Number(v("from_contact_id"));
       act(async () => {
         const made = await api("POST", "/api/v1/messages", body);
-        toast(`Message #${made.id} registered for ${toText(made, ctx.lists)}`);
+        toast(t("Message #{id} registered for {whom}", { id: made.id, whom: toText(made, ctx.lists) }));
         state.pending = "true";
         await reload();
         state.open = made.id; paintList(); paintSide();
