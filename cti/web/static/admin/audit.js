@@ -1,6 +1,7 @@
 // The audit log (LGPD): who did what to which record, and when. Search by actor, action, subject
 // (a trailing * matches a prefix) and a date range; older lines page in.
 import { api, el, when } from "../js/api.js";
+import { t } from "../js/i18n.js";
 import { act, pageHead, table, field } from "./ui.js";
 
 const PAGE = 100;
@@ -8,13 +9,13 @@ const PAGE = 100;
 export default async function audit(main) {
   const state = { rows: [], more: false };
   const form = el("form", { class: "toolbar card", id: "audit-form" },
-    field("Actor", el("input", { name: "actor", placeholder: "user name" })),
-    field("Action", el("input", { name: "action", placeholder: "user.* or personal.*" })),
-    field("Subject", el("input", { name: "subject", placeholder: "customer:* or user:12" })),
-    field("Since", el("input", { name: "since", type: "date" })),
-    field("Until", el("input", { name: "until", type: "date" })),
+    field(t("Actor"), el("input", { name: "actor", placeholder: t("user name") })),
+    field(t("Action"), el("input", { name: "action", placeholder: "user.* / personal.*" })),
+    field(t("Subject"), el("input", { name: "subject", placeholder: "customer:* / user:12" })),
+    field(t("Since"), el("input", { name: "since", type: "date" })),
+    field(t("Until"), el("input", { name: "until", type: "date" })),
     el("div", { class: "grow" }),
-    el("button", { type: "submit", class: "primary", id: "audit-go" }, "Search"));
+    el("button", { type: "submit", class: "primary", id: "audit-go" }, t("Search")));
   const results = el("section", { class: "card" });
 
   function query(before) {
@@ -37,18 +38,18 @@ export default async function audit(main) {
 
   function paint() {
     results.replaceChildren(
-      el("div", { class: "card-head" }, el("h2", {}, "Lines"), el("span", { class: "muted small" }, `${state.rows.length}${state.more ? "+" : ""} found, newest first`)),
+      el("div", { class: "card-head" }, el("h2", {}, t("Lines")), el("span", { class: "muted small" }, t("{n} found, newest first", { n: `${state.rows.length}${state.more ? "+" : ""}` }))),
       table([
-        ["When", (r) => when(r.at)],
-        ["Actor", (r) => el("b", {}, r.actor || "—")],
-        ["Action", (r) => el("span", { class: "code" }, r.action)],
-        ["Subject", (r) => r.subject || "—"],
-        ["Details", (r) => el("div", { class: "audit-details" }, Object.keys(r.details || {}).length ? JSON.stringify(r.details) : "")],
-      ], state.rows, { id: "audit-table", empty: "No line matches.", rowAttrs: (r) => ({ "data-action": r.action }) }),
-      ...(state.more ? [el("div", { class: "form-foot" }, el("button", { type: "button", id: "audit-more", onclick: () => act(() => search(true)) }, "Older lines"))] : []));
+        [t("When"), (r) => when(r.at)],
+        [t("Actor"), (r) => el("b", {}, r.actor || "—")],
+        [t("Action"), (r) => el("span", { class: "code" }, r.action)],
+        [t("Subject"), (r) => r.subject || "—"],
+        [t("Details"), (r) => el("div", { class: "audit-details" }, Object.keys(r.details || {}).length ? JSON.stringify(r.details) : "")],
+      ], state.rows, { id: "audit-table", empty: t("No line matches."), rowAttrs: (r) => ({ "data-action": r.action }) }),
+      ...(state.more ? [el("div", { class: "form-foot" }, el("button", { type: "button", id: "audit-more", onclick: () => act(() => search(true)) }, t("Older lines")))] : []));
   }
 
   form.addEventListener("submit", (ev) => { ev.preventDefault(); act(() => search()); });
-  main.append(pageHead("Audit log", "Every read of personal data, every refusal, export and change, as it happened."), form, results);
+  main.append(pageHead(t("Audit log"), t("Every read of personal data, every refusal, export and change, as it happened.")), form, results);
   await search();
 }
