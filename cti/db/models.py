@@ -54,6 +54,7 @@ from cti.db.tables.dialer import (
     Lead,
     Recording,
 )
+from cti.db.tables.integrations import ApiKey, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from cti.db.tables.money import (
     Instalment,
     OrderItem,
@@ -96,6 +97,7 @@ from cti.db.tables.work import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "ApiKey",
     "Attempt",
     "Attention",
     "AttentionGroup",
@@ -121,6 +123,7 @@ __all__ = [
     "NonConformity",
     "Operator",
     "OrderItem",
+    "OutboxEvent",
     "PauseReason",
     "PaymentPlan",
     "PaymentPromise",
@@ -146,6 +149,8 @@ __all__ = [
     "TicketOccurrence",
     "TicketSubject",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Wrapup",
     "enum_type",
     "fk",

@@ -1,0 +1,268 @@
+"""Integrations: the events cti tells other systems (webhooks, the event stream), how a webhook is
+signed and retried, and the API keys service accounts use. Pure: no I/O.
+
+An event is ``{"id", "type", "created_at", "data"}``; ``id`` grows with every event and is the
+idempotency key of its deliveries and the ``id:`` of its Server-Sent Event. Events of one call
+(or one attention) share an ordering ``key``; a webhook endpoint gets the events of one key in
+order (a later one waits while an earlier one is being retried).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from cti.domain.notices import (
+    AgentCallEnded,
+    AgentConnected,
+    AgentRinging,
+    AnyNotice,
+    CallerAbandoned,
+)
+from cti.errors import UserInputError
+
+
+class EventType(StrEnum):
+    """What an integration may subscribe to."""
+
+    CALL_RINGING = "call.ringing"
+    CALL_ANSWERED = "call.answered"
+    CALL_ENDED = "call.ended"
+    CALL_ABANDONED = "call.abandoned"
+    ATTENTION_SAVED = "attention.saved"
+    ATTENTION_CLOSED = "attention.closed"
+
+
+class Scope(StrEnum):
+    """What an API key may do."""
+
+    EVENTS_READ = "events:read"
+    CALLS_START = "calls:start"
+    CUSTOMERS_READ = "customers:read"
+
+
+class DeliveryStatus(StrEnum):
+    """A webhook delivery: still to deliver (or retry), delivered, or given up (dead letter)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+JsonObject = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewEvent:
+    """An event to write to the outbox."""
+
+    type: EventType
+    key: str  # the ordering key: events of one key reach an endpoint in order
+    at: datetime
+    data: JsonObject
+
+
+# --- the call events, from the AMI notices -------------------------------------------------------
+
+
+def _call(n: AgentRinging | AgentConnected | AgentCallEnded | CallerAbandoned) -> dict[str, object]:
+    return {
+        "pbx": n.pbx,
+        "linkedid": str(n.linkedid),
+        "uniqueid": str(n.uniqueid),
+        "queue": n.queue,
+        "caller": {"number": n.caller_num, "name": n.caller_name},
+    }
+
+
+def call_event(notice: AnyNotice) -> NewEvent | None:
+    """The event a notice is, or None (most notices are none)."""
+    if isinstance(notice, AgentRinging | AgentConnected | AgentCallEnded):
+        data = _call(notice)
+        data["agent"] = {"interface": notice.interface, "name": notice.member_name}
+        if isinstance(notice, AgentRinging):
+            kind = EventType.CALL_RINGING
+        elif isinstance(notice, AgentConnected):
+            kind = EventType.CALL_ANSWERED
+            data |= {"hold_seconds": notice.hold_seconds, "ring_seconds": notice.ring_seconds}
+        else:
+            kind = EventType.CALL_ENDED
+            data |= {
+                "talk_seconds": notice.talk_seconds,
+                "hold_seconds": notice.hold_seconds,
+                "reason": notice.reason,
+            }
+    elif isinstance(notice, CallerAbandoned):
+        kind = EventType.CALL_ABANDONED
+        data = _call(notice) | {
+            "position": notice.position,
+            "waited_seconds": notice.waited_seconds,
+        }
+    else:
+        return None
+    return NewEvent(type=kind, key=f"call:{notice.pbx}:{notice.linkedid}", at=notice.at, data=data)
+
+
+def envelope(event_id: int, kind: str, at: datetime, data: JsonObject) -> dict[str, object]:
+    """An event as webhooks post it and the stream sends it."""
+    return {"id": event_id, "type": kind, "created_at": at.isoformat(), "data": dict(data)}
+
+
+def body_of(event: Mapping[str, object]) -> bytes:
+    """The exact bytes posted (and signed)."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- signing (as Stripe does: HMAC-SHA256 over "timestamp.body") ----------------------------------
+
+SIGNATURE_HEADER = "Cti-Signature"
+TOLERANCE_SECONDS = 300
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The hex HMAC-SHA256 of ``f"{timestamp}.{body}"`` with the endpoint's secret."""
+    message = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: bytes) -> str:
+    """``t=<unix seconds>,v1=<hex>``."""
+    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+
+
+def verify(
+    secret: str, header: str, body: bytes, now: int, tolerance: int = TOLERANCE_SECONDS
+) -> bool:
+    """Whether ``header`` signs ``body`` with ``secret``, made within ``tolerance`` seconds."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts.get("t", ""))
+    except ValueError:
+        return False
+    if abs(now - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(parts.get("v1", ""), sign(secret, timestamp, body))
+
+
+def new_secret() -> str:
+    """A webhook endpoint's signing secret."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+# --- retries -------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int, base: float, cap: float) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: base, 2·base, 4·base... capped."""
+    return float(min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def after_failure(attempts: int, max_attempts: int) -> DeliveryStatus:
+    """A delivery that failed ``attempts`` times is retried, or dead once it reached the limit."""
+    return DeliveryStatus.DEAD if attempts >= max_attempts else DeliveryStatus.PENDING
+
+
+# --- what admins type ----------------------------------------------------------------------------
+
+
+def webhook_url(text: str) -> str:
+    """An endpoint's URL: http(s) with a host."""
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserInputError("url", "expected an http:// or https:// URL with a host")
+    return url
+
+
+def event_types(names: list[str]) -> tuple[EventType, ...]:
+    """The events an endpoint subscribes to (at least one, each known)."""
+    if not names:
+        raise UserInputError("events", "choose at least one event")
+    known = {e.value for e in EventType}
+    for i, name in enumerate(names):
+        if name not in known:
+            raise UserInputError(
+                f"events[{i}]", f"unknown event {name[:40]!r}; known: {', '.join(sorted(known))}"
+            )
+    return tuple(sorted({EventType(n) for n in names}))
+
+
+def scopes_of(names: list[str]) -> tuple[Scope, ...]:
+    """An API key's scopes (at least one, each known)."""
+    if not names:
+        raise UserInputError("scopes", "choose at least one scope")
+    known = {s.value for s in Scope}
+    for i, name in enumerate(names):
+        if name not in known:
+            raise UserInputError(
+                f"scopes[{i}]", f"unknown scope {name[:40]!r}; known: {', '.join(sorted(known))}"
+            )
+    return tuple(sorted({Scope(n) for n in names}))
+
+
+# --- API keys: "cti_<prefix>_<secret>"; only the prefix and the secret's SHA-256 are stored ------
+
+KEY_START = "cti_"
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A key as shown once to the admin who made it, and what is stored of it."""
+
+    token: str
+    prefix: str
+    hash: str
+
+
+def key_hash(secret: str) -> str:
+    """What is stored of a key's secret (a random 256-bit secret needs no slow hash)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_key() -> NewKey:
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    return NewKey(token=f"{KEY_START}{prefix}_{secret}", prefix=prefix, hash=key_hash(secret))
+
+
+def parse_key(token: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a presented key, or None when it is not shaped like one."""
+    if not token.startswith(KEY_START):
+        return None
+    prefix, sep, secret = token[len(KEY_START) :].partition("_")
+    if not sep or len(prefix) != 8 or not secret:
+        return None
+    return prefix, secret
+
+
+__all__ = [
+    "KEY_START",
+    "SIGNATURE_HEADER",
+    "DeliveryStatus",
+    "EventType",
+    "NewEvent",
+    "NewKey",
+    "Scope",
+    "after_failure",
+    "body_of",
+    "call_event",
+    "envelope",
+    "event_types",
+    "key_hash",
+    "new_key",
+    "new_secret",
+    "parse_key",
+    "retry_delay",
+    "scopes_of",
+    "sign",
+    "signature_header",
+    "verify",
+    "webhook_url",
+]

@@ -1,0 +1,164 @@
+"""Webhooks against a local receiver: signed, retried in order, delivered after a restart,
+dead-lettered after N failures and replayed by an admin."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from typing import Any
+
+from cti.app import RunningService
+from cti.config import WebhookSettings
+from tests.backoffice.conftest import ServiceWith, logins_for
+from tests.web.conftest import Client
+
+from .conftest import (
+    FAST,
+    Receiver,
+    add_endpoint,
+    clock_of,
+    ok,
+    save_attention,
+    until,
+)
+
+
+def stripe_style_check(secret: str, header: str, body: bytes) -> int:
+    """What a receiver writes (docs/integrations.md): the timestamp of a valid signature."""
+    parts = dict(p.split("=", 1) for p in header.split(","))
+    expected = hmac.new(
+        secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(expected, parts["v1"]), "the signature does not verify"
+    return int(parts["t"])
+
+
+async def deliveries(admin: Client, query: str = "") -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = (
+        await ok(await admin.get(f"/api/v1/webhooks/deliveries{query}"))
+    )["deliveries"]
+    return found
+
+
+async def test_a_post_is_signed_and_verifies(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    secret = "whsec_test_secret_0123456789"
+    made = await add_endpoint(admin, receiver.url, secret=secret)
+    assert made["secret"] == secret
+    listed = await ok(await admin.get("/api/v1/webhooks"))
+    assert "secret" not in listed["endpoints"][0], "the secret is shown only once"
+
+    await save_attention(admin, 1)
+    await until(lambda: receiver.got, what="the post")
+    post = receiver.got[0]
+    t = stripe_style_check(secret, post.headers["Cti-Signature"], post.body)
+    assert t == int(clock_of(hooks).now().timestamp())
+    event = post.event
+    assert event["type"] == "attention.saved"
+    assert event["data"]["attention"]["id"] == 1
+    assert post.headers["Idempotency-Key"] == str(event["id"])
+    # A tampered body does not verify with the same header.
+    tampered = post.body.replace(b'"id":1', b'"id":2')
+    try:
+        stripe_style_check(secret, post.headers["Cti-Signature"], tampered)
+    except AssertionError:
+        pass
+    else:
+        raise AssertionError("a changed body verified")
+    rows = await deliveries(admin)
+    assert [(r["status"], r["attempts"], r["last_status"]) for r in rows] == [("delivered", 1, 200)]
+
+
+async def test_a_receiver_down_for_a_while_gets_every_event_once_back_in_order(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    await add_endpoint(admin, receiver.url)
+    await receiver.down()
+    for attention in (1, 1, 2, 1, 2):
+        await save_attention(admin, attention)
+    # The first of each attention is tried and fails; the later ones of the same attention wait.
+    await until(lambda: _attempted(admin, 2), what="the head of each attention's events tried")
+    rows = await deliveries(admin)
+    assert sum(r["attempts"] for r in rows) == 2, rows
+    assert {r["status"] for r in rows} == {"pending"}
+
+    clock = clock_of(hooks)
+    clock.advance(30)  # a failure more while it is still down
+    await until(lambda: _attempted(admin, 4), what="a second try of each")
+    await receiver.up()
+    clock.advance(30)
+    await until(
+        lambda: _all_delivered(admin, 5), what="every event delivered once the receiver is back"
+    )
+    got = receiver.events()
+    assert len(got) == 5 and len({e["id"] for e in got}) == 5, "each event once"
+    for attention in (1, 2):
+        ids = [e["id"] for e in got if e["data"]["attention"]["id"] == attention]
+        assert ids == sorted(ids), f"attention {attention}'s events out of order: {ids}"
+
+
+async def _attempted(admin: Client, total: int) -> bool:
+    return sum(r["attempts"] for r in await deliveries(admin)) >= total
+
+
+async def _all_delivered(admin: Client, count: int) -> bool:
+    rows = await deliveries(admin, "?status=delivered")
+    return len(rows) == count
+
+
+async def test_cti_stopped_between_the_commit_and_the_delivery_delivers_after_a_start(
+    backoffice_with: ServiceWith, receiver: Receiver
+) -> None:
+    # A worker that looks at the outbox once a minute: nothing is posted before the stop.
+    slow = WebhookSettings(poll_seconds=60.0)
+    async with backoffice_with(webhooks=slow) as first, logins_for(first) as login:
+        admin = await login("admin")
+        await add_endpoint(admin, receiver.url)
+        await save_attention(admin, 1)
+        rows = await deliveries(admin)
+        assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 0)]
+    assert receiver.got == []
+
+    async with backoffice_with(webhooks=FAST) as second, logins_for(second) as login:
+        admin = await login("admin")
+        await until(lambda: receiver.got, what="the delivery after the start")
+        assert receiver.events()[0]["type"] == "attention.saved"
+        assert [r["status"] for r in await deliveries(admin)] == ["delivered"]
+
+
+async def test_n_failures_dead_letter_and_an_admin_replay_delivers(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    await add_endpoint(admin, receiver.url)
+    receiver.status = 500
+    await save_attention(admin, 1)
+    clock = clock_of(hooks)
+    for tries in range(1, FAST.max_attempts + 1):
+        await until(lambda n=tries: len(receiver.got) == n, what=f"try {tries}")
+        clock.advance(10)
+    dead = await until(lambda: deliveries(admin, "?status=dead"), what="a dead letter")
+    assert dead[0]["attempts"] == FAST.max_attempts and dead[0]["last_error"] == "HTTP 500"
+    clock.advance(3600)
+    await asyncio.sleep(0.3)  # a few polls of the worker
+    assert len(receiver.got) == FAST.max_attempts, "a dead letter is not retried"
+    endpoints = (await ok(await admin.get("/api/v1/webhooks")))["endpoints"]
+    assert endpoints[0]["dead"] == 1
+
+    receiver.status = 200
+    await ok(await admin.post(f"/api/v1/webhooks/deliveries/{dead[0]['id']}/replay"))
+    await until(lambda: _all_delivered(admin, 1), what="the replayed delivery")
+    assert len({r.headers["Idempotency-Key"] for r in receiver.got}) == 1, "the same event"
+    assert (await admin.post("/api/v1/webhooks/deliveries/999999/replay")).status == 404
+
+
+async def test_bad_endpoints_are_refused_naming_the_field(admin: Client) -> None:
+    for body, field in (
+        ({"url": "ftp://x", "events": ["call.ended"]}, "url"),
+        ({"url": "http://crm.example", "events": ["call.nope"]}, "events[0]"),
+        ({"url": "http://crm.example", "events": []}, "events"),
+        ({"url": "http://crm.example", "events": ["call.ended"], "secret": "short"}, "secret"),
+    ):
+        resp = await admin.post("/api/v1/webhooks", json=body)
+        assert resp.status == 400 and (await resp.json())["field"] == field, body
