@@ -71,11 +71,14 @@ class Receiver:
     def __init__(self) -> None:
         self.got: list[Received] = []
         self.status = 200
+        self.delay = 0.0  # seconds before each answer
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.got.append(Received(dict(request.headers), await request.read()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return web.Response(status=self.status, text="ok" if self.status < 300 else "no")
 
     @property

@@ -6,7 +6,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.config import WebhookSettings
@@ -17,6 +22,7 @@ from .conftest import (
     FAST,
     Receiver,
     add_endpoint,
+    add_key,
     clock_of,
     ok,
     save_attention,
@@ -162,3 +168,65 @@ async def test_bad_endpoints_are_refused_naming_the_field(admin: Client) -> None
     ):
         resp = await admin.post("/api/v1/webhooks", json=body)
         assert resp.status == 400 and (await resp.json())["field"] == field, body
+
+
+async def test_two_cti_services_on_one_database_post_each_delivery_once_in_order(
+    backoffice_with: ServiceWith, receiver: Receiver
+) -> None:
+    receiver.delay = 0.05  # slow enough for both to be posting at once
+    async with (
+        backoffice_with(webhooks=FAST) as one,
+        backoffice_with(webhooks=FAST) as two,
+        logins_for(one) as login_one,
+        logins_for(two) as login_two,
+    ):
+        a, b = await login_one("admin"), await login_two("admin")
+        await add_endpoint(a, receiver.url)
+        for i in range(8):
+            await save_attention(a if i % 2 else b, 1 + i % 4)
+        await until(lambda: _all_delivered(a, 8), what="every delivery")
+    keys = [r.headers["Idempotency-Key"] for r in receiver.got]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 8, "each posted once"
+    for attention in (1, 2, 3, 4):
+        ids = [e["id"] for e in receiver.events() if e["data"]["attention"]["id"] == attention]
+        assert ids == sorted(ids) and len(ids) == 2
+
+
+async def test_closing_an_attention_is_told_once_to_an_endpoint_that_wants_only_that(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    await add_endpoint(admin, receiver.url, events=["attention.closed"])
+    async with hooks.runtime.db.engine.connect() as conn:
+        planned = await conn.scalar(
+            sa.text("SELECT id FROM attentions WHERE status = 'planned' ORDER BY id LIMIT 1")
+        )
+    await save_attention(admin, 1)  # saved, already closed: nothing for this endpoint
+    path = f"/api/v1/desk/attentions/{planned}"
+    await ok(await admin.patch(path, json={"status": "closed"}))
+    await ok(await admin.patch(path, json={}))  # saved again: still closed, not closed again
+    await until(lambda: receiver.got, what="the closing")
+    await asyncio.sleep(0.3)
+    assert [e["type"] for e in receiver.events()] == ["attention.closed"]
+    closed = receiver.events()[0]["data"]["attention"]
+    assert closed["id"] == planned and closed["status"] == "closed" and closed["closed_at"]
+
+
+async def test_secrets_never_reach_the_logs(
+    hooks: RunningService, admin: Client, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "whsec_never_logged_0123456789"
+    await add_endpoint(admin, receiver.url, secret=secret)
+    token = await add_key(admin, "events:read")
+    receiver.status = 500
+    await save_attention(admin, 1)
+    await until(lambda: receiver.got, what="a failed post")
+    async with aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {token}x"}
+        async with http.get(f"{hooks.url}api/v1/events/stream", headers=headers) as resp:
+            assert resp.status == 401
+    rows = await deliveries(admin)
+    assert rows[0]["last_error"] == "HTTP 500"
+    assert "webhook delivery" in caplog.text, "the delivery is logged"
+    for value in (secret, token, token.split("_", 2)[2], "crm-token"):
+        assert value not in caplog.text
