@@ -11,8 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from cti.db.audit import audit_in
+from cti.db.backoffice.personal import READ
 from cti.db.engine import Database
-from cti.db.models import ApiKey
+from cti.db.models import ApiKey, Contact, Customer, Phone
 from cti.domain.integrations import NewKey, Scope, key_hash
 from cti.errors import NotFound
 
@@ -112,4 +114,45 @@ async def still_live(db: Database, key_id: int) -> bool:
         return found is not None
 
 
-__all__ = ["Caller", "KeyRow", "add_key", "caller_of", "keys", "revoke", "still_live"]
+async def customers_by_phone(
+    db: Database, phone: str, caller: Caller
+) -> list[dict[str, str | int | None]]:
+    """The customers a number belongs to (theirs, or one of their contacts'), with the audit line
+    of the service account's reading (``personal.read``, purpose ``integration``), in one
+    transaction."""
+    owner = sa.func.coalesce(Phone.customer_id, Contact.customer_id)
+    async with db.sessions.begin() as s:
+        rows = await s.execute(
+            sa.select(Customer.id, Customer.code, Customer.name, Customer.tax_id, Customer.email)
+            .where(
+                Customer.id.in_(
+                    sa.select(owner)
+                    .select_from(Phone)
+                    .outerjoin(Contact, Contact.id == Phone.contact_id)
+                    .where(Phone.phone == phone)
+                )
+            )
+            .order_by(Customer.code)
+        )
+        found: list[dict[str, str | int | None]] = [dict(r._mapping) for r in rows]
+        for row in found:
+            await audit_in(
+                s,
+                f"api-key:{caller.name}",
+                READ,
+                f"customer:{row['id']}",
+                {"purpose": "integration", "key_id": caller.id},
+            )
+    return found
+
+
+__all__ = [
+    "Caller",
+    "KeyRow",
+    "add_key",
+    "caller_of",
+    "customers_by_phone",
+    "keys",
+    "revoke",
+    "still_live",
+]

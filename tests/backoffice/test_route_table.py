@@ -308,6 +308,9 @@ TABLE: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/integrations/calls"): Call(
         ANYONE, "/api/v1/integrations/calls", {"agent": "ana", "number": "5551234"}, key=True
     ),
+    ("GET", "/api/v1/integrations/customers"): Call(
+        ANYONE, "/api/v1/integrations/customers?phone=5551234", key=True
+    ),
     ("GET", "/api/v1/openapi.json"): Call(ANYONE, "/api/v1/openapi.json"),
     ("GET", "/ws/desk"): Call(OPERATOR, "/ws/desk"),
     ("GET", "/ws/wallboard"): Call(SUPERVISOR, "/ws/wallboard"),

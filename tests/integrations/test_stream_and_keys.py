@@ -185,3 +185,33 @@ async def test_a_live_reader_misses_nothing_while_many_write_at_once(
         assert len(stored) == 24
         await until(lambda: len(live.events) == 24, what="every event")
         assert live.ids == stored
+
+
+async def test_a_crm_reads_the_customer_of_a_number_and_the_reading_is_audited(
+    hooks: RunningService, admin: Client
+) -> None:
+    async with hooks.runtime.db.engine.connect() as conn:
+        phone, code = (
+            await conn.execute(
+                sa.text(
+                    "SELECT p.phone, c.code FROM phones p JOIN customers c ON c.id = p.customer_id"
+                    " ORDER BY c.code LIMIT 1"
+                )
+            )
+        ).one()
+    token = await add_key(admin, "customers:read")
+    status, body = await call_with(
+        hooks, token, "GET", "api/v1/integrations/customers", params={"phone": phone}
+    )
+    assert status == 200 and [c["code"] for c in body["customers"]] == [code]
+    status, body = await call_with(
+        hooks, token, "GET", "api/v1/integrations/customers", params={"phone": "abc"}
+    )
+    assert status == 400 and body["field"] == "phone"
+    async with hooks.runtime.db.engine.connect() as conn:
+        actors = (
+            await conn.execute(
+                sa.text("SELECT actor FROM audit_log WHERE action = 'personal.read'")
+            )
+        ).scalars()
+        assert "api-key:crm" in set(actors)

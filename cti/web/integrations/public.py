@@ -143,6 +143,39 @@ async def start_call(request: web.Request) -> web.StreamResponse:
     return web.json_response({"agent": agent.user.username, "number": number})
 
 
+# --- customers ----------------------------------------------------------------------------------
+
+
+class CustomerOut(Answer):
+    id: int
+    code: str
+    name: str
+    tax_id: str | None
+    email: str | None
+
+
+class CustomersFound(Answer):
+    """The customers a number belongs to (theirs or a contact's); each reading audited."""
+
+    phone: str = Field(description="the number as looked up, normalised")
+    customers: list[CustomerOut]
+
+
+async def customers(request: web.Request) -> web.StreamResponse:
+    caller = await api_caller(request, Scope.CUSTOMERS_READ)
+    rt = web_state(request).runtime
+    text = request.query.get("phone", "").strip()
+    if not text:
+        raise UserInputError("phone", "give the number to look up (?phone=...)")
+    try:
+        phone = dial_number(text, rt.settings.telephony.default_region)
+    except UserInputError as exc:
+        raise UserInputError("phone", exc.problem) from None
+    rows = await apikeys.customers_by_phone(rt.db, phone, caller)
+    found = CustomersFound(phone=phone, customers=[CustomerOut.model_validate(r) for r in rows])
+    return web.json_response(text=found.model_dump_json())
+
+
 ROUTES: tuple[Route, ...] = (
     route(
         "GET",
@@ -163,6 +196,14 @@ ROUTES: tuple[Route, ...] = (
         " 409 saying why). Needs an API key with calls:start (Authorization: Bearer)",
         CallStarted,
         body=CallBody,
+    ),
+    route(
+        "GET",
+        "/api/v1/integrations/customers",
+        customers,
+        "The customers a number belongs to (?phone=), for a CRM's screen; each reading is"
+        " audited as the key's. Needs an API key with customers:read (Authorization: Bearer)",
+        CustomersFound,
     ),
 )
 
