@@ -146,7 +146,7 @@ async def start_call(request: web.Request) -> web.StreamResponse:
 # --- customers ----------------------------------------------------------------------------------
 
 
-class CustomerOut(Answer):
+class IntegrationCustomer(Answer):
     id: int
     code: str
     name: str
@@ -154,11 +154,11 @@ class CustomerOut(Answer):
     email: str | None
 
 
-class CustomersFound(Answer):
+class IntegrationCustomers(Answer):
     """The customers a number belongs to (theirs or a contact's); each reading audited."""
 
     phone: str = Field(description="the number as looked up, normalised")
-    customers: list[CustomerOut]
+    customers: list[IntegrationCustomer]
 
 
 async def customers(request: web.Request) -> web.StreamResponse:
@@ -172,7 +172,7 @@ async def customers(request: web.Request) -> web.StreamResponse:
     except UserInputError as exc:
         raise UserInputError("phone", exc.problem) from None
     rows = await apikeys.customers_by_phone(rt.db, phone, caller)
-    found = CustomersFound(phone=phone, customers=[CustomerOut.model_validate(r) for r in rows])
+    found = IntegrationCustomers(phone=phone, customers=[IntegrationCustomer.model_validate(r) for r in rows])
     return web.json_response(text=found.model_dump_json())
 
 
@@ -203,7 +203,7 @@ ROUTES: tuple[Route, ...] = (
         customers,
         "The customers a number belongs to (?phone=), for a CRM's screen; each reading is"
         " audited as the key's. Needs an API key with customers:read (Authorization: Bearer)",
-        CustomersFound,
+        IntegrationCustomers,
     ),
 )
 
