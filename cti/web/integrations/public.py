@@ -172,7 +172,9 @@ async def customers(request: web.Request) -> web.StreamResponse:
     except UserInputError as exc:
         raise UserInputError("phone", exc.problem) from None
     rows = await apikeys.customers_by_phone(rt.db, phone, caller)
-    found = IntegrationCustomers(phone=phone, customers=[IntegrationCustomer.model_validate(r) for r in rows])
+    found = IntegrationCustomers(
+        phone=phone, customers=[IntegrationCustomer.model_validate(r) for r in rows]
+    )
     return web.json_response(text=found.model_dump_json())
 
 
