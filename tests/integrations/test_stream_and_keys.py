@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.models import ApiKey
-from tests.backoffice.conftest import logins_for
+from tests.backoffice.conftest import ServiceWith, logins_for
 from tests.web.conftest import Client
 
-from .conftest import add_key, ok, save_attention, until
+from .conftest import FAST, add_key, ok, save_attention, until
 
 
 class Stream:
@@ -215,3 +215,21 @@ async def test_a_crm_reads_the_customer_of_a_number_and_the_reading_is_audited(
             )
         ).scalars()
         assert "api-key:crm" in set(actors)
+
+
+async def test_stopping_cti_ends_an_open_stream_at_once(backoffice_with: ServiceWith) -> None:
+    loop = asyncio.get_running_loop()
+    service = backoffice_with(webhooks=FAST)
+    svc = await service.__aenter__()
+    try:
+        async with logins_for(svc) as login:
+            token = await add_key(await login("admin"), "events:read")
+        stream = streaming(svc, token)
+        open_stream = await stream.__aenter__()
+    finally:
+        started = loop.time()
+        await service.__aexit__(None, None, None)
+    stopped = loop.time() - started
+    await asyncio.wait_for(open_stream.ended.wait(), timeout=5)
+    await stream.__aexit__(None, None, None)
+    assert stopped < 3, f"the stop waited {stopped:.1f} s for the stream's reader"

@@ -33,7 +33,13 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     await webhooks.stop()
 
 
+async def _end_streams(app: web.Application) -> None:
+    app[public.STOPPING].set()
+
+
 def setup(app: web.Application) -> None:
+    app[public.STOPPING] = asyncio.Event()
+    app.on_shutdown.append(_end_streams)
     app.cleanup_ctx.append(_workers)
 
 

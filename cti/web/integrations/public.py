@@ -8,6 +8,7 @@ session never opens these routes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Annotated
 
@@ -26,6 +27,9 @@ from cti.web.models import Answer
 from cti.web.state import web_state
 
 route = RouteMaker("integrations", None)
+
+# Set when the app shuts down: open streams end (their readers resume elsewhere or later).
+STOPPING = web.AppKey("cti.integrations.stopping", asyncio.Event)
 
 # How often an idle stream looks for new events, checks its key, and says it is alive.
 STREAM_POLL = 0.2
@@ -82,10 +86,21 @@ async def stream(request: web.Request) -> web.StreamResponse:
         }
     )
     await resp.prepare(request)
+    # A reader that went away resumes with Last-Event-ID.
+    with contextlib.suppress(ConnectionResetError):
+        await _send_events(request, resp, caller, after)
+    return resp
+
+
+async def _send_events(
+    request: web.Request, resp: web.StreamResponse, caller: apikeys.Caller, after: int
+) -> None:
+    db = web_state(request).runtime.db
+    stopping = request.app[STOPPING]
     await resp.write(b"retry: 2000\n\n")
     loop = asyncio.get_running_loop()
     checked = said = loop.time()
-    while True:
+    while not stopping.is_set():
         events = await outbox.events_after(db, after)
         for event in events:
             text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
@@ -98,15 +113,16 @@ async def stream(request: web.Request) -> web.StreamResponse:
             checked = now
             if not await apikeys.still_live(db, caller.id):
                 await resp.write(b'event: error\ndata: {"error": "the API key was revoked"}\n\n')
-                break
+                return
         if events:
             said = now
             continue
         if now - said >= KEEPALIVE:
             said = now
             await resp.write(b": keep-alive\n\n")
-        await asyncio.sleep(STREAM_POLL)
-    return resp
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STREAM_POLL):
+                await stopping.wait()
 
 
 # --- click-to-call ------------------------------------------------------------------------------
@@ -209,4 +225,4 @@ ROUTES: tuple[Route, ...] = (
     ),
 )
 
-__all__ = ["ROUTES", "api_caller"]
+__all__ = ["ROUTES", "STOPPING", "api_caller"]
