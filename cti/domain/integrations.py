@@ -24,7 +24,9 @@ from cti.domain.notices import (
     AgentConnected,
     AgentRinging,
     AnyNotice,
+    CallEnded,
     CallerAbandoned,
+    DialerConnected,
 )
 from cti.errors import UserInputError
 
@@ -77,6 +79,7 @@ def _call(n: AgentRinging | AgentConnected | AgentCallEnded | CallerAbandoned) -
         "pbx": n.pbx,
         "linkedid": str(n.linkedid),
         "uniqueid": str(n.uniqueid),
+        "direction": "inbound",
         "queue": n.queue,
         "caller": {"number": n.caller_num, "name": n.caller_name},
     }
@@ -108,6 +111,47 @@ def call_event(notice: AnyNotice) -> NewEvent | None:
     else:
         return None
     return NewEvent(type=kind, key=f"call:{notice.pbx}:{notice.linkedid}", at=notice.at, data=data)
+
+
+class CallTranslator:
+    """Notices to events, remembering the outbound calls put through to an agent (a desk's or a
+    CRM's click-to-call, a preview campaign's call) so that their end is told too."""
+
+    def __init__(self) -> None:
+        self._outbound: dict[tuple[str, str], str] = {}
+
+    def event_of(self, notice: AnyNotice) -> NewEvent | None:
+        """The event a notice is, or None."""
+        if isinstance(notice, DialerConnected):
+            self._outbound[(notice.pbx, str(notice.linkedid))] = notice.agent
+            data: dict[str, object] = {
+                "pbx": notice.pbx,
+                "linkedid": str(notice.linkedid),
+                "uniqueid": str(notice.uniqueid),
+                "direction": "outbound",
+                "campaign_id": notice.campaign_id,
+                "lead_id": notice.lead_id,
+                "agent": {"interface": notice.agent},
+            }
+            kind = EventType.CALL_ANSWERED
+        elif isinstance(notice, CallEnded):
+            agent = self._outbound.pop((notice.pbx, str(notice.linkedid)), None)
+            if agent is None:  # a queue call's end is its agent's AgentCallEnded
+                return None
+            data = {
+                "pbx": notice.pbx,
+                "linkedid": str(notice.linkedid),
+                "direction": "outbound",
+                "agent": {"interface": agent},
+                "caller": {"number": notice.caller_num, "name": notice.caller_name},
+                "duration_seconds": notice.duration_seconds,
+                "reason": "lost" if notice.lost else "hangup",
+            }
+            kind = EventType.CALL_ENDED
+        else:
+            return call_event(notice)
+        key = f"call:{notice.pbx}:{notice.linkedid}"
+        return NewEvent(type=kind, key=key, at=notice.at, data=data)
 
 
 def envelope(event_id: int, kind: str, at: datetime, data: JsonObject) -> dict[str, object]:
@@ -245,6 +289,7 @@ def parse_key(token: str) -> tuple[str, str] | None:
 __all__ = [
     "KEY_START",
     "SIGNATURE_HEADER",
+    "CallTranslator",
     "DeliveryStatus",
     "EventType",
     "NewEvent",

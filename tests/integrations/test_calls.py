@@ -132,7 +132,7 @@ async def test_click_to_call_rings_the_agent_then_the_number_with_the_desks_rule
     at_desk: AtDesk,
     root: Client,
 ) -> None:
-    token = await add_key(root, "calls:start")
+    token = await add_key(root, "calls:start", "events:read")
     path = "api/v1/integrations/calls"
 
     status, body = await call_with(
@@ -153,22 +153,32 @@ async def test_click_to_call_rings_the_agent_then_the_number_with_the_desks_rule
     )
     assert status == 409 and body["field"] == "number", "the do-not-call list applies"
 
-    status, body = await call_with(
-        service, token, "POST", path, json={"agent": "ana", "number": "+12025550101"}
-    )
-    assert (status, body) == (200, {"agent": "ana", "number": "+12025550101"})
-    for _ in range(40):  # ana's own phone rings first
-        await sim.advance(0.25)
+    async with streaming(service, token) as stream:
+        status, body = await call_with(
+            service, token, "POST", path, json={"agent": "ana", "number": "+12025550101"}
+        )
+        assert (status, body) == (200, {"agent": "ana", "number": "+12025550101"})
+        for _ in range(40):  # ana's own phone rings first
+            await sim.advance(0.25)
+            await service.runtime.ami.flush("pbx1")
+            if sim.answer("PJSIP/agent1"):
+                break
+        else:
+            raise AssertionError("ana's phone never rang")
+        for _ in range(20):  # the customer answers after 2 s
+            await sim.advance(0.25)
+            await service.runtime.ami.flush("pbx1")
+            if ana_ws.of("connected"):
+                break
+        connected = await ana_ws.next("connected")
+        assert connected["pop"]["phone"] == "+12025550101"
+        assert connected["pop"]["customer"]["id"] == customers["acme"]
+        await sim.advance(61)  # the customer talks a minute and hangs up
         await service.runtime.ami.flush("pbx1")
-        if sim.answer("PJSIP/agent1"):
-            break
-    else:
-        raise AssertionError("ana's phone never rang")
-    for _ in range(20):  # the customer answers after 2 s
-        await sim.advance(0.25)
-        await service.runtime.ami.flush("pbx1")
-        if ana_ws.of("connected"):
-            break
-    connected = await ana_ws.next("connected")
-    assert connected["pop"]["phone"] == "+12025550101"
-    assert connected["pop"]["customer"]["id"] == customers["acme"]
+        await until(lambda: len(stream.events) >= 2, what="the call's events")
+    # The CRM hears the call it asked for: answered, then ended, as outbound.
+    answered, ended = stream.events[:2]
+    assert (answered["type"], ended["type"]) == ("call.answered", "call.ended")
+    assert answered["data"]["direction"] == "outbound"
+    assert answered["data"]["agent"] == {"interface": "PJSIP/agent1"}
+    assert ended["data"]["linkedid"] == answered["data"]["linkedid"]

@@ -23,11 +23,11 @@ from cti import __version__
 from cti.db import outbox
 from cti.domain.integrations import (
     SIGNATURE_HEADER,
+    CallTranslator,
     DeliveryStatus,
     NewEvent,
     after_failure,
     body_of,
-    call_event,
     retry_delay,
     signature_header,
 )
@@ -50,6 +50,7 @@ class CallEvents:
         self._written = on_written
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: object = None
+        self._translator = CallTranslator()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="call-events")
@@ -57,7 +58,7 @@ class CallEvents:
         self._unsubscribe = unsubscribe
 
     def on_notice(self, notice: AnyNotice) -> None:
-        event = call_event(notice)
+        event = self._translator.event_of(notice)
         if event is None:
             return
         try:
