@@ -230,6 +230,9 @@ class WebhookSettings:
     timeout_seconds: float = field(default=10.0, metadata=_range(0.1, 300))
     # How often the outbox is looked at for deliveries that are due.
     poll_seconds: float = field(default=1.0, metadata=_range(0.01, 60))
+    # Events older than this are deleted once no delivery waits for them (the event stream
+    # cannot resume from before it).
+    retention_days: int = field(default=30, metadata=_range(1, 3650))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -207,6 +207,24 @@ async def replay(db: Database, delivery_id: int, now: datetime) -> None:
             raise NotFound("delivery", delivery_id)
 
 
+async def purge(db: Database, before: datetime) -> int:
+    """Delete the events that happened before ``before`` and wait for no delivery (their done and
+    dead deliveries go with them); how many. One process purges at a time."""
+    pending = sa.exists().where(
+        WebhookDelivery.event_id == OutboxEvent.id,
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+    )
+    async with db.sessions.begin() as s:
+        if not await s.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(OUTBOX_LOCK + 1))):
+            return 0
+        done = await s.execute(
+            sa.delete(OutboxEvent)
+            .where(OutboxEvent.occurred_at < before, ~pending)
+            .returning(OutboxEvent.id)
+        )
+        return len(done.all())
+
+
 # --- the admin's view ---------------------------------------------------------------------------
 
 
@@ -376,6 +394,7 @@ __all__ = [
     "endpoints",
     "events_after",
     "last_event_id",
+    "purge",
     "record",
     "remove_endpoint",
     "replay",

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.config import WebhookSettings
+from cti.db import outbox
 from tests.backoffice.conftest import ServiceWith, logins_for
 from tests.web.conftest import Client
 
@@ -230,3 +232,24 @@ async def test_secrets_never_reach_the_logs(
     assert "webhook delivery" in caplog.text, "the delivery is logged"
     for value in (secret, token, token.split("_", 2)[2], "crm-token"):
         assert value not in caplog.text
+
+
+async def test_old_events_are_purged_once_no_delivery_waits_for_them(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    await add_endpoint(admin, receiver.url)
+    await save_attention(admin, 1)
+    await until(lambda: _all_delivered(admin, 1), what="the first delivery")
+    await receiver.down()
+    await save_attention(admin, 2)  # its delivery waits for the receiver
+    clock = clock_of(hooks)
+    clock.advance(31 * 86400)
+    days = hooks.runtime.settings.webhooks.retention_days
+    assert await outbox.purge(hooks.runtime.db, clock.now() - timedelta(days=days)) == 1
+    async with logins_for(hooks) as login:  # a month later: signed in again
+        admin = await login("admin")
+        rows = await deliveries(admin)
+        assert [r["status"] for r in rows] == ["pending"], "the waiting one is kept"
+        await receiver.up()
+        clock.advance(3600)
+        await until(lambda: _all_delivered(admin, 1), what="the kept one delivered")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 import aiohttp
 
@@ -36,6 +37,7 @@ from cti.runtime import Runtime
 
 log = logging.getLogger("cti.integrations")
 
+PURGE_EVERY = 3600.0  # seconds
 QUEUE_SIZE = 10_000
 BATCH = 200
 WORKERS = 4
@@ -145,6 +147,24 @@ class WebhookWorker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.settings.poll_seconds):
                         await self.wake.wait()
+
+    async def _purging(self) -> None:
+        while True:
+            try:
+                await self.purge()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: the purge failed")
+            await asyncio.sleep(PURGE_EVERY)
+
+    async def purge(self) -> int:
+        """Delete the events past their retention that no delivery waits for."""
+        keep = timedelta(days=self.settings.retention_days)
+        gone = await outbox.purge(self.rt.db, self.rt.clock.now() - keep)
+        if gone:
+            log.info("outbox: %d events older than %d days deleted", gone, keep.days)
+        return gone
 
     async def deliver_one(self) -> bool:
         """Claim, post and record one due delivery; False when none is due."""
