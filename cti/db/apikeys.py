@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -101,7 +101,18 @@ async def caller_of(db: Database, prefix: str, secret: str, now: datetime) -> Ca
         ).first()
         if row is None or not hmac.compare_digest(row.hash, key_hash(secret)):
             return None
-        await s.execute(sa.update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        # "Last used" to the minute: a busy integration does not write on every request.
+        await s.execute(
+            sa.update(ApiKey)
+            .where(
+                ApiKey.id == row.id,
+                sa.or_(
+                    ApiKey.last_used_at.is_(None),
+                    ApiKey.last_used_at < now - timedelta(minutes=1),
+                ),
+            )
+            .values(last_used_at=now)
+        )
         return Caller(row.id, row.name, frozenset(row.scopes))
 
 

@@ -81,6 +81,9 @@ class Receiver:
             await asyncio.sleep(self.delay)
         return web.Response(status=self.status, text="ok" if self.status < 300 else "no")
 
+    async def _moved(self, request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect("/hooks")
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks?token=crm-token"
@@ -88,6 +91,7 @@ class Receiver:
     async def up(self) -> None:
         app = web.Application()
         app.router.add_post("/hooks", self._handle)
+        app.router.add_post("/moved", self._moved)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)

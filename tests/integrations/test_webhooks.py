@@ -253,3 +253,14 @@ async def test_old_events_are_purged_once_no_delivery_waits_for_them(
         await receiver.up()
         clock.advance(3600)
         await until(lambda: _all_delivered(admin, 1), what="the kept one delivered")
+
+
+async def test_a_redirect_is_a_failure_not_followed(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    await add_endpoint(admin, receiver.url.replace("/hooks", "/moved"))
+    await save_attention(admin, 1)
+    await until(lambda: _attempted(admin, 1), what="a try")
+    rows = await deliveries(admin)
+    assert rows[0]["status"] == "pending" and rows[0]["last_error"] == "HTTP 307"
+    assert receiver.got == [], "the post went only where the admin said"
