@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 
 from cti.app import RunningService
@@ -157,3 +158,12 @@ async def add_endpoint(admin: Client, url: str, **extra: Any) -> dict[str, Any]:
 async def add_key(admin: Client, *scopes: str) -> str:
     made = await ok(await admin.post("/api/v1/api-keys", json={"name": "crm", "scopes": scopes}))
     return str(made["token"])
+
+
+async def audit_lines(svc: RunningService) -> list[tuple[str, str, str]]:
+    """The audit log's (actor, action, subject), oldest first."""
+    async with svc.runtime.db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT actor, action, subject FROM audit_log ORDER BY id")
+        )
+        return [(r.actor, r.action, r.subject) for r in rows]

@@ -24,7 +24,7 @@ from tests.desk.conftest import (
 )
 from tests.web.conftest import Client, service_settings
 
-from .conftest import Receiver, add_key, ok
+from .conftest import Receiver, add_key, audit_lines, ok
 from .test_stream_and_keys import call_with, streaming
 
 __all__ = ["at_desk", "client_factory", "customers", "users"]
@@ -182,3 +182,5 @@ async def test_click_to_call_rings_the_agent_then_the_number_with_the_desks_rule
     assert answered["data"]["direction"] == "outbound"
     assert answered["data"]["agent"] == {"interface": "PJSIP/agent1"}
     assert ended["data"]["linkedid"] == answered["data"]["linkedid"]
+    lines = await audit_lines(service)
+    assert ("api-key:crm", "integration.call", "phone:+12025550101") in lines

@@ -16,7 +16,7 @@ from cti.db.models import ApiKey
 from tests.backoffice.conftest import ServiceWith, logins_for
 from tests.web.conftest import Client
 
-from .conftest import FAST, add_key, ok, save_attention, until
+from .conftest import FAST, add_key, audit_lines, ok, save_attention, until
 
 
 class Stream:
@@ -153,6 +153,9 @@ async def test_a_revoked_key_is_refused_at_once_and_its_open_stream_ends(
         assert open_stream.errors == ['{"error": "the API key was revoked"}']
     listed = (await ok(await admin.get("/api/v1/api-keys")))["keys"]
     assert listed[0]["revoked_at"] is not None
+    key = f"apikey:{keys[0]['id']}"
+    lines = await audit_lines(hooks)
+    assert ("admin", "apikey.add", key) in lines and ("admin", "apikey.revoke", key) in lines
 
 
 async def test_no_key_a_malformed_one_or_a_session_gets_401(

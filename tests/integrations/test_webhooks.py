@@ -25,6 +25,7 @@ from .conftest import (
     Receiver,
     add_endpoint,
     add_key,
+    audit_lines,
     clock_of,
     ok,
     save_attention,
@@ -158,6 +159,7 @@ async def test_n_failures_dead_letter_and_an_admin_replay_delivers(
     await ok(await admin.post(f"/api/v1/webhooks/deliveries/{dead[0]['id']}/replay"))
     await until(lambda: _all_delivered(admin, 1), what="the replayed delivery")
     assert len({r.headers["Idempotency-Key"] for r in receiver.got}) == 1, "the same event"
+    assert ("admin", "webhook.replay", f"delivery:{dead[0]['id']}") in await audit_lines(hooks)
     assert (await admin.post("/api/v1/webhooks/deliveries/999999/replay")).status == 404
 
 

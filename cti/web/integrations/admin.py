@@ -13,6 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from cti.db import apikeys, outbox
+from cti.db.audit import audit
 from cti.domain.integrations import (
     DeliveryStatus,
     EventType,
@@ -113,6 +114,14 @@ class Keys(Answer):
     scopes: list[str]
 
 
+async def _audit(
+    request: web.Request, action: str, subject: str, details: dict[str, object] | None = None
+) -> None:
+    """An admin's change, in the audit log (never a secret nor a key)."""
+    db = web_state(request).runtime.db
+    await audit(db, current(request).user.username, action, subject, details)
+
+
 def _json(model: BaseModel) -> web.Response:
     return web.json_response(text=model.model_dump_json())
 
@@ -145,23 +154,29 @@ async def add_endpoint(request: web.Request) -> web.StreamResponse:
     events = event_types(body.events)
     secret = body.secret or new_secret()
     r = await outbox.add_endpoint(web_state(request).runtime.db, url, events, secret)
+    await _audit(request, "webhook.add", f"webhook:{r.id}", {"events": r.events})
     return _json(EndpointMade(**_endpoint(r).model_dump(), secret=secret))
 
 
 async def change_endpoint(request: web.Request) -> web.StreamResponse:
     body = body_of(request, EndpointChange)
+    ident = path_id(request)
     await outbox.change_endpoint(
         web_state(request).runtime.db,
-        path_id(request),
+        ident,
         url=None if body.url is None else webhook_url(body.url),
         events=None if body.events is None else event_types(body.events),
         active=body.active,
     )
+    changed = body.model_dump(exclude_unset=True, exclude={"url"})
+    await _audit(request, "webhook.change", f"webhook:{ident}", changed)
     return web.json_response({"ok": True})
 
 
 async def remove_endpoint(request: web.Request) -> web.StreamResponse:
-    await outbox.remove_endpoint(web_state(request).runtime.db, path_id(request))
+    ident = path_id(request)
+    await outbox.remove_endpoint(web_state(request).runtime.db, ident)
+    await _audit(request, "webhook.remove", f"webhook:{ident}")
     return web.json_response({"ok": True})
 
 
@@ -183,7 +198,9 @@ def _delivery(r: outbox.DeliveryRow) -> DeliveryOut:
 
 async def replay(request: web.Request) -> web.StreamResponse:
     rt = web_state(request).runtime
-    await outbox.replay(rt.db, path_id(request), rt.clock.now())
+    ident = path_id(request)
+    await outbox.replay(rt.db, ident, rt.clock.now())
+    await _audit(request, "webhook.replay", f"delivery:{ident}")
     return web.json_response({"ok": True})
 
 
@@ -214,12 +231,15 @@ async def add_key(request: web.Request) -> web.StreamResponse:
     row = await apikeys.add_key(
         web_state(request).runtime.db, name, scopes, key, current(request).user.id
     )
+    await _audit(request, "apikey.add", f"apikey:{row.id}", {"name": name, "scopes": row.scopes})
     return _json(KeyMade(**_key(row).model_dump(), token=key.token))
 
 
 async def revoke_key(request: web.Request) -> web.StreamResponse:
     rt = web_state(request).runtime
-    await apikeys.revoke(rt.db, path_id(request), rt.clock.now())
+    ident = path_id(request)
+    await apikeys.revoke(rt.db, ident, rt.clock.now())
+    await _audit(request, "apikey.revoke", f"apikey:{ident}")
     return web.json_response({"ok": True})
 
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from pydantic import Field
 
 from cti.db import apikeys, outbox
+from cti.db.audit import audit
 from cti.db.desk.dialing import DialTarget
 from cti.domain.desk_dial import dial_number
 from cti.domain.integrations import Scope, parse_key
@@ -147,7 +148,7 @@ class CallStarted(Answer):
 
 
 async def start_call(request: web.Request) -> web.StreamResponse:
-    await api_caller(request, Scope.CALLS_START)
+    caller = await api_caller(request, Scope.CALLS_START)
     body = body_of(request, CallBody)
     rt = web_state(request).runtime
     number = dial_number(body.number, rt.settings.telephony.default_region)
@@ -156,6 +157,13 @@ async def start_call(request: web.Request) -> web.StreamResponse:
     if agent is None:
         raise Refused(f"{body.agent[:40]} is not signed in at a desk", "agent")
     await DeskDialer(rt, desk).dial(agent, DialTarget(phone=number, subject=f"phone:{number}"))
+    await audit(
+        rt.db,
+        f"api-key:{caller.name}",
+        "integration.call",
+        f"phone:{number}",
+        {"agent": agent.user.username},
+    )
     return web.json_response({"agent": agent.user.username, "number": number})
 
 
