@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.engine import Database
-from cti.db.models import Attention, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from cti.db.models import Attention, CallMessage, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from cti.domain.integrations import DeliveryStatus, EventType, NewEvent, envelope
 from cti.errors import NotFound
 
@@ -92,6 +92,23 @@ def attention_events(a: Attention, now: datetime, *, was_done: bool) -> list[New
     if a.closed_at is not None and not was_done:
         found.append(NewEvent(type=EventType.ATTENTION_CLOSED, key=key, at=now, data=data))
     return found
+
+
+def message_events(m: CallMessage, now: datetime) -> list[NewEvent]:
+    """An incoming-call message just registered (ids only: who it is from and for)."""
+    data: dict[str, object] = {
+        "message": {
+            "id": m.id,
+            "situation_code": m.situation_code,
+            "type_code": m.type_code,
+            "from_customer_id": m.from_customer_id,
+            "from_contact_id": m.from_contact_id,
+            "to_user_id": m.to_user_id,
+            "to_group_id": m.to_group_id,
+            "created_by": m.created_by,
+        }
+    }
+    return [NewEvent(type=EventType.MESSAGE_CREATED, key=f"message:{m.id}", at=now, data=data)]
 
 
 # --- reading events (the stream) ----------------------------------------------------------------
@@ -394,6 +411,7 @@ __all__ = [
     "endpoints",
     "events_after",
     "last_event_id",
+    "message_events",
     "purge",
     "record",
     "remove_endpoint",

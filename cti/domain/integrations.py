@@ -40,6 +40,7 @@ class EventType(StrEnum):
     CALL_ABANDONED = "call.abandoned"
     ATTENTION_SAVED = "attention.saved"
     ATTENTION_CLOSED = "attention.closed"
+    MESSAGE_CREATED = "message.created"
 
 
 class Scope(StrEnum):

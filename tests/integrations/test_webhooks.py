@@ -266,3 +266,19 @@ async def test_a_redirect_is_a_failure_not_followed(
     rows = await deliveries(admin)
     assert rows[0]["status"] == "pending" and rows[0]["last_error"] == "HTTP 307"
     assert receiver.got == [], "the post went only where the admin said"
+
+
+async def test_a_message_registered_for_someone_is_posted_without_its_personal_fields(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    await add_endpoint(admin, receiver.url, events=["message.created"])
+    refused = await admin.post("/api/v1/messages", json={"to_user_id": 1, "description": "x"})
+    assert refused.status == 400  # a refused message tells nothing
+    message = {"from_phone": "+12025550199", "to_user_id": 1, "description": "call me back"}
+    made = await ok(await admin.post("/api/v1/messages", json=message), 201)
+    await until(lambda: receiver.got, what="the post")
+    await asyncio.sleep(0.2)
+    assert [e["type"] for e in receiver.events()] == ["message.created"]
+    told = receiver.events()[0]["data"]["message"]
+    assert told["id"] == made["id"] and told["to_user_id"] == 1
+    assert b"2025550199" not in receiver.got[0].body and b"call me" not in receiver.got[0].body
