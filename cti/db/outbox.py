@@ -14,7 +14,7 @@ once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -139,14 +139,16 @@ class Claimed:
     """A delivery this process holds (its row locked until the transaction ends)."""
 
     id: int
+    endpoint_id: int
     attempts: int
     url: str
     secret: str
     event: dict[str, object]
 
 
-async def claim(s: AsyncSession, now: datetime) -> Claimed | None:
-    """Lock the oldest due delivery that heads its chain, skipping those others hold."""
+async def claim(s: AsyncSession, now: datetime, busy: Collection[int] = ()) -> Claimed | None:
+    """Lock the oldest due delivery that heads its chain, skipping those others hold and the
+    endpoints in ``busy`` (this process is posting to them already)."""
     earlier = sa.orm.aliased(WebhookDelivery)
     head = ~sa.exists().where(
         earlier.endpoint_id == WebhookDelivery.endpoint_id,
@@ -158,6 +160,7 @@ async def claim(s: AsyncSession, now: datetime) -> Claimed | None:
         await s.execute(
             sa.select(
                 WebhookDelivery.id,
+                WebhookDelivery.endpoint_id,
                 WebhookDelivery.attempts,
                 WebhookEndpoint.url,
                 WebhookEndpoint.secret,
@@ -172,6 +175,7 @@ async def claim(s: AsyncSession, now: datetime) -> Claimed | None:
                 WebhookDelivery.status == DeliveryStatus.PENDING,
                 WebhookDelivery.next_at <= now,
                 WebhookEndpoint.active,
+                WebhookDelivery.endpoint_id.not_in(list(busy)),
                 head,
             )
             .order_by(WebhookDelivery.id)
@@ -182,7 +186,7 @@ async def claim(s: AsyncSession, now: datetime) -> Claimed | None:
     if row is None:
         return None
     event = envelope(row.event_id, str(row.type), row.occurred_at, row.data)
-    return Claimed(row.id, row.attempts, row.url, row.secret, event)
+    return Claimed(row.id, row.endpoint_id, row.attempts, row.url, row.secret, event)
 
 
 async def record(

@@ -282,3 +282,23 @@ async def test_a_message_registered_for_someone_is_posted_without_its_personal_f
     told = receiver.events()[0]["data"]["message"]
     assert told["id"] == made["id"] and told["to_user_id"] == 1
     assert b"2025550199" not in receiver.got[0].body and b"call me" not in receiver.got[0].body
+
+
+async def test_a_receiver_that_hangs_does_not_hold_up_the_others(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    hanging = Receiver()
+    hanging.delay = 5.0  # longer than the 2 s cti waits for an answer
+    await hanging.up()
+    try:
+        await add_endpoint(admin, hanging.url)
+        await add_endpoint(admin, receiver.url)
+        loop = asyncio.get_running_loop()
+        for attention in range(1, 9):
+            await save_attention(admin, attention)
+        started = loop.time()
+        await until(lambda: len(receiver.got) == 8, what="the healthy receiver's 8 events")
+        assert loop.time() - started < 1.5, "the healthy receiver waited behind the hanging one"
+        assert len(hanging.got) <= 2
+    finally:
+        await hanging.down()

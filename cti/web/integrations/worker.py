@@ -116,6 +116,10 @@ class WebhookWorker:
         self.wake = wake
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
+        # The endpoints this process is posting to: one post at a time each, so a slow receiver
+        # holds one worker, never all of them.
+        self._busy: set[int] = set()
+        self._claiming = asyncio.Lock()
 
     def start(self) -> None:
         self._http = aiohttp.ClientSession(
@@ -169,10 +173,15 @@ class WebhookWorker:
     async def deliver_one(self) -> bool:
         """Claim, post and record one due delivery; False when none is due."""
         async with self.rt.db.sessions.begin() as s:
-            claimed = await outbox.claim(s, self.rt.clock.now())
-            if claimed is None:
-                return False
-            http_status, error = await self._post(claimed)
+            async with self._claiming:
+                claimed = await outbox.claim(s, self.rt.clock.now(), self._busy)
+                if claimed is None:
+                    return False
+                self._busy.add(claimed.endpoint_id)
+            try:
+                http_status, error = await self._post(claimed)
+            finally:
+                self._busy.discard(claimed.endpoint_id)
             attempts = claimed.attempts + 1
             now = self.rt.clock.now()
             if error is None:
