@@ -302,3 +302,28 @@ async def test_a_receiver_that_hangs_does_not_hold_up_the_others(
         assert len(hanging.got) <= 2
     finally:
         await hanging.down()
+
+
+async def test_a_switched_off_endpoint_is_sent_nothing_and_keeps_what_was_pending(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    made = await add_endpoint(admin, receiver.url)
+    path = f"/api/v1/webhooks/{made['id']}"
+    await receiver.down()
+    await save_attention(admin, 1)  # pending: the receiver is down
+    await until(lambda: _attempted(admin, 1), what="a failed try")
+    await ok(await admin.patch(path, json={"active": False}))
+    await save_attention(admin, 2)  # while it is off: not for it
+    await receiver.up()
+    clock_of(hooks).advance(60)
+    await asyncio.sleep(0.3)
+    assert receiver.got == [], "nothing is posted to a switched-off endpoint"
+    await ok(await admin.patch(path, json={"active": True}))
+    await until(lambda: receiver.got, what="the pending event")
+    await asyncio.sleep(0.3)
+    assert [e["data"]["attention"]["id"] for e in receiver.events()] == [1]
+    bad = await admin.patch(path, json={"url": "mailto:x@example.com"})
+    assert bad.status == 400 and (await bad.json())["field"] == "url"
+    await ok(await admin.delete(path))
+    assert (await ok(await admin.get("/api/v1/webhooks")))["endpoints"] == []
+    assert (await admin.delete(path)).status == 404
