@@ -128,6 +128,7 @@ class WebhookWorker:
         )
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._loop(), name=f"webhooks-{i}") for i in range(WORKERS)]
+        self._tasks.append(loop.create_task(self._purging(), name="outbox-purge"))
 
     async def stop(self) -> None:
         for task in self._tasks:
