@@ -114,15 +114,21 @@ def message_events(m: CallMessage, now: datetime) -> list[NewEvent]:
 # --- reading events (the stream) ----------------------------------------------------------------
 
 
-async def events_after(db: Database, after: int, limit: int = 200) -> list[dict[str, object]]:
-    """The events whose id is above ``after``, oldest first, as :func:`envelope` shapes them."""
+async def events_after(
+    db: Database, after: int, types: Sequence[EventType] = (), limit: int = 200
+) -> list[dict[str, object]]:
+    """The events whose id is above ``after`` (of ``types``, if given), oldest first, as
+    :func:`envelope` shapes them."""
+    query = (
+        sa.select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.occurred_at, OutboxEvent.data)
+        .where(OutboxEvent.id > after)
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    if types:
+        query = query.where(OutboxEvent.type.in_(list(types)))
     async with db.sessions() as s:
-        rows = await s.execute(
-            sa.select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.occurred_at, OutboxEvent.data)
-            .where(OutboxEvent.id > after)
-            .order_by(OutboxEvent.id)
-            .limit(limit)
-        )
+        rows = await s.execute(query)
         return [envelope(r.id, str(r.type), r.occurred_at, r.data) for r in rows]
 
 

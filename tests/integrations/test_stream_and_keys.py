@@ -60,13 +60,13 @@ class Stream:
 
 @asynccontextmanager
 async def streaming(
-    svc: RunningService, token: str, last_id: int | None = None
+    svc: RunningService, token: str, last_id: int | None = None, query: str = ""
 ) -> AsyncIterator[Stream]:
     headers = {"Authorization": f"Bearer {token}"}
     if last_id is not None:
         headers["Last-Event-ID"] = str(last_id)
     async with aiohttp.ClientSession() as http:
-        resp = await http.get(f"{svc.url}api/v1/events/stream", headers=headers)
+        resp = await http.get(f"{svc.url}api/v1/events/stream{query}", headers=headers)
         assert resp.status == 200, await resp.text()
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         stream = Stream(resp)
@@ -236,3 +236,21 @@ async def test_stopping_cti_ends_an_open_stream_at_once(backoffice_with: Service
     await asyncio.wait_for(open_stream.ended.wait(), timeout=5)
     await stream.__aexit__(None, None, None)
     assert stopped < 3, f"the stop waited {stopped:.1f} s for the stream's reader"
+
+
+async def test_a_stream_of_some_types_sends_only_those(
+    hooks: RunningService, admin: Client
+) -> None:
+    token = await add_key(admin, "events:read")
+    status, body = await call_with(hooks, token, "GET", "api/v1/events/stream?types=call.nope")
+    assert status == 400 and body["field"] == "types"
+    async with hooks.runtime.db.engine.connect() as conn:
+        planned = await conn.scalar(
+            sa.text("SELECT id FROM attentions WHERE status = 'planned' ORDER BY id LIMIT 1")
+        )
+    async with streaming(hooks, token, query="?types=attention.closed,call.ended") as stream:
+        await save_attention(admin, 1)
+        await ok(await admin.patch(f"/api/v1/desk/attentions/{planned}", json={"status": "closed"}))
+        await until(lambda: stream.events, what="the closing")
+        await asyncio.sleep(0.3)
+    assert [e["type"] for e in stream.events] == ["attention.closed"]

@@ -19,7 +19,7 @@ from cti.db import apikeys, outbox
 from cti.db.audit import audit
 from cti.db.desk.dialing import DialTarget
 from cti.domain.desk_dial import dial_number
-from cti.domain.integrations import Scope, parse_key
+from cti.domain.integrations import EventType, Scope, event_types, parse_key
 from cti.errors import Refused, UserInputError
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.desk_dial import DeskDialer
@@ -73,9 +73,21 @@ def _resume_from(request: web.Request) -> int | None:
     return int(text)
 
 
+def _types_of(request: web.Request) -> tuple[EventType, ...]:
+    """``?types=call.ended,attention.closed``: only those (all when not given)."""
+    text = request.query.get("types", "")
+    if not text:
+        return ()
+    try:
+        return event_types([t.strip() for t in text.split(",")])
+    except UserInputError as exc:
+        raise UserInputError("types", exc.problem) from None
+
+
 async def stream(request: web.Request) -> web.StreamResponse:
     caller = await api_caller(request, Scope.EVENTS_READ)
     db = web_state(request).runtime.db
+    types = _types_of(request)
     after = _resume_from(request)
     if after is None:  # a new reader: from now on
         after = await outbox.last_event_id(db)
@@ -89,12 +101,16 @@ async def stream(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     # A reader that went away resumes with Last-Event-ID.
     with contextlib.suppress(ConnectionResetError):
-        await _send_events(request, resp, caller, after)
+        await _send_events(request, resp, caller, after, types)
     return resp
 
 
 async def _send_events(
-    request: web.Request, resp: web.StreamResponse, caller: apikeys.Caller, after: int
+    request: web.Request,
+    resp: web.StreamResponse,
+    caller: apikeys.Caller,
+    after: int,
+    types: tuple[EventType, ...],
 ) -> None:
     db = web_state(request).runtime.db
     stopping = request.app[STOPPING]
@@ -102,7 +118,7 @@ async def _send_events(
     loop = asyncio.get_running_loop()
     checked = said = loop.time()
     while not stopping.is_set():
-        events = await outbox.events_after(db, after)
+        events = await outbox.events_after(db, after, types)
         for event in events:
             text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
             await resp.write(
@@ -208,7 +224,8 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/events/stream",
         stream,
         "The events as Server-Sent Events (text/event-stream), each with its id; resumes after"
-        " Last-Event-ID with nothing lost or repeated, else starts from now. Needs an API key"
+        " Last-Event-ID with nothing lost or repeated, else starts from now; ?types=a,b for only"
+        " those. Needs an API key"
         " with events:read (Authorization: Bearer)",
         None,
         media_type="text/event-stream",
