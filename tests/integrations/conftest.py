@@ -93,7 +93,7 @@ class Receiver:
         app = web.Application()
         app.router.add_post("/hooks", self._handle)
         app.router.add_post("/moved", self._moved)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()

@@ -327,3 +327,20 @@ async def test_a_switched_off_endpoint_is_sent_nothing_and_keeps_what_was_pendin
     await ok(await admin.delete(path))
     assert (await ok(await admin.get("/api/v1/webhooks")))["endpoints"] == []
     assert (await admin.delete(path)).status == 404
+
+
+async def test_cti_stopped_in_the_middle_of_a_post_posts_it_again_after_a_start(
+    backoffice_with: ServiceWith, receiver: Receiver
+) -> None:
+    receiver.delay = 30.0  # the receiver takes its time: cti is stopped meanwhile
+    async with backoffice_with(webhooks=FAST) as first, logins_for(first) as login:
+        admin = await login("admin")
+        await add_endpoint(admin, receiver.url)
+        await save_attention(admin, 1)
+        await until(lambda: receiver.got, what="the post under way")
+    receiver.delay = 0.0
+    async with backoffice_with(webhooks=FAST) as second, logins_for(second) as login:
+        admin = await login("admin")
+        await until(lambda: _all_delivered(admin, 1), what="the post made again")
+    keys = [r.headers["Idempotency-Key"] for r in receiver.got]
+    assert len(keys) == 2 and keys[0] == keys[1], "at least once: the same event, by its key"
