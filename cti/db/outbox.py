@@ -195,6 +195,17 @@ async def claim(s: AsyncSession, now: datetime, busy: Collection[int] = ()) -> C
     return Claimed(row.id, row.endpoint_id, row.attempts, row.url, row.secret, event)
 
 
+async def any_due(db: Database, now: datetime) -> bool:
+    """Whether some delivery is due (one index lookup)."""
+    async with db.sessions() as s:
+        found = await s.scalar(
+            sa.select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_at <= now)
+            .limit(1)
+        )
+        return found is not None
+
+
 async def record(
     s: AsyncSession,
     delivery_id: int,
@@ -412,6 +423,7 @@ __all__ = [
     "DeliveryRow",
     "EndpointRow",
     "add_endpoint",
+    "any_due",
     "attention_events",
     "change_endpoint",
     "claim",

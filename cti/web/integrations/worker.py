@@ -128,6 +128,7 @@ class WebhookWorker:
         )
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._loop(), name=f"webhooks-{i}") for i in range(WORKERS)]
+        self._tasks.append(loop.create_task(self._watch(), name="webhooks-watch"))
         self._tasks.append(loop.create_task(self._purging(), name="outbox-purge"))
 
     async def stop(self) -> None:
@@ -138,7 +139,22 @@ class WebhookWorker:
         if self._http is not None:
             await self._http.close()
 
+    async def _watch(self) -> None:
+        """Every poll_seconds, one cheap look for due deliveries (written by any process): the
+        delivery loops are woken when there are some."""
+        while True:
+            await asyncio.sleep(self.settings.poll_seconds)
+            try:
+                if await outbox.any_due(self.rt.db, self.rt.clock.now()):
+                    self.wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhooks: looking for due deliveries failed")
+
     async def _loop(self) -> None:
+        """Deliver while there is work, then wait to be woken (by the watcher, by a call event
+        written here, or by another loop that found work)."""
         while True:
             try:
                 busy = await self.deliver_one()
@@ -149,9 +165,7 @@ class WebhookWorker:
                 busy = False
             if not busy:
                 self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.poll_seconds):
-                        await self.wake.wait()
+                await self.wake.wait()
 
     async def _purging(self) -> None:
         while True:
@@ -179,6 +193,7 @@ class WebhookWorker:
                 if claimed is None:
                     return False
                 self._busy.add(claimed.endpoint_id)
+            self.wake.set()  # there may be more: the idle loops look too
             try:
                 http_status, error = await self._post(claimed)
             finally:
