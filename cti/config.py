@@ -223,6 +223,23 @@ class SupervisorSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSettings:
+    """How webhooks are delivered (docs/integrations.md): retried with exponential backoff
+    (``backoff_seconds``, doubling, at most ``backoff_max_seconds``), dead after ``max_attempts``."""
+
+    max_attempts: int = field(default=8, metadata=_range(1, 100))
+    backoff_seconds: float = field(default=10.0, metadata=_range(0.001, 86400))
+    backoff_max_seconds: float = field(default=3600.0, metadata=_range(0.001, 7 * 86400))
+    # How long a receiver has to answer one post.
+    timeout_seconds: float = field(default=10.0, metadata=_range(0.1, 300))
+    # How often the outbox is looked at for deliveries that are due.
+    poll_seconds: float = field(default=1.0, metadata=_range(0.01, 60))
+    # Events older than this are deleted once no delivery waits for them (the event stream
+    # cannot resume from before it).
+    retention_days: int = field(default=30, metadata=_range(1, 3650))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LoggingSettings:
     """Logging."""
 
@@ -257,6 +274,7 @@ class Settings:
     sales: SalesSettings = field(default_factory=SalesSettings)
     telemarketing: TelemarketingSettings = field(default_factory=TelemarketingSettings)
     supervisor: SupervisorSettings = field(default_factory=SupervisorSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
 

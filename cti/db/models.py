@@ -55,6 +55,7 @@ from cti.db.tables.dialer import (
     Lead,
     Recording,
 )
+from cti.db.tables.integrations import ApiKey, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from cti.db.tables.money import (
     Instalment,
     OrderItem,
@@ -98,6 +99,7 @@ from cti.db.tables.work import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "ApiKey",
     "Attempt",
     "Attention",
     "AttentionGroup",
@@ -125,6 +127,7 @@ __all__ = [
     "NonConformity",
     "Operator",
     "OrderItem",
+    "OutboxEvent",
     "PauseReason",
     "PaymentPlan",
     "PaymentPromise",
@@ -150,6 +153,8 @@ __all__ = [
     "TicketOccurrence",
     "TicketSubject",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Wrapup",
     "enum_type",
     "fk",

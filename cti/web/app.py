@@ -214,6 +214,6 @@ def build_app(rt: Runtime) -> web.Application:
 
 def _feature_parts() -> list[Any]:
     """The feature modules that declare endpoints (``register(api)``) and may hook the app (``setup(app)``)."""
-    from cti.web import backoffice, campaigns, desk, recordings, supervisor
+    from cti.web import backoffice, campaigns, desk, integrations, recordings, supervisor
 
-    return [desk, backoffice, campaigns, supervisor, recordings]
+    return [desk, backoffice, campaigns, supervisor, recordings, integrations]

@@ -61,6 +61,7 @@ class Call:
     path: str  # the concrete path (and query) to call
     body: Any = None  # a JSON body to send, if any
     csv: bool = False  # the body is a CSV file
+    key: bool = False  # the route takes an API key, never a person's session (least: ANYONE)
 
 
 # (method, route as registered) -> the call to make. HEAD routes are called as GET's are.
@@ -294,6 +295,24 @@ TABLE: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/reports/{name}"): Call(
         SUPERVISOR, f"/api/v1/reports/contact-frequency?{PERIOD}"
     ),
+    ("GET", "/api/v1/webhooks"): Call(ADMIN, "/api/v1/webhooks"),
+    ("POST", "/api/v1/webhooks"): Call(ADMIN, "/api/v1/webhooks", {}),
+    ("PATCH", "/api/v1/webhooks/{id}"): Call(ADMIN, f"/api/v1/webhooks/{MISSING}", {}),
+    ("DELETE", "/api/v1/webhooks/{id}"): Call(ADMIN, f"/api/v1/webhooks/{MISSING}"),
+    ("GET", "/api/v1/webhooks/deliveries"): Call(ADMIN, "/api/v1/webhooks/deliveries"),
+    ("POST", "/api/v1/webhooks/deliveries/{id}/replay"): Call(
+        ADMIN, f"/api/v1/webhooks/deliveries/{MISSING}/replay"
+    ),
+    ("GET", "/api/v1/api-keys"): Call(ADMIN, "/api/v1/api-keys"),
+    ("POST", "/api/v1/api-keys"): Call(ADMIN, "/api/v1/api-keys", {}),
+    ("DELETE", "/api/v1/api-keys/{id}"): Call(ADMIN, f"/api/v1/api-keys/{MISSING}"),
+    ("GET", "/api/v1/events/stream"): Call(ANYONE, "/api/v1/events/stream", key=True),
+    ("POST", "/api/v1/integrations/calls"): Call(
+        ANYONE, "/api/v1/integrations/calls", {"agent": "ana", "number": "5551234"}, key=True
+    ),
+    ("GET", "/api/v1/integrations/customers"): Call(
+        ANYONE, "/api/v1/integrations/customers?phone=5551234", key=True
+    ),
     ("GET", "/api/v1/openapi.json"): Call(ANYONE, "/api/v1/openapi.json"),
     ("GET", "/ws/desk"): Call(OPERATOR, "/ws/desk"),
     ("GET", "/ws/wallboard"): Call(SUPERVISOR, "/ws/wallboard"),
@@ -419,6 +438,10 @@ async def _walk(service: RunningService, login: Any, anonymous: Client) -> None:
             status, text = await _call(client, method, call)
             requests += 1
             where = f"{role} {method} {call.path} -> {status}"
+            if call.key:  # a session, whoever's, never opens it: only an API key does
+                if status != 401 or "API key" not in text:
+                    problems.append(f"{where}: expected 401 asking for an API key: {text[:120]}")
+                continue
             # Who may call it.
             if LEVEL[role] < call.least:
                 want = 401 if role == "anonymous" else 403

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cti.db import outbox
 from cti.db.audit import audit_in
 from cti.db.backoffice.common import enforce_required, iso, must_exist
 from cti.db.backoffice.personal import Viewer, show_personal
@@ -140,7 +141,12 @@ async def _shown(s: AsyncSession, viewer: Viewer, m: CallMessage, purpose: str) 
 
 
 async def create_message(
-    db: Database, viewer: Viewer, values: dict[str, Any], *, region: str = "US"
+    db: Database,
+    viewer: Viewer,
+    values: dict[str, Any],
+    *,
+    region: str = "US",
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Register a message; date, time and user come from the server.
 
@@ -190,6 +196,7 @@ async def create_message(
         )
         s.add(message)
         await s.flush()
+        await outbox.emit(s, outbox.message_events(message, now or message.created_at))
         return await _shown(s, viewer, message, "call message")
 
 

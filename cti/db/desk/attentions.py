@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from cti.db import outbox
 from cti.db.backoffice.common import enforce_required, iso
 from cti.db.backoffice.messages import finalize_by_action
 from cti.db.backoffice.personal import Viewer, show_personal
@@ -375,6 +376,7 @@ async def save_attention(
         for name, value in changes.items():
             setattr(a, name, value)
         status = AttentionStatus(a.status)
+        was_done = a.closed_at is not None
         reason: Reason | None = None
         if a.closing_reason_id is not None:
             row = await s.get(ClosingReason, a.closing_reason_id)
@@ -408,6 +410,7 @@ async def save_attention(
         )
         if message_id is not None:
             await finalize_by_action(s, viewer, message_id, a.id)
+        await outbox.emit(s, outbox.attention_events(a, now, was_done=was_done))
 
 
 async def add_note(

@@ -170,7 +170,11 @@ async def new_message(request: web.Request) -> web.StreamResponse:
     values = {k: v for k, v in given.items() if v != ""}
     rt = web_state(request).runtime
     made = await repo.create_message(
-        rt.db, viewer(request), values, region=rt.settings.telephony.default_region
+        rt.db,
+        viewer(request),
+        values,
+        region=rt.settings.telephony.default_region,
+        now=rt.clock.now(),
     )
     return ok(made, 201)
 

@@ -13,9 +13,10 @@ import config from "./config.js";
 import audit from "./audit.js";
 import scripts from "./scripts.js";
 import quality from "./quality.js";
+import integrations from "./integrations.js";
 
-const SECTIONS = { dashboard, cases, messages, users, config, scripts, quality, audit };
-const ADMIN_ONLY = new Set(["users", "audit"]);
+const SECTIONS = { dashboard, cases, messages, users, config, scripts, quality, audit, integrations };
+const ADMIN_ONLY = new Set(["users", "audit", "integrations"]);
 const $ = (id) => document.getElementById(id);
 
 const ctx = { user: null, isAdmin: false, lists: null, refreshCounts: () => {} };
