@@ -4,9 +4,10 @@
 // per version and question, with a CSV export). Each change to the steps is a new version: the
 // answers already given keep theirs.
 import { api, el, showError, clearErrors } from "../js/api.js";
+import { t, N_ } from "../js/i18n.js";
 import { act, pageHead, table, toast, field } from "./ui.js";
 
-const TYPES = [["text", "Text"], ["number", "Number"], ["date", "Date"], ["one_of", "One of"], ["several_of", "Several of"], ["yes_no", "Yes / no"]];
+const TYPES = [["text", N_("Text")], ["number", N_("Number")], ["date", N_("Date")], ["one_of", N_("One of")], ["several_of", N_("Several of")], ["yes_no", N_("Yes / no")]];
 
 // "yes=offer, no=end" <-> {yes: "offer", no: "end"}
 const branchText = (b) => Object.entries(b || {}).map(([k, v]) => `${k}=${v}`).join(", ");
@@ -22,23 +23,23 @@ function parseBranches(text) {
 function stepRow(s, i, editable, onRemove) {
   const name = (f) => `steps[${i}].${f}`;
   const kind = el("select", { name: name("kind"), disabled: !editable },
-    el("option", { value: "question", selected: s.kind !== "guidance" }, "Question"),
-    el("option", { value: "guidance", selected: s.kind === "guidance" }, "Guidance"));
+    el("option", { value: "question", selected: s.kind !== "guidance" }, t("Question")),
+    el("option", { value: "guidance", selected: s.kind === "guidance" }, t("Guidance")));
   const type = el("select", { name: name("type"), disabled: !editable },
-    TYPES.map(([v, label]) => el("option", { value: v, selected: (s.type || "text") === v }, label)));
+    TYPES.map(([v, label]) => el("option", { value: v, selected: (s.type || "text") === v }, t(label))));
   const row = el("fieldset", { class: "script-step card", "data-index": i },
-    el("legend", {}, `Step ${i + 1}`),
+    el("legend", {}, t("Step {n}", { n: i + 1 })),
     el("div", { class: "grid3" },
-      field("Id", el("input", { name: name("id"), value: s.id || `step${i + 1}`, disabled: !editable })),
-      field("Kind", kind),
-      field("Answer type", type)),
-    field("Text", el("textarea", { name: name("text"), rows: 2, disabled: !editable }, s.text || ""), "wide"),
+      field(t("Id"), el("input", { name: name("id"), value: s.id || `step${i + 1}`, disabled: !editable })),
+      field(t("Kind"), kind),
+      field(t("Answer type"), type)),
+    field(t("Text"), el("textarea", { name: name("text"), rows: 2, disabled: !editable }, s.text || ""), "wide"),
     el("div", { class: "grid3" },
-      field("Answers to choose from (comma-separated)", el("input", { name: name("options"), value: (s.options || []).join(", "), disabled: !editable })),
-      field("Where answers lead (yes=offer, no=end)", el("input", { name: name("branches"), value: branchText(s.branches), disabled: !editable })),
-      field("Then go to (blank: the next step)", el("input", { name: name("next"), value: s.next || "", disabled: !editable }))),
-    el("label", { class: "check" }, el("input", { type: "checkbox", name: name("required"), checked: !!s.required, disabled: !editable }), "Required"),
-    editable ? el("button", { type: "button", class: "ghost small", onclick: onRemove }, "Remove step") : null);
+      field(t("Answers to choose from (comma-separated)"), el("input", { name: name("options"), value: (s.options || []).join(", "), disabled: !editable })),
+      field(t("Where answers lead (yes=offer, no=end)"), el("input", { name: name("branches"), value: branchText(s.branches), disabled: !editable })),
+      field(t("Then go to (blank: the next step)"), el("input", { name: name("next"), value: s.next || "", disabled: !editable }))),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: name("required"), checked: !!s.required, disabled: !editable }), t("Required")),
+    editable ? el("button", { type: "button", class: "ghost small", onclick: onRemove }, t("Remove step")) : null);
   return row;
 }
 
@@ -68,7 +69,7 @@ async function editor(box, ctx, script) {
   const holder = el("div", { id: "script-steps" });
   const name = el("input", { name: "name", value: script?.name || "", disabled: !editable });
   const error = el("p", { class: "error", id: "script-form-error", role: "alert" });
-  const form = el("form", { id: "script-form", autocomplete: "off" }, field("Name", name), holder);
+  const form = el("form", { id: "script-form", autocomplete: "off" }, field(t("Name"), name), holder);
   // What was typed is kept when a step is added or removed (read back before redrawing).
   const sync = () => rows.splice(0, rows.length, ...readSteps(form, holder.childElementCount));
   const redraw = () => holder.replaceChildren(...rows.map((s, i) => stepRow(s, i, editable, () => {
@@ -77,7 +78,7 @@ async function editor(box, ctx, script) {
   redraw();
   const campaigns = (await api("GET", "/api/v1/campaigns")).campaigns;
   const using = el("select", { id: "script-campaign", disabled: !editable || !script },
-    el("option", { value: "" }, "— give it to a campaign —"),
+    el("option", { value: "" }, t("— give it to a campaign —")),
     campaigns.map((c) => el("option", { value: c.id }, c.name)));
   form.onsubmit = (ev) => {
     ev.preventDefault();
@@ -88,30 +89,30 @@ async function editor(box, ctx, script) {
       const saved = script
         ? await api("PATCH", `/api/v1/scripts/${script.id}`, body)
         : await api("POST", "/api/v1/scripts", body);
-      toast(`Script saved (version ${saved.version})`);
+      toast(t("Script saved (version {n})", { n: saved.version }));
       location.hash = `#scripts/${saved.id}`;
       if (script) await scripts(box, ctx, String(saved.id));
     }, (e) => showError(form, e, error));
   };
   box.replaceChildren(
-    pageHead(script ? script.name : "New script",
-      script ? `Version ${script.version}. Run by: ${script.campaigns.join(", ") || "no campaign yet"}.` : "Steps an agent runs during a campaign call.",
-      el("a", { class: "button ghost", href: "#scripts" }, "All scripts")),
+    pageHead(script ? script.name : t("New script"),
+      script ? t("Version {n}. Run by: {campaigns}.", { n: script.version, campaigns: script.campaigns.join(", ") || t("no campaign yet") }) : t("Steps an agent runs during a campaign call."),
+      el("a", { class: "button ghost", href: "#scripts" }, t("All scripts"))),
     form,
     editable ? el("div", { class: "form-foot" },
       error,
       el("button", { type: "button", id: "script-add", onclick: () => {
         sync(); rows.push({ id: `step${rows.length + 1}`, kind: "question", type: "text", text: "" }); redraw();
-      } }, "Add a step"),
-      el("button", { type: "submit", form: "script-form", class: "primary", id: "script-save" }, "Save script")) : null,
+      } }, t("Add a step")),
+      el("button", { type: "submit", form: "script-form", class: "primary", id: "script-save" }, t("Save script"))) : null,
     script && editable ? el("div", { class: "row", style: "margin-top:16px;justify-content:flex-start;gap:12px" },
       using,
       el("button", { type: "button", id: "script-give", onclick: () => act(async () => {
         if (!using.value) return;
         await api("PATCH", `/api/v1/campaigns/${using.value}`, { script_id: script.id });
-        toast("The campaign runs this script from its next call");
+        toast(t("The campaign runs this script from its next call"));
         await scripts(box, ctx, String(script.id));
-      }) }, "Give it to the campaign")) : null,
+      }) }, t("Give it to the campaign"))) : null,
     script ? el("div", { id: "script-surveys" }, await surveys(script, campaigns)) : null);
 }
 
@@ -121,10 +122,10 @@ async function surveys(script, campaigns) {
   for (const c of mine) {
     const report = await api("GET", `/api/v1/campaigns/${c.id}/script-report`);
     parts.push(el("section", { class: "card survey", "data-campaign": c.id, style: "margin-top:16px" },
-      el("div", { class: "row" }, el("h2", {}, `Survey: ${c.name}`),
-        el("a", { class: "button ghost", href: `/api/v1/campaigns/${c.id}/script-report?format=csv`, download: "" }, "Export CSV")),
-      el("div", { class: "muted small" }, `${report.lines.length} attention(s) answered`),
-      report.questions.length ? report.questions.map((q) => question(q)) : el("div", { class: "empty" }, "No answers yet.")));
+      el("div", { class: "row" }, el("h2", {}, t("Survey: {campaign}", { campaign: c.name })),
+        el("a", { class: "button ghost", href: `/api/v1/campaigns/${c.id}/script-report?format=csv`, download: "" }, t("Export CSV"))),
+      el("div", { class: "muted small" }, t("{n} attention(s) answered", { n: report.lines.length })),
+      report.questions.length ? report.questions.map((q) => question(q)) : el("div", { class: "empty" }, t("No answers yet."))));
   }
   return parts;
 }
@@ -133,7 +134,7 @@ function question(q) {
   const entries = Object.entries(q.counts);
   const most = Math.max(1, ...entries.map(([, n]) => n));
   return el("div", { class: "survey-q", "data-step": q.step, "data-version": q.version },
-    el("div", {}, el("b", {}, q.text), el("span", { class: "muted small" }, ` · v${q.version} · ${q.answered} answered`)),
+    el("div", {}, el("b", {}, q.text), el("span", { class: "muted small" }, ` · v${q.version} · ${t("{n} answered", { n: q.answered })}`)),
     entries.length ? el("div", { class: "bars" }, entries.map(([answer, n]) =>
       el("div", { class: "bar-row", "data-answer": answer },
         el("span", { class: "bar-label" }, answer),
@@ -146,13 +147,13 @@ export default async function scripts(box, ctx, arg) {
   if (arg) return editor(box, ctx, await api("GET", `/api/v1/scripts/${arg}`));
   const all = (await api("GET", "/api/v1/scripts")).scripts;
   box.replaceChildren(
-    pageHead("Campaign scripts", "What agents run during a campaign call; each change is a new version.",
-      ctx.isAdmin ? el("a", { class: "button primary", href: "#scripts/new", id: "script-new" }, "New script") : null),
+    pageHead(t("Campaign scripts"), t("What agents run during a campaign call; each change is a new version."),
+      ctx.isAdmin ? el("a", { class: "button primary", href: "#scripts/new", id: "script-new" }, t("New script")) : null),
     table([
-      ["Script", (s) => el("a", { href: `#scripts/${s.id}` }, s.name)],
-      ["Version", (s) => String(s.version)],
-      ["Steps", (s) => String(s.steps.length)],
-      ["Campaigns", (s) => s.campaigns.join(", ") || "—"],
-    ], all, { id: "scripts-table", empty: "No script yet." }));
+      [t("Script"), (s) => el("a", { href: `#scripts/${s.id}` }, s.name)],
+      [t("Version"), (s) => String(s.version)],
+      [t("Steps"), (s) => String(s.steps.length)],
+      [t("Campaigns"), (s) => s.campaigns.join(", ") || "—"],
+    ], all, { id: "scripts-table", empty: t("No script yet.") }));
   return undefined;
 }
