@@ -74,6 +74,8 @@ def test_settings_are_frozen() -> None:
         ("[nonsense]\na = 1\n", "nonsense ({f}): unknown key"),
         ('[[ami]]\nhost = "x"\n', "ami[0].name ({f}): missing; it is required"),
         ('[[ami]]\nname = "a"\n[[ami]]\nname = "a"\n', "ami[1].name: 'a' is used twice"),
+        ('[server]\nlanguage = "fr"\n', "server.language: expected one of en, pt-BR, es, got 'fr'"),
+        ('[server]\ncurrency = "real"\n', "server.currency: expected an ISO 4217 code"),
     ],
 )
 def test_a_wrong_key_or_value_is_one_line_naming_key_file_and_expectation(
