@@ -1,6 +1,6 @@
 // Reports: pick one, a date range, see its chart and table, export it as CSV (audited).
 import { api, ApiError, el } from "/static/js/api.js";
-import { fmt, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
+import { fmt, language, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
 import { signOut, signedInSupervisor } from "/static/wallboard/common.js";
 
 const TITLES = {
@@ -55,6 +55,7 @@ function drawChart(spec, printing = false) {
   if (!C) return;
   lastSpec = spec;
   C.defaults.color = printing ? "#222222" : "#8b95b3";
+  C.defaults.locale = language(); // the ticks' numbers as the page's language writes them
   C.defaults.borderColor = printing ? "#cccccc" : "#27314f";
   if (chart) chart.destroy();
   const doughnut = spec.type === "doughnut";
@@ -112,6 +113,7 @@ async function main() {
   setRange(6);
   $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); if (ready) show(); });
   await loadI18n();
+  document.title = `cti · ${t("reports")}`;
   me = await signedInSupervisor(t("reports"));
   $("signout").addEventListener("click", signOut);
   // The language the reports speak to me (mine, else my browser's).

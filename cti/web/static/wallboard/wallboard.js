@@ -1,6 +1,6 @@
 // The wallboard: one WebSocket (/ws/wallboard) sends the whole board about once a second.
 import { api, ApiError, clock, csrfToken, el, sessionEnded } from "/static/js/api.js";
-import { fmt, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
+import { fmt, language, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
 import { signInAgain, signOut, signedInSupervisor } from "./common.js";
 import { Softphone } from "/static/js/softphone.js";
 
@@ -329,6 +329,7 @@ function tickClocks() {
 function makeCharts() {
   const C = window.Chart;
   C.defaults.color = COLORS.muted;
+  C.defaults.locale = language(); // the ticks' numbers as the page's language writes them
   C.defaults.borderColor = COLORS.grid;
   C.defaults.font.size = 13;
   C.defaults.animation = false;
@@ -512,6 +513,7 @@ async function mountBrowserPhone(user) {
 
 async function main() {
   await loadI18n();
+  document.title = `cti · ${t("wallboard")}`;
   const user = await signedInSupervisor(t("wallboard"));
   // The language the wallboard speaks to me (mine, else my browser's).
   $("signout").before(languagePicker((language) => api("PUT", "/api/v1/me/language", { language })));
