@@ -467,7 +467,10 @@ async def report(request: web.Request) -> web.StreamResponse:
     body = result.json()
     body.update(from_=first.isoformat(), to=last.isoformat(), tz=str(tz))
     body["from"] = body.pop("from_")
-    return await respond(st.runtime.db, viewer(request), body, spec, parts, purpose="report")
+    resp = await respond(st.runtime.db, viewer(request), body, spec, parts, purpose="report")
+    resp.headers["Content-Language"] = language
+    resp.headers["Vary"] = "Accept-Language, Cookie"
+    return resp
 
 
 ROUTES: tuple[Route, ...] = (

@@ -92,6 +92,8 @@ async def test_the_json_report_speaks_the_users_own_language(
     resp = await supervisor.get(
         f"/api/v1/reports/dispositions?from={d}&to={d}", headers={"Accept-Language": "pt-BR"}
     )
+    assert resp.headers["Content-Language"] == "es"
+    assert "Accept-Language" in resp.headers["Vary"]
     body = await resp.json()
     assert body["title"] == "Tipificaciones y motivos de cierre"
     assert [c["label"] for c in body["columns"]] == [
