@@ -5,7 +5,9 @@ CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -39,6 +41,7 @@ CASES = {
         "promise": r"promessa de pagamento de R\$\s120,50 vencida",
         "tab": "Críticos",
         "browser_language": "Idioma do navegador",
+        "amount_label": "Valor",
     },
     "es": {
         "currency": "EUR",
@@ -52,6 +55,7 @@ CASES = {
         "promise": r"promesa de pago de 120,50\s€ vencida",
         "tab": "Críticos",
         "browser_language": "Idioma del navegador",
+        "amount_label": "Importe",
     },
 }
 
@@ -138,4 +142,15 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
     await page.screenshot(
         path=str(screenshot_path(f"report.{locale}.png", tmp_path)), full_page=True
     )
+
+    # Its CSV, as the page's button downloads it: a BOM, ';' between cells, the decimal comma.
+    async with page.expect_download() as download:
+        await page.click("#csv")
+    saved = tmp_path / "critical.csv"
+    await (await download.value).save_as(saved)
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert lines[0][0] == case["problem"] and lines[0][-1] == case["amount_label"]
+    assert [line[-1] for line in lines[1:]].count("120,5") == 1
     await page.context.close()
