@@ -48,10 +48,23 @@ from cti.domain.backoffice import PersonalKind
 from cti.domain.model import AttentionStatus, CallOutcome, LeadStatus, PromiseStatus
 from cti.domain.reporting import MAX_DAYS, Period, check_report
 from cti.errors import UserInputError
+from cti.i18n import _
 
 # The supervisor's pause form asks the same as the desk's.
 pause_reason_active = pause_reason_exists
 STATUSES = tuple(s.value for s in AttentionStatus)
+STATUS_LABELS = {
+    "pending": _("Pending"),
+    "planned": _("Planned"),
+    "closed": _("Closed"),
+    "cancelled": _("Cancelled"),
+}
+# The critical report's problems (``problem_kind``: overdue, pending, promise).
+PROBLEMS = {
+    "overdue": _("overdue next call"),
+    "pending": _("pending over {days} days"),
+    "promise": _("promise to pay {amount} overdue"),
+}
 # "customer" is the customer's name, else the number of the attention (a caller id's text).
 WHO: Mapping[str, PersonalKind] = {"customer": PersonalKind.CALLER_ID}
 LEADS_LEFT = (LeadStatus.NEW, LeadStatus.RETRY, LeadStatus.CALLBACK)
@@ -169,16 +182,16 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
     rows.sort(key=lambda r: (-r["calls"], -r["attentions"], r["operator"]))
     return Report(
         name="productivity",
-        title="Operator productivity",
+        title=_("Operator productivity"),
         columns=[
-            ("operator", "Operator"),
-            ("calls", "Calls"),
-            ("talk_seconds", "Talk time (s)"),
-            ("avg_talk_seconds", "Average talk (s)"),
-            ("wrapups", "Wrap-ups"),
-            ("wrapup_seconds", "Wrap-up time (s)"),
-            ("attentions", "Attentions"),
-            *((s_, s_.capitalize()) for s_ in STATUSES),
+            ("operator", _("Operator")),
+            ("calls", _("Calls")),
+            ("talk_seconds", _("Talk time (s)")),
+            ("avg_talk_seconds", _("Average talk (s)")),
+            ("wrapups", _("Wrap-ups")),
+            ("wrapup_seconds", _("Wrap-up time (s)")),
+            ("attentions", _("Attentions")),
+            *((s_, STATUS_LABELS[s_]) for s_ in STATUSES),
         ],
         rows=rows,
         chart={
@@ -225,18 +238,18 @@ async def dispositions(s: AsyncSession, p: Period, now: datetime) -> Report:
     labels = sorted(by_reason, key=lambda k: -by_reason[k])
     return Report(
         name="dispositions",
-        title="Dispositions and closing reasons",
+        title=_("Dispositions and closing reasons"),
         columns=[
-            ("status", "Status"),
-            ("closing_reason", "Closing reason"),
-            ("kind", "Routine"),
-            ("attentions", "Attentions"),
+            ("status", _("Status")),
+            ("closing_reason", _("Closing reason")),
+            ("kind", _("Routine")),
+            ("attentions", _("Attentions")),
         ],
         rows=rows,
         chart={
             "type": "doughnut",
             "labels": labels,
-            "series": [{"label": "closed", "data": [by_reason[k] for k in labels]}],
+            "series": [{"label": _("closed"), "data": [by_reason[k] for k in labels]}],
         },
     )
 
@@ -270,19 +283,19 @@ async def contact_frequency(s: AsyncSession, p: Period, now: datetime) -> Report
     buckets = [sum(1 for r in rows if lo <= r["contacts"] <= hi) for _, lo, hi in FREQUENCY_BUCKETS]
     return Report(
         name="contact-frequency",
-        title="Contact frequency",
+        title=_("Contact frequency"),
         personal=WHO,
         columns=[
-            ("customer", "Customer or number"),
-            ("contacts", "Contacts"),
-            ("first", "First"),
-            ("last", "Last"),
+            ("customer", _("Customer or number")),
+            ("contacts", _("Contacts")),
+            ("first", _("First")),
+            ("last", _("Last")),
         ],
         rows=rows,
         chart={
             "type": "bar",
             "labels": [b[0] for b in FREQUENCY_BUCKETS],
-            "series": [{"label": "customers contacted this many times", "data": buckets}],
+            "series": [{"label": _("customers contacted this many times"), "data": buckets}],
         },
     )
 
@@ -314,7 +327,8 @@ async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: i
     for aid, status, kind, op, who, nxt, _created in (await s.execute(overdue)).all():
         rows.append(
             {
-                "problem": "overdue next call",
+                "problem": PROBLEMS["overdue"],
+                "problem_kind": "overdue",
                 "attention_id": aid,
                 "status": str(status),
                 "kind": str(kind),
@@ -333,7 +347,8 @@ async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: i
     for aid, status, kind, op, who, _nxt, created in (await s.execute(stale)).all():
         rows.append(
             {
-                "problem": f"pending over {pending_days} days",
+                "problem": PROBLEMS["pending"].format(days=pending_days),
+                "problem_kind": "pending",
                 "attention_id": aid,
                 "status": str(status),
                 "kind": str(kind),
@@ -365,7 +380,9 @@ async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: i
         due = datetime.combine(on, time(0), tzinfo=p.start.tzinfo)
         rows.append(
             {
-                "problem": f"promise to pay {amount} overdue",
+                "problem": PROBLEMS["promise"].format(amount=amount),
+                "problem_kind": "promise",
+                "amount": float(amount),
                 "attention_id": aid,
                 "status": "open",
                 "kind": "collection",
@@ -377,27 +394,28 @@ async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: i
         )
     counts: dict[str, int] = {}
     for r in rows:
-        key = r["problem"].split(" ")[0] if r["problem"].startswith("promise") else r["problem"]
+        key = _("promises to pay") if r["problem_kind"] == "promise" else r["problem"]
         counts[key] = counts.get(key, 0) + 1
     return Report(
         name="critical",
-        title="Critical states",
+        title=_("Critical states"),
         personal=WHO,
         columns=[
-            ("problem", "Problem"),
-            ("attention_id", "Attention"),
-            ("status", "Status"),
-            ("kind", "Routine"),
-            ("operator", "Operator"),
-            ("customer", "Customer"),
-            ("due", "Due since"),
-            ("overdue_hours", "Overdue (h)"),
+            ("problem", _("Problem")),
+            ("attention_id", _("Attention")),
+            ("status", _("Status")),
+            ("kind", _("Routine")),
+            ("operator", _("Operator")),
+            ("customer", _("Customer")),
+            ("due", _("Due since")),
+            ("overdue_hours", _("Overdue (h)")),
+            ("amount", _("Amount")),
         ],
         rows=rows,
         chart={
             "type": "bar",
             "labels": list(counts),
-            "series": [{"label": "items", "data": list(counts.values())}],
+            "series": [{"label": _("items"), "data": list(counts.values())}],
         },
     )
 
@@ -438,16 +456,16 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
     ]
     return Report(
         name="queues",
-        title="Results by queue",
+        title=_("Results by queue"),
         columns=[
-            ("queue", "Queue"),
-            ("calls", "Calls"),
-            ("answered", "Answered"),
-            ("abandoned", "Abandoned"),
-            ("not_answered", "Not answered"),
-            ("answer_rate", "Answer rate"),
-            ("avg_talk_seconds", "Average talk (s)"),
-            ("talk_seconds", "Talk time (s)"),
+            ("queue", _("Queue")),
+            ("calls", _("Calls")),
+            ("answered", _("Answered")),
+            ("abandoned", _("Abandoned")),
+            ("not_answered", _("Not answered")),
+            ("answer_rate", _("Answer rate")),
+            ("avg_talk_seconds", _("Average talk (s)")),
+            ("talk_seconds", _("Talk time (s)")),
         ],
         rows=rows,
         chart={
@@ -455,9 +473,9 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
             "stacked": True,
             "labels": [r["queue"] for r in rows],
             "series": [
-                {"label": "answered", "data": [r["answered"] for r in rows]},
-                {"label": "abandoned", "data": [r["abandoned"] for r in rows]},
-                {"label": "not answered", "data": [r["not_answered"] for r in rows]},
+                {"label": _("answered"), "data": [r["answered"] for r in rows]},
+                {"label": _("abandoned"), "data": [r["abandoned"] for r in rows]},
+                {"label": _("not answered"), "data": [r["not_answered"] for r in rows]},
             ],
         },
     )
@@ -547,30 +565,30 @@ async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
         )
     return Report(
         name="campaigns",
-        title="Results by campaign",
+        title=_("Results by campaign"),
         columns=[
-            ("campaign", "Campaign"),
-            ("status", "Status"),
-            ("mode", "Mode"),
-            ("attempts", "Attempts"),
-            ("answered", "Answered"),
-            ("connected", "Connected"),
-            ("abandoned", "Abandoned"),
-            ("answer_rate", "Answer rate"),
-            ("abandon_rate", "Abandon rate"),
-            ("abandon_cap", "Abandon cap"),
-            ("leads", "Leads"),
-            ("leads_left", "Leads left"),
-            ("closed_attentions", "Closed attentions"),
+            ("campaign", _("Campaign")),
+            ("status", _("Status")),
+            ("mode", _("Mode")),
+            ("attempts", _("Attempts")),
+            ("answered", _("Answered")),
+            ("connected", _("Connected")),
+            ("abandoned", _("Abandoned")),
+            ("answer_rate", _("Answer rate")),
+            ("abandon_rate", _("Abandon rate")),
+            ("abandon_cap", _("Abandon cap")),
+            ("leads", _("Leads")),
+            ("leads_left", _("Leads left")),
+            ("closed_attentions", _("Closed attentions")),
         ],
         rows=rows,
         chart={
             "type": "bar",
             "labels": [r["campaign"] for r in rows],
             "series": [
-                {"label": "answered", "data": [r["answered"] for r in rows]},
-                {"label": "abandoned", "data": [r["abandoned"] for r in rows]},
-                {"label": "not answered", "data": [r["attempts"] - r["answered"] for r in rows]},
+                {"label": _("answered"), "data": [r["answered"] for r in rows]},
+                {"label": _("abandoned"), "data": [r["abandoned"] for r in rows]},
+                {"label": _("not answered"), "data": [r["attempts"] - r["answered"] for r in rows]},
             ],
         },
     )
@@ -615,23 +633,23 @@ async def areas(s: AsyncSession, p: Period, now: datetime) -> Report:
     ]
     return Report(
         name="areas",
-        title="Results by area (region)",
+        title=_("Results by area (region)"),
         columns=[
-            ("region", "Region"),
-            ("customers", "Customers"),
-            ("attentions", "Attentions"),
-            ("closed", "Closed"),
-            ("open", "Open"),
-            ("close_rate", "Close rate"),
-            ("calls", "Calls"),
+            ("region", _("Region")),
+            ("customers", _("Customers")),
+            ("attentions", _("Attentions")),
+            ("closed", _("Closed")),
+            ("open", _("Open")),
+            ("close_rate", _("Close rate")),
+            ("calls", _("Calls")),
         ],
         rows=rows,
         chart={
             "type": "bar",
             "labels": [r["region"] for r in rows],
             "series": [
-                {"label": "closed", "data": [r["closed"] for r in rows]},
-                {"label": "open", "data": [r["open"] for r in rows]},
+                {"label": _("closed"), "data": [r["closed"] for r in rows]},
+                {"label": _("open"), "data": [r["open"] for r in rows]},
             ],
         },
     )

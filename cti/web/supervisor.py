@@ -26,11 +26,9 @@ and ``/static/reports/``.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,12 +44,15 @@ from cti.domain.commands import Command, Originate, QueuePause
 from cti.domain.notices import AgentState
 from cti.domain.state import Agent
 from cti.errors import AmiError, UserInputError
+from cti.i18n import Formats
 from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import viewer
 from cti.web.desk_remote import ask_holder, hear_pauses
 from cti.web.desk_service import DESK_SERVICE
+from cti.web.i18n import language_of
 from cti.web.models import Answer, Done
 from cti.web.personal import disclose, respond
+from cti.web.reports_i18n import localized, to_csv
 from cti.web.state import WEB, current, web_state
 from cti.web.supervisor_spy import SPY_SESSIONS, Requested, SpySessions
 from cti.web.supervisor_stream import WALLBOARD_SERVICE, setup_stream, wallboard_parts
@@ -429,6 +430,10 @@ async def report(request: web.Request) -> web.StreamResponse:
     pending_days = _int(query.get("pending_days"), "pending_days", 3, 1, 365)
     period = repo.Period.of(first, last, tz)
     result = await repo.run_report(st.runtime.db, name, period, now, pending_days=pending_days)
+    # In the reader's language: labels, words, money (the CSV as Excel reads it there).
+    language = language_of(request, current(request).user)
+    formats = Formats(language, st.runtime.settings.server.currency)
+    result = localized(result, formats, pending_days=pending_days)
     fmt = query.get("format", "json")
     if fmt not in ("json", "csv"):
         raise UserInputError("format", "must be json or csv")
@@ -451,17 +456,21 @@ async def report(request: web.Request) -> web.StreamResponse:
             },
         )
         return web.Response(
-            text=to_csv(result),
+            text=to_csv(result, formats),
             content_type="text/csv",
             charset="utf-8",
             headers={
-                "Content-Disposition": f'attachment; filename="cti-{name}-{first}-{last}.csv"'
+                "Content-Disposition": f'attachment; filename="cti-{name}-{first}-{last}.csv"',
+                "Content-Language": language,
             },
         )
     body = result.json()
     body.update(from_=first.isoformat(), to=last.isoformat(), tz=str(tz))
     body["from"] = body.pop("from_")
-    return await respond(st.runtime.db, viewer(request), body, spec, parts, purpose="report")
+    resp = await respond(st.runtime.db, viewer(request), body, spec, parts, purpose="report")
+    resp.headers["Content-Language"] = language
+    resp.headers["Vary"] = "Accept-Language, Cookie"
+    return resp
 
 
 ROUTES: tuple[Route, ...] = (
@@ -579,25 +588,6 @@ def _int(text: str | None, field: str, default: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise UserInputError(field, f"must be between {lo} and {hi}")
     return value
-
-
-def _cell(value: Any) -> Any:
-    # A spreadsheet would run a cell that starts like a formula: make it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else value
-
-
-def to_csv(result: repo.Report) -> str:
-    """A report as CSV: a header of column labels, then one line per row."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for _, label in result.columns])
-    for row in result.rows:
-        writer.writerow([_cell(row.get(key)) for key, _ in result.columns])
-    return out.getvalue()
 
 
 def setup(app: web.Application) -> None:

@@ -227,13 +227,13 @@ async def test_reports_count_the_seeded_rows(service: RunningService, supervisor
         "overdue next call",
         "pending over 3 days",
         "pending over 3 days",
-        "promise to pay 120.50 overdue",
+        "promise to pay $120.50 overdue",
     ]
     # Pending for less than 11 days is not critical with pending_days=11 (D was 10 days ago).
     crit_11 = (await report(supervisor, "critical", d, pending_days="11"))["rows"]
     assert sorted(r["problem"] for r in crit_11) == [
         "overdue next call",
-        "promise to pay 120.50 overdue",
+        "promise to pay $120.50 overdue",
     ]
 
     queues = by((await report(supervisor, "queues", d))["rows"], "queue")
@@ -281,7 +281,9 @@ async def test_csv_export_is_audited_and_filters_are_checked(
     assert resp.status == 200
     assert resp.content_type == "text/csv"
     assert f'filename="cti-queues-{d}-{d}.csv"' in resp.headers["Content-Disposition"]
-    lines = list(csv.reader(io.StringIO(await resp.text())))
+    raw = await resp.read()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert lines[0][:4] == ["Queue", "Calls", "Answered", "Abandoned"]
     assert [line[:4] for line in lines[1:]] == [
         ["sales", "2", "1", "0"],

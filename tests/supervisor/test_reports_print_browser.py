@@ -46,7 +46,9 @@ async def test_a_report_prints_cleanly_with_its_filters_and_date(
         await expect(page.locator(hidden)).to_be_hidden()
     head = page.locator("#print-head")
     await expect(head).to_be_visible()
-    await expect(head).to_contain_text(f"Period {day} – {day}")
+    # The dates as the reader's language writes them (en-US: MM/DD/YYYY).
+    shown = s["d"].strftime("%m/%d/%Y")
+    await expect(head).to_contain_text(f"Period {shown} – {shown}")
     await expect(head).to_contain_text("Printed ")
     await expect(head).to_contain_text("by Vera Supervisor")
     background = await page.evaluate("getComputedStyle(document.body).backgroundColor")

@@ -7,7 +7,7 @@ import { pageHead, table } from "./ui.js";
 
 const FOOT = {
   active: N_("open, nobody assigned"), assigned: N_("with an operator"), suspended: N_("paused for now"),
-  delinquent: N_("customers in arrears"), withdrawn: N_("taken out"), closed: N_("finished"),
+  delinquent: N_("customers in arrears"), withdrawn: N_("taken out"), closed: N_("finished cases"),
 };
 
 function greeting(now, name) {

@@ -1,18 +1,21 @@
 // Reports: pick one, a date range, see its chart and table, export it as CSV (audited).
 import { api, ApiError, el } from "/static/js/api.js";
+import { fmt, language, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
 import { signOut, signedInSupervisor } from "/static/wallboard/common.js";
 
 const TITLES = {
-  productivity: "Productivity", dispositions: "Dispositions", "contact-frequency": "Contact frequency",
-  critical: "Critical", queues: "Queues", campaigns: "Campaigns", areas: "Areas",
+  productivity: N_("Productivity"), dispositions: N_("Dispositions"), "contact-frequency": N_("Contact frequency"),
+  critical: N_("Critical"), queues: N_("Queues"), campaigns: N_("Campaigns"), areas: N_("Areas"),
 };
 const PALETTE = ["#3b82f6", "#22c55e", "#ef4444", "#f59e0b", "#a78bfa", "#14b8a6", "#ec4899", "#64748b"];
 const RATE = new Set(["answer_rate", "abandon_rate", "abandon_cap", "close_rate"]);
+const MONEY = new Set(["amount"]);
 const $ = (id) => document.getElementById(id);
 const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 let current = "productivity";
 let chart = null;
 let me = null;
+let ready = false;
 
 function iso(d) { return d.toLocaleDateString("en-CA"); }
 
@@ -31,8 +34,11 @@ function query(extra = "") {
 
 function cell(key, value) {
   if (value === null || value === undefined) return "—";
-  if (RATE.has(key)) return `${(value * 100).toFixed(1)}%`;
-  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return new Date(value).toLocaleString();
+  if (RATE.has(key)) return fmt.percent(value, 1);
+  if (MONEY.has(key)) return fmt.money(value);
+  if (typeof value === "number") return fmt.number(value);
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return fmt.dateTime(value);
+  if (typeof value === "string" && /^\d{4}-\d\d-\d\d$/.test(value)) return fmt.date(value);
   return value;
 }
 
@@ -49,6 +55,7 @@ function drawChart(spec, printing = false) {
   if (!C) return;
   lastSpec = spec;
   C.defaults.color = printing ? "#222222" : "#8b95b3";
+  C.defaults.locale = language(); // the ticks' numbers as the page's language writes them
   C.defaults.borderColor = printing ? "#cccccc" : "#27314f";
   if (chart) chart.destroy();
   const doughnut = spec.type === "doughnut";
@@ -75,10 +82,11 @@ function drawChart(spec, printing = false) {
 
 // What a printed page says at its top: the report, its filters, when and by whom it was printed.
 function paintPrintHead(r) {
-  const filters = [`Period ${r.from} – ${r.to}`, `time zone ${tz}`];
-  if (current === "critical") filters.push(`pending over ${$("pending").value || "3"} days`);
+  const filters = [t("Period {from} – {to}", { from: fmt.date(r.from), to: fmt.date(r.to) }), t("time zone {tz}", { tz })];
+  if (current === "critical") filters.push(t("pending over {days} days", { days: $("pending").value || "3" }));
   $("print-filters").textContent = filters.join(" · ");
-  $("print-when").textContent = `Printed ${new Date().toLocaleString()}${me ? ` by ${me.full_name}` : ""}`;
+  const printed = fmt.dateTime(new Date());
+  $("print-when").textContent = me ? t("Printed {when} by {name}", { when: printed, name: me.full_name }) : t("Printed {when}", { when: printed });
 }
 
 async function show() {
@@ -88,7 +96,7 @@ async function show() {
   $("csv").href = query("&format=csv");
   try {
     const r = await api("GET", query());
-    $("title").textContent = `${r.title} · ${r.from} – ${r.to}`;
+    $("title").textContent = `${r.title} · ${fmt.date(r.from)} – ${fmt.date(r.to)}`;
     paintPrintHead(r);
     $("table").querySelector("thead").replaceChildren(el("tr", {}, r.columns.map((c) => el("th", {}, c.label))));
     $("table").querySelector("tbody").replaceChildren(...r.rows.map((row) =>
@@ -101,20 +109,26 @@ async function show() {
 }
 
 async function main() {
-  me = await signedInSupervisor("reports");
+  // The range and the form first: dates typed while the page loads are kept, and shown once ready.
+  setRange(6);
+  $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); if (ready) show(); });
+  await loadI18n();
+  document.title = `cti · ${t("reports")}`;
+  me = await signedInSupervisor(t("reports"));
   $("signout").addEventListener("click", signOut);
+  // The language the reports speak to me (mine, else my browser's).
+  $("signout").before(languagePicker((language) => api("PUT", "/api/v1/me/language", { language })));
   $("print").addEventListener("click", () => window.print());
   // The chart is drawn for the page it is printed on (light, and the paper's width), then back.
   window.addEventListener("beforeprint", () => { document.documentElement.classList.remove("dark"); drawPrinted(true); });
   window.addEventListener("afterprint", () => { document.documentElement.classList.add("dark"); drawPrinted(false); });
   const list = await api("GET", "/api/v1/reports");
   $("tabs").replaceChildren(...list.reports.map((name) =>
-    el("button", { type: "button", role: "tab", dataset: { report: name }, onclick: () => { current = name; show(); } }, TITLES[name] || name)));
+    el("button", { type: "button", role: "tab", dataset: { report: name }, onclick: () => { current = name; show(); } }, name in TITLES ? t(TITLES[name]) : name)));
   for (const b of document.querySelectorAll(".quick button")) b.addEventListener("click", () => { setRange(Number(b.dataset.days)); show(); });
-  $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
   const wanted = new URLSearchParams(location.search).get("report");
   if (wanted && list.reports.includes(wanted)) current = wanted;
-  setRange(6);
+  ready = true;
   await show();
 }
 

@@ -1,6 +1,7 @@
 // Shared by the wallboard and the reports pages: the sign-in form they show when the session is
 // missing (or is an operator's), and signing out. Requests and formatting: /static/js/api.js.
 import { api, ApiError, el, setCsrf } from "/static/js/api.js";
+import { t } from "/static/js/i18n.js";
 
 // The signed-in supervisor, or a sign-in form until there is one.
 export async function signedInSupervisor(title) {
@@ -9,7 +10,7 @@ export async function signedInSupervisor(title) {
       const me = await api("GET", "/api/v1/me");
       setCsrf(me.csrf);
       if (me.user.role === "operator") {
-        showSignin(title, "This page is for supervisors. Sign in as a supervisor or an admin.");
+        showSignin(title, t("This page is for supervisors. Sign in as a supervisor or an admin."));
         await waitForSignin();
         continue;
       }
@@ -42,10 +43,10 @@ function showSignin(title, message) {
     box = el("div", { id: "signin", class: "signin-veil" },
       el("form", { class: "signin-card" },
         el("div", { class: "brand" }, "☎ cti · ", el("span", { id: "signin-title" })),
-        el("label", {}, "User name", el("input", { name: "username", autocomplete: "username", required: true })),
-        el("label", {}, "Password", el("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+        el("label", {}, t("User name"), el("input", { name: "username", autocomplete: "username", required: true })),
+        el("label", {}, t("Password"), el("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
         el("div", { class: "signin-error", role: "alert" }),
-        el("button", { type: "submit", class: "primary" }, "Sign in")));
+        el("button", { type: "submit", class: "primary" }, t("Sign in"))));
     document.body.append(box);
     const form = box.querySelector("form");
     form.addEventListener("submit", async (ev) => {

@@ -1,14 +1,23 @@
 // The wallboard: one WebSocket (/ws/wallboard) sends the whole board about once a second.
-import { api, ApiError, clock, csrfToken, el, pct, sessionEnded } from "/static/js/api.js";
+import { api, ApiError, clock, csrfToken, el, sessionEnded } from "/static/js/api.js";
+import { fmt, language, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
 import { signInAgain, signOut, signedInSupervisor } from "./common.js";
 import { Softphone } from "/static/js/softphone.js";
 
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_SESSION_ENDED = 4001;
 const STATE_LABEL = {
-  ready: "ready", ringing: "ringing", in_call: "on a call", wrap_up: "wrap-up",
-  paused: "paused", offline: "offline",
+  ready: N_("ready"), ringing: N_("ringing"), in_call: N_("on a call"), wrap_up: N_("wrap-up"),
+  paused: N_("paused"), offline: N_("offline"),
 };
+const stateLabel = (s) => (s in STATE_LABEL ? t(STATE_LABEL[s]) : s);
+// What the server sends as words: a campaign's mode and status.
+const WORDS = {
+  preview: N_("preview"), progressive: N_("progressive"), predictive: N_("predictive"),
+  draft: N_("draft"), running: N_("running"), paused: N_("paused"), finished: N_("finished"),
+};
+const word = (w) => (w in WORDS ? t(WORDS[w]) : w);
+const pct = (v, digits = 0) => fmt.percent(v, digits);
 const COLORS = {
   ok: "#22c55e", warn: "#f59e0b", bad: "#ef4444", info: "#3b82f6", paused: "#a78bfa",
   wrap: "#14b8a6", offline: "#475569", grid: "#27314f", ink: "#e8ecf6", muted: "#8b95b3",
@@ -28,11 +37,11 @@ const $ = (id) => document.getElementById(id);
 function serverNow() { return Date.now() + offset; }
 
 function toast(text, bad = false) {
-  const t = $("toast");
-  t.textContent = text;
-  t.className = bad ? "toast bad" : "toast";
+  const box = $("toast");
+  box.textContent = text;
+  box.className = bad ? "toast bad" : "toast";
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => t.classList.add("hidden"), 3500);
+  toast.timer = setTimeout(() => box.classList.add("hidden"), 3500);
 }
 
 // --- the stream ------------------------------------------------------------------------------
@@ -65,37 +74,37 @@ function connect() {
 
 function ended() {
   setLink("ended");
-  signInAgain("wallboard", "Your session has ended. Sign in again to go on.");
+  signInAgain(t("wallboard"), t("Your session has ended. Sign in again to go on."));
 }
 
 function setLink(status) {
   const link = $("link");
   link.dataset.status = status;
-  link.textContent = status === "live" ? "● live"
-    : status === "reconnecting" ? "reconnecting…"
-    : status === "ended" ? "session ended" : "connecting…";
+  link.textContent = status === "live" ? `● ${t("live")}`
+    : status === "reconnecting" ? t("reconnecting…")
+    : status === "ended" ? t("session ended") : t("connecting…");
 }
 
 // --- rendering -------------------------------------------------------------------------------
 
 function render() {
   const b = board;
-  const t = b.totals;
-  $("day").textContent = b.day;
+  const tot = b.totals;
+  $("day").textContent = fmt.date(b.day);
   $("pbx").replaceChildren(...Object.entries(b.pbx).map(([name, status]) =>
-    el("span", { class: status === "connected" ? "" : "down" }, `${name} ${status === "connected" ? "up" : "down"}`)));
+    el("span", { class: status === "connected" ? "" : "down" }, (status === "connected" ? t("{pbx} up", { pbx: name }) : t("{pbx} down", { pbx: name })))));
 
-  setKpi("kpi-waiting", String(t.waiting), t.waiting === 0 ? "good" : t.longest_wait_seconds > b.service_level_seconds ? "bad" : "warn");
-  setKpi("kpi-longest", clock(t.longest_wait_seconds), t.longest_wait_seconds > b.service_level_seconds ? "bad" : t.waiting ? "warn" : "good");
-  setKpi("kpi-sl", pct(t.service_level), t.service_level === null ? "" : t.sla_breach ? "bad" : "good");
-  $("sl-foot").textContent = `answered within ${b.service_level_seconds} s · target ${pct(b.service_level_target)}`;
-  setKpi("kpi-answered", String(t.answered), "");
-  setKpi("kpi-abandoned", String(t.abandoned), t.abandoned ? "warn" : "");
+  setKpi("kpi-waiting", fmt.number(tot.waiting), tot.waiting === 0 ? "good" : tot.longest_wait_seconds > b.service_level_seconds ? "bad" : "warn");
+  setKpi("kpi-longest", clock(tot.longest_wait_seconds), tot.longest_wait_seconds > b.service_level_seconds ? "bad" : tot.waiting ? "warn" : "good");
+  setKpi("kpi-sl", pct(tot.service_level), tot.service_level === null ? "" : tot.sla_breach ? "bad" : "good");
+  $("sl-foot").textContent = t("answered within {seconds} s · target {target}", { seconds: b.service_level_seconds, target: pct(b.service_level_target) });
+  setKpi("kpi-answered", fmt.number(tot.answered), "");
+  setKpi("kpi-abandoned", fmt.number(tot.abandoned), tot.abandoned ? "warn" : "");
   const mix = $("kpi-agents").querySelector(".value");
   mix.replaceChildren(
-    el("span", { class: "ready", title: "ready" }, t.agents.ready),
-    el("span", { class: "in_call", title: "on a call" }, t.agents.in_call + t.agents.ringing),
-    el("span", { class: "paused", title: "paused" }, t.agents.paused));
+    el("span", { class: "ready", title: t("ready") }, tot.agents.ready),
+    el("span", { class: "in_call", title: t("on a call") }, tot.agents.in_call + tot.agents.ringing),
+    el("span", { class: "paused", title: t("paused") }, tot.agents.paused));
 
   renderQueues(b);
   renderSpies(b);
@@ -118,14 +127,14 @@ function renderQueues(b) {
     return el("article", { class: cls, dataset: { queue: q.name } },
       el("div", { class: "head" },
         el("span", { class: "name" }, q.name),
-        el("span", { class: "waiting" }, q.waiting, el("small", {}, "waiting"))),
+        el("span", { class: "waiting" }, q.waiting, el("small", {}, t("waiting")))),
       el("dl", {},
-        el("div", {}, el("dt", {}, "Longest wait"), el("dd", { class: over ? "over" : "" }, clock(q.longest_wait_seconds))),
-        el("div", {}, el("dt", {}, "Service level"), el("dd", { class: q.sla_breach ? "sl over" : "sl" }, pct(q.service_level))),
-        el("div", {}, el("dt", {}, "Agents ready"), el("dd", {}, `${ag.ready}/${ag.ready + ag.in_call + ag.ringing + ag.wrap_up + ag.paused}`)),
-        el("div", {}, el("dt", {}, "Answered"), el("dd", {}, q.answered)),
-        el("div", {}, el("dt", {}, "Abandoned"), el("dd", {}, q.abandoned)),
-        el("div", {}, el("dt", {}, "Avg wait · talk"), el("dd", {}, `${clock(q.avg_wait_seconds)} · ${clock(q.avg_talk_seconds)}`))));
+        el("div", {}, el("dt", {}, t("Longest wait")), el("dd", { class: over ? "over" : "" }, clock(q.longest_wait_seconds))),
+        el("div", {}, el("dt", {}, t("Service level")), el("dd", { class: q.sla_breach ? "sl over" : "sl" }, pct(q.service_level))),
+        el("div", {}, el("dt", {}, t("Agents ready")), el("dd", {}, `${ag.ready}/${ag.ready + ag.in_call + ag.ringing + ag.wrap_up + ag.paused}`)),
+        el("div", {}, el("dt", {}, t("Answered")), el("dd", {}, fmt.number(q.answered))),
+        el("div", {}, el("dt", {}, t("Abandoned")), el("dd", {}, fmt.number(q.abandoned))),
+        el("div", {}, el("dt", {}, t("Avg wait · talk")), el("dd", {}, `${clock(q.avg_wait_seconds)} · ${clock(q.avg_talk_seconds)}`))));
   }));
 }
 
@@ -148,7 +157,7 @@ function renderCampaigns(live, today) {
   // Always shown: a new install creates its first campaign here.
   if (!rows.length) {
     box.querySelector("tbody").replaceChildren(el("tr", { class: "empty" },
-      el("td", { colspan: 10 }, "No campaign yet: create one with “New campaign”, then add its leads.")));
+      el("td", { colspan: 10 }, t("No campaign yet: create one with “New campaign”, then add its leads."))));
     return;
   }
   box.querySelector("tbody").replaceChildren(...rows.map((row) => {
@@ -156,27 +165,27 @@ function renderCampaigns(live, today) {
     const live = figures.has(String(row.id));
     const running = c.status === "running";
     return el("tr", { dataset: { campaign: c.id, status: c.status } },
-      el("td", {}, c.name), el("td", {}, c.mode), el("td", { class: `status ${c.status}` }, c.status),
-      el("td", { class: "num" }, live ? Number(c.dial_level).toFixed(2) : "—"),
+      el("td", {}, c.name), el("td", {}, word(c.mode)), el("td", { class: `status ${c.status}` }, word(c.status)),
+      el("td", { class: "num" }, live ? fmt.number(c.dial_level, 2) : "—"),
       el("td", { class: "num" }, live ? pct(c.answer_rate, 1) : "—"),
       el("td", { class: c.over_cap ? "num over" : "num" }, live ? `${pct(c.abandon_rate, 1)} / ${pct(c.abandon_cap, 1)}` : "—"),
-      el("td", { class: "num" }, live ? c.calls_in_progress : "—"),
-      el("td", { class: "num" }, live ? c.leads_left : "—"),
+      el("td", { class: "num" }, live ? fmt.number(c.calls_in_progress) : "—"),
+      el("td", { class: "num" }, live ? fmt.number(c.leads_left) : "—"),
       el("td", { class: "num today" }, todayText(day.get(String(row.id)))),
       el("td", { class: "actions" },
         running
-          ? el("button", { type: "button", class: "pause", onclick: () => campaignAct(c, "pause") }, "Pause")
-          : el("button", { type: "button", class: "resume", disabled: c.status === "finished", onclick: () => campaignAct(c, "start") }, "Start"),
-        el("button", { type: "button", disabled: c.status === "finished", onclick: () => campaignAct(c, "stop") }, "Stop"),
-        el("button", { type: "button", onclick: () => askPacing(c) }, "Pacing"),
-        el("button", { type: "button", disabled: c.status === "finished", title: "Add leads from a CSV file (phone, name, customer_code, timezone, priority)", onclick: () => uploadLeads(c) }, "Leads…")));
+          ? el("button", { type: "button", class: "pause", onclick: () => campaignAct(c, "pause") }, t("Pause"))
+          : el("button", { type: "button", class: "resume", disabled: c.status === "finished", onclick: () => campaignAct(c, "start") }, t("Start")),
+        el("button", { type: "button", disabled: c.status === "finished", onclick: () => campaignAct(c, "stop") }, t("Stop")),
+        el("button", { type: "button", onclick: () => askPacing(c) }, t("Pacing")),
+        el("button", { type: "button", disabled: c.status === "finished", title: t("Add leads from a CSV file (phone, name, customer_code, timezone, priority)"), onclick: () => uploadLeads(c) }, t("Leads…"))));
   }));
 }
 
 // Today's dial attempts of a campaign, answered and abandoned (from the database: kept across
 // restarts, equal to the campaigns report for the day).
 function todayText(d) {
-  return d ? `${d.attempts} · ${d.answered} · ${d.abandoned}` : "0 · 0 · 0";
+  return d ? [d.attempts, d.answered, d.abandoned].map((n) => fmt.number(n)).join(" · ") : "0 · 0 · 0";
 }
 
 function uploadLeads(c) {
@@ -191,11 +200,12 @@ function uploadLeads(c) {
     });
     const data = await resp.json().catch(() => ({}));
     if (resp.ok) {
-      toast(`${c.name}: ${data.stored} lead${data.stored === 1 ? "" : "s"} added`);
+      toast(data.stored === 1 ? t("{campaign}: 1 lead added", { campaign: c.name }) : t("{campaign}: {n} leads added", { campaign: c.name, n: fmt.number(data.stored) }));
       await loadCampaigns();
     } else if (data.rows) {
-      const first = data.rows.slice(0, 3).map((r) => `row ${r.row} ${r.field}: ${r.reason}`).join("; ");
-      toast(`Nothing stored — ${data.rows.length} problem${data.rows.length === 1 ? "" : "s"}: ${first}`, true);
+      const first = data.rows.slice(0, 3).map((r) => t("row {row} {field}: {reason}", r)).join("; ");
+      toast(data.rows.length === 1 ? t("Nothing stored — 1 problem: {first}", { first })
+        : t("Nothing stored — {n} problems: {first}", { n: data.rows.length, first }), true);
     } else {
       toast(data.error || `HTTP ${resp.status}`, true);
     }
@@ -220,7 +230,7 @@ function newCampaign() {
     try {
       await api("POST", "/api/v1/campaigns", body);
       dialog.close();
-      toast(`${body.name} created as a draft`);
+      toast(t("{campaign} created as a draft", { campaign: body.name }));
       await loadCampaigns();
     } catch (e) {
       $("campaign-error").textContent = e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : String(e.message || e);
@@ -230,7 +240,8 @@ function newCampaign() {
 }
 
 async function campaignAct(c, verb) {
-  await act(`/api/v1/campaigns/${c.id}/${verb}`, undefined, `${c.name}: ${verb === "stop" ? "stopped" : verb === "start" ? "started" : "paused"}`);
+  const done = verb === "stop" ? t("{campaign}: stopped", { campaign: c.name }) : verb === "start" ? t("{campaign}: started", { campaign: c.name }) : t("{campaign}: paused", { campaign: c.name });
+  await act(`/api/v1/campaigns/${c.id}/${verb}`, undefined, done);
   await loadCampaigns();
 }
 
@@ -245,7 +256,7 @@ function askPacing(c) {
       await api("PATCH", `/api/v1/campaigns/${c.id}/pacing`, {
         mode: $("pacing-mode").value, abandon_cap: Number($("pacing-cap").value) / 100,
       });
-      toast(`${c.name}: pacing changed`);
+      toast(t("{campaign}: pacing changed", { campaign: c.name }));
       await loadCampaigns();
     } catch (e) {
       toast(e instanceof ApiError ? e.message : String(e), true);
@@ -255,7 +266,7 @@ function askPacing(c) {
 }
 
 // Listen / whisper / barge sessions running now, each with a Stop; they end with the call.
-const SPY_LABEL = { listen: "listening to", whisper: "whispering to", barge: "barging in on" };
+const SPY_LABEL = { listen: N_("{supervisor} is listening to {agent}"), whisper: N_("{supervisor} is whispering to {agent}"), barge: N_("{supervisor} is barging in on {agent}") };
 
 function renderSpies(b) {
   const spies = b.spies || [];
@@ -263,14 +274,16 @@ function renderSpies(b) {
   const names = new Map(b.agents.map((a) => [a.interface, a.name]));
   const now = serverNow();
   $("spy-list").replaceChildren(...spies.map((s) => el("li", { dataset: { spy: s.id, agent: s.agent || "" } },
-    el("b", {}, s.supervisor_name || s.phone), ` ${SPY_LABEL[s.mode] || "listening to"} `,
-    el("b", {}, names.get(s.agent) || s.agent || "a call"), " · ",
+    ...spyWords(t(SPY_LABEL[s.mode] || SPY_LABEL.listen), {
+      supervisor: el("b", {}, s.supervisor_name || s.phone),
+      agent: el("b", {}, names.get(s.agent) || s.agent || t("a call")),
+    }), " · ",
     el("span", { dataset: { since: Date.parse(s.since) } }, clock((now - Date.parse(s.since)) / 1000)),
-    el("button", { type: "button", class: "stop", onclick: () => stopSpy(s) }, "Stop"))));
+    el("button", { type: "button", class: "stop", onclick: () => stopSpy(s) }, t("Stop")))));
 }
 
 function stopSpy(s) {
-  act("/api/v1/supervisor/spy/stop", { id: s.id }, "listening stopped");
+  act("/api/v1/supervisor/spy/stop", { id: s.id }, t("listening stopped"));
 }
 
 function renderAgents(b) {
@@ -278,28 +291,28 @@ function renderAgents(b) {
   $("agents").replaceChildren(...b.agents.map((a) => {
     const inState = (now - a.since_ms) / 1000;
     const call = a.call
-      ? el("div", { class: "call" }, `☎ ${a.call.caller_name || a.call.caller_num || "caller"} `,
+      ? el("div", { class: "call" }, `☎ ${a.call.caller_name || a.call.caller_num || t("caller")} `,
           el("span", { class: "muted" }, a.call.queue ? `· ${a.call.queue} ` : ""),
           el("b", { dataset: { started: a.call.started_ms } }, clock((now - a.call.started_ms) / 1000)))
-      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? `reason: ${a.reason}`
-        : a.state === "wrap_up" ? "after-call work: no call offered" : "");
+      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? t("reason: {reason}", { reason: a.reason })
+        : a.state === "wrap_up" ? t("after-call work: no call offered") : "");
     const longPause = a.state === "paused" && inState > 900;
     const onCall = a.state === "in_call";
     return el("article", { class: "agent", dataset: { state: a.state, interface: a.interface, pbx: a.pbx } },
-      el("div", { class: "row" }, el("span", { class: "name", title: a.name }, a.name), el("span", { class: "state" }, STATE_LABEL[a.state] || a.state)),
+      el("div", { class: "row" }, el("span", { class: "name", title: a.name }, a.name), el("span", { class: "state" }, stateLabel(a.state))),
       el("div", { class: "row" },
         el("span", { class: longPause ? "since long" : "since", dataset: { since: a.since_ms } }, clock(inState)),
-        el("span", { class: "taken" }, `${a.calls_taken} call${a.calls_taken === 1 ? "" : "s"} · ${clock(a.talk_seconds)} talk`,
-          el("span", { class: "wrapped", title: "Time in after-call work today" }, ` · ${clock(a.wrapup_seconds || 0)} wrap-up`))),
+        el("span", { class: "taken" }, a.calls_taken === 1 ? t("1 call · {talk} talk", { talk: clock(a.talk_seconds) }) : t("{n} calls · {talk} talk", { n: fmt.number(a.calls_taken), talk: clock(a.talk_seconds) }),
+          el("span", { class: "wrapped", title: t("Time in after-call work today") }, ` · ${t("{time} wrap-up", { time: clock(a.wrapup_seconds || 0) })}`))),
       call,
       el("div", { class: "row" }, el("span", { class: "iface" }, a.interface)),
       el("div", { class: "actions" },
-        el("button", { type: "button", disabled: !onCall, title: "Listen to the call", onclick: () => spy(a, "listen") }, "Listen"),
-        el("button", { type: "button", disabled: !onCall, title: "Talk to the agent only", onclick: () => spy(a, "whisper") }, "Whisper"),
-        el("button", { type: "button", disabled: !onCall, title: "Talk to both", onclick: () => spy(a, "barge") }, "Barge"),
+        el("button", { type: "button", disabled: !onCall, title: t("Listen to the call"), onclick: () => spy(a, "listen") }, t("Listen")),
+        el("button", { type: "button", disabled: !onCall, title: t("Talk to the agent only"), onclick: () => spy(a, "whisper") }, t("Whisper")),
+        el("button", { type: "button", disabled: !onCall, title: t("Talk to both"), onclick: () => spy(a, "barge") }, t("Barge")),
         a.state === "paused"
-          ? el("button", { type: "button", class: "resume", onclick: () => resume(a) }, "Resume")
-          : el("button", { type: "button", class: "pause", disabled: a.state === "offline", onclick: () => askPause(a) }, "Pause")));
+          ? el("button", { type: "button", class: "resume", onclick: () => resume(a) }, t("Resume"))
+          : el("button", { type: "button", class: "pause", disabled: a.state === "offline", onclick: () => askPause(a) }, t("Pause"))));
   }));
 }
 
@@ -308,7 +321,7 @@ function tickClocks() {
   const now = serverNow();
   document.querySelectorAll("[data-since]").forEach((n) => { n.textContent = clock((now - Number(n.dataset.since)) / 1000); });
   document.querySelectorAll("[data-started]").forEach((n) => { n.textContent = clock((now - Number(n.dataset.started)) / 1000); });
-  $("clock").textContent = new Date(now).toLocaleTimeString([], { hour12: false });
+  $("clock").textContent = fmt.time(now, true);
 }
 
 // --- charts (Chart.js, vendored) ------------------------------------------------------------
@@ -316,6 +329,7 @@ function tickClocks() {
 function makeCharts() {
   const C = window.Chart;
   C.defaults.color = COLORS.muted;
+  C.defaults.locale = language(); // the ticks' numbers as the page's language writes them
   C.defaults.borderColor = COLORS.grid;
   C.defaults.font.size = 13;
   C.defaults.animation = false;
@@ -324,21 +338,21 @@ function makeCharts() {
     hourly: new C($("chart-hourly"), {
       type: "bar",
       data: { labels: [...Array(24).keys()].map((h) => `${h}h`), datasets: [
-        { label: "answered", data: [], backgroundColor: COLORS.ok, stack: "c" },
-        { label: "abandoned", data: [], backgroundColor: COLORS.bad, stack: "c" }] },
+        { label: t("answered"), data: [], backgroundColor: COLORS.ok, stack: "c" },
+        { label: t("abandoned"), data: [], backgroundColor: COLORS.bad, stack: "c" }] },
       options: { ...common, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
     }),
     sl: new C($("chart-sl"), {
       type: "bar",
-      data: { labels: [], datasets: [{ label: "service level %", data: [], backgroundColor: [] }] },
-      options: { ...common, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } } },
+      data: { labels: [], datasets: [{ label: t("service level %"), data: [], backgroundColor: [] }] },
+      options: { ...common, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => fmt.percent(v / 100, 0) } } } },
     }),
     trend: new C($("chart-trend"), {
       type: "line",
       data: { labels: [], datasets: [
-        { label: "waiting", data: [], borderColor: COLORS.warn, backgroundColor: "rgba(245,158,11,.15)", fill: true, tension: .3, pointRadius: 0 },
-        { label: "on a call", data: [], borderColor: COLORS.info, tension: .3, pointRadius: 0 },
-        { label: "ready", data: [], borderColor: COLORS.ok, tension: .3, pointRadius: 0 }] },
+        { label: t("waiting"), data: [], borderColor: COLORS.warn, backgroundColor: "rgba(245,158,11,.15)", fill: true, tension: .3, pointRadius: 0 },
+        { label: t("on a call"), data: [], borderColor: COLORS.info, tension: .3, pointRadius: 0 },
+        { label: t("ready"), data: [], borderColor: COLORS.ok, tension: .3, pointRadius: 0 }] },
       options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     }),
     agents: new C($("chart-agents"), {
@@ -362,14 +376,14 @@ function renderCharts(b) {
   charts.sl.data.datasets[0].backgroundColor = withData.map((q) => (q.service_level === null ? COLORS.offline : q.sla_breach ? COLORS.bad : COLORS.ok));
   charts.sl.update();
 
-  charts.trend.data.labels = b.trend.map((p) => new Date(p.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false }));
+  charts.trend.data.labels = b.trend.map((p) => fmt.time(p.at));
   charts.trend.data.datasets[0].data = b.trend.map((p) => p.waiting);
   charts.trend.data.datasets[1].data = b.trend.map((p) => p.in_call);
   charts.trend.data.datasets[2].data = b.trend.map((p) => p.ready);
   charts.trend.update();
 
   const states = Object.entries(b.totals.agents).filter(([, n]) => n > 0);
-  charts.agents.data.labels = states.map(([s]) => STATE_LABEL[s]);
+  charts.agents.data.labels = states.map(([s]) => stateLabel(s));
   charts.agents.data.datasets[0].data = states.map(([, n]) => n);
   charts.agents.data.datasets[0].backgroundColor = states.map(([s]) => STATE_COLOR[s]);
   charts.agents.update();
@@ -388,16 +402,30 @@ async function act(path, body, done) {
   }
 }
 
+const SPY_RINGS = {
+  listen: N_("listen: your phone rings to join {agent}'s call"),
+  whisper: N_("whisper: your phone rings to join {agent}'s call"),
+  barge: N_("barge: your phone rings to join {agent}'s call"),
+};
+
+// A translated sentence with {fields} filled by elements (the names in bold).
+function spyWords(text, parts) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((bit) => {
+    const name = bit.slice(1, -1);
+    return bit.startsWith("{") && name in parts ? parts[name] : bit;
+  });
+}
+
 function spy(agent, mode) {
   act("/api/v1/supervisor/spy", { interface: agent.interface, pbx: agent.pbx, mode },
-    `${mode}: your phone rings to join ${agent.name}'s call`);
+    t(SPY_RINGS[mode], { agent: agent.name }));
 }
 
 function resume(agent) {
   act("/api/v1/supervisor/resume", { interface: agent.interface, pbx: agent.pbx }, (a) =>
-    a.wrapup_released ? `${agent.name} is available again; their attention stays pending, flagged`
-      : a.deferred ? `${agent.name} will be ready once their call and wrap-up are over`
-      : `${agent.name} resumed`);
+    a.wrapup_released ? t("{agent} is available again; their attention stays pending, flagged", { agent: agent.name })
+      : a.deferred ? t("{agent} will be ready once their call and wrap-up are over", { agent: agent.name })
+      : t("{agent} resumed", { agent: agent.name }));
 }
 
 function askPause(agent) {
@@ -409,14 +437,15 @@ function askPause(agent) {
     if (dialog.returnValue !== "ok") return;
     const reason = $("pause-reason").value;
     act("/api/v1/supervisor/pause", { interface: agent.interface, pbx: agent.pbx, reason }, (a) =>
-      a.deferred ? `${agent.name} will be paused (${reason}) once their call and wrap-up are over` : `${agent.name} paused`);
+      a.deferred ? t("{agent} will be paused ({reason}) once their call and wrap-up are over", { agent: agent.name, reason })
+        : t("{agent} paused", { agent: agent.name }));
   };
   dialog.showModal();
 }
 
 function openReassign() {
   const dialog = $("reassign-dialog");
-  const label = (o) => `${o.name} (${o.open_attentions} open)`;
+  const label = (o) => t("{name} ({n} open)", { name: o.name, n: fmt.number(o.open_attentions) });
   $("reassign-from").replaceChildren(...lists.operators.filter((o) => o.open_attentions > 0).map((o) => el("option", { value: o.id }, label(o))));
   $("reassign-to").replaceChildren(...lists.operators.map((o) => el("option", { value: o.id }, label(o))));
   dialog.onclose = async () => {
@@ -425,7 +454,7 @@ function openReassign() {
       const res = await api("POST", "/api/v1/supervisor/attentions/reassign", {
         from_operator_id: Number($("reassign-from").value), to_operator_id: Number($("reassign-to").value),
       });
-      toast(`${res.moved.length} attention${res.moved.length === 1 ? "" : "s"} moved`);
+      toast(res.moved.length === 1 ? t("1 attention moved") : t("{n} attentions moved", { n: fmt.number(res.moved.length) }));
       await loadLists();
     } catch (e) {
       toast(e instanceof ApiError ? e.message : String(e), true);
@@ -445,7 +474,7 @@ async function savePhone(ev) {
   try {
     const res = await api("PUT", "/api/v1/supervisor/phone", { phone: $("my-phone").value.trim() });
     $("my-phone").value = res.phone;
-    toast(`Listening rings ${res.phone}`);
+    toast(t("Listening rings {phone}", { phone: res.phone }));
   } catch (e) {
     toast(e instanceof ApiError ? e.message : String(e), true);
   }
@@ -455,8 +484,8 @@ async function savePhone(ev) {
 // registers it, makes it the phone listening rings, and answers those calls by itself (they are
 // the ones she just asked for).
 const WB_PHONE = {
-  off: "browser phone off", connecting: "browser phone connecting…", registered: "browser phone ready",
-  unregistered: "browser phone not registered", failed: "browser phone failed",
+  off: N_("browser phone off"), connecting: N_("browser phone connecting…"), registered: N_("browser phone ready"),
+  unregistered: N_("browser phone not registered"), failed: N_("browser phone failed"),
 };
 
 async function mountBrowserPhone(user) {
@@ -466,7 +495,7 @@ async function mountBrowserPhone(user) {
     audio: $("wb-audio"),
     onChange: (p) => {
       if (p.ringing) p.answer();
-      chip.textContent = p.call === "up" ? "listening on this browser" : WB_PHONE[p.status] || p.status;
+      chip.textContent = p.call === "up" ? t("listening on this browser") : p.status in WB_PHONE ? t(WB_PHONE[p.status]) : p.status;
       chip.dataset.status = p.call === "up" ? "live" : p.status === "registered" ? "live" : "down";
       $("wb-hangup").classList.toggle("hidden", !p.inCall);
     },
@@ -483,7 +512,11 @@ async function mountBrowserPhone(user) {
 }
 
 async function main() {
-  const user = await signedInSupervisor("wallboard");
+  await loadI18n();
+  document.title = `cti · ${t("wallboard")}`;
+  const user = await signedInSupervisor(t("wallboard"));
+  // The language the wallboard speaks to me (mine, else my browser's).
+  $("signout").before(languagePicker((language) => api("PUT", "/api/v1/me/language", { language })));
   $("signout").addEventListener("click", signOut);
   $("reassign-open").addEventListener("click", async () => { await loadLists(); openReassign(); });
   await loadLists();
