@@ -117,6 +117,30 @@ def message_events(m: CallMessage, now: datetime) -> list[NewEvent]:
     return [NewEvent(type=EventType.MESSAGE_CREATED, key=f"message:{m.id}", at=now, data=data)]
 
 
+def lead_outcome_event(
+    lead_id: int,
+    *,
+    campaign_id: int,
+    attempt_id: int,
+    outcome: str,
+    status: str,
+    next_attempt_at: datetime | None,
+    at: datetime,
+) -> NewEvent:
+    """A campaign's dial attempt concluded: its outcome, and what became of the lead (ids
+    only: the lead's number and name stay in cti)."""
+    data: dict[str, object] = {
+        "campaign_id": campaign_id,
+        "lead": {
+            "id": lead_id,
+            "status": status,
+            "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
+        },
+        "attempt": {"id": attempt_id, "outcome": outcome},
+    }
+    return NewEvent(type=EventType.LEAD_OUTCOME, key=f"lead:{lead_id}", at=at, data=data)
+
+
 # --- reading events (the stream) ----------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ class EventType(StrEnum):
     ATTENTION_SAVED = "attention.saved"
     ATTENTION_CLOSED = "attention.closed"
     MESSAGE_CREATED = "message.created"
+    LEAD_OUTCOME = "lead.outcome"
 
 
 class Scope(StrEnum):

@@ -344,3 +344,46 @@ async def test_cti_stopped_in_the_middle_of_a_post_posts_it_again_after_a_start(
         await until(lambda: _all_delivered(admin, 1), what="the post made again")
     keys = [r.headers["Idempotency-Key"] for r in receiver.got]
     assert len(keys) == 2 and keys[0] == keys[1], "at least once: the same event, by its key"
+
+
+async def test_a_dial_attempts_outcome_is_posted_with_what_became_of_the_lead(
+    hooks: RunningService, admin: Client, receiver: Receiver
+) -> None:
+    from cti.db.dialer import finish_attempt
+    from cti.db.models import Attempt, Campaign, Lead
+    from cti.domain.model import CallOutcome, CampaignKind, CampaignMode, LeadStatus
+
+    await add_endpoint(admin, receiver.url, events=["lead.outcome"])
+    now = hooks.runtime.clock.now()
+    async with hooks.runtime.db.sessions.begin() as s:
+        campaign = Campaign(
+            name="Renewals", kind=CampaignKind.TELESALES, mode=CampaignMode.PROGRESSIVE, queue="q"
+        )
+        s.add(campaign)
+        await s.flush()
+        lead = Lead(campaign_id=campaign.id, phone="+12025550177", status=LeadStatus.DIALING)
+        s.add(lead)
+        await s.flush()
+        attempt = Attempt(lead_id=lead.id, campaign_id=campaign.id, action_id="a-1", started_at=now)
+        s.add(attempt)
+        await s.flush()
+        ids = (int(campaign.id), int(lead.id), int(attempt.id))
+    # What the dialer does when the customer's line was busy: the lead is retried later.
+    await finish_attempt(
+        hooks.runtime.db,
+        ids[2],
+        action_id="a-1",
+        outcome=CallOutcome.BUSY,
+        answered_at=None,
+        connected_at=None,
+        ended_at=now,
+        next_step=lambda counts: (LeadStatus.RETRY, now + timedelta(minutes=10)),
+    )
+    await until(lambda: receiver.got, what="the post")
+    [told] = receiver.events()
+    assert told["type"] == "lead.outcome"
+    assert told["data"]["campaign_id"] == ids[0]
+    assert told["data"]["attempt"] == {"id": ids[2], "outcome": "busy"}
+    assert told["data"]["lead"]["id"] == ids[1] and told["data"]["lead"]["status"] == "retry"
+    assert told["data"]["lead"]["next_attempt_at"] is not None
+    assert b"2025550177" not in receiver.got[0].body  # the lead's number stays in cti

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from cti.db import outbox
 from cti.db.engine import Database
 from cti.db.instances import alive
 from cti.db.models import Attempt, Lead
@@ -119,18 +120,33 @@ async def finish_attempt(
         if lead is None:
             return None
         lead.last_outcome = outcome
-        if lead.status is not LeadStatus.DIALING:
-            return None
-        await s.flush()
-        rows = await s.execute(
-            sa.select(Attempt.outcome, sa.func.count())
-            .where(Attempt.lead_id == lead.id, Attempt.outcome.is_not(None))
-            .group_by(Attempt.outcome)
+        when = None
+        if lead.status is LeadStatus.DIALING:
+            await s.flush()
+            rows = await s.execute(
+                sa.select(Attempt.outcome, sa.func.count())
+                .where(Attempt.lead_id == lead.id, Attempt.outcome.is_not(None))
+                .group_by(Attempt.outcome)
+            )
+            counts = {CallOutcome(o): int(n) for o, n in rows.all() if o is not None}
+            status, when = next_step(counts)
+            lead.status = status
+            lead.next_attempt_at = when
+        # The integrations hear it in the same transaction (cti.db.outbox).
+        await outbox.emit(
+            s,
+            [
+                outbox.lead_outcome_event(
+                    lead.id,
+                    campaign_id=lead.campaign_id,
+                    attempt_id=attempt.id,
+                    outcome=outcome.value,
+                    status=lead.status.value,
+                    next_attempt_at=when,
+                    at=ended_at,
+                )
+            ],
         )
-        counts = {CallOutcome(o): int(n) for o, n in rows.all() if o is not None}
-        status, when = next_step(counts)
-        lead.status = status
-        lead.next_attempt_at = when
         return when
 
 

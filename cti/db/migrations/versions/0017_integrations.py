@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 _EVENTS = (
     "'call.ringing', 'call.answered', 'call.ended', 'call.abandoned', 'attention.saved',"
-    " 'attention.closed', 'message.created'"
+    " 'attention.closed', 'message.created', 'lead.outcome'"
 )
 
 
