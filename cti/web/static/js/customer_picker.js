@@ -6,14 +6,15 @@
 //   const picker = new CustomerPicker({ name: "customer_id", label: "Customer", onChange: (c) => … });
 //   form.append(picker.root);  …  picker.value  // the chosen id, or null
 import { api, el } from "./api.js";
+import { t, N_ } from "./i18n.js";
 
 export const SEARCH_DELAY_MS = 200;
 const MIN_QUERY = 2;
-const HINT = { phone: "by phone", tax_id: "by tax id" };
+const HINT = { phone: N_("by phone"), tax_id: N_("by tax id") };
 let pickers = 0;
 
 export class CustomerPicker {
-  constructor({ name, id, label = "Customer", placeholder = "Name, code, tax id or phone", onChange = () => {} } = {}) {
+  constructor({ name, id, label = t("Customer"), placeholder = t("Name, code, tax id or phone"), onChange = () => {} } = {}) {
     const n = ++pickers;
     this.listId = `picker-list-${n}`;
     this.onChange = onChange;
@@ -85,7 +86,7 @@ export class CustomerPicker {
   }
 
   paint() {
-    if (!this.results.length) { this.note("No customer matches"); return; }
+    if (!this.results.length) { this.note(t("No customer matches")); return; }
     this.list.replaceChildren(...this.results.map((c, i) => el("li", {
       id: `${this.listId}-${i}`, role: "option", "aria-selected": "false", "data-customer": c.id,
       onmousedown: () => this.choose(c),
@@ -95,7 +96,7 @@ export class CustomerPicker {
     el("span", { class: "picker-name" }, c.name),
     c.region ? el("span", { class: "picker-sep" }, " · ") : null,
     c.region ? el("span", { class: "picker-region" }, c.region) : null,
-    HINT[c.match] ? el("span", { class: "picker-hint" }, HINT[c.match]) : null)));
+    HINT[c.match] ? el("span", { class: "picker-hint" }, t(HINT[c.match])) : null)));
     this.open();
   }
 

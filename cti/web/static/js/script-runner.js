@@ -4,9 +4,10 @@
 // on the version of the script they were given on. desk.js tells which screen is shown
 // ("cti:screen"); the server checks the answers along the path they take.
 import { api, ApiError, el, showError, clearErrors } from "./api.js";
+import { t, N_ } from "./i18n.js";
 
 const END = "end";
-const TYPE_HINT = { number: "a number", date: "a date", several_of: "any that apply" };
+const TYPE_HINT = { number: N_("a number"), date: N_("a date"), several_of: N_("any that apply") };
 
 class ScriptRunner {
   constructor(card) {
@@ -83,25 +84,25 @@ class ScriptRunner {
   paint() {
     const id = this.trail[this.trail.length - 1];
     const head = el("div", { class: "row", style: "align-items:center;margin-bottom:8px" },
-      el("h2", {}, "Campaign script"),
-      el("span", { class: "muted small", id: "script-name" }, `${this.script.name} · version ${this.script.version}`));
+      el("h2", {}, t("Campaign script")),
+      el("span", { class: "muted small", id: "script-name" }, t("{name} · version {n}", { name: this.script.name, n: this.script.version })));
     if (id === END) {
       const answered = Object.entries(this.onPath());
       this.card.replaceChildren(head,
         el("div", { id: "script-end" },
-          el("p", {}, this.saved ? "Answers saved with this attention." : "End of the script: save the answers with the attention."),
+          el("p", {}, this.saved ? t("Answers saved with this attention.") : t("End of the script: save the answers with the attention.")),
           el("ul", { class: "script-summary" }, answered.map(([k, v]) =>
             el("li", {}, el("b", {}, `${this.step(k).text} `), Array.isArray(v) ? v.join(", ") : v))),
           el("div", { class: "form-foot" },
             el("span", { class: "error", id: "script-error" }),
-            el("button", { type: "button", class: "ghost", id: "script-back", onclick: () => this.back() }, "Back"),
-            el("button", { type: "button", class: "primary", id: "script-save", onclick: () => this.save() }, "Save answers"))));
+            el("button", { type: "button", class: "ghost", id: "script-back", onclick: () => this.back() }, t("Back")),
+            el("button", { type: "button", class: "primary", id: "script-save", onclick: () => this.save() }, t("Save answers")))));
       return;
     }
     const s = this.step(id);
     const form = el("form", { id: "script-step", "data-step": s.id, autocomplete: "off" });
     const hint = s.kind === "question"
-      ? el("div", { class: "muted small" }, [s.required ? "required" : "optional", TYPE_HINT[s.type]].filter(Boolean).join(" · "))
+      ? el("div", { class: "muted small" }, [s.required ? t("required") : t("optional"), TYPE_HINT[s.type] && t(TYPE_HINT[s.type])].filter(Boolean).join(" · "))
       : null;
     form.append(
       el("p", { class: s.kind === "guidance" ? "script-guidance" : "script-question" }, s.text),
@@ -109,8 +110,8 @@ class ScriptRunner {
       s.kind === "question" ? this.input(s) : null,
       el("div", { class: "form-foot" },
         el("span", { class: "error", id: "script-error" }),
-        this.trail.length > 1 ? el("button", { type: "button", class: "ghost", id: "script-back", onclick: () => this.back() }, "Back") : null,
-        el("button", { type: "submit", class: "primary", id: "script-next" }, "Next")));
+        this.trail.length > 1 ? el("button", { type: "button", class: "ghost", id: "script-back", onclick: () => this.back() }, t("Back")) : null,
+        el("button", { type: "submit", class: "primary", id: "script-next" }, t("Next"))));
     form.oninput = () => { form.querySelector("#script-error").textContent = ""; };
     form.onsubmit = (ev) => {
       ev.preventDefault();
@@ -118,7 +119,7 @@ class ScriptRunner {
       if (s.kind === "question") {
         answer = this.read(s, form);
         const empty = answer === "" || (Array.isArray(answer) && !answer.length);
-        if (empty && s.required) { form.querySelector("#script-error").textContent = "This question needs an answer."; return; }
+        if (empty && s.required) { form.querySelector("#script-error").textContent = t("This question needs an answer."); return; }
         this.answers[s.id] = answer;
       }
       this.saved = false;
