@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cti.domain.texts import _
+
 
 class CTIError(Exception):
     """Root of every error cti raises on purpose."""
@@ -11,39 +13,57 @@ class ConfigError(CTIError):
     """The settings are wrong; the message is one line naming the key, the source and what was expected."""
 
 
-class UserInputError(CTIError):
-    """A person gave input that cannot be accepted; ``field`` names what is wrong."""
+def _filled(template: str, values: dict[str, object]) -> str:
+    return template.format(**values) if values else template
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+
+class UserInputError(CTIError):
+    """A person gave input that cannot be accepted; ``field`` names what is wrong.
+
+    ``problem`` is a text for people, marked ``_()`` for the catalogues; values it shows are
+    given by name (``UserInputError("name", _("at most {limit} characters"), limit=80)``) so that
+    the API can answer in the reader's language (``template`` and ``values``).
+    """
+
+    def __init__(self, field: str, problem: str, **values: object) -> None:
         self.field = field
-        self.problem = problem
+        self.template = problem
+        self.values = values
+        self.problem = _filled(problem, values)
+        super().__init__(f"{field}: {self.problem}")
 
 
 class NotFound(CTIError):
     """The record named in the request does not exist (HTTP 404)."""
 
+    template = _("{what} {ident} does not exist")
+
     def __init__(self, what: str, ident: object) -> None:
         super().__init__(f"{what} {ident} does not exist")
         self.what = what
+        self.ident = ident
 
 
 class Forbidden(CTIError):
     """The record exists but is not the viewer's to act on (HTTP 403)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, **values: object) -> None:
+        self.template = message
+        self.values = values
+        self.message = _filled(message, values)
         self.field = field
+        super().__init__(self.message)
 
 
 class Refused(CTIError):
     """The request is well formed but a rule forbids it now (HTTP 409); ``field`` names what."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, **values: object) -> None:
+        self.template = message
+        self.values = values
+        self.message = _filled(message, values)
         self.field = field
+        super().__init__(self.message)
 
 
 class AmiError(CTIError):

@@ -19,6 +19,7 @@ from cti.db.engine import Database
 from cti.db.models import Operator, PjsipAor, PjsipAuth, PjsipEndpoint
 from cti.domain.softphone import REALM, endpoint_for, md5_credential
 from cti.errors import NotFound
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +66,7 @@ async def issue(db: Database, user_id: int, *, context: str) -> Issued:
     async with db.sessions.begin() as session:
         user = await session.get(Operator, user_id)
         if user is None:
-            raise NotFound("user", user_id)
+            raise NotFound(_("user"), user_id)
         ep = endpoint_for(
             extension=user.extension,
             softphone=user.softphone,

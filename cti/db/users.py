@@ -31,6 +31,7 @@ from cti.domain.accounts import (
 from cti.domain.backoffice import OPEN_CASE_STATES
 from cti.domain.model import Role, Routine
 from cti.errors import NotFound, UserInputError
+from cti.i18n import _
 from cti.passwords import MIN_LENGTH, hash_password, password_problem
 
 MIN_PASSWORD_LENGTH = MIN_LENGTH
@@ -348,14 +349,14 @@ async def get_user(db: Database, user_id: int) -> UserRecord:
     async with db.sessions() as session:
         row = (await session.execute(_records_stmt().where(Operator.id == user_id))).first()
     if row is None:
-        raise NotFound("user", user_id)
+        raise NotFound(_("user"), user_id)
     return _record(row)
 
 
 async def _locked_user(session: AsyncSession, user_id: int) -> Operator:
     op = await session.get(Operator, user_id, with_for_update=True)
     if op is None:
-        raise NotFound("user", user_id)
+        raise NotFound(_("user"), user_id)
     return op
 
 

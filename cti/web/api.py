@@ -26,6 +26,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cti import __version__
+from cti.domain.texts import _
 from cti.errors import CTIError, Forbidden, NotFound, Refused, UserInputError
 
 log = logging.getLogger("cti.web")
@@ -46,11 +47,15 @@ def json_error(status: int, message: str, *, field: str | None = None) -> web.Re
 class HTTPProblem(CTIError):
     """Raise in a handler to answer with a JSON error and an HTTP status."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, status: int, message: str, field: str | None = None, **values: object
+    ) -> None:
         self.status = status
-        self.message = message
+        self.template = message
+        self.values = values
+        self.message = message.format(**values) if values else message
         self.field = field
+        super().__init__(self.message)
 
 
 def said(request: web.Request, text: str, **values: object) -> str:
@@ -73,15 +78,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except UserInputError as exc:
-        return json_error(400, said(request, exc.problem), field=exc.field)
+        return json_error(400, said(request, exc.template, **exc.values), field=exc.field)
     except HTTPProblem as exc:
-        return json_error(exc.status, said(request, exc.message), field=exc.field)
+        return json_error(exc.status, said(request, exc.template, **exc.values), field=exc.field)
     except NotFound as exc:
-        return json_error(404, str(exc))
+        what = said(request, exc.what)
+        return json_error(404, said(request, NotFound.template, what=what, ident=exc.ident))
     except Forbidden as exc:
-        return json_error(403, exc.message, field=exc.field)
+        return json_error(403, said(request, exc.template, **exc.values), field=exc.field)
     except Refused as exc:
-        return json_error(409, exc.message, field=exc.field)
+        return json_error(409, said(request, exc.template, **exc.values), field=exc.field)
     except web.HTTPException as exc:
         if exc.status >= 400 and request.path.startswith("/api/"):
             return json_error(exc.status, exc.reason)
@@ -164,59 +170,61 @@ class Body(BaseModel):
 
 # Plain words for the checks pydantic reports (its own message otherwise).
 _PROBLEMS: dict[str, str] = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known field",
-    "int_type": "expected a whole number",
-    "int_parsing": "expected a whole number",
-    "float_type": "expected a number",
-    "decimal_type": "expected an amount (a number, or text like 12.50)",
-    "decimal_parsing": "expected an amount (a number, or text like 12.50)",
-    "string_type": "expected text",
-    "bool_type": "expected true or false",
-    "list_type": "expected a list",
-    "dict_type": "expected an object",
-    "model_type": "expected an object",
-    "model_attributes_type": "expected an object",
-    "datetime_type": "expected a date and time like 2026-05-04T14:30:00Z",
-    "datetime_parsing": "expected a date and time like 2026-05-04T14:30:00Z",
-    "datetime_from_date_parsing": "expected a date and time like 2026-05-04T14:30:00Z",
-    "timezone_aware": "the date and time needs a time zone (Z or +hh:mm)",
-    "date_type": "expected a date like 2026-05-04",
-    "date_parsing": "expected a date like 2026-05-04",
-    "date_from_datetime_parsing": "expected a date like 2026-05-04",
+    "missing": _("is required"),
+    "extra_forbidden": _("is not a known field"),
+    "int_type": _("expected a whole number"),
+    "int_parsing": _("expected a whole number"),
+    "float_type": _("expected a number"),
+    "decimal_type": _("expected an amount (a number, or text like 12.50)"),
+    "decimal_parsing": _("expected an amount (a number, or text like 12.50)"),
+    "string_type": _("expected text"),
+    "bool_type": _("expected true or false"),
+    "list_type": _("expected a list"),
+    "dict_type": _("expected an object"),
+    "model_type": _("expected an object"),
+    "model_attributes_type": _("expected an object"),
+    "datetime_type": _("expected a date and time like 2026-05-04T14:30:00Z"),
+    "datetime_parsing": _("expected a date and time like 2026-05-04T14:30:00Z"),
+    "datetime_from_date_parsing": _("expected a date and time like 2026-05-04T14:30:00Z"),
+    "timezone_aware": _("the date and time needs a time zone (Z or +hh:mm)"),
+    "date_type": _("expected a date like 2026-05-04"),
+    "date_parsing": _("expected a date like 2026-05-04"),
+    "date_from_datetime_parsing": _("expected a date like 2026-05-04"),
 }
 
 
 # A bound a number broke: the key of the bound in the error's context, and how to say it.
 _BOUNDS: dict[str, tuple[str, str]] = {
-    "greater_than_equal": ("ge", "must be at least"),
-    "greater_than": ("gt", "must be more than"),
-    "less_than_equal": ("le", "must be at most"),
-    "less_than": ("lt", "must be less than"),
+    "greater_than_equal": ("ge", _("must be at least {limit}")),
+    "greater_than": ("gt", _("must be more than {limit}")),
+    "less_than_equal": ("le", _("must be at most {limit}")),
+    "less_than": ("lt", _("must be less than {limit}")),
 }
 
 
-def _problem(error: Any) -> str:
+def _problem(error: Any) -> tuple[str, dict[str, object]]:
+    """What pydantic found wrong, as a text for people and the values it shows."""
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     if kind == "string_too_short":
         if ctx.get("min_length") == 1:
-            return "is required"
-        return f"must have at least {ctx.get('min_length')} characters"
+            return _("is required"), {}
+        return _("must have at least {count} characters"), {"count": ctx.get("min_length")}
     if kind == "string_too_long":
-        return f"must have at most {ctx.get('max_length')} characters"
+        return _("must have at most {count} characters"), {"count": ctx.get("max_length")}
     if kind == "too_long":
-        return f"at most {ctx.get('max_length')} items"
+        return _("at most {count} items"), {"count": ctx.get("max_length")}
     if kind == "too_short":
-        return f"at least {ctx.get('min_length')} items"
+        return _("at least {count} items"), {"count": ctx.get("min_length")}
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
-        return f"{words} {ctx.get(key)}"
+        return words, {"limit": ctx.get(key)}
     if kind in ("literal_error", "enum"):
-        return "must be one of " + str(ctx.get("expected", "")).replace("'", "")
+        choices = str(ctx.get("expected", "")).replace("'", "")
+        return _("must be one of {choices}"), {"choices": choices}
     if kind == "value_error":
-        return str(ctx.get("error") or error.get("msg", "is not valid"))
-    return _PROBLEMS.get(kind, str(error.get("msg", "is not valid")))
+        return str(ctx.get("error") or error.get("msg", _("is not valid"))), {}
+    return _PROBLEMS.get(kind, str(error.get("msg", _("is not valid")))), {}
 
 
 B = TypeVar("B", bound=Body)
@@ -240,7 +248,8 @@ def parse_body(model: type[B], raw: Any) -> B:
         return model.model_validate_json(json.dumps(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise UserInputError(_where(first.get("loc", ())), _problem(first)) from None
+        problem, values = _problem(first)
+        raise UserInputError(_where(first.get("loc", ())), problem, **values) from None
 
 
 # --- the registry -----------------------------------------------------------------------------

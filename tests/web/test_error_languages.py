@@ -1,0 +1,62 @@
+"""The API's messages for people in the reader's language: a refused body, a missing record and a
+rule's refusal answer in Portuguese or Spanish (the browser's Accept-Language, else the user's own
+setting), with the values they name filled in; the field named stays the API's own."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tests.web.conftest import Client, client_factory, service, users
+
+__all__ = ["client_factory", "service", "users"]
+
+
+async def _root(factory: Callable[[], Awaitable[Client]], password: str) -> Client:
+    client = await factory()
+    resp = await client.login("root", password)
+    assert resp.status == 200, await resp.text()
+    return client
+
+
+async def _answer(
+    client: Client, method: str, path: str, language: str, body: Any = None
+) -> tuple[int, dict[str, Any]]:
+    headers = {"X-CSRF-Token": client.csrf, "Accept-Language": language}
+    resp = await client.http.request(method, f"{client.base}{path}", json=body, headers=headers)
+    return resp.status, await resp.json()
+
+
+async def test_a_refused_body_and_a_missing_record_answer_in_the_browsers_language(
+    client_factory: Callable[[], Awaitable[Client]], users: dict[str, str]
+) -> None:
+    root = await _root(client_factory, users["root"])
+
+    status, said = await _answer(root, "POST", "api/v1/users", "pt-BR,pt;q=0.9", {})
+    assert status == 400
+    assert said["field"] == "username" and said["error"] == "é obrigatório"
+
+    status, said = await _answer(
+        root, "POST", "api/v1/users", "es", {"username": "eva", "password": 5}
+    )
+    assert status == 400
+    assert said["field"] == "password" and said["error"] == "se esperaba texto"
+
+    status, said = await _answer(root, "PATCH", "api/v1/users/987654", "es-AR", {})
+    assert status == 404
+    assert said["error"] == "usuario 987654 no existe"
+
+    # English when the browser asks for it, and for a language we do not speak.
+    for language in ("en-US", "de-DE"):
+        status, said = await _answer(root, "PATCH", "api/v1/users/987654", language, {})
+        assert said["error"] == "user 987654 does not exist"
+
+
+async def test_a_users_own_language_wins_over_the_browsers(
+    client_factory: Callable[[], Awaitable[Client]], users: dict[str, str]
+) -> None:
+    root = await _root(client_factory, users["root"])
+    status, _ = await _answer(root, "PUT", "api/v1/me/language", "en", {"language": "pt-BR"})
+    assert status == 200
+    status, said = await _answer(root, "PATCH", "api/v1/users/987654", "es", {})
+    assert status == 404 and said["error"] == "usuário 987654 não existe"
