@@ -20,7 +20,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 demo: $(VENV)/.run-installed
-	$(BIN)/cti demo
+	$(BIN)/cti demo $(if $(LANGUAGE),--language $(LANGUAGE))
 
 # The JavaScript linter of the pages (Biome, pinned in package.json / package-lock.json).
 node_modules/.bin/biome: package.json package-lock.json

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import sys
@@ -17,6 +18,8 @@ from cti.errors import CTIError
 from cti.logs import setup_logging
 
 log = logging.getLogger("cti")
+
+DEMO_CURRENCY = {"en": "USD", "pt-BR": "BRL", "es": "EUR"}
 
 IMPORT_KINDS = ("customers", "contacts", "receivables", "leads")
 ROLES = ("operator", "supervisor", "admin")
@@ -40,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="the whole product on one machine: embedded DB, PBX simulator, demo data"
     )
     demo.add_argument("--port", type=int, help="web port (default: server.port)")
+    demo.add_argument(
+        "--language",
+        choices=("en", "pt-BR", "es"),
+        help="the demo's data, the pages' default language and its currency (default: the settings)",
+    )
 
     db = sub.add_parser("db", help="database schema migrations")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -175,6 +183,11 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
 async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from cti.demo import run_demo
 
+    if args.language:
+        # The demo of a language counts money as its country does (reais, euros, dollars).
+        currency = DEMO_CURRENCY[args.language]
+        server = dataclasses.replace(settings.server, language=args.language, currency=currency)
+        settings = dataclasses.replace(settings, server=server)
     await run_demo(settings, port=args.port)
     return 0
 

@@ -19,6 +19,7 @@ import platformdirs
 from cti.app import embedded_or_configured_database, running_service, wait_for_stop_signal
 from cti.clock import SystemClock
 from cti.config import AmiServerSettings, Secret, Settings
+from cti.i18n import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
     from cti.db.seed import DemoLogin
@@ -109,15 +110,16 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
             async with running_service(
                 run_settings, clock=clock, database_url=database_url
             ) as service:
-                if await seed_demo(service.runtime.db, clock=clock):
+                language = settings.server.language
+                if await seed_demo(service.runtime.db, clock=clock, language=language):
                     log.info("demo data seeded")
-                _print_banner(service.url, sim.port, DEMO_LOGINS)
+                _print_banner(service.url, sim.port, DEMO_LOGINS, settings.server.language)
                 await wait_for_stop_signal()
         finally:
             await sim.__aexit__(None, None, None)
 
 
-def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin]) -> None:
+def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin], language: str) -> None:
     lines = [
         "",
         f"  cti demo is running: open {url}",
@@ -130,5 +132,11 @@ def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin]) -> None:
             login.note if login.note.startswith(str(login.role)) else f"{login.role}: {login.note}"
         )
         lines.append(f"    {login.username:<8} / {login.password:<10} {note}")
-    lines += ["", "  Ctrl-C stops everything.", ""]
+    lines += [
+        "",
+        f"  demo data in {LANGUAGE_NAMES.get(language, language)}"
+        " (cti demo --language en|pt-BR|es; the data keeps the language it was first seeded in)",
+        "  Ctrl-C stops everything.",
+        "",
+    ]
     print("\n".join(lines), file=sys.stdout, flush=True)

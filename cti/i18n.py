@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -25,6 +26,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
 from cti.domain.amounts import parse_decimal
+from cti.errors import UserInputError
 
 __all__ = ["LANGUAGES", "Formats", "messages", "negotiate", "parse_decimal", "translate"]
 
@@ -141,6 +143,27 @@ class Formats:
 
     def datetime(self, value: datetime) -> str:
         return str(format_datetime(value, "short", locale=self.locale))
+
+
+class Say(Protocol):
+    """A text in a language chosen beforehand, its ``{name}`` fields filled (:func:`translator`)."""
+
+    def __call__(self, text: str, /, **values: object) -> str: ...
+
+
+def translator(language: str) -> Say:
+    """:func:`translate` into ``language`` (a tag such as ``pt-BR``, ``pt`` or ``es-AR``); a
+    language we do not speak is refused, naming the ones we do."""
+    found = canonical(language)
+    if found is None:
+        raise UserInputError(
+            "language", _("must be one of {choices}"), choices=", ".join(LANGUAGES)
+        )
+
+    def say(text: str, /, **values: object) -> str:
+        return translate(found, text, **values)
+
+    return say
 
 
 def _(text: str) -> str:

@@ -9,6 +9,8 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -45,7 +47,10 @@ async def _wait_for_url(
     )
 
 
-async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+@asynccontextmanager
+async def _demo(tmp_path: Path, *args: str) -> AsyncIterator[tuple[str, str]]:
+    """``cti demo ARGS`` on its own embedded PostgreSQL: (its URL, its banner); Ctrl-C at the end,
+    which must stop it cleanly, the embedded PostgreSQL with it."""
     data = tmp_path / "pg"
     env = {
         **os.environ,
@@ -62,12 +67,23 @@ async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: P
             "-m",
             "cti",
             "demo",
+            *args,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
         )
     try:
-        url, banner = await _wait_for_url(proc, within=60, log=log)
+        yield await _wait_for_url(proc, within=60, log=log)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), timeout=30)
+    assert code == 0
+    assert not (data / "postmaster.pid").exists()
+
+
+async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    async with _demo(tmp_path) as (url, banner):
         for user in ("ana", "bruno", "carla", "diego", "sofia", "admin"):
             assert f"    {user}" in banner
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
@@ -90,10 +106,22 @@ async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: P
                 await asyncio.sleep(0.5)
             assert seen_calls, live
             assert {"support", "sales", "collections"} <= set(queues)
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(proc.wait(), timeout=30)
-    assert code == 0
-    # The embedded PostgreSQL was stopped with it.
-    assert not (data / "postmaster.pid").exists()
+
+
+async def test_a_demo_in_portuguese_has_its_data_pages_and_money_in_portuguese(
+    tmp_path: Path,
+) -> None:
+    async with _demo(tmp_path, "--language", "pt-BR") as (url, banner):
+        assert "demo data in Português (Brasil)" in banner
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            # A browser that asks for no language of ours gets the demo's.
+            i18n = await (
+                await http.get(f"{url}api/v1/i18n", headers={"Accept-Language": "de"})
+            ).json()
+            assert (i18n["language"], i18n["currency"]) == ("pt-BR", "BRL")
+            login = await http.post(
+                f"{url}api/v1/login", json={"username": "sofia", "password": "sofia123"}
+            )
+            assert login.status == 200
+            campaigns = (await (await http.get(f"{url}api/v1/campaigns")).json())["campaigns"]
+            assert {c["name"] for c in campaigns} == {"Vendas de primavera", "Faturas vencidas"}

@@ -27,13 +27,10 @@ from cti.db.models import (
     CallMessageNote,
     CallMessageSituation,
     CallMessageType,
-    Campaign,
     Case,
     ClosingReason,
     Contact,
     Customer,
-    DncEntry,
-    Lead,
     Operator,
     OrderItem,
     PaymentPromise,
@@ -44,30 +41,26 @@ from cti.db.models import (
     QuoteItem,
     Receivable,
     SalesOrder,
-    Script,
-    ScriptVersion,
     Suspect,
     TicketAction,
     TicketOccurrence,
     TicketSubject,
 )
+from cti.db.seed_campaigns import DEMO_PBX, seed_campaigns
 from cti.domain.model import (
     AttentionKind,
     AttentionStatus,
     CallOutcome,
-    CampaignKind,
-    CampaignMode,
-    CampaignStatus,
     CaseStatus,
     Direction,
     Role,
     Routine,
 )
 from cti.domain.tickets import TicketStatus
+from cti.i18n import Say, _, translator
 from cti.passwords import hash_password
 
 SEED_MARK = "demo.seeded"
-DEMO_PBX = "pbx1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +112,10 @@ _GROUP_OF = {"ana": "Service", "bruno": "Sales", "carla": "Collection", "diego":
 _NO_PERSONAL_DATA = {"diego"}
 
 DEMO_GROUPS: tuple[tuple[str, int], ...] = (
-    ("Express", 30),
-    ("Service", 180),
-    ("Sales", 180),
-    ("Collection", 180),
+    (_("Express"), 30),
+    (_("Service"), 180),
+    (_("Sales"), 180),
+    (_("Collection"), 180),
 )
 
 # Queues the demo campaigns and inbound traffic use.
@@ -239,30 +232,30 @@ DEMO_CALLERS: tuple[tuple[str, str], ...] = tuple((c.phone, c.name) for c in _CU
 )
 
 _PRODUCTS = (
-    ("P-100", "Office chair", Decimal("149.90")),
-    ("P-200", "Standing desk", Decimal("499.00")),
-    ("P-300", "Headset", Decimal("59.50")),
-    ("P-400", "Support plan (1 year)", Decimal("240.00")),
+    ("P-100", _("Office chair"), Decimal("149.90")),
+    ("P-200", _("Standing desk"), Decimal("499.00")),
+    ("P-300", _("Headset"), Decimal("59.50")),
+    ("P-400", _("Support plan (1 year)"), Decimal("240.00")),
 )
 
 _SITUATIONS = (
-    ("PE", "Pending", True, True),
-    ("AP", "Postponed", True, False),
-    ("FI", "Finalized", False, False),
+    ("PE", _("Pending"), True, True),
+    ("AP", _("Postponed"), True, False),
+    ("FI", _("Finalized"), False, False),
 )
 _TYPES = (
-    ("IN", "Information", True),
-    ("RE", "Complaint", False),
-    ("CO", "Commercial", False),
-    ("TE", "Technical", False),
+    ("IN", _("Information"), True),
+    ("RE", _("Complaint"), False),
+    ("CO", _("Commercial"), False),
+    ("TE", _("Technical"), False),
 )
 _CLOSING_REASONS = (
-    ("Solved", None),
-    ("Sale made", AttentionKind.TELESALES),
-    ("Not interested", None),
-    ("Promise to pay", AttentionKind.COLLECTION),
-    ("Paid", AttentionKind.COLLECTION),
-    ("Wrong number", None),
+    (_("Solved"), None),
+    (_("Sale made"), AttentionKind.TELESALES),
+    (_("Not interested"), None),
+    (_("Promise to pay"), AttentionKind.COLLECTION),
+    (_("Paid"), AttentionKind.COLLECTION),
+    (_("Wrong number"), None),
 )
 
 
@@ -270,29 +263,33 @@ _CLOSING_REASONS = (
 # set on the child ticket, opens a service order, raises a non-conformity).
 _TICKETS = (
     (
-        "Product support",
-        "Arrived damaged",
+        _("Product support"),
+        _("Arrived damaged"),
         (
-            ("Send a technician", TicketStatus.IN_PROGRESS, True, False),
-            ("Replace the product", TicketStatus.DONE, False, True),
+            (_("Send a technician"), TicketStatus.IN_PROGRESS, True, False),
+            (_("Replace the product"), TicketStatus.DONE, False, True),
         ),
     ),
-    ("Billing", "Invoice copy asked for", (("Send the copy", TicketStatus.DONE, False, False),)),
+    (
+        _("Billing"),
+        _("Invoice copy asked for"),
+        ((_("Send the copy"), TicketStatus.DONE, False, False),),
+    ),
 )
 
 
-async def _ticket_catalogue(s: AsyncSession) -> None:
+async def _ticket_catalogue(s: AsyncSession, tr: Say) -> None:
     for subject_name, occurrence_name, actions in _TICKETS:
-        subject = TicketSubject(name=subject_name)
+        subject = TicketSubject(name=tr(subject_name))
         s.add(subject)
         await s.flush()
-        occurrence = TicketOccurrence(subject_id=subject.id, name=occurrence_name)
+        occurrence = TicketOccurrence(subject_id=subject.id, name=tr(occurrence_name))
         s.add(occurrence)
         await s.flush()
         s.add_all(
             TicketAction(
                 occurrence_id=occurrence.id,
-                name=name,
+                name=tr(name),
                 sets_status=status,
                 service_order=order,
                 nonconformity=nc,
@@ -306,8 +303,13 @@ async def _seeded(session: AsyncSession) -> bool:
     return found.first() is not None
 
 
-async def seed_demo(db: Database, *, clock: Clock) -> bool:
-    """Fill an empty (migrated) database with the demo data; False if it was already seeded."""
+async def seed_demo(db: Database, *, clock: Clock, language: str = "en") -> bool:
+    """Fill an empty (migrated) database with the demo data; False if it was already seeded.
+
+    The data's words (groups, catalogues, products, notes, messages, the script, campaigns) are
+    written in ``language`` (``en``, ``pt-BR`` or ``es``); names of people and companies stay.
+    """
+    tr = translator(language)
     async with db.sessions() as probe:
         if await _seeded(probe):
             return False
@@ -321,7 +323,7 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
         await s.execute(sa.text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
         if await _seeded(s):
             return False
-        groups = {name: AttentionGroup(name=name, ideal_talk_seconds=t) for name, t in DEMO_GROUPS}
+        groups = {n: AttentionGroup(name=tr(n), ideal_talk_seconds=t) for n, t in DEMO_GROUPS}
         s.add_all(groups.values())
         await s.flush()
         users: dict[str, Operator] = {}
@@ -340,15 +342,15 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
                 softphone=login.softphone,
             )
         s.add_all(users.values())
-        reasons = {name: ClosingReason(name=name, kind=kind) for name, kind in _CLOSING_REASONS}
+        reasons = {n: ClosingReason(name=tr(n), kind=kind) for n, kind in _CLOSING_REASONS}
         s.add_all(reasons.values())
         s.add_all(
-            CallMessageSituation(code=c, name=n, pending=p, usual_pending=u)
+            CallMessageSituation(code=c, name=tr(n), pending=p, usual_pending=u)
             for c, n, p, u in _SITUATIONS
         )
-        s.add_all(CallMessageType(code=c, name=n, is_default=d) for c, n, d in _TYPES)
-        await _ticket_catalogue(s)
-        products = [Product(code=c, name=n, unit_price=p) for c, n, p in _PRODUCTS]
+        s.add_all(CallMessageType(code=c, name=tr(n), is_default=d) for c, n, d in _TYPES)
+        await _ticket_catalogue(s, tr)
+        products = [Product(code=c, name=tr(n), unit_price=p) for c, n, p in _PRODUCTS]
         s.add_all(products)
         await s.flush()
 
@@ -360,7 +362,7 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
                 name=c.name,
                 tax_id=c.tax_id,
                 email=f"info@{c.code.lower()}.example",
-                address=f"{int(c.code[1:]) * 10} Main Street",
+                address=tr(_("{number} Main Street"), number=int(c.code[1:]) * 10),
                 region=c.region,
                 timezone=c.timezone,
                 created_at=now - timedelta(days=400),
@@ -369,7 +371,7 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
         s.add_all(customers)
         await s.flush()
         for c, customer in zip(_CUSTOMERS, customers, strict=True):
-            contact = Contact(customer_id=customer.id, name=c.contact, position="Purchasing")
+            contact = Contact(customer_id=customer.id, name=c.contact, position=tr(_("Purchasing")))
             contacts.append(contact)
         s.add_all(contacts)
         await s.flush()
@@ -386,6 +388,7 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
 
         await _history(
             s,
+            tr,
             now=now,
             users=users,
             groups=groups,
@@ -393,18 +396,26 @@ async def seed_demo(db: Database, *, clock: Clock) -> bool:
             customers=customers,
             contacts=contacts,
         )
-        await _collection(s, now=now, today=today, users=users, customers=customers)
+        await _collection(s, tr, now=now, today=today, users=users, customers=customers)
         await _sales(s, now=now, today=today, users=users, customers=customers, products=products)
         await _messages(
-            s, now=now, users=users, groups=groups, customers=customers, contacts=contacts
+            s, tr, now=now, users=users, groups=groups, customers=customers, contacts=contacts
         )
-        await _campaigns(s, now=now, customers=customers)
+        await seed_campaigns(
+            s,
+            tr,
+            customers=[
+                (c.phone, c.name, c.timezone, c.delinquent, customer)
+                for c, customer in zip(_CUSTOMERS, customers, strict=True)
+            ],
+        )
         s.add(AuditEvent(actor="system", action=SEED_MARK, subject="demo", details={}))
     return True
 
 
 async def _history(
     s: AsyncSession,
+    tr: Say,
     *,
     now: datetime,
     users: dict[str, Operator],
@@ -415,9 +426,9 @@ async def _history(
 ) -> None:
     """Closed attentions with notes and calls in the past, and a planned call back."""
     plan = (
-        ("ana", AttentionKind.TELEMARKETING, "Service", "Solved", "Delivery delayed"),
-        ("bruno", AttentionKind.TELESALES, "Sales", "Sale made", "Asked for a quote"),
-        ("diego", AttentionKind.TELEMARKETING, "Express", "Solved", "Invoice copy"),
+        ("ana", AttentionKind.TELEMARKETING, "Service", "Solved", _("Delivery delayed")),
+        ("bruno", AttentionKind.TELESALES, "Sales", "Sale made", _("Asked for a quote")),
+        ("diego", AttentionKind.TELEMARKETING, "Express", "Solved", _("Invoice copy")),
     )
     n = 0
     for i, (customer, contact) in enumerate(zip(customers, contacts, strict=True)):
@@ -434,9 +445,11 @@ async def _history(
                 contact_id=contact.id,
                 closing_reason_id=reasons[reason].id,
                 closed_at=started + timedelta(minutes=4),
-                subject=subject if kind is AttentionKind.TELEMARKETING else None,
-                product="Support plan" if kind is AttentionKind.TELEMARKETING else None,
-                occurrence="Customer called" if kind is AttentionKind.TELEMARKETING else None,
+                subject=tr(subject) if kind is AttentionKind.TELEMARKETING else None,
+                product=tr(_("Support plan")) if kind is AttentionKind.TELEMARKETING else None,
+                occurrence=tr(_("Customer called"))
+                if kind is AttentionKind.TELEMARKETING
+                else None,
                 created_at=started,
                 updated_at=started + timedelta(minutes=4),
             )
@@ -447,7 +460,7 @@ async def _history(
                     attention_id=attention.id,
                     author_id=users[who].id,
                     at=started + timedelta(minutes=3),
-                    text=f"{subject}: handled on the call.",
+                    text=tr(_("{subject}: handled on the call."), subject=tr(subject)),
                 )
             )
             inbound = attention.direction is Direction.INBOUND
@@ -479,7 +492,7 @@ async def _history(
             group_id=groups["Service"].id,
             customer_id=customers[4].id,
             contact_id=contacts[4].id,
-            subject="Confirm the new delivery date",
+            subject=tr(_("Confirm the new delivery date")),
             next_call_at=now + timedelta(hours=2),
             phone=_CUSTOMERS[4].contact_phone,
             created_at=now - timedelta(days=1),
@@ -489,6 +502,7 @@ async def _history(
 
 async def _collection(
     s: AsyncSession,
+    tr: Say,
     *,
     now: datetime,
     today: date,
@@ -514,7 +528,7 @@ async def _collection(
                     kind=AttentionKind.COLLECTION,
                     status=CaseStatus.DELINQUENT if i % 2 else CaseStatus.ASSIGNED,
                     assignee_id=users["carla"].id,
-                    subject="Overdue invoices",
+                    subject=tr(_("Overdue invoices")),
                     created_at=now - timedelta(days=20),
                 )
             )
@@ -533,7 +547,7 @@ async def _collection(
             customer_id=customers[0].id,
             kind=AttentionKind.TELEMARKETING,
             status=CaseStatus.ACTIVE,
-            subject="Recurring delivery complaints",
+            subject=tr(_("Recurring delivery complaints")),
             created_at=now - timedelta(days=5),
         )
     )
@@ -543,7 +557,7 @@ async def _collection(
             kind=AttentionKind.TELESALES,
             status=CaseStatus.SUSPENDED,
             assignee_id=users["bruno"].id,
-            subject="Renewal on hold until budget approval",
+            subject=tr(_("Renewal on hold until budget approval")),
             created_at=now - timedelta(days=12),
         )
     )
@@ -613,6 +627,7 @@ async def _sales(
 
 async def _messages(
     s: AsyncSession,
+    tr: Say,
     *,
     now: datetime,
     users: dict[str, Operator],
@@ -630,7 +645,7 @@ async def _messages(
         from_contact_id=contacts[0].id,
         from_phone=_CUSTOMERS[0].contact_phone,
         to_user_id=users["ana"].id,
-        description="Wants to talk about a damaged delivery; call back after 14:00.",
+        description=tr(_("Wants to talk about a damaged delivery; call back after 14:00.")),
     )
     to_group = CallMessage(
         created_at=now - timedelta(hours=1),
@@ -639,7 +654,7 @@ async def _messages(
         type_code="CO",
         from_phone="+12025550199",
         to_group_id=groups["Sales"].id,
-        description="Unknown caller asking for a price list.",
+        description=tr(_("Unknown caller asking for a price list.")),
     )
     postponed = CallMessage(
         created_at=now - timedelta(days=1),
@@ -648,9 +663,9 @@ async def _messages(
         type_code="IN",
         from_customer_id=customers[1].id,
         to_user_id=users["carla"].id,
-        description="Asks for a copy of an overdue invoice.",
+        description=tr(_("Asks for a copy of an overdue invoice.")),
         postponed_until=now + timedelta(hours=20),
-        postpone_reason="Customer travelling until tomorrow",
+        postpone_reason=tr(_("Customer travelling until tomorrow")),
     )
     done = CallMessage(
         created_at=now - timedelta(days=2),
@@ -659,7 +674,7 @@ async def _messages(
         type_code="TE",
         from_customer_id=customers[2].id,
         to_user_id=users["ana"].id,
-        description="Headset not working.",
+        description=tr(_("Headset not working.")),
         finalized_at=now - timedelta(days=1, hours=20),
         finalized_by=users["ana"].id,
     )
@@ -670,106 +685,9 @@ async def _messages(
             message_id=pending.id,
             author_id=users["ana"].id,
             at=now - timedelta(hours=2),
-            text="Tried once, no answer.",
+            text=tr(_("Tried once, no answer.")),
         )
     )
-
-
-async def _campaigns(s: AsyncSession, *, now: datetime, customers: list[Customer]) -> None:
-    """A telesales campaign with fresh leads and a collection campaign on the delinquent customers."""
-    script = Script(
-        name="Spring offer",
-        body=[
-            {
-                "id": "greet",
-                "kind": "guidance",
-                "text": "Greet and confirm you are talking to the buyer.",
-            },
-            {
-                "id": "chairs",
-                "kind": "question",
-                "text": "Are you happy with your current chairs?",
-                "type": "yes_no",
-                "required": True,
-                "branches": {"yes": "offer"},
-            },
-            {
-                "id": "why",
-                "kind": "question",
-                "text": "What bothers them about the chairs?",
-                "type": "several_of",
-                "options": ["back pain", "worn out", "too few"],
-            },
-            {
-                "id": "offer",
-                "kind": "guidance",
-                "text": "Offer the standing desk at the spring price.",
-            },
-            {
-                "id": "interest",
-                "kind": "question",
-                "text": "How interested are they?",
-                "type": "one_of",
-                "options": ["buys now", "wants a quote", "not interested"],
-                "required": True,
-            },
-        ],
-    )
-    s.add(script)
-    await s.flush()
-    s.add(ScriptVersion(script_id=script.id, version=1, body=script.body))
-    windows = [{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00"}]
-    sales = Campaign(
-        name="Spring sales",
-        kind=CampaignKind.TELESALES,
-        mode=CampaignMode.PROGRESSIVE,
-        status=CampaignStatus.RUNNING,
-        pbx=DEMO_PBX,
-        queue="sales",
-        caller_id="+12025550100",
-        script_id=script.id,
-        ring_seconds=25,
-        windows=windows,
-        retry_rules={"max_attempts": 3, "after": {"busy": 600, "no_answer": 3600}},
-    )
-    collection = Campaign(
-        name="Overdue invoices",
-        kind=CampaignKind.COLLECTION,
-        mode=CampaignMode.PREDICTIVE,
-        status=CampaignStatus.RUNNING,
-        pbx=DEMO_PBX,
-        queue="collections",
-        caller_id="+12025550100",
-        ring_seconds=20,
-        windows=windows,
-        retry_rules={"max_attempts": 4, "after": {"busy": 900, "no_answer": 7200}},
-        abandon_cap=Decimal("0.03"),
-    )
-    s.add_all([sales, collection])
-    await s.flush()
-    for k in range(20):
-        s.add(
-            Lead(
-                campaign_id=sales.id,
-                phone=f"+1202555{200 + k:04d}",
-                name=f"Sales lead {k + 1}",
-                timezone="America/New_York",
-                priority=k % 3,
-            )
-        )
-    for c, customer in zip(_CUSTOMERS, customers, strict=True):
-        if c.delinquent:
-            s.add(
-                Lead(
-                    campaign_id=collection.id,
-                    phone=c.phone,
-                    name=c.name,
-                    timezone=c.timezone,
-                    customer_id=customer.id,
-                    priority=1,
-                )
-            )
-    s.add(DncEntry(phone="+12025550219", reason="asked not to be called"))
 
 
 __all__ = [

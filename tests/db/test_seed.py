@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from cti.clock import FakeClock
@@ -14,16 +15,21 @@ from cti.db.models import (
     CallMessage,
     CallMessageSituation,
     Campaign,
+    ClosingReason,
+    Contact,
+    Customer,
     Lead,
     Operator,
     PauseReason,
     Phone,
     Receivable,
     SalesOrder,
+    Script,
 )
 from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, seed_demo
 from cti.domain.model import CampaignKind, Role, Routine
 from cti.domain.phone import normalize_phone
+from cti.errors import UserInputError
 from cti.passwords import verify_password
 
 
@@ -91,3 +97,63 @@ async def test_seed_is_idempotent_and_complete(db: Database) -> None:
             "backoffice",
         }
         assert (await s.execute(sa.select(sa.func.bool_or(SalesOrder.billed)))).scalar() is True
+
+
+async def _names(db: Database, column: Any) -> set[str]:
+    async with db.sessions() as s:
+        return {str(v) for v in (await s.execute(sa.select(column))).scalars()}
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "pt-BR",
+            {
+                "groups": {"Expresso", "Atendimento", "Vendas", "Cobrança"},
+                "reason": "Promessa de pagamento",
+                "campaigns": {"Vendas de primavera", "Faturas vencidas"},
+                "script": "Cumprimente e confirme que está falando com o comprador.",
+                "message": "Pede a segunda via de uma fatura vencida.",
+                "address": "Rua Principal, 10",
+                "position": "Compras",
+            },
+        ),
+        (
+            "es",
+            {
+                "groups": {"Exprés", "Atención", "Ventas", "Cobranza"},
+                "reason": "Promesa de pago",
+                "campaigns": {"Ventas de primavera", "Facturas vencidas"},
+                "script": "Salude y confirme que habla con el comprador.",
+                "message": "Pide una copia de una factura vencida.",
+                "address": "Calle Principal 10",
+                "position": "Compras",
+            },
+        ),
+    ],
+)
+async def test_the_demo_data_speaks_the_demos_language(
+    db: Database, language: str, words: dict[str, Any]
+) -> None:
+    """A call center trying cti in Portuguese or Spanish sees its catalogues, campaigns, script and
+    messages in that language; the names of people and companies stay as they are."""
+    assert await seed_demo(db, clock=FakeClock(), language=language) is True
+    assert await _names(db, AttentionGroup.name) == words["groups"]
+    assert words["reason"] in await _names(db, ClosingReason.name)
+    assert await _names(db, Campaign.name) == words["campaigns"]
+    assert words["message"] in await _names(db, CallMessage.description)
+    assert words["address"] in await _names(db, Customer.address)
+    assert await _names(db, Contact.position) == {words["position"]}
+    assert "Padaria São Jorge" in await _names(db, Customer.name)
+    async with db.sessions() as s:
+        body = (await s.execute(sa.select(Script.body))).scalar_one()
+    assert body[0]["text"] == words["script"]
+
+
+async def test_a_language_cti_does_not_speak_is_refused_before_anything_is_written(
+    db: Database,
+) -> None:
+    with pytest.raises(UserInputError, match="en, pt-BR, es"):
+        await seed_demo(db, clock=FakeClock(), language="de")
+    assert await _count(db, sa.select(sa.func.count()).select_from(Operator)) == 0

@@ -28,16 +28,17 @@ export function fromText(m) {
   if (m.customer) parts.push(`${m.customer.name}${m.customer.code ? ` (${m.customer.code})` : ""}`);
   if (m.contact) parts.push(m.contact.name);
   if (m.from_phone) parts.push(m.from_phone);
-  if (m.from_tax_id) parts.push(`tax id ${m.from_tax_id}`);
-  if (m.from_serial) parts.push(`serial ${m.from_serial}`);
-  if (m.from_code) parts.push(`code ${m.from_code}`);
+  if (m.from_tax_id) parts.push(t("tax id {value}", { value: m.from_tax_id }));
+  if (m.from_serial) parts.push(t("serial {value}", { value: m.from_serial }));
+  if (m.from_code) parts.push(t("code {value}", { value: m.from_code }));
   return parts.join(" · ") || "—";
 }
 
 export function toText(m, lists) {
   if (m.to_user) return m.to_user_name || m.to_user;
   const g = lists.groups.find((x) => x.id === m.to_group_id);
-  return g ? `group ${g.name}` : m.to_group_id ? `group #${m.to_group_id}` : "—";
+  if (g) return t("group {name}", { name: g.name });
+  return m.to_group_id ? t("group {name}", { name: `#${m.to_group_id}` }) : "—";
 }
 
 // A <select> of users and groups; values "u:ID" / "g:ID".
