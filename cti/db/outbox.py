@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cti.db import bus
 from cti.db.engine import Database
 from cti.db.models import Attention, CallMessage, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from cti.domain.integrations import DeliveryStatus, EventType, NewEvent, envelope
@@ -30,6 +31,9 @@ from cti.errors import NotFound
 
 # pg_advisory_xact_lock key of the outbox's writers ("ctiO").
 OUTBOX_LOCK = 0x6374694F
+# The bus message (cti.db.bus) an outbox write sends at its commit.
+OUTBOX_KIND = "outbox"
+OUTBOX_WRITTEN = '{"kind":"outbox"}'
 
 
 async def emit(s: AsyncSession, events: Sequence[NewEvent]) -> list[int]:
@@ -66,6 +70,10 @@ async def emit(s: AsyncSession, events: Sequence[NewEvent]) -> list[int]:
                 ["endpoint_id", "event_id", "key", "next_at"], fan_out
             )
         )
+    if ids:
+        # Told at the commit (PostgreSQL holds a NOTIFY until then), to every instance: their
+        # webhook workers and event streams look now rather than at their next poll.
+        await s.execute(sa.select(sa.func.pg_notify(bus.CHANNEL, OUTBOX_WRITTEN)))
     return ids
 
 

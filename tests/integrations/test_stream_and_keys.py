@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import pytest
 import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.models import ApiKey
+from cti.web.integrations import public
 from tests.backoffice.conftest import ServiceWith, logins_for
 from tests.web.conftest import Client
 
-from .conftest import FAST, add_key, audit_lines, ok, save_attention, until
+from .conftest import (
+    FAST,
+    Receiver,
+    add_endpoint,
+    add_key,
+    audit_lines,
+    ok,
+    save_attention,
+    until,
+)
 
 
 class Stream:
@@ -254,3 +267,37 @@ async def test_a_stream_of_some_types_sends_only_those(
         await until(lambda: stream.events, what="the closing")
         await asyncio.sleep(0.3)
     assert [e["type"] for e in stream.events] == ["attention.closed"]
+
+
+async def test_an_event_reaches_another_instances_stream_and_webhooks_without_waiting_a_poll(
+    backoffice_with: ServiceWith, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event committed by one instance is told to every instance at its commit (PostgreSQL
+    NOTIFY): another instance's open stream and its webhook loops get it at once, with their
+    polls set so far apart that only the notice can bring it within the test's time."""
+    monkeypatch.setattr(public, "STREAM_POLL", 300.0)
+    monkeypatch.setattr(public, "KEEPALIVE", 600.0)
+    asleep = dataclasses.replace(FAST, poll_seconds=60.0)
+    async with (
+        backoffice_with(webhooks=asleep) as writer,
+        backoffice_with(webhooks=asleep) as reader,
+        logins_for(writer) as login,
+    ):
+        admin = await login("admin")
+        token = await add_key(admin, "events:read")
+        async with streaming(reader, token) as live:
+            # The reader's bus connection opens as it starts: once an event comes through, the
+            # notices are heard; each attempt waits far less than any poll would.
+            for _ in range(10):
+                await save_attention(admin, 1)
+                with contextlib.suppress(AssertionError):
+                    await until(lambda: live.events, within=2.0, what="a first event")
+                    break
+            assert live.events, "no event reached the other instance's stream"
+            await add_endpoint(admin, receiver.url)
+            before = len(live.events)
+            await save_attention(admin, 2)
+            await until(lambda: len(live.events) == before + 1, within=5.0, what="the stream")
+            await until(receiver.events, within=5.0, what="the webhook")
+    assert live.events[-1]["data"]["attention"]["id"] == 2
+    assert [e["data"]["attention"]["id"] for e in receiver.events()] == [2]

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from cti.app import RunningService
-from cti.config import WebhookSettings
 from cti.db import outbox
+from cti.web.integrations import worker
 from tests.backoffice.conftest import ServiceWith, logins_for
 from tests.web.conftest import Client
 
@@ -118,16 +118,17 @@ async def _all_delivered(admin: Client, count: int) -> bool:
 
 
 async def test_cti_stopped_between_the_commit_and_the_delivery_delivers_after_a_start(
-    backoffice_with: ServiceWith, receiver: Receiver
+    backoffice_with: ServiceWith, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A worker that looks at the outbox once a minute: nothing is posted before the stop.
-    slow = WebhookSettings(poll_seconds=60.0)
-    async with backoffice_with(webhooks=slow) as first, logins_for(first) as login:
-        admin = await login("admin")
-        await add_endpoint(admin, receiver.url)
-        await save_attention(admin, 1)
-        rows = await deliveries(admin)
-        assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 0)]
+    # A cti whose delivery loops never get to post (as if killed right after the commit).
+    with monkeypatch.context() as patched:
+        patched.setattr(worker, "WORKERS", 0)
+        async with backoffice_with(webhooks=FAST) as first, logins_for(first) as login:
+            admin = await login("admin")
+            await add_endpoint(admin, receiver.url)
+            await save_attention(admin, 1)
+            rows = await deliveries(admin)
+            assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 0)]
     assert receiver.got == []
 
     async with backoffice_with(webhooks=FAST) as second, logins_for(second) as login:

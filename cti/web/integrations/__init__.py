@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from cti.db import outbox
 from cti.web.api import Api
+from cti.web.bus import INSTANCE_BUS
 from cti.web.integrations import admin, public
 from cti.web.integrations.worker import CallEvents, WebhookWorker
 from cti.web.state import WEB
@@ -24,6 +26,15 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     """The call events' writer and the webhook worker, started and stopped with the app."""
     runtime = app[WEB].runtime
     wake = asyncio.Event()
+    bell = app[public.OUTBOX_BELL]
+
+    async def written(_message: dict[str, object]) -> None:
+        wake.set()
+        bell.ring()
+
+    # An outbox write anywhere (this instance included) says so at its commit: the webhook
+    # loops and the event streams look now, not at their next poll.
+    app[INSTANCE_BUS].on(outbox.OUTBOX_KIND, written)
     calls = CallEvents(runtime, wake)
     webhooks = WebhookWorker(runtime, wake)
     calls.start()
@@ -35,10 +46,12 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
 
 async def _end_streams(app: web.Application) -> None:
     app[public.STOPPING].set()
+    app[public.OUTBOX_BELL].ring()
 
 
 def setup(app: web.Application) -> None:
     app[public.STOPPING] = asyncio.Event()
+    app[public.OUTBOX_BELL] = public.Doorbell()
     app.on_shutdown.append(_end_streams)
     app.cleanup_ctx.append(_workers)
 

@@ -29,11 +29,29 @@ from cti.web.state import web_state
 
 route = RouteMaker("integrations", None)
 
+class Doorbell:
+    """Rung when an outbox event is committed (by any instance, over the bus): every stream
+    waiting looks at once. A stream takes :meth:`armed` before it reads the table, so an event
+    committed between its read and its wait still wakes it."""
+
+    def __init__(self) -> None:
+        self._bell = asyncio.Event()
+
+    def armed(self) -> asyncio.Event:
+        return self._bell
+
+    def ring(self) -> None:
+        self._bell.set()
+        self._bell = asyncio.Event()
+
+
 # Set when the app shuts down: open streams end (their readers resume elsewhere or later).
 STOPPING = web.AppKey("cti.integrations.stopping", asyncio.Event)
+OUTBOX_BELL = web.AppKey("cti.integrations.outbox_bell", Doorbell)
 
-# How often an idle stream looks for new events, checks its key, and says it is alive.
-STREAM_POLL = 0.2
+# How often an idle stream looks anyway (a bus message lost while its connection was opened
+# again), checks its key, and says it is alive.
+STREAM_POLL = 1.0
 KEY_CHECK = 1.0
 KEEPALIVE = 15.0
 
@@ -114,10 +132,12 @@ async def _send_events(
 ) -> None:
     db = web_state(request).runtime.db
     stopping = request.app[STOPPING]
+    bell = request.app[OUTBOX_BELL]
     await resp.write(b"retry: 2000\n\n")
     loop = asyncio.get_running_loop()
     checked = said = loop.time()
     while not stopping.is_set():
+        rung = bell.armed()
         events = await outbox.events_after(db, after, types)
         for event in events:
             text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
@@ -139,7 +159,7 @@ async def _send_events(
             await resp.write(b": keep-alive\n\n")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STREAM_POLL):
-                await stopping.wait()
+                await rung.wait()  # rung by a new event, or by the app stopping
 
 
 # --- click-to-call ------------------------------------------------------------------------------
