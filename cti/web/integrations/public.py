@@ -51,8 +51,8 @@ OUTBOX_BELL = web.AppKey("cti.integrations.outbox_bell", Doorbell)
 
 # How often an idle stream looks anyway (a bus message lost while its connection was opened
 # again), checks its key, and says it is alive.
-STREAM_POLL = 1.0
-KEY_CHECK = 1.0
+STREAM_POLL = 0.5
+KEY_CHECK = 0.5
 KEEPALIVE = 15.0
 
 
