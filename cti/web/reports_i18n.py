@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -89,12 +90,27 @@ def localized(report: repo.Report, formats: Formats, *, pending_days: int) -> re
     )
 
 
-def _cell(value: Any, formats: Formats) -> Any:
+# A moment as the reports' rows carry it (ISO 8601 with its offset), as the report page finds it.
+_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT")
+
+
+def _moment(value: datetime, tz: tzinfo) -> str:
+    """A moment as every Excel reads a date and time, whatever its language: local to the
+    report's time zone, ``2026-12-04 14:30:05`` (shown then in the reader's own date format)."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _cell(value: Any, formats: Formats, tz: tzinfo) -> Any:
+    if isinstance(value, str) and _MOMENT.match(value):
+        try:
+            return _moment(datetime.fromisoformat(value), tz)
+        except ValueError:
+            pass
     # A spreadsheet would run a cell that starts like a formula: make it text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _moment(value, tz)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float | Decimal | int):
@@ -102,14 +118,14 @@ def _cell(value: Any, formats: Formats) -> Any:
     return "" if value is None else value
 
 
-def to_csv(report: repo.Report, formats: Formats) -> str:
+def to_csv(report: repo.Report, formats: Formats, tz: tzinfo) -> str:
     """A report as Excel reads a CSV file in the language of ``formats``: a BOM (so it reads the
     text as UTF-8), a header of column labels, then one line per row, separated by the language's
-    list separator, numbers with its decimal mark."""
+    list separator, numbers with its decimal mark, moments in the report's time zone ``tz``."""
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, delimiter=formats.csv_separator)
     writer.writerow([label for _key, label in report.columns])
     for row in report.rows:
-        writer.writerow([_cell(row.get(key), formats) for key, _label in report.columns])
+        writer.writerow([_cell(row.get(key), formats, tz) for key, _label in report.columns])
     return out.getvalue()

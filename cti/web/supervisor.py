@@ -456,7 +456,7 @@ async def report(request: web.Request) -> web.StreamResponse:
             },
         )
         return web.Response(
-            text=to_csv(result, formats),
+            text=to_csv(result, formats, tz),
             content_type="text/csv",
             charset="utf-8",
             headers={

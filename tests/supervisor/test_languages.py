@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -117,3 +119,23 @@ def test_every_text_of_the_wallboard_and_the_reports_is_translated() -> None:
     for language in ("pt-BR", "es"):
         missing = sorted(texts - messages(language).keys())
         assert missing == [], (language, missing)
+
+
+async def test_moments_in_a_csv_are_local_times_every_excel_reads_as_dates(
+    service: RunningService, supervisor: Client
+) -> None:
+    """The JSON carries moments in ISO 8601 with their offset (the page shows them in the reader's
+    format); the CSV writes them in the report's time zone as ``2026-12-04 14:30:05``, which Excel
+    reads as a date and time in every language (a ``T`` and an offset it would leave as text)."""
+    d = (await seed(service))["d"]
+    zone = "America/Sao_Paulo"
+    path = f"/api/v1/reports/contact-frequency?from={d}&to={d}&tz={zone}"
+    report = await (await supervisor.get(path)).json()
+    assert report["rows"], report
+    _, rows, _ = await _csv(supervisor, f"{path}&format=csv", "pt-BR")
+    header = rows[0]
+    first, last = header.index("Primeiro"), header.index("Último")
+    for row, line in zip(report["rows"], rows[1:], strict=True):
+        for key, column in (("first", first), ("last", last)):
+            moment = datetime.fromisoformat(row[key]).astimezone(ZoneInfo(zone))
+            assert line[column] == moment.strftime("%Y-%m-%d %H:%M:%S"), (row, line)

@@ -29,6 +29,7 @@ from cti.web.state import web_state
 
 route = RouteMaker("integrations", None)
 
+
 class Doorbell:
     """Rung when an outbox event is committed (by any instance, over the bus): every stream
     waiting looks at once. A stream takes :meth:`armed` before it reads the table, so an event
