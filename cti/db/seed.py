@@ -33,6 +33,7 @@ from cti.db.models import (
     Customer,
     Operator,
     OrderItem,
+    PauseReason,
     PaymentPromise,
     Phone,
     Product,
@@ -249,6 +250,8 @@ _TYPES = (
     ("CO", _("Commercial"), False),
     ("TE", _("Technical"), False),
 )
+# The pause reasons the migrations store (0004), named in the demo's language.
+_PAUSE_REASONS = (_("lunch"), _("break"), _("training"), _("backoffice"))
 _CLOSING_REASONS = (
     (_("Solved"), None),
     (_("Sale made"), AttentionKind.TELESALES),
@@ -343,6 +346,10 @@ async def seed_demo(db: Database, *, clock: Clock, language: str = "en") -> bool
             )
         s.add_all(users.values())
         reasons = {n: ClosingReason(name=tr(n), kind=kind) for n, kind in _CLOSING_REASONS}
+        for word in _PAUSE_REASONS:  # stored in English by the migrations
+            await s.execute(
+                sa.update(PauseReason).where(PauseReason.name == word).values(name=tr(word))
+            )
         s.add_all(reasons.values())
         s.add_all(
             CallMessageSituation(code=c, name=tr(n), pending=p, usual_pending=u)

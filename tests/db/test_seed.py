@@ -117,6 +117,7 @@ async def _names(db: Database, column: Any) -> set[str]:
                 "message": "Pede a segunda via de uma fatura vencida.",
                 "address": "Rua Principal, 10",
                 "position": "Compras",
+                "pauses": {"almoço", "intervalo", "treinamento", "retaguarda"},
             },
         ),
         (
@@ -129,6 +130,7 @@ async def _names(db: Database, column: Any) -> set[str]:
                 "message": "Pide una copia de una factura vencida.",
                 "address": "Calle Principal 10",
                 "position": "Compras",
+                "pauses": {"almuerzo", "descanso", "capacitación", "tareas internas"},
             },
         ),
     ],
@@ -145,6 +147,7 @@ async def test_the_demo_data_speaks_the_demos_language(
     assert words["message"] in await _names(db, CallMessage.description)
     assert words["address"] in await _names(db, Customer.address)
     assert await _names(db, Contact.position) == {words["position"]}
+    assert await _names(db, PauseReason.name) == words["pauses"]
     assert "Padaria São Jorge" in await _names(db, Customer.name)
     async with db.sessions() as s:
         body = (await s.execute(sa.select(Script.body))).scalar_one()
