@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cti.domain.texts import _
+from cti.domain.texts import Words, _, words
 
 
 class CTIError(Exception):
@@ -13,10 +13,6 @@ class ConfigError(CTIError):
     """The settings are wrong; the message is one line naming the key, the source and what was expected."""
 
 
-def _filled(template: str, values: dict[str, object]) -> str:
-    return template.format(**values) if values else template
-
-
 class UserInputError(CTIError):
     """A person gave input that cannot be accepted; ``field`` names what is wrong.
 
@@ -25,12 +21,12 @@ class UserInputError(CTIError):
     the API can answer in the reader's language (``template`` and ``values``).
     """
 
-    def __init__(self, field: str, problem: str, **values: object) -> None:
+    def __init__(self, field: str, problem: str, /, **values: object) -> None:
+        said = words(problem, **values)
         self.field = field
-        self.template = problem
-        self.values = values
-        self.problem = _filled(problem, values)
-        super().__init__(f"{field}: {self.problem}")
+        self.problem: Words = said
+        self.template, self.values = said.template, said.values
+        super().__init__(f"{field}: {said}")
 
 
 class NotFound(CTIError):
@@ -39,31 +35,33 @@ class NotFound(CTIError):
     template = _("{what} {ident} does not exist")
 
     def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"{what} {ident} does not exist")
         self.what = what
         self.ident = ident
+        # The word for the kind of record is said in the reader's language too.
+        self.said = Words(self.template, what=words(what), ident=ident)
+        super().__init__(str(self.said))
 
 
 class Forbidden(CTIError):
     """The record exists but is not the viewer's to act on (HTTP 403)."""
 
-    def __init__(self, message: str, field: str | None = None, **values: object) -> None:
-        self.template = message
-        self.values = values
-        self.message = _filled(message, values)
+    def __init__(self, message: str, /, field: str | None = None, **values: object) -> None:
+        said = words(message, **values)
+        self.message: Words = said
+        self.template, self.values = said.template, said.values
         self.field = field
-        super().__init__(self.message)
+        super().__init__(said)
 
 
 class Refused(CTIError):
     """The request is well formed but a rule forbids it now (HTTP 409); ``field`` names what."""
 
-    def __init__(self, message: str, field: str | None = None, **values: object) -> None:
-        self.template = message
-        self.values = values
-        self.message = _filled(message, values)
+    def __init__(self, message: str, /, field: str | None = None, **values: object) -> None:
+        said = words(message, **values)
+        self.message: Words = said
+        self.template, self.values = said.template, said.values
         self.field = field
-        super().__init__(self.message)
+        super().__init__(said)
 
 
 class AmiError(CTIError):

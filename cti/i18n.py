@@ -60,7 +60,7 @@ def messages(language: str) -> dict[str, str]:
     }
 
 
-def translate(language: str, text: str, **values: object) -> str:
+def translate(language: str, text: str, /, **values: object) -> str:
     """``text`` in ``language`` (itself when not translated), its ``{name}`` fields filled."""
     found = messages(language).get(text, text)
     return found.format(**values) if values else found

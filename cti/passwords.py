@@ -16,6 +16,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from cti.domain.texts import Words, _
+
 _hasher = PasswordHasher()
 MIN_LENGTH = 10
 
@@ -27,18 +29,18 @@ def _common() -> frozenset[str]:
     return frozenset(p.casefold() for p in FREQUENCY_LISTS["passwords"])
 
 
-def password_problem(password: str, username: str) -> str | None:
+def password_problem(password: str, username: str) -> Words | None:
     """What is wrong with ``password`` for the user ``username``, or None when it is fine."""
     if any(unicodedata.category(ch) == "Cc" for ch in password):
-        return "must not contain control characters"
+        return Words(_("must not contain control characters"))
     if len(password) < MIN_LENGTH:
-        return f"must be at least {MIN_LENGTH} characters long"
+        return Words(_("must be at least {count} characters long"), count=MIN_LENGTH)
     folded = password.casefold()
     name = username.strip().casefold()
     if name and folded.rstrip("0123456789!@#$%^&*()-_=+.,;:?/ ") in (name, name[::-1]):
-        return "must not be the user name"
+        return Words(_("must not be the user name"))
     if folded in _common():
-        return "is one of the most common passwords; choose another"
+        return Words(_("is one of the most common passwords; choose another"))
     return None
 
 

@@ -17,6 +17,7 @@ from cti.db.engine import Database
 from cti.db.models import ApiKey, Contact, Customer, Phone
 from cti.domain.integrations import NewKey, Scope, key_hash
 from cti.errors import NotFound
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ async def revoke(db: Database, key_id: int, now: datetime) -> None:
             .returning(ApiKey.id)
         )
         if done.first() is None:
-            raise NotFound("API key", key_id)
+            raise NotFound(_("API key"), key_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,15 +55,18 @@ from cti.domain.imports import (
     zone_of_phone,
 )
 from cti.errors import UserInputError
+from cti.i18n import _
 
 
 def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UserInputError("file", f"{path}: not found") from None
+        raise UserInputError("file", _("{path}: not found"), path=path) from None
     except OSError as exc:
-        raise UserInputError("file", f"{path}: cannot be read ({exc.strerror})") from None
+        raise UserInputError(
+            "file", _("{path}: cannot be read ({strerror})"), path=path, strerror=exc.strerror
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -412,7 +415,9 @@ async def import_csv(
                 )
             ).scalar_one_or_none()
             if campaign_id is None:
-                raise UserInputError("campaign", f"there is no campaign {campaign!r}")
+                raise UserInputError(
+                    "campaign", _("there is no campaign {campaign!r}"), campaign=campaign
+                )
             write = await _import_leads(conn, rows, check, campaign_id)
         elif kind == "customers":
             write = await _import_customers(conn, rows, check)

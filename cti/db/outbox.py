@@ -28,6 +28,7 @@ from cti.db.engine import Database
 from cti.db.models import Attention, CallMessage, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from cti.domain.integrations import DeliveryStatus, EventType, NewEvent, envelope
 from cti.errors import NotFound
+from cti.i18n import _
 
 # pg_advisory_xact_lock key of the outbox's writers ("ctiO").
 OUTBOX_LOCK = 0x6374694F
@@ -280,7 +281,7 @@ async def replay(db: Database, delivery_id: int, now: datetime) -> None:
             .returning(WebhookDelivery.id)
         )
         if done.first() is None:
-            raise NotFound("delivery", delivery_id)
+            raise NotFound(_("delivery"), delivery_id)
 
 
 async def purge(db: Database, before: datetime) -> int:
@@ -372,7 +373,7 @@ async def change_endpoint(
     async with db.sessions.begin() as s:
         found = await s.get(WebhookEndpoint, endpoint_id, with_for_update=True)
         if found is None:
-            raise NotFound("webhook endpoint", endpoint_id)
+            raise NotFound(_("webhook endpoint"), endpoint_id)
         for name, value in values.items():
             setattr(found, name, value)
 
@@ -385,7 +386,7 @@ async def remove_endpoint(db: Database, endpoint_id: int) -> None:
             .returning(WebhookEndpoint.id)
         )
         if done.first() is None:
-            raise NotFound("webhook endpoint", endpoint_id)
+            raise NotFound(_("webhook endpoint"), endpoint_id)
 
 
 @dataclass(frozen=True, slots=True)

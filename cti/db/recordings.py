@@ -13,6 +13,7 @@ from cti.db.audit import audit_in
 from cti.db.engine import Database
 from cti.db.models import Call, Recording
 from cti.errors import NotFound
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +68,7 @@ async def recording(db: Database, recording_id: int) -> RecordingRow:
     async with db.sessions() as session:
         row = (await session.execute(stmt)).first()
     if row is None:
-        raise NotFound("recording", recording_id)
+        raise NotFound(_("recording"), recording_id)
     rec, linkedid, attention_id, operator_id = row
     return RecordingRow(
         id=rec.id,

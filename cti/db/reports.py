@@ -737,7 +737,11 @@ async def reassign_attentions(
     async with db.sessions.begin() as s:
         active = await s.scalar(sa.select(Operator.active).where(Operator.id == to_operator_id))
         if active is None:
-            raise UserInputError("to_operator_id", f"there is no user {to_operator_id}")
+            raise UserInputError(
+                "to_operator_id",
+                _("there is no user {to_operator_id}"),
+                to_operator_id=to_operator_id,
+            )
         check_active_user("to_operator_id", to_operator_id, active=active)
         q = sa.select(Attention.id, Attention.operator_id, Attention.status).with_for_update()
         if attention_ids is not None:
@@ -748,7 +752,7 @@ async def reassign_attentions(
             for aid in wanted:
                 row = found.get(aid)
                 if row is None:
-                    raise UserInputError("attention_ids", f"there is no attention {aid}")
+                    raise UserInputError("attention_ids", _("there is no attention {aid}"), aid=aid)
                 check_movable(aid, row.status)
             rows = [found[a] for a in wanted]
         else:

@@ -104,7 +104,7 @@ async def add_user(
         if (
             await session.execute(sa.select(Operator.id).where(Operator.username == username))
         ).first() is not None:
-            raise UserInputError("username", f"{username!r} already exists")
+            raise UserInputError("username", _("{username!r} already exists"), username=username)
         group_id = await _group_id(session, group)
         await _phone_free(session, extension, interface, None)
         user = Operator(
@@ -126,7 +126,7 @@ async def add_user(
             # Someone added the same user between our checks and our insert.
             field = _violated_column(exc)
             value = {"username": username, "extension": extension, "interface": interface}[field]
-            raise UserInputError(field, f"{value!r} is already used") from exc
+            raise UserInputError(field, _("{value!r} is already used"), value=value) from exc
         return user.id
 
 
@@ -139,7 +139,7 @@ async def _group_id(session: AsyncSession, name: str | None) -> int | None:
         await session.execute(sa.select(AttentionGroup.id).where(AttentionGroup.name == name))
     ).scalar_one_or_none()
     if group_id is None:
-        raise UserInputError("group", f"there is no attention group {name!r}")
+        raise UserInputError("group", _("there is no attention group {name!r}"), name=name)
     return int(group_id)
 
 
@@ -159,7 +159,9 @@ async def _phone_free(
             stmt = stmt.where(Operator.id != user_id)
         holder = (await session.execute(stmt)).scalar_one_or_none()
         if holder is not None:
-            raise UserInputError(field, f"{value!r} is already used by {holder!r}")
+            raise UserInputError(
+                field, _("{value!r} is already used by {holder!r}"), value=value, holder=holder
+            )
 
 
 def _violated_column(exc: IntegrityError) -> str:
@@ -454,7 +456,7 @@ async def change_user(
             await session.flush()
         except IntegrityError as exc:
             field = _violated_column(exc)
-            raise UserInputError(field, "is already used by someone else") from exc
+            raise UserInputError(field, _("is already used by someone else")) from exc
         if changed:
             await audit_in(
                 session, actor, "user.change", f"user:{op.id}", {"username": op.username, **changed}

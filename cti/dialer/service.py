@@ -79,6 +79,7 @@ from cti.domain.notices import (
 )
 from cti.domain.readiness import why_cannot_dial
 from cti.errors import CTIError, Refused, UserInputError
+from cti.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +392,7 @@ class DialerService(Placing):
         merged = dict(row.pacing or {})
         for name, value in (knobs or {}).items():
             if name not in KNOBS:
-                raise UserInputError(name, "is not a pacing setting")
+                raise UserInputError(name, _("is not a pacing setting"))
             merged[name] = float(value)
         # Check the whole before storing anything.
         probe = row
@@ -456,7 +457,7 @@ class DialerService(Placing):
         live = await self._running(campaign_id, preview=True)
         agent = interface or await repo.operator_interface(self.db, username)
         if not agent:
-            raise UserInputError("interface", "sign in at the desk with your phone first")
+            raise UserInputError("interface", _("sign in at the desk with your phone first"))
         why = why_cannot_dial(self.ami.state(self._pbx_of(live)).agents.get(agent))
         if why is not None:
             raise Refused(why, "agent")
@@ -517,7 +518,7 @@ class DialerService(Placing):
         if owner is not None:
             operator = await repo.operator_id_of(self.db, owner)
             if operator is None:
-                raise UserInputError("owner", f"there is no user {owner!r}")
+                raise UserInputError("owner", _("there is no user {owner!r}"), owner=owner)
         callback = await repo.add_callback(
             self.db, campaign_id, lead_id, due_at=due_at, operator_id=operator, actor=actor
         )
@@ -531,9 +532,9 @@ class DialerService(Placing):
             live = self._live.get(campaign_id)
         if live is None or not live.running:
             await repo.campaign(self.db, campaign_id)  # NotFound if it does not exist
-            raise Refused("the campaign is not running", "campaign")
+            raise Refused(_("the campaign is not running"), "campaign")
         if preview and live.row.mode is not CampaignMode.PREVIEW:
-            raise Refused("the campaign is not in preview mode", "mode")
+            raise Refused(_("the campaign is not in preview mode"), "mode")
         return live
 
     # --- scheduled jobs ---------------------------------------------------------------------------
@@ -603,7 +604,7 @@ class DialerService(Placing):
         mine = self._calls.get(linkedid)
         # The call may have been answered a moment ago: the AMI consumer telling the desk runs
         # before the task that placed the call takes in its answer. Let those tasks run first.
-        for _ in range(40):
+        for _try in range(40):
             if mine is not None or self._originating == 0:
                 break
             await asyncio.sleep(0.005)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from cti.domain.model import Role, Routine
+from cti.domain.texts import _
 from cti.errors import Refused, UserInputError
 
 ROLES = ", ".join(r.value for r in Role)
@@ -37,7 +38,9 @@ def parse_role(role: str | Role) -> Role:
     try:
         return Role(str(role).strip().lower())
     except ValueError:
-        raise UserInputError("role", f"{role!r} is not a role; expected one of {ROLES}") from None
+        raise UserInputError(
+            "role", _("{role!r} is not a role; expected one of {roles}"), role=role, roles=ROLES
+        ) from None
 
 
 def parse_routines(routines: Iterable[str | Routine] | str | None) -> frozenset[Routine]:
@@ -58,7 +61,10 @@ def parse_routines(routines: Iterable[str | Routine] | str | None) -> frozenset[
             found.add(Routine(name))
         except ValueError:
             raise UserInputError(
-                "routines", f"{item!r} is not a routine; expected one of {ROUTINES}"
+                "routines",
+                _("{item!r} is not a routine; expected one of {routines}"),
+                item=item,
+                routines=ROUTINES,
             ) from None
     return frozenset(found)
 
@@ -67,14 +73,16 @@ def check_username(username: str) -> str:
     """The user name trimmed: one word of printable characters."""
     username = username.strip()
     if not username or any(ch.isspace() or not ch.isprintable() for ch in username):
-        raise UserInputError("username", "must be one word, not empty")
+        raise UserInputError("username", _("must be one word, not empty"))
     return username
 
 
 def check_routines(role: Role, routines: frozenset[Routine]) -> None:
     """An operator works at least one routine (supervisors and admins need none)."""
     if role is Role.OPERATOR and not routines:
-        raise UserInputError("routines", f"an operator needs at least one routine ({ROUTINES})")
+        raise UserInputError(
+            "routines", _("an operator needs at least one routine ({routines})"), routines=ROUTINES
+        )
 
 
 def phone_identity(extension: str | None, interface: str | None) -> tuple[str | None, str | None]:
@@ -97,11 +105,12 @@ def check_group(name: str, ideal_talk_seconds: int) -> tuple[str, int]:
     """An attention group's name (trimmed, not empty) and ideal talk time (seconds, above 0)."""
     name = name.strip()
     if not name:
-        raise UserInputError("group", "an attention group needs a name")
+        raise UserInputError("group", _("an attention group needs a name"))
     if isinstance(ideal_talk_seconds, bool) or int(ideal_talk_seconds) <= 0:
         raise UserInputError(
             "ideal_talk_seconds",
-            f"must be a positive number of seconds, got {ideal_talk_seconds!r}",
+            _("must be a positive number of seconds, got {ideal_talk_seconds!r}"),
+            ideal_talk_seconds=ideal_talk_seconds,
         )
     return name, int(ideal_talk_seconds)
 
@@ -110,7 +119,7 @@ def check_changeable(changes: Mapping[str, object]) -> None:
     """Only the :data:`CHANGEABLE` fields are changed through a user's record."""
     unknown = sorted(set(changes) - set(CHANGEABLE))
     if unknown:
-        raise UserInputError(unknown[0], "cannot be changed here")
+        raise UserInputError(unknown[0], _("cannot be changed here"))
 
 
 def check_admin_kept(
@@ -127,16 +136,21 @@ def check_admin_kept(
     if role is not Role.ADMIN or not active:
         return
     if is_actor:
-        what = "role" if field == "role" else "account"
-        raise Refused(f"you cannot take away your own admin {what}; ask another admin", field)
+        if field == "role":
+            raise Refused(_("you cannot take away your own admin role; ask another admin"), field)
+        raise Refused(_("you cannot take away your own admin account; ask another admin"), field)
     if other_admins == 0:
-        raise Refused(f"{username} is the last active admin; make another admin first", field)
+        raise Refused(
+            _("{username} is the last active admin; make another admin first"),
+            field,
+            username=username,
+        )
 
 
 def check_active_user(field: str, user_id: int, *, active: bool) -> None:
     """Work (a message, attentions) goes only to an active user."""
     if not active:
-        raise UserInputError(field, f"{user_id} is not an active user")
+        raise UserInputError(field, _("{user_id} is not an active user"), user_id=user_id)
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 # An amount as a form sends it: a JSON number or numeric text (read with :func:`to_decimal`).
@@ -21,13 +22,13 @@ MILLI = Decimal("0.001")
 def to_decimal(value: Amount, field: str) -> Decimal:
     """A JSON number or numeric text as a Decimal; UserInputError naming ``field`` otherwise."""
     if isinstance(value, bool):
-        raise UserInputError(field, "expected a number")
+        raise UserInputError(field, _("expected a number"))
     try:
         out = Decimal(str(value).strip())
     except ArithmeticError:
-        raise UserInputError(field, "expected a number") from None
+        raise UserInputError(field, _("expected a number")) from None
     if not out.is_finite():
-        raise UserInputError(field, "expected a number")
+        raise UserInputError(field, _("expected a number"))
     return out
 
 
@@ -39,7 +40,7 @@ def is_cents(value: Decimal) -> bool:
 def positive_cents(value: Decimal, field: str) -> Decimal:
     """``value`` when it is above zero with at most two decimals (an amount of money owed)."""
     if value <= 0 or not is_cents(value):
-        raise UserInputError(field, "must be more than 0, in cents")
+        raise UserInputError(field, _("must be more than 0, in cents"))
     return value
 
 

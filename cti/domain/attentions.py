@@ -13,6 +13,7 @@ from datetime import datetime
 
 from cti.domain.forms import FORMS
 from cti.domain.model import AttentionKind, AttentionStatus
+from cti.domain.texts import _
 from cti.errors import Forbidden, UserInputError
 
 # The form's fields: the admin's attention form (whose fields they may make mandatory) less the
@@ -38,13 +39,13 @@ def check_editable(changes: Mapping[str, object]) -> None:
     """The form changes only the fields of an attention (:data:`EDITABLE`)."""
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise UserInputError(sorted(unknown)[0], "is not a field of an attention")
+        raise UserInputError(sorted(unknown)[0], _("is not a field of an attention"))
 
 
 def check_owner(operator_id: int | None, viewer_id: int, *, may_edit_others: bool) -> None:
     """An operator changes their own attentions; supervisors and admins anyone's."""
     if operator_id != viewer_id and not may_edit_others:
-        raise UserInputError("attention", "this attention belongs to another operator")
+        raise UserInputError("attention", _("this attention belongs to another operator"))
 
 
 def check_form(
@@ -62,14 +63,17 @@ def check_form(
     attention's routine (or of every routine).
     """
     if status is AttentionStatus.PLANNED and next_call_at is None:
-        raise UserInputError("next_call_at", "a planned attention needs the next call's time")
+        raise UserInputError("next_call_at", _("a planned attention needs the next call's time"))
     if not reason_given:
         return
     if reason is None or not reason.active:
-        raise UserInputError("closing_reason_id", "is not a closing reason")
+        raise UserInputError("closing_reason_id", _("is not a closing reason"))
     if reason.kind is not None and reason.kind != kind:
         raise UserInputError(
-            "closing_reason_id", f"{reason.name!r} is only for {reason.kind} attentions"
+            "closing_reason_id",
+            _("{name!r} is only for {kind} attentions"),
+            name=reason.name,
+            kind=reason.kind,
         )
 
 
@@ -84,26 +88,26 @@ def note_text(text: str) -> str:
     """A note's text, trimmed; it may not be empty."""
     text = text.strip()
     if not text:
-        raise UserInputError("text", "a note needs some text")
+        raise UserInputError("text", _("a note needs some text"))
     return text
 
 
 def check_note_author(operator_id: int | None, author_id: int, *, may_note_others: bool) -> None:
     """An operator notes their own attentions; supervisors and admins anyone's."""
     if operator_id != author_id and not may_note_others:
-        raise Forbidden("this attention belongs to another operator", "attention")
+        raise Forbidden(_("this attention belongs to another operator"), "attention")
 
 
 def check_party(party: str) -> None:
     """A history is of a customer, a contact, a suspect or a prospect."""
     if party not in PARTIES:
-        raise UserInputError("party", "must be one of " + ", ".join(PARTIES))
+        raise UserInputError("party", _("must be one of {choices}"), choices=", ".join(PARTIES))
 
 
 def check_customer(attention_customer_id: int | None, customer_id: int) -> None:
     """What is made from an attention (a quote, an order, a promise) is about its customer."""
     if attention_customer_id is not None and attention_customer_id != customer_id:
-        raise UserInputError("attention_id", "that attention is about another customer")
+        raise UserInputError("attention_id", _("that attention is about another customer"))
 
 
 # --- reassignment ------------------------------------------------------------------------------
@@ -114,9 +118,9 @@ def check_reassignment(
 ) -> None:
     """Move either the attentions named or all of one operator's, to someone else."""
     if (attention_ids is None) == (from_operator_id is None):
-        raise UserInputError("attention_ids", "give either attention_ids or from_operator_id")
+        raise UserInputError("attention_ids", _("give either attention_ids or from_operator_id"))
     if from_operator_id == to_operator_id:
-        raise UserInputError("to_operator_id", "is the same operator")
+        raise UserInputError("to_operator_id", _("is the same operator"))
 
 
 def check_movable(attention_id: int, status: AttentionStatus | str) -> None:
@@ -124,7 +128,9 @@ def check_movable(attention_id: int, status: AttentionStatus | str) -> None:
     if status not in OPEN_STATUSES:
         raise UserInputError(
             "attention_ids",
-            f"attention {attention_id} is {status}; only pending or planned ones move",
+            _("attention {attention_id} is {status}; only pending or planned ones move"),
+            attention_id=attention_id,
+            status=status,
         )
 
 

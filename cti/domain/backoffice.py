@@ -22,6 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from cti.domain.model import AttentionKind, CaseStatus, PromiseStatus, Role, Routine, SuspectPolicy
+from cti.domain.texts import _
 from cti.errors import Refused, UserInputError
 
 # --- personal data ---------------------------------------------------------------------------
@@ -224,16 +225,16 @@ def check_query(query: str) -> str:
     """The search text trimmed; UserInputError naming ``q`` when too short or too long."""
     text = query.strip()
     if len(text) < MIN_QUERY:
-        raise UserInputError("q", f"type at least {MIN_QUERY} characters")
+        raise UserInputError("q", _("type at least {count} characters"), count=MIN_QUERY)
     if len(text) > MAX_QUERY:
-        raise UserInputError("q", f"at most {MAX_QUERY} characters")
+        raise UserInputError("q", _("at most {count} characters"), count=MAX_QUERY)
     return text
 
 
 def check_search_limit(limit: int) -> None:
     """A search shows 1 to :data:`MAX_LIMIT` customers."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise UserInputError("limit", f"must be between 1 and {MAX_LIMIT}")
+        raise UserInputError("limit", _("must be between 1 and {limit}"), limit=MAX_LIMIT)
 
 
 # --- telesales: MV_ALTPED --------------------------------------------------------------------
@@ -345,14 +346,14 @@ def split_instalments(
 ) -> list[tuple[date, Decimal]]:
     """``total`` in ``count`` instalments ``every_days`` apart; the last one takes the cents left."""
     if count < 1:
-        raise UserInputError("count", "at least one instalment")
+        raise UserInputError("count", _("at least one instalment"))
     if total <= 0:
-        raise UserInputError("total", "must be more than 0")
+        raise UserInputError("total", _("must be more than 0"))
     each = (total / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     if each <= 0:
-        raise UserInputError("count", "too many instalments for this total")
+        raise UserInputError("count", _("too many instalments for this total"))
     out = [(first_due + timedelta(days=every_days * k), each) for k in range(count)]
-    last_due, _ = out[-1]
+    last_due, _amount = out[-1]
     out[-1] = (last_due, total - each * (count - 1))
     return out
 
@@ -406,21 +407,28 @@ def check_case_transition(old: CaseStatus, new: CaseStatus, *, has_assignee: boo
     if old == new:
         return
     if new not in CASE_TRANSITIONS[old]:
-        raise UserInputError("status", f"a {old.value} case cannot become {new.value}")
+        raise UserInputError(
+            "status", _("a {old} case cannot become {new}"), old=old.value, new=new.value
+        )
     if new is CaseStatus.ASSIGNED and not has_assignee:
-        raise UserInputError("status", "assign the case to an operator to make it assigned")
+        raise UserInputError("status", _("assign the case to an operator to make it assigned"))
 
 
 def check_case_ids(case_ids: Sequence[int]) -> None:
     """An assignment names at least one case."""
     if not case_ids:
-        raise UserInputError("case_ids", "at least one case")
+        raise UserInputError("case_ids", _("at least one case"))
 
 
 def check_assignable(case_id: int, status: CaseStatus) -> None:
     """Only an open case is (re)assigned; a closed or withdrawn one is reopened first."""
     if status not in OPEN_CASE_STATES:
-        raise Refused(f"case {case_id} is {status.value}; reopen it first", "case_ids")
+        raise Refused(
+            _("case {case_id} is {value}; reopen it first"),
+            "case_ids",
+            case_id=case_id,
+            value=status.value,
+        )
 
 
 def assigned_status(status: CaseStatus) -> CaseStatus:
@@ -440,9 +448,16 @@ def check_assignee(
 ) -> None:
     """A case goes to an active user; an operator must work the case's routine (``kind``)."""
     if not active:
-        raise UserInputError("operator_id", f"{operator_id} is not an active user")
+        raise UserInputError(
+            "operator_id", _("{operator_id} is not an active user"), operator_id=operator_id
+        )
     if role is Role.OPERATOR and Routine(kind.value) not in routines:
-        raise UserInputError("operator_id", f"{username} does not work the {kind.value} routine")
+        raise UserInputError(
+            "operator_id",
+            _("{username} does not work the {value} routine"),
+            username=username,
+            value=kind.value,
+        )
 
 
 # Open cases weigh by the work they bring: a delinquent case needs chasing, a suspended one waits.
@@ -499,27 +514,33 @@ def check_from(values: Mapping[str, object]) -> None:
     if not any(values.get(name) not in (None, "") for name in FROM_FIELDS):
         raise UserInputError(
             "from",
-            "say who called: at least one of customer, contact, phone, tax id,"
-            " product serial or code",
+            _(
+                "say who called: at least one of customer, contact, phone, tax id,"
+                " product serial or code"
+            ),
         )
 
 
 def check_recipient(to_user_id: object, to_group_id: object) -> None:
     """*To* is a user or a group, exactly one."""
     if (to_user_id is None) == (to_group_id is None):
-        raise UserInputError("to", "give either a user (to_user_id) or a group (to_group_id)")
+        raise UserInputError("to", _("give either a user (to_user_id) or a group (to_group_id)"))
 
 
 def check_message_open(message_id: int, *, finalized: bool) -> None:
     """A finalized message changes no more (a note may still be added)."""
     if finalized:
-        raise Refused(f"message {message_id} is finalized; add a note instead", "message")
+        raise Refused(
+            _("message {message_id} is finalized; add a note instead"),
+            "message",
+            message_id=message_id,
+        )
 
 
 def check_postpone(until: datetime, now: datetime) -> None:
     """A message is postponed to a time still to come."""
     if until <= now:
-        raise UserInputError("until", "must be in the future")
+        raise UserInputError("until", _("must be in the future"))
 
 
 def postpone_note(until: datetime, whom: str, reason: str) -> str:
@@ -532,7 +553,7 @@ def postpone_note(until: datetime, whom: str, reason: str) -> str:
 def check_contact_of(customer_id: int | None, contact_customer_id: int) -> None:
     """A message from a customer's contact: the contact is that customer's (when one is named)."""
     if customer_id is not None and customer_id != contact_customer_id:
-        raise UserInputError("from_contact_id", "that contact is another customer's")
+        raise UserInputError("from_contact_id", _("that contact is another customer's"))
 
 
 def message_access(
@@ -564,7 +585,7 @@ def initial_situation(given: str | None, usual_pending: str | None) -> str:
     if usual_pending is None:
         raise UserInputError(
             "situation_code",
-            "is required: no situation is marked usual pending, so choose one",
+            _("is required: no situation is marked usual pending, so choose one"),
         )
     return usual_pending
 
@@ -577,16 +598,20 @@ def finalizing_situation(chosen: str | None, situations: Mapping[str, bool]) -> 
     """
     if chosen is not None:
         if chosen not in situations:
-            raise UserInputError("situation_code", f"{chosen!r} is not a situation")
+            raise UserInputError(
+                "situation_code", _("{chosen!r} is not a situation"), chosen=chosen
+            )
         if situations[chosen]:
             raise UserInputError(
-                "situation_code", f"{chosen!r} is a pending situation; finalize with a closed one"
+                "situation_code",
+                _("{chosen!r} is a pending situation; finalize with a closed one"),
+                chosen=chosen,
             )
         return chosen
     closed = sorted(code for code, pending in situations.items() if not pending)
     if not closed:
         raise UserInputError(
-            "situation_code", "no non-pending situation is configured; an admin must add one"
+            "situation_code", _("no non-pending situation is configured; an admin must add one")
         )
     return closed[0]
 
@@ -606,7 +631,10 @@ def check_convertible(suspect_id: int, prospect_id: int | None, *, converted: bo
     """A suspect is converted once."""
     if prospect_id is not None or converted:
         raise Refused(
-            f"suspect {suspect_id} was already converted (prospect {prospect_id})", "suspect"
+            _("suspect {suspect_id} was already converted (prospect {prospect_id})"),
+            "suspect",
+            suspect_id=suspect_id,
+            prospect_id=prospect_id,
         )
 
 
@@ -619,8 +647,10 @@ def suspect_fate(policy: SuspectPolicy, delete: bool | None) -> SuspectFate:
     if delete is not None:
         raise UserInputError(
             "delete",
-            f"the setting telemarketing.suspect_after_conversion is {policy.value}:"
-            " the suspect's fate is not the operator's choice",
+            _(
+                "the setting telemarketing.suspect_after_conversion is {value}: the suspect's fate is not the operator's choice"
+            ),
+            value=policy.value,
         )
     return SuspectFate.DELETE if policy is SuspectPolicy.DELETE else SuspectFate.KEEP
 
@@ -631,7 +661,7 @@ def suspect_fate(policy: SuspectPolicy, delete: bool | None) -> SuspectFate:
 def check_new_entry(columns: Iterable[str], values: Mapping[str, object]) -> None:
     """A new entry of a list an admin maintains (a reason, a group, a situation) has its name."""
     if "name" in columns and not values.get("name"):
-        raise UserInputError("name", "is required")
+        raise UserInputError("name", _("is required"))
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from cti.domain.compliance import DialCheck, Refusal
 from cti.domain.model import CampaignKind, CampaignStatus, LeadStatus
+from cti.domain.texts import _
 from cti.errors import Refused, UserInputError
 
 # Leads still to dial.
@@ -45,19 +46,19 @@ def check_campaign_fields(values: Mapping[str, object]) -> None:
     """Only the :data:`CAMPAIGN_FIELDS` are set through a campaign's form."""
     unknown = set(values) - set(CAMPAIGN_FIELDS)
     if unknown:
-        raise UserInputError(sorted(unknown)[0], "is not a campaign field")
+        raise UserInputError(sorted(unknown)[0], _("is not a campaign field"))
 
 
 def check_status_move(old: CampaignStatus, new: CampaignStatus) -> None:
     """A campaign runs, pauses and is stopped (finished); once stopped it never runs again."""
     if old is CampaignStatus.FINISHED and new is not CampaignStatus.FINISHED:
-        raise Refused("the campaign was stopped; it cannot run again", "status")
+        raise Refused(_("the campaign was stopped; it cannot run again"), "status")
 
 
 def check_collection(kind: CampaignKind) -> None:
     """Only a collection campaign gets its leads from the overdue receivables."""
     if kind is not CampaignKind.COLLECTION:
-        raise Refused("only a collection campaign is built from receivables", "kind")
+        raise Refused(_("only a collection campaign is built from receivables"), "kind")
 
 
 def is_dnc(check: DialCheck) -> bool:
@@ -74,21 +75,21 @@ def check_reserved(status: LeadStatus, reserver: str | None, username: str | Non
     """A preview lead is dialled (or skipped) only while reserved for dialling, and (``username``
     given) only by the agent it is reserved for (``reserver``)."""
     if status is not LeadStatus.DIALING:
-        raise Refused("the lead is not reserved for dialling", "lead")
+        raise Refused(_("the lead is not reserved for dialling"), "lead")
     if username is not None and reserver != username:
-        raise Refused("the lead is reserved for another agent", "lead")
+        raise Refused(_("the lead is reserved for another agent"), "lead")
 
 
 def refuse_call(check: DialCheck) -> Refused:
     """The refusal to tell the agent who pressed dial on a lead ``check`` refused."""
     why = check.refusal.value if check.refusal is not None else "refused"
-    return Refused(f"the lead may not be called now ({why})", "phone")
+    return Refused(_("the lead may not be called now ({why})"), "phone", why=why)
 
 
 def check_releasable(status: LeadStatus) -> None:
     """A finished lead (done, on a do-not-call list, out of attempts) is not put back."""
     if status in FINISHED:
-        raise Refused(f"the lead is {status.value}", "lead")
+        raise Refused(_("the lead is {value}"), "lead", value=status.value)
 
 
 def released_status(attempts: int) -> LeadStatus:
@@ -99,7 +100,7 @@ def released_status(attempts: int) -> LeadStatus:
 def check_callback_allowed(status: LeadStatus) -> None:
     """No callback is promised to a number on a do-not-call list."""
     if status is LeadStatus.DNC:
-        raise Refused("the lead is on a do-not-call list", "lead")
+        raise Refused(_("the lead is on a do-not-call list"), "lead")
 
 
 __all__ = [

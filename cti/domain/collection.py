@@ -15,6 +15,7 @@ from decimal import Decimal
 from cti.domain.amounts import Amount, money, positive_cents, to_decimal
 from cti.domain.backoffice import Invoice, Position, promise_is_broken, split_instalments
 from cti.domain.model import PromiseStatus
+from cti.domain.texts import _
 from cti.errors import Refused, UserInputError
 
 
@@ -35,25 +36,29 @@ def check_promise(
     """
     positive_cents(amount, "amount")
     if promised_on < today:
-        raise UserInputError("promised_on", "a promise to pay cannot be in the past")
+        raise UserInputError("promised_on", _("a promise to pay cannot be in the past"))
     if debt.open_amount <= 0:
-        raise UserInputError("customer_id", "the customer owes nothing")
+        raise UserInputError("customer_id", _("the customer owes nothing"))
     if invoice is not None:
         if invoice.customer_id != customer_id:
-            raise UserInputError("receivable_id", "that invoice is another customer's")
+            raise UserInputError("receivable_id", _("that invoice is another customer's"))
         if invoice.paid:
-            raise UserInputError("receivable_id", "that invoice is paid")
+            raise UserInputError("receivable_id", _("that invoice is paid"))
         if amount > invoice.amount:
-            raise UserInputError("amount", f"more than the invoice ({money(invoice.amount)})")
+            raise UserInputError(
+                "amount", _("more than the invoice ({amount})"), amount=money(invoice.amount)
+            )
     elif amount > debt.open_amount:
-        raise UserInputError("amount", f"more than the open debt ({money(debt.open_amount)})")
+        raise UserInputError(
+            "amount", _("more than the open debt ({amount})"), amount=money(debt.open_amount)
+        )
     return amount
 
 
 def settle_promise(status: PromiseStatus, *, kept: bool) -> PromiseStatus:
     """The state an open promise takes when marked kept or broken; a settled one stays settled."""
     if status is not PromiseStatus.OPEN:
-        raise Refused(f"the promise is already {status.value}", "status")
+        raise Refused(_("the promise is already {value}"), "status", value=status.value)
     return PromiseStatus.KEPT if kept else PromiseStatus.BROKEN
 
 
@@ -98,21 +103,22 @@ def plan_instalments(
         parts = split_instalments(to_decimal(total, "total"), count, first_due_on, every_days)
     else:
         raise UserInputError(
-            "instalments", "give the instalments, or total, count and first_due_on"
+            "instalments", _("give the instalments, or total, count and first_due_on")
         )
     for n, (due, amount) in enumerate(parts):
         positive_cents(amount, f"instalments[{n}].amount")
         if due < today:
-            raise UserInputError(f"instalments[{n}].due_on", "is in the past")
+            raise UserInputError(f"instalments[{n}].due_on", _("is in the past"))
     dues = [d for d, _ in parts]
     if dues != sorted(dues):
-        raise UserInputError("instalments", "the due dates must go forward")
+        raise UserInputError("instalments", _("the due dates must go forward"))
     plan_total = sum((a for _, a in parts), Decimal(0))
     if plan_total > debt.open_amount:
         raise UserInputError(
             "instalments",
-            f"the plan ({money(plan_total)}) is more than the open debt"
-            f" ({money(debt.open_amount)})",
+            _("the plan ({plan}) is more than the open debt ({debt})"),
+            plan=money(plan_total),
+            debt=money(debt.open_amount),
         )
     return parts
 
@@ -120,13 +126,15 @@ def plan_instalments(
 def check_instalment_unpaid(seq: int, *, paid: bool) -> None:
     """An instalment is paid once."""
     if paid:
-        raise Refused(f"instalment {seq} is already paid", "seq")
+        raise Refused(_("instalment {seq} is already paid"), "seq", seq=seq)
 
 
 def check_invoice_unpaid(invoice_number: str, *, paid: bool) -> None:
     """An invoice is paid once."""
     if paid:
-        raise Refused(f"invoice {invoice_number} is already paid", "paid")
+        raise Refused(
+            _("invoice {invoice_number} is already paid"), "paid", invoice_number=invoice_number
+        )
 
 
 __all__ = [

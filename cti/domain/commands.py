@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 from cti.domain.events import ActionId, OriginateOutcome, UniqueId
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 
@@ -22,9 +23,9 @@ def _check(cmd: object, required: tuple[str, ...]) -> None:
         for v in values:
             text = " ".join(map(str, v)) if isinstance(v, tuple) else str(v)
             if "\r" in text or "\n" in text:
-                raise UserInputError(f.name, "must not contain a line break")
+                raise UserInputError(f.name, _("must not contain a line break"))
         if f.name in required and (value is None or (isinstance(value, str) and not value.strip())):
-            raise UserInputError(f.name, "is required")
+            raise UserInputError(f.name, _("is required"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,13 +188,13 @@ class Originate:
         _check(self, ("channel",))
         if (self.application is None) == (self.exten is None or self.context is None):
             raise UserInputError(
-                "application", "give either an application or a context and an extension"
+                "application", _("give either an application or a context and an extension")
             )
         if not 1 <= self.timeout <= 3600:
-            raise UserInputError("timeout", "must be between 1 and 3600 seconds")
+            raise UserInputError("timeout", _("must be between 1 and 3600 seconds"))
         for name in self.variables:
             if not name or "=" in name:
-                raise UserInputError("variables", f"bad variable name {name!r}")
+                raise UserInputError("variables", _("bad variable name {name!r}"), name=name)
 
 
 Command = (

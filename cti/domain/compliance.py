@@ -18,6 +18,7 @@ import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
 from cti.domain.phone import normalize_phone
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 # --------------------------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ DEFAULT_CONNECT_WITHIN_SECONDS = 2.0
 
 def _require_aware(at: datetime, name: str = "at") -> None:
     if at.tzinfo is None or at.utcoffset() is None:
-        raise UserInputError(name, "must be a timezone-aware datetime")
+        raise UserInputError(name, _("must be a timezone-aware datetime"))
 
 
 def _epoch(at: datetime) -> float:
@@ -63,13 +64,13 @@ class AbandonLedger:
         connect_within_seconds: float = DEFAULT_CONNECT_WITHIN_SECONDS,
     ) -> None:
         if window <= timedelta(0):
-            raise UserInputError("window", "must be positive")
+            raise UserInputError("window", _("must be positive"))
         if bucket is None:
             bucket = timedelta(hours=1) if window >= timedelta(days=2) else timedelta(minutes=5)
         if bucket <= timedelta(0) or bucket > window:
-            raise UserInputError("bucket", "must be positive and no longer than the window")
+            raise UserInputError("bucket", _("must be positive and no longer than the window"))
         if connect_within_seconds < 0:
-            raise UserInputError("connect_within_seconds", "must not be negative")
+            raise UserInputError("connect_within_seconds", _("must not be negative"))
         self.window = window
         self.bucket = bucket
         self.connect_within_seconds = connect_within_seconds
@@ -159,13 +160,15 @@ class AbandonLedger:
             for start, answers, abandoned in data["buckets"]:
                 start_f, answers_i, abandoned_i = float(start), int(answers), int(abandoned)
                 if start_f <= previous or answers_i < 0 or not 0 <= abandoned_i <= answers_i:
-                    raise UserInputError("ledger", "buckets are out of order or inconsistent")
+                    raise UserInputError("ledger", _("buckets are out of order or inconsistent"))
                 previous = start_f
                 ledger._buckets.append([start_f, float(answers_i), float(abandoned_i)])
                 ledger._answers += answers_i
                 ledger._abandoned += abandoned_i
         except (KeyError, TypeError, ValueError) as exc:
-            raise UserInputError("ledger", f"not a saved abandon ledger ({exc})") from exc
+            raise UserInputError(
+                "ledger", _("not a saved abandon ledger ({exc})"), exc=exc
+            ) from exc
         return ledger
 
 
@@ -183,11 +186,15 @@ class CallingWindow:
 
     def __post_init__(self) -> None:
         if not self.days or not self.days <= frozenset(range(7)):
-            raise UserInputError("days", "must be weekdays 0 (Monday) to 6 (Sunday), at least one")
+            raise UserInputError(
+                "days", _("must be weekdays 0 (Monday) to 6 (Sunday), at least one")
+            )
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise UserInputError("start", "window times are local wall-clock times, without a zone")
+            raise UserInputError(
+                "start", _("window times are local wall-clock times, without a zone")
+            )
         if not self.start < self.end:
-            raise UserInputError("end", "must be later than start on the same day")
+            raise UserInputError("end", _("must be later than start on the same day"))
 
     def contains(self, local: datetime) -> bool:
         """Whether the local wall-clock time falls inside this window."""
@@ -196,11 +203,11 @@ class CallingWindow:
 
 def _clock(value: Any, where: str) -> time:
     if not isinstance(value, str):
-        raise UserInputError(where, "expected a time like 09:00")
+        raise UserInputError(where, _("expected a time like 09:00"))
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise UserInputError(where, "expected a time like 09:00") from None
+        raise UserInputError(where, _("expected a time like 09:00")) from None
 
 
 def parse_windows(data: object) -> tuple[CallingWindow, ...]:
@@ -212,17 +219,17 @@ def parse_windows(data: object) -> tuple[CallingWindow, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
-        raise UserInputError("windows", "expected a list of {days, start, end}")
+        raise UserInputError("windows", _("expected a list of {{days, start, end}}"))
     out: list[CallingWindow] = []
     for i, item in enumerate(data):
         where = f"windows[{i}]"
         if not isinstance(item, Mapping):
-            raise UserInputError(where, "expected {days, start, end}")
+            raise UserInputError(where, _("expected {{days, start, end}}"))
         days = item.get("days")
         if not isinstance(days, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) for d in days
         ):
-            raise UserInputError(f"{where}.days", "expected weekday numbers, 0 = Monday")
+            raise UserInputError(f"{where}.days", _("expected weekday numbers, 0 = Monday"))
         try:
             out.append(
                 CallingWindow(
@@ -286,7 +293,7 @@ def _zone(name: str, field_name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UserInputError(field_name, f"{name!r} is not a known time zone") from exc
+        raise UserInputError(field_name, _("{name!r} is not a known time zone"), name=name) from exc
 
 
 def _open_in(windows: Iterable[CallingWindow], zone: ZoneInfo, at: datetime) -> bool:
@@ -363,7 +370,7 @@ def check_window(
         return WindowVerdict(allowed=True, zones=names, closes_at=closes)
     # Not open everywhere: step to the latest of the zones' next openings until all agree.
     probe = at
-    for _ in range(16):
+    for _step in range(16):
         openings = [_next_opening_in(rules, z, probe) for z in zones]
         if any(o is None for o in openings):
             return WindowVerdict(allowed=False, zones=names)

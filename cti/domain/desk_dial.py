@@ -22,6 +22,7 @@ from cti.domain.compliance import (
     check_dial,
 )
 from cti.domain.phone import normalize_phone
+from cti.domain.texts import Words, _
 from cti.errors import UserInputError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -43,12 +44,12 @@ def desk_windows(days: Iterable[str], start: str, end: str) -> tuple[CallingWind
     for day in days:
         key = day.strip().lower()[:3]
         if key not in DAYS:
-            raise UserInputError("calling_days", f"{day!r} is not a day (mon..sun)")
+            raise UserInputError("calling_days", _("{day!r} is not a day (mon..sun)"), day=day)
         picked.add(DAYS.index(key))
     try:
         opens, closes = time.fromisoformat(start), time.fromisoformat(end)
     except ValueError:
-        raise UserInputError("calling_from", "expected times like 08:00") from None
+        raise UserInputError("calling_from", _("expected times like 08:00")) from None
     return (CallingWindow(days=frozenset(picked), start=opens, end=closes),)
 
 
@@ -61,15 +62,19 @@ def dial_number(raw: str, region: str) -> str:
     """
     text = raw.strip()
     if not text:
-        raise UserInputError("number", "type a number to call")
+        raise UserInputError("number", _("type a number to call"))
     if any(ch.isalpha() for ch in text):
-        raise UserInputError("number", "a phone number has digits only")
+        raise UserInputError("number", _("a phone number has digits only"))
     number = normalize_phone(text, region)
     digits = sum(ch.isdigit() for ch in number)
     if digits < MIN_DIGITS:
-        raise UserInputError("number", f"too short: a customer's number has {MIN_DIGITS}+ digits")
+        raise UserInputError(
+            "number",
+            _("too short: a customer's number has {count}+ digits"),
+            count=MIN_DIGITS,
+        )
     if digits > MAX_DIGITS:
-        raise UserInputError("number", "too long for a phone number")
+        raise UserInputError("number", _("too long for a phone number"))
     return number
 
 
@@ -105,22 +110,27 @@ def check_desk_dial(
     )
 
 
-def refusal_text(check: DialCheck) -> str:
+def refusal_text(check: DialCheck) -> Words:
     """Why the call is refused, in words an agent reads."""
     if check.refusal is Refusal.DNC_GLOBAL:
-        return "this number is on the do-not-call list: it may not be called"
+        return Words(_("this number is on the do-not-call list: it may not be called"))
     if check.refusal is Refusal.DNC_CAMPAIGN:
-        return "this number is on the campaign's do-not-call list: it may not be called"
-    zones = check.window.zones if check.window is not None else ()
-    where = f" ({', '.join(zones)})" if zones else ""
+        return Words(_("this number is on the campaign's do-not-call list: it may not be called"))
+    zones = ", ".join(check.window.zones) if check.window is not None else ""
     opening = check.retry_at
     if opening is not None and zones:
-        local = opening.astimezone(ZoneInfo(zones[0]))
-        return (
-            f"outside the calling hours where this number is{where}:"
-            f" calls may be placed from {local:%a %H:%M} there"
+        local = opening.astimezone(ZoneInfo(zones.split(", ")[0]))
+        return Words(
+            _(
+                "outside the calling hours where this number is ({zones}):"
+                " calls may be placed from {when} there"
+            ),
+            zones=zones,
+            when=f"{local:%a %H:%M}",
         )
-    return f"outside the calling hours where this number is{where}"
+    if zones:
+        return Words(_("outside the calling hours where this number is ({zones})"), zones=zones)
+    return Words(_("outside the calling hours where this number is"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from cti.domain.backoffice import FROM_FIELDS
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 # The forms whose fields an admin may make mandatory, with the fields each has.
@@ -95,14 +96,21 @@ _FIELD_RE = re.compile(r"^[a-z_]+$")
 def check_form_fields(form: str, fields: Iterable[str]) -> list[str]:
     """The fields, sorted, if ``form`` is known and has them all; else UserInputError."""
     if form not in FORMS:
-        raise UserInputError("form", f"{form!r} is not a form; one of {', '.join(sorted(FORMS))}")
+        raise UserInputError(
+            "form",
+            _("{form!r} is not a form; one of {choices}"),
+            form=form,
+            choices=", ".join(sorted(FORMS)),
+        )
     out = sorted(set(fields))
     for name in out:
         if not _FIELD_RE.match(name) or name not in FORMS[form]:
             raise UserInputError(
                 "fields",
-                f"{name!r} is not a field of the {form} form; one of "
-                + ", ".join(sorted(FORMS[form])),
+                _("{name!r} is not a field of the {form} form; one of {choices}"),
+                name=name,
+                form=form,
+                choices=", ".join(sorted(FORMS[form])),
             )
     return out
 
@@ -127,7 +135,12 @@ def check_required(form: str, required: Iterable[str], values: Mapping[str, obje
     for name in sorted(wanted):
         if values.get(name) in (None, "", []):
             form_name = FORM_LABELS.get(form, form).lower()
-            raise UserInputError(name, f"{field_label(name)} is required on the {form_name} form")
+            raise UserInputError(
+                name,
+                _("{label} is required on the {form} form"),
+                label=field_label(name),
+                form=form_name,
+            )
 
 
 __all__ = [

@@ -23,6 +23,7 @@ from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from cti.domain.amounts import parse_decimal
 from cti.domain.phone import normalize_phone
+from cti.domain.texts import _
 from cti.errors import CTIError, UserInputError
 
 ImportKind = Literal["customers", "contacts", "receivables", "leads"]
@@ -269,17 +270,24 @@ def check_import(kind: str, region: str, campaign: str | None) -> str:
     returned upper-cased) and a ``campaign`` for leads only."""
     if kind not in KINDS:
         raise UserInputError(
-            "kind", f"{kind!r} cannot be imported; expected one of {', '.join(KINDS)}"
+            "kind",
+            _("{kind!r} cannot be imported; expected one of {choices}"),
+            kind=kind,
+            choices=", ".join(KINDS),
         )
     region = region.strip().upper()
     if len(region) != 2 or not region.isalpha():
         raise UserInputError(
-            "region", f"expected a two-letter country code like 'US', got {region!r}"
+            "region",
+            _("expected a two-letter country code like 'US', got {region!r}"),
+            region=region,
         )
     if kind == "leads" and not campaign:
-        raise UserInputError("campaign", "leads are imported into a campaign: name it")
+        raise UserInputError("campaign", _("leads are imported into a campaign: name it"))
     if kind != "leads" and campaign:
-        raise UserInputError("campaign", f"only leads belong to a campaign, not {kind}")
+        raise UserInputError(
+            "campaign", _("only leads belong to a campaign, not {kind}"), kind=kind
+        )
     return region
 
 

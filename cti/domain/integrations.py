@@ -28,6 +28,7 @@ from cti.domain.notices import (
     CallerAbandoned,
     DialerConnected,
 )
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 
@@ -243,19 +244,22 @@ def webhook_url(text: str) -> str:
     url = text.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserInputError("url", "expected an http:// or https:// URL with a host")
+        raise UserInputError("url", _("expected an http:// or https:// URL with a host"))
     return url
 
 
 def event_types(names: list[str]) -> tuple[EventType, ...]:
     """The events an endpoint subscribes to (at least one, each known)."""
     if not names:
-        raise UserInputError("events", "choose at least one event")
+        raise UserInputError("events", _("choose at least one event"))
     known = {e.value for e in EventType}
     for i, name in enumerate(names):
         if name not in known:
             raise UserInputError(
-                f"events[{i}]", f"unknown event {name[:40]!r}; known: {', '.join(sorted(known))}"
+                f"events[{i}]",
+                _("unknown event {name!r}; known: {choices}"),
+                name=name[:40],
+                choices=", ".join(sorted(known)),
             )
     return tuple(sorted({EventType(n) for n in names}))
 
@@ -263,12 +267,15 @@ def event_types(names: list[str]) -> tuple[EventType, ...]:
 def scopes_of(names: list[str]) -> tuple[Scope, ...]:
     """An API key's scopes (at least one, each known)."""
     if not names:
-        raise UserInputError("scopes", "choose at least one scope")
+        raise UserInputError("scopes", _("choose at least one scope"))
     known = {s.value for s in Scope}
     for i, name in enumerate(names):
         if name not in known:
             raise UserInputError(
-                f"scopes[{i}]", f"unknown scope {name[:40]!r}; known: {', '.join(sorted(known))}"
+                f"scopes[{i}]",
+                _("unknown scope {name!r}; known: {choices}"),
+                name=name[:40],
+                choices=", ".join(sorted(known)),
             )
     return tuple(sorted({Scope(n) for n in names}))
 

@@ -49,6 +49,7 @@ from cti.domain.pacing_estimates import (
     HandleProfile,
     by_age,
 )
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 # The share of the abandon cap the dialer aims at unless a supervisor sets a target: 2.4 % under a
@@ -105,25 +106,27 @@ class PacingSettings:
 
     def __post_init__(self) -> None:
         if not self.max_dial_ratio >= 1.0:
-            raise UserInputError("max_dial_ratio", "must be at least 1")
+            raise UserInputError("max_dial_ratio", _("must be at least 1"))
         if not 0.0 < self.abandon_cap < 1.0:
-            raise UserInputError("abandon_cap", "must be between 0 and 1")
+            raise UserInputError("abandon_cap", _("must be between 0 and 1"))
         if not 0.0 <= self.target_abandon < self.abandon_cap:
-            raise UserInputError("target_abandon", "must be at least 0 and below the abandon cap")
+            raise UserInputError(
+                "target_abandon", _("must be at least 0 and below the abandon cap")
+            )
         if not 0.0 <= self.max_call_risk <= 1.0:
-            raise UserInputError("max_call_risk", "must be between 0 and 1")
+            raise UserInputError("max_call_risk", _("must be between 0 and 1"))
         if not self.about_to_free_seconds >= 0.0:
-            raise UserInputError("about_to_free_seconds", "must not be negative")
+            raise UserInputError("about_to_free_seconds", _("must not be negative"))
         if not self.fixed_ratio >= 1.0:
-            raise UserInputError("fixed_ratio", "must be at least 1")
+            raise UserInputError("fixed_ratio", _("must be at least 1"))
         if not self.connect_within_seconds >= 0.0:
-            raise UserInputError("connect_within_seconds", "must not be negative")
+            raise UserInputError("connect_within_seconds", _("must not be negative"))
         if not self.risk_gain >= 0.0:
-            raise UserInputError("risk_gain", "must not be negative")
+            raise UserInputError("risk_gain", _("must not be negative"))
         if not self.max_risk_boost >= 1.0:
-            raise UserInputError("max_risk_boost", "must be at least 1")
+            raise UserInputError("max_risk_boost", _("must be at least 1"))
         if not self.full_room > 1.0:
-            raise UserInputError("full_room", "must be more than one abandon")
+            raise UserInputError("full_room", _("must be more than one abandon"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -165,13 +168,13 @@ class PacingInput:
 
     def __post_init__(self) -> None:
         if self.agents_ready < 0:
-            raise UserInputError("agents_ready", "must not be negative")
+            raise UserInputError("agents_ready", _("must not be negative"))
         if self.answered_waiting < 0:
-            raise UserInputError("answered_waiting", "must not be negative")
+            raise UserInputError("answered_waiting", _("must not be negative"))
         if not 0 <= self.ledger_abandoned <= self.ledger_live_answers:
-            raise UserInputError("ledger_abandoned", "must be between 0 and the live answers")
+            raise UserInputError("ledger_abandoned", _("must be between 0 and the live answers"))
         if self.busy_ages_seconds and self.handle is None:
-            raise UserInputError("handle", "busy agents by age need the handle-time hazard")
+            raise UserInputError("handle", _("busy agents by age need the handle-time hazard"))
 
     @property
     def agents_busy(self) -> int:

@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 
@@ -76,22 +77,24 @@ class AnswerStats:
 
     def __post_init__(self) -> None:
         if not self.ring_timeout_seconds >= 1.0:
-            raise UserInputError("ring_timeout_seconds", "must be at least 1 second")
+            raise UserInputError("ring_timeout_seconds", _("must be at least 1 second"))
         if not 0.0 < self.prior_rate < 1.0:
-            raise UserInputError("prior_rate", "must be in (0, 1)")
+            raise UserInputError("prior_rate", _("must be in (0, 1)"))
         if not self.prior_weight > 0.0:
-            raise UserInputError("prior_weight", "must be positive")
+            raise UserInputError("prior_weight", _("must be positive"))
         if not (self.memory_seconds > 0.0 and self.recent_seconds > 0.0):
-            raise UserInputError("memory_seconds", "must be positive")
+            raise UserInputError("memory_seconds", _("must be positive"))
         if not (0.0 <= self.answered <= self.attempts + 1e-9):
-            raise UserInputError("answered", "must be between 0 and attempts")
+            raise UserInputError("answered", _("must be between 0 and attempts"))
         if not (0.0 <= self.recent_answered <= self.recent_attempts + 1e-9):
-            raise UserInputError("recent_answered", "must be between 0 and recent_attempts")
+            raise UserInputError("recent_answered", _("must be between 0 and recent_attempts"))
         bins = math.ceil(self.ring_timeout_seconds / DELAY_BIN)
         if not self.delay_bins:
             object.__setattr__(self, "delay_bins", (0.0,) * bins)
         elif len(self.delay_bins) != bins:
-            raise UserInputError("delay_bins", f"needs {bins} bins for the ring timeout")
+            raise UserInputError(
+                "delay_bins", _("needs {bins} bins for the ring timeout"), bins=bins
+            )
 
     @property
     def rate(self) -> float:
@@ -325,7 +328,7 @@ class AnswerProfile:
         ringing = sum(count for _, count in heads) * weight
         total = attempts + w + ringing
         r = min(0.999, max(0.001, (base_hits + 0.5 * ringing * self.rate) / total))
-        for _ in range(4):
+        for _round in range(4):
             hits = base_hits
             for s, count in heads:
                 hits += count * weight * (r * s / (r * s + 1.0 - r))
@@ -405,17 +408,21 @@ class HandleStats:
 
     def __post_init__(self) -> None:
         if not self.prior_seconds > 0:
-            raise UserInputError("prior_seconds", "must be positive")
+            raise UserInputError("prior_seconds", _("must be positive"))
         if not self.prior_weight > 0:
-            raise UserInputError("prior_weight", "must be positive")
+            raise UserInputError("prior_weight", _("must be positive"))
         if not self.memory_seconds > 0:
-            raise UserInputError("memory_seconds", "must be positive")
+            raise UserInputError("memory_seconds", _("must be positive"))
         for name in ("ended", "lived"):
             value = getattr(self, name)
             if not value:
                 object.__setattr__(self, name, (0.0,) * _HANDLE_BANDS)
             elif len(value) != _HANDLE_BANDS or min(value) < 0.0:
-                raise UserInputError(name, f"needs {_HANDLE_BANDS} counts, none negative")
+                raise UserInputError(
+                    name,
+                    _("needs {count} counts, none negative"),
+                    count=_HANDLE_BANDS,
+                )
 
     def rebased(self, at: float) -> HandleStats:
         """The same counts, valued at ``at`` (nothing fades)."""
@@ -477,7 +484,11 @@ class HandleProfile:
     @classmethod
     def build(cls, hazards: Sequence[float]) -> HandleProfile:
         if len(hazards) != _HANDLE_BANDS or min(hazards) < 0.0:
-            raise UserInputError("hazards", f"needs {_HANDLE_BANDS} hazards, none negative")
+            raise UserInputError(
+                "hazards",
+                _("needs {count} hazards, none negative"),
+                count=_HANDLE_BANDS,
+            )
         cumulative = [0.0]
         for i in range(_HANDLE_BANDS - 1):
             cumulative.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 _KEEP = set("0123456789+")
@@ -21,7 +22,7 @@ def normalize_phone(raw: str, region: str = "US") -> str:
     text = "".join(ch for ch in raw.strip() if ch in _KEEP)
     digits = text.lstrip("+")
     if not digits.isdigit():
-        raise UserInputError("phone", f"{raw!r} is not a phone number")
+        raise UserInputError("phone", _("{raw!r} is not a phone number"), raw=raw)
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from cti.domain.notices import AgentState
 from cti.domain.state import Agent
+from cti.domain.texts import Words, _
 
 _BUSY = {
-    AgentState.PAUSED: "you are paused: resume before you dial",
-    AgentState.RINGING: "your phone is ringing: answer or let it go before you dial",
-    AgentState.IN_CALL: "you are on a call: finish it before you dial",
-    AgentState.WRAP_UP: "you are in after-call work: finish it before you dial",
+    AgentState.PAUSED: Words(_("you are paused: resume before you dial")),
+    AgentState.RINGING: Words(_("your phone is ringing: answer or let it go before you dial")),
+    AgentState.IN_CALL: Words(_("you are on a call: finish it before you dial")),
+    AgentState.WRAP_UP: Words(_("you are in after-call work: finish it before you dial")),
 }
 
 
-def why_cannot_dial(agent: Agent | None) -> str | None:
+def why_cannot_dial(agent: Agent | None) -> Words | None:
     """Why an agent cannot place (and so take) a call now; ``None`` when they can."""
     if agent is None or not agent.queues:
-        return "your phone is not signed in to your queues: sign in to your phone first"
+        return Words(_("your phone is not signed in to your queues: sign in to your phone first"))
     if agent.unavailable:
-        return "your phone is not registered: start your softphone, then dial"
+        return Words(_("your phone is not registered: start your softphone, then dial"))
     if agent.state is AgentState.READY:
         return None
-    return _BUSY.get(agent.state, f"you cannot take a call now ({agent.state.value})")
+    busy = _BUSY.get(agent.state)
+    if busy is not None:
+        return busy
+    return Words(_("you cannot take a call now ({state})"), state=agent.state.value)
 
 
 def about_to_be_free(agent: Agent | None) -> bool:

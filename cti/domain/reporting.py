@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 # The longest period a report may span.
@@ -25,9 +26,9 @@ class Period:
     def of(cls, first: date, last: date, tz: tzinfo = UTC) -> Period:
         """From the day ``first`` to the day ``last`` (both included), at most :data:`MAX_DAYS`."""
         if last < first:
-            raise UserInputError("to", "must not be before from")
+            raise UserInputError("to", _("must not be before from"))
         if (last - first).days >= MAX_DAYS:
-            raise UserInputError("to", f"a report spans at most {MAX_DAYS} days")
+            raise UserInputError("to", _("a report spans at most {days} days"), days=MAX_DAYS)
         start = datetime.combine(first, time(0), tzinfo=tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
         return cls(start=start, end=end, first=first, last=last)
@@ -37,7 +38,7 @@ def check_report(name: str, names: Iterable[str]) -> None:
     """``name`` is one of the reports ``names``."""
     known = list(names)
     if name not in known:
-        raise UserInputError("report", "must be one of " + ", ".join(known))
+        raise UserInputError("report", _("must be one of {choices}"), choices=", ".join(known))
 
 
 __all__ = ["MAX_DAYS", "Period", "check_report"]

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cti.domain.model import CallOutcome, LeadStatus
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 
@@ -27,9 +28,9 @@ class RetryRule:
 
     def __post_init__(self) -> None:
         if self.delay < timedelta(0):
-            raise UserInputError("delay", "must not be negative")
+            raise UserInputError("delay", _("must not be negative"))
         if self.max_attempts < 1:
-            raise UserInputError("max_attempts", "must be at least 1")
+            raise UserInputError("max_attempts", _("must be at least 1"))
 
 
 def _default_rules() -> Mapping[CallOutcome, RetryRule]:
@@ -64,9 +65,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if CallOutcome.ANSWERED in self.rules:
-            raise UserInputError("rules", "an answered call connected to an agent is not retried")
+            raise UserInputError(
+                "rules", _("an answered call connected to an agent is not retried")
+            )
         if self.max_total_attempts is not None and self.max_total_attempts < 1:
-            raise UserInputError("max_total_attempts", "must be at least 1")
+            raise UserInputError("max_total_attempts", _("must be at least 1"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,7 +103,7 @@ def next_attempt(
         UserInputError: ``ended_at`` is naive, or the counts do not include this attempt.
     """
     if ended_at.tzinfo is None or ended_at.utcoffset() is None:
-        raise UserInputError("ended_at", "must be a timezone-aware datetime")
+        raise UserInputError("ended_at", _("must be a timezone-aware datetime"))
     if outcome is CallOutcome.ANSWERED:
         return RetryDecision(status=LeadStatus.DONE)
     rule = policy.rules.get(outcome)
@@ -108,7 +111,9 @@ def next_attempt(
         return RetryDecision(status=LeadStatus.DONE)
     count = attempts_by_outcome.get(outcome, 0)
     if count < 1:
-        raise UserInputError("attempts_by_outcome", f"must count this {outcome} attempt")
+        raise UserInputError(
+            "attempts_by_outcome", _("must count this {outcome} attempt"), outcome=outcome
+        )
     total = sum(attempts_by_outcome.values())
     if count >= rule.max_attempts or (
         policy.max_total_attempts is not None and total >= policy.max_total_attempts
@@ -124,7 +129,9 @@ def is_due(next_attempt_at: datetime | None, now: datetime) -> bool:
 
 def _whole(value: Any, where: str, minimum: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise UserInputError(where, f"must be a whole number of at least {minimum}")
+        raise UserInputError(
+            where, _("must be a whole number of at least {minimum}"), minimum=minimum
+        )
     return value
 
 
@@ -142,10 +149,10 @@ def policy_from_json(data: object) -> RetryPolicy:
     """
     data = data or {}
     if not isinstance(data, Mapping):
-        raise UserInputError("retry_rules", "expected an object")
+        raise UserInputError("retry_rules", _("expected an object"))
     for key in data:
         if key not in ("max_attempts", "after", "attempts"):
-            raise UserInputError(f"retry_rules.{key}", "is not a retry setting")
+            raise UserInputError(f"retry_rules.{key}", _("is not a retry setting"))
     total = data.get("max_attempts")
     if total is not None:
         total = _whole(total, "retry_rules.max_attempts", 1)
@@ -154,15 +161,15 @@ def policy_from_json(data: object) -> RetryPolicy:
     for part, minimum in (("after", 0), ("attempts", 1)):
         raw = data.get(part, {})
         if not isinstance(raw, Mapping):
-            raise UserInputError(f"retry_rules.{part}", "expected an object of outcome: number")
+            raise UserInputError(f"retry_rules.{part}", _("expected an object of outcome: number"))
         for name, value in raw.items():
             where = f"retry_rules.{part}.{name}"
             try:
                 outcome = CallOutcome(name)
             except ValueError:
-                raise UserInputError(where, "is not an outcome") from None
+                raise UserInputError(where, _("is not an outcome")) from None
             if outcome not in rules:
-                raise UserInputError(where, "is not retried")
+                raise UserInputError(where, _("is not retried"))
             changes.setdefault(outcome, {})[part] = _whole(value, where, minimum)
     for outcome, change in changes.items():
         base = rules[outcome]
@@ -202,9 +209,9 @@ class Callback:
 
     def __post_init__(self) -> None:
         if self.due_at.tzinfo is None or self.due_at.utcoffset() is None:
-            raise UserInputError("due_at", "must be a timezone-aware datetime")
+            raise UserInputError("due_at", _("must be a timezone-aware datetime"))
         if self.agent_grace < timedelta(0):
-            raise UserInputError("agent_grace", "must not be negative")
+            raise UserInputError("agent_grace", _("must not be negative"))
 
 
 def schedule_callback(
@@ -221,11 +228,11 @@ def schedule_callback(
         UserInputError: ``due_at`` is in the past or further ahead than ``max_ahead``.
     """
     if due_at.tzinfo is None or due_at.utcoffset() is None:
-        raise UserInputError("due_at", "must include a time zone")
+        raise UserInputError("due_at", _("must include a time zone"))
     if due_at < now:
-        raise UserInputError("due_at", "is in the past")
+        raise UserInputError("due_at", _("is in the past"))
     if due_at - now > max_ahead:
-        raise UserInputError("due_at", f"is more than {max_ahead.days} days ahead")
+        raise UserInputError("due_at", _("is more than {days} days ahead"), days=max_ahead.days)
     return Callback(due_at=due_at, agent_id=agent_id, agent_grace=agent_grace)
 
 
@@ -276,18 +283,18 @@ def postpone(
     """
     if delay is not None:
         if until is not None:
-            raise UserInputError("until", "give either a time or a delay, not both")
+            raise UserInputError("until", _("give either a time or a delay, not both"))
         if delay <= timedelta(0):
-            raise UserInputError("delay", "must be positive")
+            raise UserInputError("delay", _("must be positive"))
         until = now + delay
     if until is None:
-        raise UserInputError("until", "give either a time or a delay")
+        raise UserInputError("until", _("give either a time or a delay"))
     if until.tzinfo is None or until.utcoffset() is None:
-        raise UserInputError("until", "must include a time zone")
+        raise UserInputError("until", _("must include a time zone"))
     if until <= now:
-        raise UserInputError("until", "is not in the future")
+        raise UserInputError("until", _("is not in the future"))
     if until - now > max_ahead:
-        raise UserInputError("until", f"is more than {max_ahead.days} days ahead")
+        raise UserInputError("until", _("is more than {days} days ahead"), days=max_ahead.days)
     if not reason.strip():
-        raise UserInputError("reason", "must not be empty")
+        raise UserInputError("reason", _("must not be empty"))
     return Postponement(until=until, reason=reason.strip(), assignee=assignee)

@@ -15,6 +15,7 @@ from typing import Any
 from cti.domain.amounts import MILLI, is_cents, to_decimal
 from cti.domain.backoffice import Line, OrderLock, order_lock
 from cti.domain.model import QuoteStatus
+from cti.domain.texts import _
 from cti.errors import Refused, UserInputError
 
 
@@ -40,7 +41,7 @@ class Product:
 def check_has_items(items: object) -> None:
     """A quote or an order has at least one line."""
     if not items:
-        raise UserInputError("items", "at least one item")
+        raise UserInputError("items", _("at least one item"))
 
 
 def sale_line(n: int, item: ItemIn, product: Product) -> Line:
@@ -48,24 +49,28 @@ def sale_line(n: int, item: ItemIn, product: Product) -> Line:
     with at most three decimals, the price (the product's when none is given) is 0 or more in
     cents."""
     if not product.active:
-        raise UserInputError(f"items[{n}].product_id", f"{product.code} is not sold any more")
+        raise UserInputError(
+            f"items[{n}].product_id", _("{code} is not sold any more"), code=product.code
+        )
     quantity = to_decimal(item.quantity, f"items[{n}].quantity")
     if quantity <= 0 or quantity != quantity.quantize(MILLI):
-        raise UserInputError(f"items[{n}].quantity", "must be more than 0, with at most 3 decimals")
+        raise UserInputError(
+            f"items[{n}].quantity", _("must be more than 0, with at most 3 decimals")
+        )
     price = (
         product.unit_price
         if item.unit_price is None
         else to_decimal(item.unit_price, f"items[{n}].unit_price")
     )
     if price < 0 or not is_cents(price):
-        raise UserInputError(f"items[{n}].unit_price", "must be 0 or more, in cents")
+        raise UserInputError(f"items[{n}].unit_price", _("must be 0 or more, in cents"))
     return Line(product.id, quantity, price)
 
 
 def check_valid_until(valid_until: date | None, today: date) -> None:
     """A new quote is not valid only until a day already gone."""
     if valid_until is not None and valid_until < today:
-        raise UserInputError("valid_until", "is in the past")
+        raise UserInputError("valid_until", _("is in the past"))
 
 
 def quote_editable(status: QuoteStatus) -> bool:
@@ -76,21 +81,25 @@ def quote_editable(status: QuoteStatus) -> bool:
 def check_quote_changeable(status: QuoteStatus) -> None:
     """Only an open quote changes (:func:`quote_editable`)."""
     if not quote_editable(status):
-        raise Refused(f"the quote is {status.value}; only open quotes change", "status")
+        raise Refused(
+            _("the quote is {value}; only open quotes change"), "status", value=status.value
+        )
 
 
 def check_quote_orderable(status: QuoteStatus, lines: int) -> None:
     """Only an open quote with lines makes an order."""
     if status is not QuoteStatus.OPEN:
-        raise Refused(f"the quote is {status.value}; only an open quote makes an order")
+        raise Refused(
+            _("the quote is {value}; only an open quote makes an order"), value=status.value
+        )
     if not lines:
-        raise Refused("the quote has no items", "items")
+        raise Refused(_("the quote has no items"), "items")
 
 
 def check_quote_customer(quote_customer_id: int, customer_id: int) -> None:
     """An order made from a quote is for the quote's customer."""
     if quote_customer_id != customer_id:
-        raise UserInputError("quote_id", "that quote is for another customer")
+        raise UserInputError("quote_id", _("that quote is for another customer"))
 
 
 def check_order_editable(
@@ -99,16 +108,26 @@ def check_order_editable(
     """The order's lock when it may be changed; Refused naming why not (MV_ALTPED)."""
     lock = order_lock(billed=billed, cancelled=cancelled, edit_billed_orders=edit_billed_orders)
     if not lock.editable:
-        raise Refused(f"order {order_id} cannot be changed: {lock.reason}", "order")
+        raise Refused(
+            _("order {order_id} cannot be changed: {reason}"),
+            "order",
+            order_id=order_id,
+            reason=lock.reason,
+        )
     return lock
 
 
 def check_billable(order_id: int, *, billed: bool, cancelled: bool, invoice: str | None) -> None:
     """An order is billed once, and never once cancelled (``invoice``: its invoice number)."""
     if billed:
-        raise Refused(f"order {order_id} is already billed ({invoice})", "order")
+        raise Refused(
+            _("order {order_id} is already billed ({invoice})"),
+            "order",
+            order_id=order_id,
+            invoice=invoice,
+        )
     if cancelled:
-        raise Refused(f"order {order_id} is cancelled", "order")
+        raise Refused(_("order {order_id} is cancelled"), "order", order_id=order_id)
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 END = "end"
@@ -90,49 +91,49 @@ class Script:
 def _text(raw: Mapping[str, object], name: str, where: str, *, limit: int = 2000) -> str:
     value = raw.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise UserInputError(f"{where}.{name}", "must be a non-empty text")
+        raise UserInputError(f"{where}.{name}", _("must be a non-empty text"))
     if len(value) > limit:
-        raise UserInputError(f"{where}.{name}", f"at most {limit} characters")
+        raise UserInputError(f"{where}.{name}", _("at most {limit} characters"), limit=limit)
     return value.strip()
 
 
 def _step(raw: object, where: str) -> Step:
     if not isinstance(raw, Mapping):
-        raise UserInputError(where, "must be an object")
+        raise UserInputError(where, _("must be an object"))
     step_id = raw.get("id")
     if not isinstance(step_id, str) or not _ID.match(step_id) or step_id == END:
         raise UserInputError(
-            f"{where}.id", "a short name: lower-case letters, digits and _, not 'end'"
+            f"{where}.id", _("a short name: lower-case letters, digits and _, not 'end'")
         )
     try:
         kind = StepKind(str(raw.get("kind", StepKind.QUESTION)))
     except ValueError:
-        raise UserInputError(f"{where}.kind", "guidance or question") from None
+        raise UserInputError(f"{where}.kind", _("guidance or question")) from None
     text = _text(raw, "text", where)
     nxt = raw.get("next")
     if nxt is not None and not isinstance(nxt, str):
-        raise UserInputError(f"{where}.next", "a step's id, or 'end'")
+        raise UserInputError(f"{where}.next", _("a step's id, or 'end'"))
     if kind is StepKind.GUIDANCE:
         if raw.get("branches"):
-            raise UserInputError(f"{where}.branches", "only a question branches")
+            raise UserInputError(f"{where}.branches", _("only a question branches"))
         return Step(id=step_id, kind=kind, text=text, next=nxt)
     try:
         answer_type = AnswerType(str(raw.get("type", "")))
     except ValueError:
         raise UserInputError(
-            f"{where}.type", "one of " + ", ".join(t.value for t in AnswerType)
+            f"{where}.type", _("one of {choices}"), choices=", ".join(t.value for t in AnswerType)
         ) from None
     options: tuple[str, ...] = ()
     if answer_type in CHOICES:
         raw_options = raw.get("options")
         if not isinstance(raw_options, Sequence) or isinstance(raw_options, str):
-            raise UserInputError(f"{where}.options", "a list of the answers to choose from")
+            raise UserInputError(f"{where}.options", _("a list of the answers to choose from"))
         options = tuple(str(o).strip() for o in raw_options if str(o).strip())
         if len(options) < 2 or len(set(options)) != len(options):
-            raise UserInputError(f"{where}.options", "at least two answers, each different")
+            raise UserInputError(f"{where}.options", _("at least two answers, each different"))
     branches_raw = raw.get("branches") or {}
     if not isinstance(branches_raw, Mapping):
-        raise UserInputError(f"{where}.branches", "an object: answer -> next step")
+        raise UserInputError(f"{where}.branches", _("an object: answer -> next step"))
     step = Step(
         id=step_id,
         kind=kind,
@@ -144,10 +145,12 @@ def _step(raw: object, where: str) -> Step:
         branches={str(k): str(v) for k, v in branches_raw.items()},
     )
     if step.branches and answer_type not in BRANCHING:
-        raise UserInputError(f"{where}.branches", "only a one-of or yes/no question branches")
+        raise UserInputError(f"{where}.branches", _("only a one-of or yes/no question branches"))
     for answer in step.branches:
         if answer not in step.choices():
-            raise UserInputError(f"{where}.branches", f"{answer!r} is not one of its answers")
+            raise UserInputError(
+                f"{where}.branches", _("{answer!r} is not one of its answers"), answer=answer
+            )
     return step
 
 
@@ -155,19 +158,21 @@ def parse_script(body: object) -> Script:
     """A script from its stored or submitted body (a list of steps). Raises UserInputError
     naming the step and field that is wrong: an unknown target, a loop, a bad answer type."""
     if not isinstance(body, Sequence) or isinstance(body, str) or not body:
-        raise UserInputError("steps", "a script has at least one step")
+        raise UserInputError("steps", _("a script has at least one step"))
     if len(body) > MAX_STEPS:
-        raise UserInputError("steps", f"at most {MAX_STEPS} steps")
+        raise UserInputError("steps", _("at most {count} steps"), count=MAX_STEPS)
     steps = tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(body))
     ids = [s.id for s in steps]
     for i, s in enumerate(steps):
         if ids.index(s.id) != i:
-            raise UserInputError(f"steps[{i}].id", f"{s.id!r} is used by an earlier step")
+            raise UserInputError(f"steps[{i}].id", _("{id!r} is used by an earlier step"), id=s.id)
     known = set(ids) | {END}
     for i, s in enumerate(steps):
         for target in [s.next, *s.branches.values()]:
             if target is not None and target not in known:
-                raise UserInputError(f"steps[{i}]", f"goes to {target!r}, which is no step")
+                raise UserInputError(
+                    f"steps[{i}]", _("goes to {target!r}, which is no step"), target=target
+                )
     script = Script(steps)
     _check_no_loop(script)
     return script
@@ -181,7 +186,9 @@ def _check_no_loop(script: Script) -> None:
         if step_id == END or state.get(step_id) == 2:
             return
         if state.get(step_id) == 1:
-            raise UserInputError("steps", f"the script loops back to {step_id!r}")
+            raise UserInputError(
+                "steps", _("the script loops back to {step_id!r}"), step_id=step_id
+            )
         state[step_id] = 1
         step = script.step(step_id)
         targets = {script.after(step, None), *step.branches.values()}
@@ -196,32 +203,32 @@ def _answer(step: Step, raw: object, where: str) -> Answer:
     t = step.type
     if t is AnswerType.SEVERAL_OF:
         if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-            raise UserInputError(where, "a list of its answers")
+            raise UserInputError(where, _("a list of its answers"))
         chosen = list(dict.fromkeys(raw))
         wrong = [x for x in chosen if x not in step.options]
         if wrong:
-            raise UserInputError(where, f"{wrong[0]!r} is not one of its answers")
+            raise UserInputError(where, _("{answer!r} is not one of its answers"), answer=wrong[0])
         return chosen
     if not isinstance(raw, str):
-        raise UserInputError(where, "a text")
+        raise UserInputError(where, _("a text"))
     value = raw.strip()
     if t is AnswerType.NUMBER:
         try:
             number = Decimal(value.replace(",", "."))
         except InvalidOperation:
-            raise UserInputError(where, "a number") from None
+            raise UserInputError(where, _("a number")) from None
         if not number.is_finite():
-            raise UserInputError(where, "a number")
+            raise UserInputError(where, _("a number"))
         return str(number)
     if t is AnswerType.DATE:
         try:
             return date.fromisoformat(value).isoformat()
         except ValueError:
-            raise UserInputError(where, "a date (YYYY-MM-DD)") from None
+            raise UserInputError(where, _("a date (YYYY-MM-DD)")) from None
     if t in (AnswerType.ONE_OF, AnswerType.YES_NO) and value not in step.choices():
-        raise UserInputError(where, "one of " + ", ".join(step.choices()))
+        raise UserInputError(where, _("one of {choices}"), choices=", ".join(step.choices()))
     if len(value) > 4000:
-        raise UserInputError(where, "at most 4000 characters")
+        raise UserInputError(where, _("at most 4000 characters"))
     return value
 
 
@@ -237,7 +244,7 @@ def check_answers(script: Script, answers: Mapping[str, object]) -> dict[str, An
     known = {s.id for s in script.steps}
     for step_id in answers:
         if step_id not in known:
-            raise UserInputError(f"answers.{step_id}", "no such step in this script")
+            raise UserInputError(f"answers.{step_id}", _("no such step in this script"))
     out: dict[str, Answer] = {}
     step_id = script.steps[0].id
     while step_id != END:
@@ -247,14 +254,14 @@ def check_answers(script: Script, answers: Mapping[str, object]) -> dict[str, An
         if step.kind is StepKind.QUESTION:
             if _empty(raw):
                 if step.required:
-                    raise UserInputError(f"answers.{step_id}", "is required")
+                    raise UserInputError(f"answers.{step_id}", _("is required"))
             else:
                 answer = out[step_id] = _answer(step, raw, f"answers.{step_id}")
         step_id = script.after(step, answer)
     off_path = [k for k in answers if k not in out and not _empty(answers[k])]
     if off_path:
         raise UserInputError(
-            f"answers.{off_path[0]}", "not on the path these answers take through the script"
+            f"answers.{off_path[0]}", _("not on the path these answers take through the script")
         )
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from cti.domain.texts import _
 from cti.errors import Refused
 
 # Asterisk's default realm for the digest challenges it sends (pjsip.conf [global] default_realm).
@@ -38,9 +39,9 @@ def endpoint_for(
 ) -> Endpoint:
     """The softphone endpoint of a user, or :class:`Refused` when their phone is not one."""
     if not softphone:
-        raise Refused("your phone is a SIP phone, not the desk's softphone", "softphone")
+        raise Refused(_("your phone is a SIP phone, not the desk's softphone"), "softphone")
     if not extension:
-        raise Refused("you have no extension: an admin gives you one", "extension")
+        raise Refused(_("you have no extension: an admin gives you one"), "extension")
     return Endpoint(id=extension, context=context, caller_name=full_name or extension)
 
 

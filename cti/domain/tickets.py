@@ -15,6 +15,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cti.domain.texts import _
 from cti.errors import UserInputError
 
 
@@ -62,13 +63,13 @@ class Confirmation:
 def check_items_allowed(kind: str) -> None:
     """Only a telemarketing attention is a ticket with items."""
     if kind != "telemarketing":
-        raise UserInputError("items", "only telemarketing attentions have ticket items")
+        raise UserInputError("items", _("only telemarketing attentions have ticket items"))
 
 
 def check_owner_known(where: str, owner_id: int | None, users: Set[int]) -> None:
     """An item's owner, when given, is one of the ``users``."""
     if owner_id is not None and owner_id not in users:
-        raise UserInputError(f"{where}.owner_id", "is not a user")
+        raise UserInputError(f"{where}.owner_id", _("is not a user"))
 
 
 def check_item(
@@ -83,11 +84,11 @@ def check_item(
     ``where`` names the item in errors (``items[0]``).
     """
     if action is None or not action.active:
-        raise UserInputError(f"{where}.action_id", "is not an action of the catalogue")
+        raise UserInputError(f"{where}.action_id", _("is not an action of the catalogue"))
     if action.occurrence_id != occurrence_id or not action.occurrence_active:
-        raise UserInputError(f"{where}.action_id", "is not an action of that occurrence")
+        raise UserInputError(f"{where}.action_id", _("is not an action of that occurrence"))
     if action.subject_id != subject_id or not action.subject_active:
-        raise UserInputError(f"{where}.occurrence_id", "is not an occurrence of that subject")
+        raise UserInputError(f"{where}.occurrence_id", _("is not an occurrence of that subject"))
     return action
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from cti.domain.texts import _
 from cti.errors import Refused, UserInputError
 
 TRANSFER_CONTEXT = "cti-transfer"
@@ -77,7 +78,7 @@ def number_target(text: str) -> Target:
     """A number typed by the agent (spaces, dashes, dots and brackets ignored)."""
     number = re.sub(r"[\s\-.()]", "", text)
     if not _NUMBER.fullmatch(number):
-        raise UserInputError("number", "digits only (3 to 20, an optional leading +)")
+        raise UserInputError("number", _("digits only (3 to 20, an optional leading +)"))
     return Target(kind=TargetKind.NUMBER, value=number, label=number)
 
 

@@ -26,7 +26,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cti import __version__
-from cti.domain.texts import _
+from cti.domain.texts import Words, _, words
 from cti.errors import CTIError, Forbidden, NotFound, Refused, UserInputError
 
 log = logging.getLogger("cti.web")
@@ -48,17 +48,17 @@ class HTTPProblem(CTIError):
     """Raise in a handler to answer with a JSON error and an HTTP status."""
 
     def __init__(
-        self, status: int, message: str, field: str | None = None, **values: object
+        self, status: int, message: str, /, field: str | None = None, **values: object
     ) -> None:
+        said = words(message, **values)
         self.status = status
-        self.template = message
-        self.values = values
-        self.message = message.format(**values) if values else message
+        self.message: Words = said
+        self.template, self.values = said.template, said.values
         self.field = field
-        super().__init__(self.message)
+        super().__init__(said)
 
 
-def said(request: web.Request, text: str, **values: object) -> str:
+def said(request: web.Request, text: str, /, **values: object) -> str:
     """A message for people in the reader's language (their own, else their browser's), when
     the catalogues have it; else as written."""
     from cti.i18n import negotiate, translate
@@ -68,7 +68,18 @@ def said(request: web.Request, text: str, **values: object) -> str:
     wanted = request.headers.get("Accept-Language", "")
     if own is None and not wanted:
         return text.format(**values) if values else text
-    return translate(negotiate(wanted, own, "en"), text, **values)
+    language = negotiate(wanted, own, "en")
+    return translate(language, text, **{k: _said_in(language, v) for k, v in values.items()})
+
+
+def _said_in(language: str, value: object) -> object:
+    """A value of a message: itself, or said in ``language`` when it is a text for people."""
+    from cti.i18n import translate
+
+    if isinstance(value, Words):
+        inner = {k: _said_in(language, v) for k, v in value.values.items()}
+        return translate(language, value.template, **inner)
+    return value
 
 
 @web.middleware
@@ -82,8 +93,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except HTTPProblem as exc:
         return json_error(exc.status, said(request, exc.template, **exc.values), field=exc.field)
     except NotFound as exc:
-        what = said(request, exc.what)
-        return json_error(404, said(request, NotFound.template, what=what, ident=exc.ident))
+        return json_error(404, said(request, exc.said.template, **exc.said.values))
     except Forbidden as exc:
         return json_error(403, said(request, exc.template, **exc.values), field=exc.field)
     except Refused as exc:
@@ -121,22 +131,24 @@ def check_json(value: Any, path: str = "", depth: int = 0) -> None:
     integers beyond 64 bits, numbers that are not finite, nesting deeper than MAX_DEPTH."""
     where = _shown(path) or "body"
     if depth > MAX_DEPTH:
-        raise UserInputError(where, f"is nested more than {MAX_DEPTH} levels deep")
+        raise UserInputError(where, _("is nested more than {depth} levels deep"), depth=MAX_DEPTH)
     if isinstance(value, str):
         if "\x00" in value:
-            raise UserInputError(where, "must not contain NUL characters")
+            raise UserInputError(where, _("must not contain NUL characters"))
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
         if not INT64[0] <= value <= INT64[1]:
-            raise UserInputError(where, "is out of range (a 64-bit integer)")
+            raise UserInputError(where, _("is out of range (a 64-bit integer)"))
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise UserInputError(where, "must be a finite number")
+            raise UserInputError(where, _("must be a finite number"))
     elif isinstance(value, dict):
         for key, item in value.items():
             if "\x00" in key:
-                raise UserInputError(_join(path, _shown(key)), "a field name must not contain NUL")
+                raise UserInputError(
+                    _join(path, _shown(key)), _("a field name must not contain NUL")
+                )
             check_json(item, _join(path, key), depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):
@@ -148,7 +160,7 @@ def check_params(request: web.Request) -> None:
     for source in (request.match_info, request.query):
         for name, text in source.items():
             if "\x00" in text or "\x00" in name:
-                raise UserInputError(_shown(name), "must not contain NUL characters")
+                raise UserInputError(_shown(name), _("must not contain NUL characters"))
 
 
 def _no_constants(name: str) -> Any:
@@ -243,7 +255,7 @@ def parse_body(model: type[B], raw: Any) -> B:
     model says so, and nothing else is coerced.
     """
     if not isinstance(raw, dict):
-        raise UserInputError("body", "a JSON object is required")
+        raise UserInputError("body", _("a JSON object is required"))
     try:
         return model.model_validate_json(json.dumps(raw))
     except ValidationError as exc:

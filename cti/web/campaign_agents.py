@@ -16,6 +16,7 @@ from pydantic import MISSING, AwareDatetime, Field
 from cti.db import dialer as repo
 from cti.domain.backoffice import LEAD_POP_SPEC
 from cti.domain.model import CampaignKind, CampaignMode, LeadStatus
+from cti.i18n import _
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import oversees, path_id, viewer
 from cti.web.desk_service import DESK_SERVICE
@@ -40,7 +41,9 @@ async def _works_queue_of(request: web.Request, campaign_id: int) -> None:
     if oversees(request):
         return
     if row.queue not in web_state(request).runtime.settings.desk.queues_for(user.routines):
-        raise HTTPProblem(403, f"the campaign's queue {row.queue} is not one of yours", "campaign")
+        raise HTTPProblem(
+            403, _("the campaign's queue {queue} is not one of yours"), "campaign", queue=row.queue
+        )
 
 
 def _lead_parts(pop: dict[str, Any] | None) -> list[Any]:
@@ -191,10 +194,10 @@ async def call_lead(request: web.Request) -> web.StreamResponse:
     linkedid = request.match_info["linkedid"]
     if not oversees(request) and not await _given_to_me(request, linkedid):
         # The same answer as an unknown call: a linkedid is guessable, its lead is not shown.
-        raise HTTPProblem(404, "no dialer call of yours with that linkedid")
+        raise HTTPProblem(404, _("no dialer call of yours with that linkedid"))
     pop = await dialer.pop_for_call(linkedid)
     if pop is None:
-        raise HTTPProblem(404, "no dialer call with that linkedid")
+        raise HTTPProblem(404, _("no dialer call with that linkedid"))
     return await respond(
         dialer.db, viewer(request), pop, LEAD_POP_SPEC, _lead_parts(pop), purpose="dialer call"
     )

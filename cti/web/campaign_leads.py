@@ -14,6 +14,7 @@ from pydantic import Field
 from cti.db import dialer as repo
 from cti.db.imports import ImportRejected, import_csv
 from cti.errors import UserInputError
+from cti.i18n import _
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import path_id
 from cti.web.dialer import TAG, actor, dialer_of
@@ -30,7 +31,10 @@ LEADS_MAX_BYTES = 64 * 1024 * 1024
 async def _save_body(request: web.Request, path: Path, *, limit: int) -> None:
     """Write the request body to ``path``; an empty body is a 400, a too large one a 413."""
     too_big = HTTPProblem(
-        413, f"the file is larger than {limit // (1024 * 1024)} MB; nothing stored", field="body"
+        413,
+        _("the file is larger than {megabytes} MB; nothing stored"),
+        field="body",
+        megabytes=limit // (1024 * 1024),
     )
     if request.content_length is not None and request.content_length > 4 * limit:
         raise too_big  # not worth reading at all
@@ -50,7 +54,7 @@ async def _save_body(request: web.Request, path: Path, *, limit: int) -> None:
     if size > limit:
         raise too_big
     if blank:
-        raise UserInputError("body", "send the CSV file as the request body")
+        raise UserInputError("body", _("send the CSV file as the request body"))
 
 
 class CollectionLeadsBody(Body):

@@ -22,6 +22,7 @@ from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
 from cti.domain.phone import normalize_phone
 from cti.domain.retry import policy_from_json
 from cti.errors import UserInputError
+from cti.i18n import _
 from cti.web import campaign_agents, campaign_leads
 from cti.web.api import Api, Body, Route, RouteMaker, body_of
 from cti.web.backoffice.common import path_id
@@ -247,15 +248,16 @@ def _checked(request: web.Request, values: dict[str, Any]) -> dict[str, Any]:
             ZoneInfo(values["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
             raise UserInputError(
-                "timezone", "expected an IANA zone like America/Sao_Paulo"
+                "timezone", _("expected an IANA zone like America/Sao_Paulo")
             ) from None
     if values.get("pbx") and values["pbx"] not in {p.name for p in settings.ami}:
-        raise UserInputError("pbx", "is not a configured PBX")
+        raise UserInputError("pbx", _("is not a configured PBX"))
     ring = values.get("ring_seconds")
     if ring is not None and ring < settings.dialer.min_ring_seconds:
         raise UserInputError(
             "ring_seconds",
-            f"must be at least {settings.dialer.min_ring_seconds} (dialer.min_ring_seconds)",
+            _("must be at least {min_ring_seconds} (dialer.min_ring_seconds)"),
+            min_ring_seconds=settings.dialer.min_ring_seconds,
         )
     if "abandon_cap" in values:
         values["abandon_cap"] = Decimal(str(values["abandon_cap"]))

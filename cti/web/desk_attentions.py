@@ -281,7 +281,7 @@ async def get_attention(request: web.Request) -> web.StreamResponse:
     ident = path_id(request)
     found = await repo.attention_detail(web_state(request).runtime.db, ident, viewer(request))
     if found is None:
-        raise HTTPProblem(404, f"there is no attention {ident}")
+        raise HTTPProblem(404, _("there is no attention {ident}"), ident=ident)
     agent = desk_of(request).agent_of(current(request).id)
     if agent is not None and (agent.attention or {}).get("id") == ident:
         agent.attention = found  # its telesales operation may have changed (the footer's)
@@ -321,7 +321,7 @@ async def save_attention(request: web.Request) -> web.StreamResponse:
             nonconformity_integration=st.runtime.settings.telemarketing.nonconformity_integration,
         )
     except NotFound as exc:
-        raise HTTPProblem(404, str(exc), "message_id") from None
+        raise HTTPProblem(404, exc.said, "message_id") from None
     except Refused as exc:
         raise HTTPProblem(409, exc.message, "message_id") from None
     service = desk_of(request)

@@ -40,6 +40,7 @@ from cti.domain.desk_dial import (
 )
 from cti.domain.readiness import why_cannot_dial
 from cti.errors import AmiError, Refused
+from cti.i18n import _
 from cti.runtime import Runtime
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import viewer
@@ -212,7 +213,7 @@ class DeskDialer:
             )
         except AmiError as exc:
             self.desk.dialled.pop(agent.user.id, None)
-            raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+            raise HTTPProblem(502, _("the PBX refused: {exc}"), exc=exc) from None
         placed = self.desk.dialled.get(agent.user.id)
         if placed is not None:
             self.desk.dialled[agent.user.id] = replace(placed, action_id=str(response.action_id))

@@ -91,7 +91,7 @@ async def send_command(
     except AmiError as exc:
         if ignore and ignore in str(exc):
             return
-        raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+        raise HTTPProblem(502, _("the PBX refused: {exc}"), exc=exc) from None
 
 
 def _agent_channel(request: web.Request, agent: DeskAgent) -> tuple[str, str | None]:
@@ -284,14 +284,18 @@ async def signin(request: web.Request) -> web.StreamResponse:
     pbxs = [p.name for p in st.runtime.settings.ami]
     pbx = body.pbx or pbxs[0]
     if pbx not in pbxs:
-        raise UserInputError("pbx", "must be one of " + ", ".join(pbxs))
+        raise UserInputError("pbx", _("must be one of {choices}"), choices=", ".join(pbxs))
     queues = st.runtime.settings.desk.queues_for(user.routines)
     if not queues:
         raise UserInputError("routines", _("you have no routine with a queue"))
     holder = service.holder_of(pbx, interface)
     if holder is not None and holder.user.id != user.id:
         raise HTTPProblem(
-            409, f"{interface} is in use at {holder.user.full_name}'s desk", "interface"
+            409,
+            _("{interface} is in use at {full_name}'s desk"),
+            "interface",
+            interface=interface,
+            full_name=holder.user.full_name,
         )
     mine = service.agent_of(user.id)
     if mine is not None and (mine.interface, mine.pbx, mine.queues) != (interface, pbx, queues):
@@ -306,7 +310,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     except AmiError as exc:
         if mine is None:
             await service.remove(agent)
-        raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+        raise HTTPProblem(502, _("the PBX refused: {exc}"), exc=exc) from None
     await st.runtime.ami.flush(pbx)
     service.follow_live(agent)
     snap = service.snapshot_of(user)
@@ -329,7 +333,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     reason = body_of(request, DeskPauseBody).reason
     if not await repo.pause_reason_exists(web_state(request).runtime.db, reason):
-        raise UserInputError("reason", f"{reason!r} is not a pause reason")
+        raise UserInputError("reason", _("{reason!r} is not a pause reason"), reason=reason)
     if desk_of(request).defer_pause(agent, reason):
         return reply(Done(ok=True))  # on a call or in after-call work: once the wrap-up ends
     await send_command(
@@ -352,9 +356,9 @@ async def finish_wrapup(request: web.Request) -> web.StreamResponse:
         raise HTTPProblem(409, _("you are not in after-call work"))
     todo = agent.wrapup_todo()
     if todo is not None:
-        raise HTTPProblem(409, f"to finish after-call work, {todo}", "attention")
+        raise HTTPProblem(409, _("to finish after-call work, {todo}"), "attention", todo=todo)
     if not await desk_of(request).finish_wrapup(agent):
-        raise HTTPProblem(502, "the PBX refused to end the wrap-up pause: try again")
+        raise HTTPProblem(502, _("the PBX refused to end the wrap-up pause: try again"))
     return reply(Done(ok=True))
 
 
@@ -383,7 +387,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     contexts = web_state(request).runtime.settings.desk.transfer_contexts
     context = body.context or contexts[0]
     if context not in contexts:
-        raise UserInputError("context", "must be one of " + ", ".join(contexts))
+        raise UserInputError("context", _("must be one of {choices}"), choices=", ".join(contexts))
     channel, caller = _agent_channel(request, agent)
     await send_command(
         request,
@@ -398,7 +402,9 @@ async def clear(request: web.Request) -> web.StreamResponse:
     if agent.timer() is not None:
         raise HTTPProblem(409, _("the call is still up; hang up first"))
     if agent.wrapup is not None and (todo := agent.wrapup_todo()) is not None:
-        raise HTTPProblem(409, f"you are in after-call work: {todo} before you clear it")
+        raise HTTPProblem(
+            409, _("you are in after-call work: {todo} before you clear it"), todo=todo
+        )
     desk_of(request).clear(agent)
     return reply(Done(ok=True))
 
@@ -415,7 +421,7 @@ async def _leave_queues(st: WebState, agent: DeskAgent, *, strict: bool = True) 
             if "Not there" in str(exc):
                 continue
             if strict:
-                raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+                raise HTTPProblem(502, _("the PBX refused: {exc}"), exc=exc) from None
             log.warning("sign-out: %s stays in queue %s: %s", agent.interface, queue, exc)
 
 

@@ -241,7 +241,7 @@ def _target(request: web.Request, agent: DeskAgent, body: TransferTo) -> Target:
     if body.kind is TargetKind.QUEUE:
         queues = _desk_queues(request)
         if body.queue not in queues:
-            raise UserInputError("queue", "must be one of " + ", ".join(queues))
+            raise UserInputError("queue", _("must be one of {choices}"), choices=", ".join(queues))
         return Target(kind=TargetKind.QUEUE, value=body.queue, label=body.queue)
     if not body.number:
         raise UserInputError("number", _("type the number to call"))
@@ -523,7 +523,9 @@ async def complete(request: web.Request) -> web.StreamResponse:
     if not _target_up(request, agent, consult):
         _drop(request, agent, consult)
         raise HTTPProblem(
-            409, f"{consult.target.label} is no longer on the line: you are back with the caller"
+            409,
+            _("{label} is no longer on the line: you are back with the caller"),
+            label=consult.target.label,
         )
     done = consult.complete()
     await send_command(request, agent.pbx, Hangup(channel=consult.agent_channel))

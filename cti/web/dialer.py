@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from cti.dialer.service import DialerService
+from cti.i18n import _
 from cti.web.api import HTTPProblem
 from cti.web.state import current
 
@@ -30,7 +31,7 @@ def dialer_of(request: web.Request) -> DialerService:
     """The running dialer; 503 when there is none."""
     dialer = request.app.get(DIALER_SERVICE)
     if dialer is None:
-        raise HTTPProblem(503, "the dialer is not running")
+        raise HTTPProblem(503, _("the dialer is not running"))
     return dialer
 
 

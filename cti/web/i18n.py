@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from cti.db import users as users_repo
 from cti.errors import UserInputError
-from cti.i18n import LANGUAGE_NAMES, LANGUAGES, messages, negotiate
+from cti.i18n import LANGUAGE_NAMES, LANGUAGES, _, messages, negotiate
 from cti.web.api import Api, Body, Route, RouteMaker, body_of
 from cti.web.auth import SignedIn
 from cti.web.state import current, web_state
@@ -67,7 +67,9 @@ class LanguageReply(BaseModel):
 async def set_language(request: web.Request) -> web.StreamResponse:
     body = body_of(request, LanguageBody)
     if body.language is not None and body.language not in LANGUAGES:
-        raise UserInputError("language", "must be one of " + ", ".join(LANGUAGES) + ", or null")
+        raise UserInputError(
+            "language", _("must be one of {choices}, or null"), choices=", ".join(LANGUAGES)
+        )
     user = current(request).user
     await users_repo.set_language(web_state(request).runtime.db, user.id, body.language)
     return web.json_response(LanguageReply(language=body.language).model_dump())

@@ -36,6 +36,7 @@ from cti.domain.events import UniqueId
 from cti.domain.notices import AgentCallEnded, CallEnded, DialerConnected
 from cti.domain.recordings import WAV_HEADER, wav_finished
 from cti.errors import AmiError
+from cti.i18n import _
 from cti.runtime import Runtime
 from cti.web.api import Api, HTTPProblem, Route, RouteMaker
 from cti.web.backoffice.common import path_id
@@ -120,7 +121,7 @@ class Recordings:
     def path_of(self, file: str) -> Path:
         """Where a recording's file is (only a plain name in the folder is ever served)."""
         if self.folder is None or "/" in file or file.startswith("."):
-            raise HTTPProblem(404, "no such recording")
+            raise HTTPProblem(404, _("no such recording"))
         return self.folder / file
 
     async def attach_pending(self) -> None:
@@ -176,7 +177,7 @@ class Recordings:
         assert self.folder is not None
         before = self._rt.clock.now() - self._retention
         old = await repo.expired(self._rt.db, before)
-        for _, file in old:
+        for _ident, file in old:
             (self.folder / file).unlink(missing_ok=True)
         return await repo.forget(
             self._rt.db, [i for i, _ in old], actor="retention", reason="retention period"
@@ -219,15 +220,15 @@ async def play(request: web.Request) -> web.StreamResponse:
     details = {"call": found.linkedid, "attention": found.attention_id}
     if not await permission(st.runtime.db, user.id):
         await audit(st.runtime.db, user.username, "personal.recording.refused", subject, details)
-        raise HTTPProblem(403, "recordings are personal data: you may not hear them")
+        raise HTTPProblem(403, _("recordings are personal data: you may not hear them"))
     path = request.app[RECORDINGS].path_of(found.file)
     if not path.is_file():
-        raise HTTPProblem(404, "the recording's file is gone")
+        raise HTTPProblem(404, _("the recording's file is gone"))
     # One audit line per playback: a seek (a range not from the start) is the same playback.
     try:
         seeking = request.http_range.start not in (None, 0)
     except ValueError:
-        raise HTTPProblem(416, "Range: not a byte range this server reads") from None
+        raise HTTPProblem(416, _("Range: not a byte range this server reads")) from None
     if not seeking:
         await audit(st.runtime.db, user.username, "personal.recording.played", subject, details)
     response = web.FileResponse(path, headers={"Cache-Control": "no-store"})
@@ -238,17 +239,17 @@ async def play(request: web.Request) -> web.StreamResponse:
 async def stop_recording(request: web.Request) -> web.StreamResponse:
     agent = seated(request)
     if agent.call is None:
-        raise HTTPProblem(409, "you have no call to act on")
+        raise HTTPProblem(409, _("you have no call to act on"))
     st = web_state(request)
     state = st.runtime.ami.state(agent.pbx)
     uniqueid = str(agent.call["uniqueid"])
     caller = state.channels.get(UniqueId(uniqueid))
     if caller is None:
-        raise HTTPProblem(409, "you have no call to act on")
+        raise HTTPProblem(409, _("you have no call to act on"))
     try:
         await st.runtime.ami.send(agent.pbx, StopRecording(channel=caller.name))
     except AmiError as exc:
-        raise HTTPProblem(409, f"this call is not being recorded ({exc})") from exc
+        raise HTTPProblem(409, _("this call is not being recorded ({exc})"), exc=exc) from exc
     username = current(request).user.username
     request.app[RECORDINGS].stopped(agent.pbx, uniqueid, username)
     await audit(

@@ -44,7 +44,7 @@ from cti.domain.commands import Command, Originate, QueuePause
 from cti.domain.notices import AgentState
 from cti.domain.state import Agent
 from cti.errors import AmiError, UserInputError
-from cti.i18n import Formats
+from cti.i18n import Formats, _
 from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import viewer
 from cti.web.desk_remote import ask_holder, hear_pauses
@@ -70,14 +70,20 @@ def _pbx(request: web.Request, name: str | None) -> str:
     if name is None:
         return names[0]
     if name not in names:
-        raise UserInputError("pbx", "must be one of " + ", ".join(names))
+        raise UserInputError("pbx", _("must be one of {choices}"), choices=", ".join(names))
     return name
 
 
 def _live_agent(request: web.Request, pbx: str, interface: str) -> Agent:
     agent = web_state(request).runtime.ami.state(pbx).agents.get(interface)
     if agent is None:
-        raise HTTPProblem(404, f"{interface} is not a queue member on {pbx}", "interface")
+        raise HTTPProblem(
+            404,
+            _("{interface} is not a queue member on {pbx}"),
+            "interface",
+            interface=interface,
+            pbx=pbx,
+        )
     return agent
 
 
@@ -90,7 +96,7 @@ async def _send(request: web.Request, pbx: str, command: Command) -> str:
     try:
         response = await web_state(request).runtime.ami.send(pbx, command)
     except AmiError as exc:
-        raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+        raise HTTPProblem(502, _("the PBX refused: {exc}"), exc=exc) from None
     return str(response.action_id)
 
 
@@ -262,14 +268,16 @@ async def spy(request: web.Request) -> web.StreamResponse:
     interface, mode = body.interface, body.mode
     agent = _live_agent(request, pbx, interface)
     if agent.state is not AgentState.IN_CALL:
-        raise HTTPProblem(409, f"{agent.name or interface} is not on a call", "interface")
+        raise HTTPProblem(
+            409, _("{agent} is not on a call"), "interface", agent=agent.name or interface
+        )
     phone = (body.phone or session.user.extension or "").strip()
     if "/" not in phone:
         raise UserInputError(
-            "phone", "state your phone as an interface like PJSIP/2001 (you have none set)"
+            "phone", _("state your phone as an interface like PJSIP/2001 (you have none set)")
         )
     if phone == interface:
-        raise UserInputError("phone", "is the agent's own phone")
+        raise UserInputError("phone", _("is the agent's own phone"))
     pbx_settings = next(p for p in st.runtime.settings.ami if p.name == pbx)
     target = spy_target(interface)
     action_id = await _send(
@@ -309,11 +317,11 @@ async def spy_stop(request: web.Request) -> web.StreamResponse:
     sessions = request.app[SPY_SESSIONS]
     found = sessions.session(body_of(request, SpyStopBody).id)
     if found is None:
-        raise HTTPProblem(404, "no such listening session (it may have ended)", "id")
+        raise HTTPProblem(404, _("no such listening session (it may have ended)"), "id")
     try:
         await sessions.end(found, current(request).user.username)
     except AmiError as exc:
-        raise HTTPProblem(502, f"the PBX refused: {exc}") from None
+        raise HTTPProblem(502, _("the PBX refused: {exc}"), exc=exc) from None
     return web.json_response({"ok": True})
 
 
@@ -321,9 +329,9 @@ async def set_phone(request: web.Request) -> web.StreamResponse:
     st = web_state(request)
     user = current(request).user
     phone = body_of(request, PhoneBody).phone.strip()
-    tech, _, resource = phone.partition("/")
+    tech, _slash, resource = phone.partition("/")
     if not tech or not resource or not all(c.isalnum() or c in "-_.@/" for c in resource):
-        raise UserInputError("phone", "an interface like PJSIP/2001")
+        raise UserInputError("phone", _("an interface like PJSIP/2001"))
     await users_repo.change_user(
         st.runtime.db,
         user.id,
@@ -340,7 +348,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
     pbx = _pbx(request, body.pbx)
     _live_agent(request, pbx, body.interface)
     if not await repo.pause_reason_active(st.runtime.db, body.reason):
-        raise UserInputError("reason", f"{body.reason!r} is not a pause reason")
+        raise UserInputError("reason", _("{reason!r} is not a pause reason"), reason=body.reason)
     desk = request.app.get(DESK_SERVICE)
     agent = desk.holder_of(pbx, body.interface) if desk is not None else None
     by = current(request).user.username
@@ -401,7 +409,7 @@ async def resume(request: web.Request) -> web.StreamResponse:
 async def reassign(request: web.Request) -> web.StreamResponse:
     body = body_of(request, ReassignBody)
     if body.attention_ids == []:
-        raise UserInputError("attention_ids", "pick at least one attention")
+        raise UserInputError("attention_ids", _("pick at least one attention"))
     moved = await repo.reassign_attentions(
         web_state(request).runtime.db,
         actor=current(request).user.username,
@@ -420,7 +428,9 @@ async def report(request: web.Request) -> web.StreamResponse:
     st = web_state(request)
     name = request.match_info["name"]
     if name not in repo.REPORTS:
-        raise HTTPProblem(404, "no such report; one of " + ", ".join(repo.REPORTS), "name")
+        raise HTTPProblem(
+            404, _("no such report; one of {choices}"), "name", choices=", ".join(repo.REPORTS)
+        )
     query = request.query
     now = st.runtime.clock.now()
     tz = _tz(query.get("tz") or st.runtime.settings.supervisor.timezone or None)
@@ -436,7 +446,7 @@ async def report(request: web.Request) -> web.StreamResponse:
     result = localized(result, formats, pending_days=pending_days)
     fmt = query.get("format", "json")
     if fmt not in ("json", "csv"):
-        raise UserInputError("format", "must be json or csv")
+        raise UserInputError("format", _("must be json or csv"))
     spec = {"rows": result.personal}
     parts = [(f"report:{name}", {"rows": result.rows}, spec)]
     if fmt == "csv":
@@ -566,7 +576,7 @@ def _tz(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UserInputError("tz", "expected a time zone like America/Sao_Paulo") from None
+        raise UserInputError("tz", _("expected a time zone like America/Sao_Paulo")) from None
 
 
 def _date(text: str | None, field: str) -> date | None:
@@ -575,7 +585,7 @@ def _date(text: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UserInputError(field, "expected a date like 2026-05-04") from None
+        raise UserInputError(field, _("expected a date like 2026-05-04")) from None
 
 
 def _int(text: str | None, field: str, default: int, lo: int, hi: int) -> int:
@@ -584,9 +594,9 @@ def _int(text: str | None, field: str, default: int, lo: int, hi: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise UserInputError(field, "expected a whole number") from None
+        raise UserInputError(field, _("expected a whole number")) from None
     if not lo <= value <= hi:
-        raise UserInputError(field, f"must be between {lo} and {hi}")
+        raise UserInputError(field, _("must be between {lo} and {hi}"), lo=lo, hi=hi)
     return value
 
 

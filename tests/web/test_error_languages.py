@@ -60,3 +60,35 @@ async def test_a_users_own_language_wins_over_the_browsers(
     assert status == 200
     status, said = await _answer(root, "PATCH", "api/v1/users/987654", "es", {})
     assert status == 404 and said["error"] == "usuário 987654 não existe"
+
+
+async def test_a_rules_refusal_and_a_bound_with_its_value_in_portuguese_and_spanish(
+    client_factory: Callable[[], Awaitable[Client]], users: dict[str, str]
+) -> None:
+    root = await _root(client_factory, users["root"])
+    me = f"api/v1/users/{root.user['id']}"
+    status, said = await _answer(root, "PATCH", me, "pt-BR", {"role": "operator"})
+    assert status == 409 and said["field"] == "role"
+    assert said["error"] == (
+        "você não pode tirar o seu próprio papel de administrador; peça a outro administrador"
+    )
+    status, said = await _answer(root, "POST", f"{me}/deactivate", "es")
+    assert status == 409
+    assert said["error"] == (
+        "no puede desactivar su propia cuenta de administrador; pídaselo a otro administrador"
+    )
+    # A rule with its value filled in: the password's minimum length.
+    status, said = await _answer(
+        root,
+        "POST",
+        "api/v1/users",
+        "pt-BR",
+        {"username": "eva", "password": "curta", "role": "operator", "routines": ["telesales"]},
+    )
+    assert status == 400 and said["field"] == "password"
+    assert said["error"].startswith("deve ter pelo menos ") and said["error"].endswith(
+        " caracteres"
+    )
+    # And nothing was stored by any of them.
+    status, listed = await _answer(root, "GET", "api/v1/users", "en")
+    assert status == 200 and "eva" not in str(listed)

@@ -31,6 +31,7 @@ from cti.domain.backoffice import (
 )
 from cti.domain.model import AttentionKind, CaseStatus, Role, Routine
 from cti.errors import NotFound, UserInputError
+from cti.i18n import _
 
 _SPEC = {"customer_name": PersonalKind.NAME}
 
@@ -123,7 +124,7 @@ async def get_case(db: Database, viewer: Viewer, case_id: int, *, everyone: bool
     async with db.sessions.begin() as s:
         row = (await s.execute(_select().where(Case.id == case_id))).first()
         if row is None or (not everyone and row[0].assignee_id != viewer.id):
-            raise NotFound("case", case_id)
+            raise NotFound(_("case"), case_id)
         [shown] = await _cases_json(s, viewer, [row], "case")
         return shown
 
@@ -159,7 +160,9 @@ async def create_case(
 async def _assignee(s: AsyncSession, operator_id: int, kind: AttentionKind) -> Operator:
     op = await s.get(Operator, operator_id)
     if op is None:
-        raise UserInputError("operator_id", f"{operator_id} is not an active user")
+        raise UserInputError(
+            "operator_id", _("{operator_id} is not an active user"), operator_id=operator_id
+        )
     check_assignee(
         operator_id,
         active=op.active,
@@ -193,7 +196,7 @@ async def assign(
         )
         missing = sorted(set(case_ids) - {c.id for c in cases})
         if missing:
-            raise UserInputError("case_ids", f"case {missing[0]} does not exist")
+            raise UserInputError("case_ids", _("case {ident} does not exist"), ident=missing[0])
         for case in cases:
             check_assignable(case.id, case.status)
             op = await _assignee(s, operator_id, case.kind)
@@ -221,7 +224,7 @@ async def set_status(
     async with db.sessions.begin() as s:
         case = await s.get(Case, case_id, with_for_update=True)
         if case is None or (not everyone and case.assignee_id != viewer.id):
-            raise NotFound("case", case_id)
+            raise NotFound(_("case"), case_id)
         old = case.status
         check_case_transition(old, status, has_assignee=case.assignee_id is not None)
         case.status = status

@@ -46,6 +46,7 @@ from cti.domain.backoffice import (
 )
 from cti.domain.model import AttentionKind, CaseStatus, PromiseStatus
 from cti.errors import NotFound
+from cti.i18n import _
 
 SCHEDULER = "scheduler"
 
@@ -252,7 +253,7 @@ async def financial_position(
     async with db.sessions.begin() as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
-            raise NotFound("customer", customer_id)
+            raise NotFound(_("customer"), customer_id)
         pos = await _debt(s, customer_id, today)
         promises = (
             await s.execute(
@@ -398,7 +399,7 @@ async def settle_promise(
     async with db.sessions.begin() as s:
         promise = await s.get(PaymentPromise, promise_id, with_for_update=True)
         if promise is None:
-            raise NotFound("promise", promise_id)
+            raise NotFound(_("promise"), promise_id)
         promise.status = rules.settle_promise(promise.status, kept=kept)
         await audit_in(
             s,
@@ -532,14 +533,14 @@ async def pay_instalment(
     async with db.sessions.begin() as s:
         plan = await s.get(PaymentPlan, plan_id, with_for_update=True)
         if plan is None:
-            raise NotFound("plan", plan_id)
+            raise NotFound(_("plan"), plan_id)
         instalment = (
             await s.execute(
                 sa.select(Instalment).where(Instalment.plan_id == plan_id, Instalment.seq == seq)
             )
         ).scalar_one_or_none()
         if instalment is None:
-            raise NotFound("instalment", f"{plan_id}/{seq}")
+            raise NotFound(_("instalment"), f"{plan_id}/{seq}")
         rules.check_instalment_unpaid(seq, paid=instalment.paid_at is not None)
         instalment.paid_at = sa.func.now()
         await s.flush()
@@ -559,7 +560,7 @@ async def pay_receivable(db: Database, viewer: Viewer, receivable_id: int) -> Pa
     async with db.sessions.begin() as s:
         receivable = await s.get(Receivable, receivable_id, with_for_update=True)
         if receivable is None:
-            raise NotFound("invoice", receivable_id)
+            raise NotFound(_("invoice"), receivable_id)
         rules.check_invoice_unpaid(receivable.invoice_number, paid=receivable.paid)
         receivable.paid = True
         receivable.paid_at = sa.func.now()

@@ -14,6 +14,7 @@ from cti.domain import amounts
 from cti.domain.attentions import check_customer
 from cti.domain.forms import check_required
 from cti.errors import UserInputError
+from cti.i18n import _
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -40,7 +41,7 @@ async def must_exist(session: AsyncSession, model: Any, ident: object, field: st
     """The row with this primary key, or UserInputError naming ``field``."""
     row = await session.get(model, ident)
     if row is None:
-        raise UserInputError(field, f"{ident} does not exist")
+        raise UserInputError(field, _("{ident} does not exist"), ident=ident)
     return row
 
 

@@ -20,6 +20,7 @@ from cti.domain.backoffice import LEAD_SPEC, SuspectFate, check_convertible, sus
 from cti.domain.model import SuspectPolicy
 from cti.domain.phone import normalize_phone
 from cti.errors import NotFound
+from cti.i18n import _
 
 _COPIED = ("name", "company", "tax_id", "email", "address", "region")
 
@@ -89,7 +90,7 @@ async def get_lead(db: Database, viewer: Viewer, kind: str, lead_id: int) -> dic
             await s.get(Suspect, lead_id) if kind == "suspect" else await s.get(Prospect, lead_id)
         )
         if lead is None:
-            raise NotFound(kind, lead_id)
+            raise NotFound(_("suspect") if kind == "suspect" else _("prospect"), lead_id)
         return await _shown(s, viewer, lead)
 
 
@@ -109,7 +110,7 @@ async def convert(
     async with db.sessions.begin() as s:
         suspect = await s.get(Suspect, suspect_id, with_for_update=True)
         if suspect is None:
-            raise NotFound("suspect", suspect_id)
+            raise NotFound(_("suspect"), suspect_id)
         check_convertible(
             suspect.id, suspect.prospect_id, converted=suspect.converted_at is not None
         )

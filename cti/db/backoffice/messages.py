@@ -47,6 +47,7 @@ from cti.domain.backoffice import (
 from cti.domain.model import AttentionKind, Direction
 from cti.domain.phone import normalize_phone
 from cti.errors import Forbidden, NotFound, UserInputError
+from cti.i18n import _
 
 
 async def _situations(s: AsyncSession) -> dict[str, bool]:
@@ -59,7 +60,9 @@ async def _check_recipient(s: AsyncSession, user_id: int | None, group_id: int |
     if user_id is not None:
         op = await s.get(Operator, user_id)
         if op is None:
-            raise UserInputError("to_user_id", f"{user_id} is not an active user")
+            raise UserInputError(
+                "to_user_id", _("{user_id} is not an active user"), user_id=user_id
+            )
         check_active_user("to_user_id", user_id, active=op.active)
     if group_id is not None:
         await must_exist(s, AttentionGroup, group_id, "to_group_id")
@@ -203,7 +206,7 @@ async def create_message(
 async def _locked(s: AsyncSession, message_id: int) -> CallMessage:
     m = await s.get(CallMessage, message_id, with_for_update=True)
     if m is None:
-        raise NotFound("message", message_id)
+        raise NotFound(_("message"), message_id)
     return m
 
 
@@ -222,11 +225,13 @@ async def _check_access(s: AsyncSession, viewer: Viewer, m: CallMessage, *, act:
         created_by=m.created_by,
     )
     if access is None:
-        raise NotFound("message", m.id)
+        raise NotFound(_("message"), m.id)
     if act and access != "act":
         raise Forbidden(
-            "this message is addressed to another user or group; only they, supervisors and"
-            " admins act on it",
+            _(
+                "this message is addressed to another user or group; only they, supervisors and"
+                " admins act on it"
+            ),
             "message",
         )
 
@@ -240,7 +245,7 @@ async def get_message(db: Database, viewer: Viewer, message_id: int) -> dict[str
     async with db.sessions.begin() as s:
         m = await s.get(CallMessage, message_id)
         if m is None:
-            raise NotFound("message", message_id)
+            raise NotFound(_("message"), message_id)
         await _check_access(s, viewer, m, act=False)
         return await _shown(s, viewer, m, "call message")
 
@@ -323,7 +328,7 @@ async def add_note(db: Database, viewer: Viewer, message_id: int, text: str) -> 
     async with db.sessions.begin() as s:
         m = await s.get(CallMessage, message_id)
         if m is None:
-            raise NotFound("message", message_id)
+            raise NotFound(_("message"), message_id)
         await _check_access(s, viewer, m, act=True)
         s.add(CallMessageNote(message_id=m.id, author_id=viewer.id, text=text))
         await s.flush()

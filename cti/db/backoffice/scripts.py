@@ -30,6 +30,7 @@ from cti.domain.scripts import (
     parse_script,
 )
 from cti.errors import NotFound, UserInputError
+from cti.i18n import _
 
 # A step as stored: what body_of writes (ids, texts, types, options, branches).
 Steps = list[dict[str, object]]
@@ -110,7 +111,7 @@ async def _row(s: AsyncSession, script: Script) -> ScriptRow:
 def _name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 200:
-        raise UserInputError("name", "a name of 1 to 200 characters")
+        raise UserInputError("name", _("a name of 1 to 200 characters"))
     return name
 
 
@@ -125,7 +126,7 @@ async def get_script(db: Database, script_id: int) -> ScriptRow:
     async with db.sessions() as s:
         script = await s.get(Script, script_id)
         if script is None:
-            raise NotFound("script", script_id)
+            raise NotFound(_("script"), script_id)
         return await _row(s, script)
 
 
@@ -147,7 +148,9 @@ async def create_script(db: Database, viewer: Viewer, *, name: str, steps: objec
             await s.refresh(script)
             return await _row(s, script)
     except IntegrityError:
-        raise UserInputError("name", f"a script named {name.strip()!r} exists") from None
+        raise UserInputError(
+            "name", _("a script named {name!r} exists"), name=name.strip()
+        ) from None
 
 
 async def update_script(
@@ -160,7 +163,7 @@ async def update_script(
         async with db.sessions.begin() as s:
             script = await s.get(Script, script_id, with_for_update=True)
             if script is None:
-                raise NotFound("script", script_id)
+                raise NotFound(_("script"), script_id)
             if name is not None:
                 script.name = _name(name)
             if body is not None and body != script.body:
@@ -185,7 +188,9 @@ async def update_script(
             await s.refresh(script)
             return await _row(s, script)
     except IntegrityError:
-        raise UserInputError("name", f"a script named {(name or '').strip()!r} exists") from None
+        raise UserInputError(
+            "name", _("a script named {name!r} exists"), name=(name or "").strip()
+        ) from None
 
 
 async def _attention_script(
@@ -193,7 +198,7 @@ async def _attention_script(
 ) -> tuple[ScriptVersion, str, ScriptAnswers | None]:
     attention = await s.get(Attention, attention_id)
     if attention is None:
-        raise NotFound("attention", attention_id)
+        raise NotFound(_("attention"), attention_id)
     saved = await s.scalar(
         sa.select(ScriptAnswers).where(ScriptAnswers.attention_id == attention_id)
     )
@@ -203,7 +208,7 @@ async def _attention_script(
     else:
         campaign = await s.get(Campaign, attention.campaign_id) if attention.campaign_id else None
         if campaign is None or campaign.script_id is None:
-            raise NotFound("campaign script of attention", attention_id)
+            raise NotFound(_("campaign script of attention"), attention_id)
         script = await s.get(Script, campaign.script_id)
         assert script is not None
         version = await s.scalar(
@@ -237,7 +242,7 @@ async def attention_owner(db: Database, attention_id: int) -> int | None:
             await s.execute(sa.select(Attention.operator_id).where(Attention.id == attention_id))
         ).first()
     if found is None:
-        raise NotFound("attention", attention_id)
+        raise NotFound(_("attention"), attention_id)
     return found[0]
 
 
@@ -290,7 +295,7 @@ async def script_report(db: Database, campaign_id: int) -> ScriptReport:
     async with db.sessions() as s:
         campaign = await s.get(Campaign, campaign_id)
         if campaign is None:
-            raise NotFound("campaign", campaign_id)
+            raise NotFound(_("campaign"), campaign_id)
         script = await s.get(Script, campaign.script_id) if campaign.script_id else None
         rows = (
             await s.execute(

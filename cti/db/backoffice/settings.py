@@ -34,8 +34,20 @@ from cti.domain.backoffice import check_new_entry
 from cti.domain.forms import FORM_LABELS, FORMS, check_form_fields, field_label
 from cti.domain.model import AttentionKind, AttentionStatus
 from cti.errors import NotFound, Refused, UserInputError
+from cti.i18n import _
 
 # Each maintained table: its model, its key column, and the columns an admin may set.
+# What one record of each table is called in a message ("closing reason 7 does not exist").
+RECORD_WORDS: dict[str, str] = {
+    "closing-reasons": _("closing reason"),
+    "pause-reasons": _("pause reason"),
+    "attention-groups": _("attention group"),
+    "message-situations": _("message situation"),
+    "message-types": _("message type"),
+    "ticket-subjects": _("ticket subject"),
+    "ticket-occurrences": _("ticket occurrence"),
+    "ticket-actions": _("ticket action"),
+}
 TABLES: dict[str, tuple[type[Base], str, tuple[str, ...]]] = {
     "closing-reasons": (ClosingReason, "id", ("name", "kind", "active")),
     "pause-reasons": (PauseReason, "id", ("name", "active")),
@@ -84,21 +96,23 @@ async def list_rows(db: Database, table: str) -> list[dict[str, Any]]:
 def _integrity(exc: IntegrityError) -> UserInputError:
     text = str(exc.orig)
     if "unique" in text.lower() or "duplicate" in text.lower():
-        return UserInputError("name", "is already used")
+        return UserInputError("name", _("is already used"))
     if "usual_pending_is_pending" in text:
-        return UserInputError("usual_pending", "only a pending situation can be the usual pending")
+        return UserInputError(
+            "usual_pending", _("only a pending situation can be the usual pending")
+        )
     if "not_wrapup" in text:
-        return UserInputError("name", "'wrap-up' is cti's own pause for after-call work")
+        return UserInputError("name", _("'wrap-up' is cti's own pause for after-call work"))
     if "max_wrapup_positive" in text:
-        return UserInputError("max_wrapup_seconds", "must be more than 0")
+        return UserInputError("max_wrapup_seconds", _("must be more than 0"))
     if "ideal_talk_positive" in text:
-        return UserInputError("ideal_talk_seconds", "must be more than 0")
+        return UserInputError("ideal_talk_seconds", _("must be more than 0"))
     for constraint, name in _REFERENCES.items():
         if constraint in text:
-            return UserInputError(name, "is not one of the catalogue's")
+            return UserInputError(name, _("is not one of the catalogue's"))
     if "code_two_chars" in text:
-        return UserInputError("code", "must be two characters")
-    return UserInputError("body", "conflicts with the stored configuration")
+        return UserInputError("code", _("must be two characters"))
+    return UserInputError("body", _("conflicts with the stored configuration"))
 
 
 async def save_row(
@@ -124,7 +138,7 @@ async def save_row(
             row = await s.get(model, ident, with_for_update=True) if ident is not None else None
             if row is None:
                 if ident is not None and key == "id":
-                    raise NotFound(table.rstrip("s").replace("-", " "), ident)
+                    raise NotFound(RECORD_WORDS[table], ident)
                 check_new_entry(columns, values)
                 row = model(**({key: ident} if ident is not None else {}), **values)
                 s.add(row)
@@ -146,17 +160,17 @@ async def save_row(
 
 async def delete_row(db: Database, viewer: Viewer, table: str, ident: int | str) -> None:
     """Remove a code (situations, types); refused while a message uses it."""
-    model, key, _ = TABLES[table]
+    model, key, _rules = TABLES[table]
     try:
         async with db.sessions.begin() as s:
             row = await s.get(model, ident)
             if row is None:
-                raise NotFound(table.rstrip("s").replace("-", " "), ident)
+                raise NotFound(RECORD_WORDS[table], ident)
             await s.delete(row)
             await s.flush()
             await audit_in(s, viewer.username, f"config.{table}.delete", f"{table}:{ident}", {})
     except IntegrityError:
-        raise Refused(f"{ident} is in use; it cannot be removed", key) from None
+        raise Refused(_("{ident} is in use; it cannot be removed"), key, ident=ident) from None
 
 
 async def status_labels(db: Database) -> list[dict[str, str]]:

@@ -32,6 +32,7 @@ from cti.domain.backoffice import Line, order_lock
 from cti.domain.model import QuoteStatus
 from cti.domain.sales import ItemIn
 from cti.errors import NotFound, UserInputError
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,11 @@ async def _lines(session: AsyncSession, items: Sequence[ItemIn]) -> list[Line]:
     for n, item in enumerate(items):
         product = products.get(item.product_id)
         if product is None:
-            raise UserInputError(f"items[{n}].product_id", f"{item.product_id} does not exist")
+            raise UserInputError(
+                f"items[{n}].product_id",
+                _("{product_id} does not exist"),
+                product_id=item.product_id,
+            )
         row = sales.Product(product.id, product.code, product.active, product.unit_price)
         out.append(sales.sale_line(n, item, row))
     return out
@@ -272,7 +277,7 @@ async def get_quote(db: Database, quote_id: int) -> QuoteJson:
     async with db.sessions() as s:
         quote = await s.get(Quote, quote_id)
         if quote is None:
-            raise NotFound("quote", quote_id)
+            raise NotFound(_("quote"), quote_id)
         return await _quote_json(s, quote)
 
 
@@ -289,7 +294,7 @@ async def update_quote(
     async with db.sessions.begin() as s:
         quote = await s.get(Quote, quote_id, with_for_update=True)
         if quote is None:
-            raise NotFound("quote", quote_id)
+            raise NotFound(_("quote"), quote_id)
         sales.check_quote_changeable(quote.status)
         if items is not None:
             await _put_items(s, _QUOTE, quote.id, await _lines(s, items))
@@ -377,7 +382,7 @@ async def order_from_quote(
     async with db.sessions.begin() as s:
         quote = await s.get(Quote, quote_id, with_for_update=True)
         if quote is None:
-            raise NotFound("quote", quote_id)
+            raise NotFound(_("quote"), quote_id)
         items = (await s.execute(_QUOTE.lines_of(quote_id))).scalars().all()
         sales.check_quote_orderable(quote.status, len(items))
         order = SalesOrder(
@@ -401,7 +406,7 @@ async def get_order(db: Database, order_id: int, *, edit_billed: bool) -> OrderJ
     async with db.sessions() as s:
         order = await s.get(SalesOrder, order_id)
         if order is None:
-            raise NotFound("order", order_id)
+            raise NotFound(_("order"), order_id)
         return await _order_json(s, order, edit_billed)
 
 
@@ -436,7 +441,7 @@ async def update_order(
     async with db.sessions.begin() as s:
         order = await s.get(SalesOrder, order_id, with_for_update=True)
         if order is None:
-            raise NotFound("order", order_id)
+            raise NotFound(_("order"), order_id)
         sales.check_order_editable(
             order.id, billed=order.billed, cancelled=order.cancelled, edit_billed_orders=edit_billed
         )
@@ -494,7 +499,7 @@ async def bill_order(
     async with db.sessions.begin() as s:
         order = await s.get(SalesOrder, order_id, with_for_update=True)
         if order is None:
-            raise NotFound("order", order_id)
+            raise NotFound(_("order"), order_id)
         sales.check_billable(
             order.id, billed=order.billed, cancelled=order.cancelled, invoice=order.invoice_number
         )

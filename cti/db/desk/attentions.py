@@ -48,6 +48,7 @@ from cti.domain.forms import FORMS
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.domain.tickets import fields_of_item
 from cti.errors import UserInputError
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +372,9 @@ async def save_attention(
             )
         ).scalar_one_or_none()
         if a is None:
-            raise UserInputError("attention", f"there is no attention {attention_id}")
+            raise UserInputError(
+                "attention", _("there is no attention {attention_id}"), attention_id=attention_id
+            )
         check_owner(a.operator_id, viewer.id, may_edit_others=may_edit_others)
         for name, value in changes.items():
             setattr(a, name, value)
@@ -403,7 +406,7 @@ async def save_attention(
             await s.flush()
         except IntegrityError as exc:
             raise UserInputError(
-                "attention", "refused by the database: a field is not valid"
+                "attention", _("refused by the database: a field is not valid")
             ) from exc
         await add_and_confirm_items(
             s, a, items, now=now, nonconformity_integration=nonconformity_integration
@@ -436,7 +439,9 @@ async def add_note(
             )
         ).first()
         if owner is None:
-            raise UserInputError("attention", f"there is no attention {attention_id}")
+            raise UserInputError(
+                "attention", _("there is no attention {attention_id}"), attention_id=attention_id
+            )
         check_note_author(owner.operator_id, author_id, may_note_others=may_note_others)
         note = AttentionNote(attention_id=attention_id, author_id=author_id, text=text)
         s.add(note)

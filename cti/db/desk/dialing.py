@@ -24,6 +24,7 @@ from cti.domain.compliance import DoNotCall
 from cti.domain.desk_dial import NO_CAMPAIGN, PendingCall, PendingKind, continues
 from cti.domain.model import AttentionStatus, LeadStatus
 from cti.errors import NotFound, UserInputError
+from cti.i18n import _
 
 # The most lines the pending calls show (the soonest due).
 PENDING_LIMIT = 100
@@ -61,7 +62,12 @@ async def target_of(db: Database, operator_id: int, *, source: str, record_id: i
                 )
             ).scalar_one_or_none()
             if phone is None:
-                raise UserInputError(f"{source}_id", f"{source} {record_id} has no number to call")
+                raise UserInputError(
+                    f"{source}_id",
+                    _("{source} {record_id} has no number to call"),
+                    source=source,
+                    record_id=record_id,
+                )
             return DialTarget(phone=phone, subject=f"{source}:{record_id}")
         if source == "attention":
             row = (
@@ -77,9 +83,13 @@ async def target_of(db: Database, operator_id: int, *, source: str, record_id: i
                 )
             ).one_or_none()
             if row is None:
-                raise NotFound("attention", record_id)
+                raise NotFound(_("attention"), record_id)
             if not row.phone:
-                raise UserInputError("attention_id", f"attention {record_id} has no number to call")
+                raise UserInputError(
+                    "attention_id",
+                    _("attention {record_id} has no number to call"),
+                    record_id=record_id,
+                )
             subject = (
                 f"contact:{row.contact_id}"
                 if row.contact_id
@@ -104,7 +114,7 @@ async def target_of(db: Database, operator_id: int, *, source: str, record_id: i
                 )
             ).one_or_none()
             if cb is None:
-                raise NotFound("a callback of yours", record_id)
+                raise NotFound(_("a callback of yours"), record_id)
             return DialTarget(
                 phone=cb.phone,
                 subject=f"lead:{cb.lead_id}" if cb.lead_id else f"callback:{record_id}",
@@ -112,7 +122,7 @@ async def target_of(db: Database, operator_id: int, *, source: str, record_id: i
                 callback_id=record_id,
                 lead_id=cb.lead_id,
             )
-    raise NotFound("a callable record", source)
+    raise NotFound(_("a callable record"), source)
 
 
 async def callback_done(db: Database, callback_id: int, at: datetime) -> None:

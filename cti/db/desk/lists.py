@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from cti.db.engine import Database
 from cti.db.models import ClosingReason, Contact, Customer, Operator, PauseReason, Phone, Suspect
 from cti.errors import UserInputError
+from cti.i18n import _
 
 
 async def register_suspect(
@@ -40,13 +41,17 @@ async def register_contact(
             await s.execute(sa.select(Customer.id).where(Customer.id == customer_id))
         ).scalar_one_or_none()
         if found is None:
-            raise UserInputError("customer_id", f"there is no customer {customer_id}")
+            raise UserInputError(
+                "customer_id", _("there is no customer {customer_id}"), customer_id=customer_id
+            )
         contact = Contact(customer_id=customer_id, name=name, position=position or None)
         s.add(contact)
         try:
             await s.flush()
         except IntegrityError:
-            raise UserInputError("name", f"this customer already has a contact {name!r}") from None
+            raise UserInputError(
+                "name", _("this customer already has a contact {name!r}"), name=name
+            ) from None
         s.add(Phone(phone=phone, raw=raw_phone, contact_id=contact.id))
         return int(contact.id)
 

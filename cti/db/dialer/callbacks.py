@@ -14,6 +14,7 @@ from cti.db.models import Callback, DncEntry, Lead
 from cti.domain.campaigns import DIALABLE, check_callback_allowed
 from cti.domain.model import LeadStatus
 from cti.errors import NotFound
+from cti.i18n import _
 
 
 async def add_callback(
@@ -35,7 +36,7 @@ async def add_callback(
     async with db.sessions.begin() as s:
         lead = await s.get(Lead, lead_id, with_for_update=True)
         if lead is None or lead.campaign_id != campaign_id:
-            raise NotFound("lead", lead_id)
+            raise NotFound(_("lead"), lead_id)
         check_callback_allowed(lead.status)
         lead.status = LeadStatus.CALLBACK
         lead.next_attempt_at = None

@@ -38,6 +38,7 @@ from cti.domain.model import (
     PromiseStatus,
 )
 from cti.errors import NotFound, UserInputError
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,7 +121,7 @@ async def campaign(db: Database, campaign_id: int) -> CampaignRow:
     async with db.sessions() as s:
         c = await s.get(Campaign, campaign_id)
         if c is None:
-            raise NotFound("campaign", campaign_id)
+            raise NotFound(_("campaign"), campaign_id)
         return _campaign_row(c)
 
 
@@ -136,7 +137,7 @@ async def set_status(
     async with db.sessions.begin() as s:
         c = await s.get(Campaign, campaign_id, with_for_update=True)
         if c is None:
-            raise NotFound("campaign", campaign_id)
+            raise NotFound(_("campaign"), campaign_id)
         check_status_move(c.status, status)
         before = c.status
         c.status = status
@@ -172,10 +173,14 @@ async def save_campaign(
                 )
             )
             if clash is not None:
-                raise UserInputError("name", f"a campaign is already called {values['name']!r}")
+                raise UserInputError(
+                    "name", _("a campaign is already called {name!r}"), name=values["name"]
+                )
         script_id = values.get("script_id")
         if script_id is not None and await s.get(Script, script_id) is None:
-            raise UserInputError("script_id", f"there is no script {script_id}")
+            raise UserInputError(
+                "script_id", _("there is no script {script_id}"), script_id=script_id
+            )
         if campaign_id is None:
             c = Campaign(status=CampaignStatus.DRAFT, **values)
             s.add(c)
@@ -183,7 +188,7 @@ async def save_campaign(
         else:
             found = await s.get(Campaign, campaign_id, with_for_update=True)
             if found is None:
-                raise NotFound("campaign", campaign_id)
+                raise NotFound(_("campaign"), campaign_id)
             c = found
             for name, value in values.items():
                 setattr(c, name, value)
@@ -195,7 +200,7 @@ async def save_campaign(
             field = next(
                 (f for f in ("ring_seconds", "abandon_cap", "name") if f in text), "campaign"
             )
-            raise UserInputError(field, "refused by the database: not a valid value") from exc
+            raise UserInputError(field, _("refused by the database: not a valid value")) from exc
         await audit_in(
             s,
             actor,
@@ -221,7 +226,7 @@ async def set_pacing(
     async with db.sessions.begin() as s:
         c = await s.get(Campaign, campaign_id, with_for_update=True)
         if c is None:
-            raise NotFound("campaign", campaign_id)
+            raise NotFound(_("campaign"), campaign_id)
         if mode is not None:
             c.mode = mode
         if abandon_cap is not None:
@@ -276,7 +281,7 @@ async def build_collection_leads(
     async with db.sessions.begin() as s:
         c = await s.get(Campaign, campaign_id)
         if c is None:
-            raise NotFound("campaign", campaign_id)
+            raise NotFound(_("campaign"), campaign_id)
         check_collection(c.kind)
         owed = (
             sa.select(Receivable.customer_id, sa.func.sum(Receivable.amount).label("owed"))

@@ -33,6 +33,7 @@ from cti.domain.campaigns import (
 from cti.domain.compliance import DialCheck, DoNotCall
 from cti.domain.model import LeadStatus
 from cti.errors import NotFound
+from cti.i18n import _
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,7 +249,7 @@ async def start_attempt(
     async with db.sessions.begin() as s:
         lead = await s.get(Lead, lead_id, with_for_update=True)
         if lead is None or lead.campaign_id != campaign_id:
-            raise NotFound("lead", lead_id)
+            raise NotFound(_("lead"), lead_id)
         reserver = await reserver_of(s, lead.id) if reserved_by is not None else None
         check_reserved(lead.status, reserver, reserved_by)
         dnc = await _dnc_for(s, campaign_id, [lead.phone])
@@ -285,7 +286,7 @@ async def release_lead(
     async with db.sessions.begin() as s:
         lead = await s.get(Lead, lead_id, with_for_update=True)
         if lead is None or lead.campaign_id != campaign_id:
-            raise NotFound("lead", lead_id)
+            raise NotFound(_("lead"), lead_id)
         check_releasable(lead.status)
         if reserved_only:
             check_reserved(lead.status, await reserver_of(s, lead.id), actor)

@@ -20,6 +20,7 @@ from pydantic import Field, RootModel
 from cti.db.backoffice import cases as repo
 from cti.domain.model import AttentionKind, CaseStatus
 from cti.errors import UserInputError
+from cti.i18n import _
 from cti.web.api import Api, Body, Route, RouteMaker, body_of
 from cti.web.backoffice.common import TAG, ok, oversees, path_id, query_int, viewer
 from cti.web.models import Answer, Id
@@ -106,7 +107,7 @@ def _enum_query(request: web.Request, name: str, kind: type[E]) -> E | None:
         return None
     values = [e.value for e in kind]
     if text not in values:
-        raise UserInputError(name, "must be one of " + ", ".join(values))
+        raise UserInputError(name, _("must be one of {choices}"), choices=", ".join(values))
     return kind(text)
 
 

@@ -23,6 +23,7 @@ from pydantic import Field, RootModel
 
 from cti.db.backoffice import collection as repo
 from cti.domain.model import CaseStatus, PromiseStatus
+from cti.i18n import _
 from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import TAG, ok, path_id, require_routine, today, viewer
 from cti.web.models import Answer, Id, Money, MoneyText
@@ -264,7 +265,7 @@ async def instalment_paid(request: web.Request) -> web.StreamResponse:
     require_routine(request, ROUTINE)
     seq = request.match_info["seq"]
     if not seq.isdigit():
-        raise HTTPProblem(404, f"{seq!r} is not an instalment number")
+        raise HTTPProblem(404, _("{seq!r} is not an instalment number"), seq=seq)
     return ok(
         await repo.pay_instalment(
             web_state(request).runtime.db,

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from cti.db.backoffice.personal import Viewer
 from cti.errors import UserInputError
+from cti.i18n import _
 from cti.web.api import INT64, HTTPProblem
 from cti.web.state import current
 
@@ -25,9 +26,9 @@ def path_id(request: web.Request, name: str = "id") -> int:
     """An integer path parameter; 404 when it is not one (no such record can exist)."""
     text = request.match_info[name]
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise HTTPProblem(404, f"{text[:40]!r} is not a record id")
+        raise HTTPProblem(404, _("{text!r} is not a record id"), text=text[:40])
     if int(text) > INT64[1]:
-        raise UserInputError(name, "is out of range (a 64-bit integer)")
+        raise UserInputError(name, _("is out of range (a 64-bit integer)"))
     return int(text)
 
 
@@ -37,9 +38,9 @@ def query_int(request: web.Request, name: str) -> int | None:
     if text in (None, ""):
         return None
     if not (text.isascii() and text.isdigit()):
-        raise UserInputError(name, "expected a whole number")
+        raise UserInputError(name, _("expected a whole number"))
     if int(text) > INT64[1]:
-        raise UserInputError(name, "is out of range (a 64-bit integer)")
+        raise UserInputError(name, _("is out of range (a 64-bit integer)"))
     return int(text)
 
 
@@ -51,7 +52,7 @@ def query_datetime(request: web.Request, name: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise UserInputError(name, "expected a date (2026-05-04) or a date and time") from None
+        raise UserInputError(name, _("expected a date (2026-05-04) or a date and time")) from None
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
@@ -64,7 +65,7 @@ def query_bool(request: web.Request, name: str) -> bool | None:
         return True
     if text.lower() in ("0", "false", "no"):
         return False
-    raise UserInputError(name, "expected true or false")
+    raise UserInputError(name, _("expected true or false"))
 
 
 def is_admin(request: web.Request) -> bool:
@@ -80,7 +81,7 @@ def require_routine(request: web.Request, routine: str) -> None:
     """An operator needs the routine (skill) of the folder; supervisors and admins have them all."""
     user = current(request).user
     if user.role == "operator" and routine not in user.routines:
-        raise HTTPProblem(403, f"this needs the {routine} routine")
+        raise HTTPProblem(403, _("this needs the {routine} routine"), routine=routine)
 
 
 def today(request: web.Request) -> dt.date:

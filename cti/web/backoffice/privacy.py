@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import Field, RootModel
 
 from cti.db.backoffice import personal
+from cti.i18n import _
 from cti.web.api import Api, HTTPProblem, Route, RouteMaker
 from cti.web.backoffice.common import TAG, ok, path_id, query_datetime, query_int, viewer
 from cti.web.models import Answer
@@ -81,7 +82,7 @@ async def customer(request: web.Request) -> web.StreamResponse:
         purpose="customer record",
     )
     if shown is None:
-        raise HTTPProblem(404, f"customer {request.match_info['id']} does not exist")
+        raise HTTPProblem(404, _("customer {ident} does not exist"), ident=request.match_info["id"])
     return ok(shown)
 
 
@@ -90,9 +91,9 @@ async def export(request: web.Request) -> web.StreamResponse:
         web_state(request).runtime.db, viewer(request), path_id(request)
     )
     if not allowed:
-        raise HTTPProblem(403, "exporting personal data needs the personal_data permission")
+        raise HTTPProblem(403, _("exporting personal data needs the personal_data permission"))
     if record is None:
-        raise HTTPProblem(404, f"customer {request.match_info['id']} does not exist")
+        raise HTTPProblem(404, _("customer {ident} does not exist"), ident=request.match_info["id"])
     resp = ok(record)
     resp.headers["Content-Disposition"] = f'attachment; filename="customer-{record["id"]}.json"'
     return resp

@@ -24,6 +24,7 @@ from cti.db.audit import audit
 from cti.db.backoffice import scripts as repo
 from cti.domain.scripts import AnswerType
 from cti.errors import Forbidden
+from cti.i18n import _
 from cti.web.api import Api, Body, Route, RouteMaker, body_of
 from cti.web.backoffice.common import path_id, viewer
 from cti.web.models import Answer
@@ -166,7 +167,7 @@ async def _own(request: web.Request, attention_id: int) -> None:
     me = viewer(request)
     owner = await repo.attention_owner(web_state(request).runtime.db, attention_id)
     if owner != me.id and not me.oversees:
-        raise Forbidden("this attention is another operator's")
+        raise Forbidden(_("this attention is another operator's"))
 
 
 async def attention_script(request: web.Request) -> web.StreamResponse:

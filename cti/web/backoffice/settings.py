@@ -19,6 +19,7 @@ from cti.db.backoffice import settings as repo
 from cti.domain.model import AttentionKind, AttentionStatus
 from cti.domain.tickets import TicketStatus
 from cti.domain.wrapup import WrapupNeeds
+from cti.i18n import _
 from cti.web.api import Api, Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.backoffice.common import TAG, ok, path_id, viewer
 from cti.web.models import Answer, Id
@@ -293,7 +294,7 @@ class FormRequired(Answer):
 def _code(request: web.Request) -> str:
     code = request.match_info["code"]
     if len(code) != 2:
-        raise HTTPProblem(400, "a code has exactly two characters", "code")
+        raise HTTPProblem(400, _("a code has exactly two characters"), "code")
     return code
 
 
@@ -434,7 +435,7 @@ async def statuses(request: web.Request) -> web.StreamResponse:
 async def label(request: web.Request) -> web.StreamResponse:
     text = request.match_info["status"]
     if text not in {s.value for s in AttentionStatus}:
-        raise HTTPProblem(404, f"{text!r} is not an attention status")
+        raise HTTPProblem(404, _("{text!r} is not an attention status"), text=text)
     return ok(
         await repo.set_status_label(
             web_state(request).runtime.db,

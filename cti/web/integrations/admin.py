@@ -25,6 +25,7 @@ from cti.domain.integrations import (
     webhook_url,
 )
 from cti.errors import UserInputError
+from cti.i18n import _
 from cti.web.api import Body, Route, RouteMaker, body_of
 from cti.web.backoffice.common import path_id, query_int
 from cti.web.models import Answer, Done
@@ -183,7 +184,7 @@ async def remove_endpoint(request: web.Request) -> web.StreamResponse:
 async def list_deliveries(request: web.Request) -> web.StreamResponse:
     text = request.query.get("status") or None
     if text is not None and text not in {s.value for s in DeliveryStatus}:
-        raise UserInputError("status", "expected pending, delivered or dead")
+        raise UserInputError("status", _("expected pending, delivered or dead"))
     rows = await outbox.deliveries(
         web_state(request).runtime.db,
         status=None if text is None else DeliveryStatus(text),
@@ -225,7 +226,7 @@ async def add_key(request: web.Request) -> web.StreamResponse:
     body = body_of(request, KeyBody)
     name = body.name.strip()
     if not name:
-        raise UserInputError("name", "is required")
+        raise UserInputError("name", _("is required"))
     scopes = scopes_of(body.scopes)
     key = new_key()
     row = await apikeys.add_key(

@@ -21,6 +21,7 @@ from cti.db.desk.dialing import DialTarget
 from cti.domain.desk_dial import dial_number
 from cti.domain.integrations import EventType, Scope, event_types, parse_key
 from cti.errors import Refused, UserInputError
+from cti.i18n import _
 from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
 from cti.web.desk_dial import DeskDialer
 from cti.web.desk_service import DESK_SERVICE
@@ -68,15 +69,17 @@ async def api_caller(request: web.Request, scope: Scope) -> apikeys.Caller:
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     if not token:
         raise HTTPProblem(
-            401, "this needs an API key: Authorization: Bearer cti_...", "Authorization"
+            401, _("this needs an API key: Authorization: Bearer cti_..."), "Authorization"
         )
     parsed = parse_key(token)
     rt = web_state(request).runtime
     found = None if parsed is None else await apikeys.caller_of(rt.db, *parsed, rt.clock.now())
     if found is None:
-        raise HTTPProblem(401, "unknown or revoked API key", "Authorization")
+        raise HTTPProblem(401, _("unknown or revoked API key"), "Authorization")
     if scope.value not in found.scopes:
-        raise HTTPProblem(403, f"this API key lacks the scope {scope.value}", "scope")
+        raise HTTPProblem(
+            403, _("this API key lacks the scope {value}"), "scope", value=scope.value
+        )
     return found
 
 
@@ -88,7 +91,7 @@ def _resume_from(request: web.Request) -> int | None:
     if not text:
         return None
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise UserInputError("Last-Event-ID", "expected an event id (a whole number)")
+        raise UserInputError("Last-Event-ID", _("expected an event id (a whole number)"))
     return int(text)
 
 
@@ -192,7 +195,7 @@ async def start_call(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK_SERVICE]
     agent = next((a for a in desk.agents() if a.user.username == body.agent), None)
     if agent is None:
-        raise Refused(f"{body.agent[:40]} is not signed in at a desk", "agent")
+        raise Refused(_("{agent} is not signed in at a desk"), "agent", agent=body.agent[:40])
     await DeskDialer(rt, desk).dial(agent, DialTarget(phone=number, subject=f"phone:{number}"))
     await audit(
         rt.db,
@@ -227,7 +230,7 @@ async def customers(request: web.Request) -> web.StreamResponse:
     rt = web_state(request).runtime
     text = request.query.get("phone", "").strip()
     if not text:
-        raise UserInputError("phone", "give the number to look up (?phone=...)")
+        raise UserInputError("phone", _("give the number to look up (?phone=...)"))
     try:
         phone = dial_number(text, rt.settings.telephony.default_region)
     except UserInputError as exc:

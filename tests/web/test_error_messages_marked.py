@@ -1,0 +1,62 @@
+"""Every message cti raises for people is marked for the catalogues: a refusal that reaches the API
+(``UserInputError``, ``Refused``, ``Forbidden``, ``HTTPProblem``, ``NotFound``) passes its text as
+``_("...")`` with its values by name, never as plain text or an f-string, so that it can be
+answered in the reader's language (``tests/web/test_i18n.py`` then checks it is translated)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import cti
+
+ROOT = Path(cti.__file__).parent
+# The argument holding the text, by position and by name.
+MESSAGE = {
+    "UserInputError": (1, "problem"),
+    "Refused": (0, "message"),
+    "Forbidden": (0, "message"),
+    "HTTPProblem": (1, "message"),
+    "NotFound": (0, "what"),
+}
+
+
+def _unmarked(tree: ast.AST) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name not in MESSAGE:
+            continue
+        index, keyword = MESSAGE[name]
+        arg = node.args[index] if len(node.args) > index else None
+        for k in node.keywords:
+            if k.arg == keyword:
+                arg = k.value
+        text = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+        if text or isinstance(arg, ast.JoinedStr | ast.BinOp):
+            found.append((node.lineno, ast.unparse(arg)[:60] if arg is not None else ""))
+    return found
+
+
+def test_every_refusal_in_the_code_passes_a_marked_text() -> None:
+    unmarked = [
+        f"{path.relative_to(ROOT.parent)}:{line}: {text}"
+        for path in sorted(ROOT.rglob("*.py"))
+        for line, text in _unmarked(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert not unmarked, "texts not marked _() (values by name):\n" + "\n".join(unmarked)
+
+
+def test_the_check_finds_plain_texts_and_f_strings() -> None:
+    source = (
+        'raise UserInputError("a", "plain")\n'
+        'raise Refused(f"x {y}")\n'
+        'raise NotFound("thing", 3)\n'
+        'raise HTTPProblem(404, "a" + b)\n'
+        'raise UserInputError("a", _("marked {n}"), n=1)\n'
+        "raise Refused(exc.message)\n"
+    )
+    assert [line for line, _text in _unmarked(ast.parse(source))] == [1, 2, 3, 4]
