@@ -92,3 +92,61 @@ async def test_a_rules_refusal_and_a_bound_with_its_value_in_portuguese_and_span
     # And nothing was stored by any of them.
     status, listed = await _answer(root, "GET", "api/v1/users", "en")
     assert status == 200 and "eva" not in str(listed)
+
+
+async def _login(factory: Callable[[], Awaitable[Client]], username: str, password: str) -> Client:
+    client = await factory()
+    resp = await client.login(username, password)
+    assert resp.status == 200, await resp.text()
+    return client
+
+
+async def test_a_back_office_refusal_names_its_values_in_the_readers_language(
+    client_factory: Callable[[], Awaitable[Client]], users: dict[str, str]
+) -> None:
+    root = await _root(client_factory, users["root"])
+    ana = await _login(client_factory, "ana", users["ana"])
+    situation = {"name": "Awaiting payment", "pending": True, "usual_pending": True}
+    status, _ = await _answer(root, "PUT", "api/v1/config/message-situations/AP", "en", situation)
+    assert status == 200
+    message = {"from_phone": "+12025550199", "to_user_id": 1, "description": "call back"}
+    status, made = await _answer(ana, "POST", "api/v1/messages", "en", message)
+    assert status == 201, made
+
+    # A situation a message uses is not removed (Refused, 409): its code in the reader's words.
+    path = "api/v1/config/message-situations/AP"
+    status, said = await _answer(root, "DELETE", path, "pt-BR")
+    assert status == 409
+    assert said["error"] == "AP está em uso; não pode ser removido"
+    status, said = await _answer(root, "DELETE", path, "es-MX")
+    assert status == 409
+    assert said["error"] == "AP está en uso; no se puede eliminar"
+    status, said = await _answer(root, "DELETE", path, "en")
+    assert said["error"] == "AP is in use; it cannot be removed"
+
+    # A settings table's own word for a record that does not exist.
+    body = {"name": "Lunch"}
+    status, said = await _answer(root, "PATCH", "api/v1/config/pause-reasons/987", "pt-BR", body)
+    assert status == 404
+    assert said["error"] == "motivo de pausa 987 não existe"
+
+
+async def test_a_campaign_a_search_and_a_report_refused_with_their_values(
+    client_factory: Callable[[], Awaitable[Client]], users: dict[str, str]
+) -> None:
+    sofia = await _login(client_factory, "sofia", users["sofia"])
+    campaign = {"name": "Winter", "kind": "telesales", "mode": "preview", "queue": "sales"}
+    status, made = await _answer(sofia, "POST", "api/v1/campaigns", "en", campaign)
+    assert status == 201, made
+
+    status, said = await _answer(sofia, "POST", "api/v1/campaigns", "es", campaign)
+    assert status == 400 and said["field"] == "name"
+    assert said["error"] == "ya hay una campaña llamada 'Winter'"
+
+    status, said = await _answer(sofia, "GET", "api/v1/customers?q=a", "pt-BR")
+    assert status == 400 and said["field"] == "q"
+    assert said["error"] == "digite pelo menos 2 caracteres"
+
+    status, said = await _answer(sofia, "GET", "api/v1/reports/nonsense", "pt-BR")
+    assert status == 404
+    assert said["error"].startswith("relatório inexistente; um de ")

@@ -35,10 +35,25 @@ def _unmarked(tree: ast.AST) -> list[tuple[int, str]]:
         for k in node.keywords:
             if k.arg == keyword:
                 arg = k.value
-        text = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-        if text or isinstance(arg, ast.JoinedStr | ast.BinOp):
-            found.append((node.lineno, ast.unparse(arg)[:60] if arg is not None else ""))
+        if arg is not None and _plain(arg):
+            found.append((node.lineno, ast.unparse(arg)[:60]))
     return found
+
+
+def _plain(node: ast.expr) -> bool:
+    """A text written where the error is raised but not marked: a literal, an f-string, or one
+    put together (``+``, ``%``, ``.format``), on either side of a conditional."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return True
+    if isinstance(node, ast.JoinedStr | ast.BinOp):
+        return True
+    if isinstance(node, ast.IfExp):
+        return _plain(node.body) or _plain(node.orelse)
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    )
 
 
 def test_every_refusal_in_the_code_passes_a_marked_text() -> None:
@@ -58,5 +73,7 @@ def test_the_check_finds_plain_texts_and_f_strings() -> None:
         'raise HTTPProblem(404, "a" + b)\n'
         'raise UserInputError("a", _("marked {n}"), n=1)\n'
         "raise Refused(exc.message)\n"
+        'raise Forbidden(_("a") if a else "b")\n'
+        'raise Refused("{x}".format(x=1))\n'
     )
-    assert [line for line, _text in _unmarked(ast.parse(source))] == [1, 2, 3, 4]
+    assert [line for line, _text in _unmarked(ast.parse(source))] == [1, 2, 3, 4, 7, 8]

@@ -16,7 +16,7 @@ from cti.i18n_extract import extracted, from_html, from_js
 
 from .conftest import Client
 
-_FIELD = re.compile(r"\{\w+\}")
+_FIELD = re.compile(r"\{\w+(?:![rsa])?(?::[^{}]*)?\}")  # {name}, {name!r}, {at:%H:%M}
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
