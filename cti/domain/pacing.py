@@ -19,7 +19,10 @@ The estimates start carefully and learn fast (see bench/pacing_grid.py for what 
 - the answer rate is a Beta posterior from a cautious prior (more answers than most lists give, worth a
   few attempts); calls still ringing count as partial evidence (a call ringing for ``a`` seconds is
   answered later with the probability the rate and the delay profile give), so answers, which arrive
-  before ring-outs, do not make the rate look high; a short-memory estimate takes over when it differs
+  before ring-outs, do not make the rate look high; the delay profile learns an answer's delay only
+  once its attempt's ring period is over, from a prior spread over the whole ring time, so quick
+  answers, which arrive first, do not make answers look quick and silent ringing calls look lost
+  (which made a new campaign's rate look low and its first calls burst); a short-memory estimate takes over when it differs
   significantly from the long one (a list going stale, or fresh); its uncertainty widens the spread of
   the answers expected, so a young estimate dials few calls ahead;
 - handle times are a hazard per age band (ends ÷ seconds lived in the band), counting calls still in
@@ -30,9 +33,11 @@ The estimates start carefully and learn fast (see bench/pacing_grid.py for what 
   a rebuild resumes them.
 
 The allowed risk spends the abandon budget evenly: it rises when the ledger is under its target and
-falls when over, smoothly; it is zero while the ledger has less than one whole abandon to spare under
-the cap (a new campaign starts progressive until enough answers back its first abandon), and at or over
-the cap no mode places more calls than progressive dialing would.
+falls when over, smoothly; it is zero without room under the cap and grows smoothly with the room
+(a new campaign starts progressive and dials ahead a little as soon as its first answers give it a
+fraction of an abandon to spare, fully once the room reaches ``full_room`` or, for a bigger team,
+``1.5 √agents`` abandons), and at or over the cap no mode places more calls than progressive dialing
+would.
 """
 
 from __future__ import annotations
@@ -88,8 +93,9 @@ class PacingSettings:
             ``1 / risk_gain`` standard deviations of abandons the ledger is under its target.
         max_risk_boost: the most the risk may be multiplied by while the ledger is under target;
             a young ledger gets less of it (all once it expects ten abandons at its target).
-        full_room: abandons to spare under the cap from which the full risk is allowed; with one or
-            less none is (the next abandon could pass the cap), in between it rises smoothly.
+        full_room: abandons to spare under the cap from which the full risk is allowed (at least: a
+            team of ``n`` staffed agents needs ``1.5 √n``); with none to spare no risk is, in between
+            it rises smoothly from zero.
     """
 
     mode: DialMode
@@ -102,7 +108,7 @@ class PacingSettings:
     connect_within_seconds: float = 2.0
     risk_gain: float = 1.0
     max_risk_boost: float = 6.0
-    full_room: float = 4.0
+    full_room: float = 6.0
 
     def __post_init__(self) -> None:
         if not self.max_dial_ratio >= 1.0:
@@ -125,8 +131,8 @@ class PacingSettings:
             raise UserInputError("risk_gain", _("must not be negative"))
         if not self.max_risk_boost >= 1.0:
             raise UserInputError("max_risk_boost", _("must be at least 1"))
-        if not self.full_room > 1.0:
-            raise UserInputError("full_room", _("must be more than one abandon"))
+        if not self.full_room > 0.0:
+            raise UserInputError("full_room", _("must be positive"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -210,13 +216,17 @@ def abandon_rate(live_answers: int, abandoned: int) -> float | None:
     return abandoned / live_answers
 
 
-def allowed_risk(settings: PacingSettings, live_answers: int, abandoned: int) -> float:
+def allowed_risk(
+    settings: PacingSettings, live_answers: int, abandoned: int, agents: int = 0
+) -> float:
     """The abandon risk a new predictive call may carry, given the ledger.
 
-    - Room: ``abandon_cap`` × live answers − abandoned is what the ledger can still take. With one
-      abandon of room or less no risk is allowed (the next abandon could pass the cap: a new campaign
-      dials progressively until its answers back one abandon); the allowed share rises smoothly to
-      all of it at ``full_room``.
+    - Room: ``abandon_cap`` × live answers − abandoned is what the ledger can still take. With no
+      room no risk is allowed (a new campaign dials progressively until its first answers); the
+      allowed share rises smoothly from zero (a fraction of an abandon of room allows a tiny risk)
+      to all of it at ``full_room`` abandons of room, or ``1.5 √agents`` for a team of ``agents``
+      staffed agents if more: a bigger team has more calls in flight, which overflow by more at
+      once, so it keeps more room in hand.
     - Feedback: the spare abandons under the target (``target_abandon`` × live answers − abandoned),
       in standard deviations of the abandons expected, multiply ``max_call_risk`` by
       ``exp(risk_gain × spare)``, at most ``max_risk_boost`` (less while the ledger expects fewer
@@ -224,9 +234,11 @@ def allowed_risk(settings: PacingSettings, live_answers: int, abandoned: int) ->
       ledger is under its target and falls when over, so the budget is spent evenly, not saved.
     """
     room = settings.abandon_cap * live_answers - abandoned
-    if room <= 1.0:
+    if room <= 0.0:
         return 0.0
-    x = min(1.0, (room - 1.0) / (settings.full_room - 1.0))
+    # A bigger team has more calls in flight, which can overflow by more at once.
+    full = max(settings.full_room, _ROOM_PER_ROOT_AGENT * math.sqrt(agents))
+    x = min(1.0, room / full)
     brake = x * x * (3.0 - 2.0 * x)
     expected = settings.target_abandon * live_answers
     spare = expected - abandoned
@@ -239,6 +251,8 @@ def allowed_risk(settings: PacingSettings, live_answers: int, abandoned: int) ->
 
 # Abandons the ledger must expect at its target before the risk may rise to its full boost.
 _BOOST_EVIDENCE = 10.0
+# The room from which the full risk is allowed grows with the square root of the staffed agents.
+_ROOM_PER_ROOT_AGENT = 1.5
 
 
 def _progressive(inputs: PacingInput) -> int:
@@ -278,7 +292,12 @@ def calls_to_place(settings: PacingSettings, inputs: PacingInput) -> PacingDecis
     elif over_cap:
         calls, reason = progressive, "capped"
     else:
-        risk = allowed_risk(settings, inputs.ledger_live_answers, inputs.ledger_abandoned)
+        risk = allowed_risk(
+            settings,
+            inputs.ledger_live_answers,
+            inputs.ledger_abandoned,
+            inputs.agents_ready + inputs.agents_busy,
+        )
         # One past the ratio's room, so that a decision cut by the ratio says so.
         predicted = _predictive(settings, inputs, risk, _ratio_room(settings, inputs) + 1)
         calls, reason = max(predicted, progressive), "predictive"

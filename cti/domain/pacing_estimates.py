@@ -5,6 +5,9 @@ and the handle times of its calls, as estimates that start carefully and learn f
 - the answer rate is a Beta posterior from a cautious prior; calls still ringing count as partial
   evidence, so answers, which arrive before ring-outs, do not make the rate look high; a
   short-memory estimate takes over when it differs significantly from the long one;
+- answer delays are learnt once the attempt's ring period is over (every attempt placed with it has
+  then shown its answer), from a prior spread over the whole ring time, so the quick answers, which
+  arrive first, do not make answers look quick and a call still ringing look lost;
 - handle times are a hazard per age band counting calls still in progress, so the short calls that
   end first do not make calls look short; a cautious prior carries the cold start;
 - both fade with a memory of about an hour of running and are saved as plain numbers
@@ -56,7 +59,12 @@ class AnswerStats:
         answered: weighted number of those a person answered.
         recent_attempts: the same with the short memory.
         recent_answered: the same with the short memory.
-        delay_bins: weighted counts of answer delays, one bin per second from 0 (long memory).
+        delay_bins: weighted counts of answer delays, one bin per second from 0 (long memory), of
+            the attempts whose ring period is over.
+        pending: (placed at, delay) of the answers whose attempt was placed less than a ring timeout
+            before ``at``: they join ``delay_bins`` once every attempt placed with them has had its
+            whole ring period, so that the quick answers, which arrive first, do not make answers look
+            quick (and a call still ringing look unlikely to be answered).
         prior_rate: the answer rate assumed before any measurement (cautious: high).
         prior_weight: how many attempts the prior is worth.
         memory_seconds: the long memory.
@@ -70,6 +78,7 @@ class AnswerStats:
     recent_attempts: float = 0.0
     recent_answered: float = 0.0
     delay_bins: tuple[float, ...] = ()
+    pending: tuple[tuple[float, float], ...] = ()
     prior_rate: float = 0.4
     prior_weight: float = 4.0
     memory_seconds: float = 3600.0
@@ -118,13 +127,8 @@ class AnswerStats:
         age = now - placed_at
         w = _fade(age, self.memory_seconds)
         wr = _fade(age, self.recent_seconds)
-        bins = self.delay_bins
-        if long_fade != 1.0 or answered:
-            scaled = [c * long_fade for c in bins]
-            if answered:
-                index = min(len(scaled) - 1, max(0, int(delay / DELAY_BIN)))
-                scaled[index] += w
-            bins = tuple(scaled)
+        pending = (*self.pending, (placed_at, delay)) if answered else self.pending
+        bins, pending = self._settled(now, long_fade, pending)
         hit = 1.0 if answered else 0.0
         return replace(
             self,
@@ -134,7 +138,30 @@ class AnswerStats:
             recent_attempts=self.recent_attempts * short_fade + wr,
             recent_answered=self.recent_answered * short_fade + hit * wr,
             delay_bins=bins,
+            pending=pending,
         )
+
+    def _settled(
+        self,
+        now: float,
+        long_fade: float,
+        pending: tuple[tuple[float, float], ...],
+        *,
+        everything: bool = False,
+    ) -> tuple[tuple[float, ...], tuple[tuple[float, float], ...]]:
+        """The delay bins valued at ``now`` with the pending answers whose ring period is over by
+        then (all of them with ``everything``), and the answers still pending."""
+        timeout = self.ring_timeout_seconds
+        due = [p for p in pending if everything or p[0] + timeout <= now]
+        if not due and long_fade == 1.0:
+            return self.delay_bins, pending
+        bins = [c * long_fade for c in self.delay_bins]
+        for placed, delay in due:
+            index = min(len(bins) - 1, max(0, int(delay / DELAY_BIN)))
+            bins[index] += _fade(now - placed, self.memory_seconds)
+        if due:
+            pending = tuple(p for p in pending if not everything and p[0] + timeout > now)
+        return tuple(bins), pending
 
     def observe_answer(self, placed_at: float, answered_at: float) -> AnswerStats:
         """An attempt placed at ``placed_at`` was answered by a person at ``answered_at``."""
@@ -146,12 +173,13 @@ class AnswerStats:
 
     def profile(self, now: float) -> AnswerProfile:
         """The figures pacing needs at ``now``, computed once per change rather than per decision."""
-        _, long_fade, short_fade = self._moved(now)
-        n = len(self.delay_bins)
-        # Prior shape (cautious): answers spread evenly over the first half of the ring time.
-        half = max(1, n // 2)
-        prior = [_PRIOR_DELAY_WEIGHT / half if i < half else 0.0 for i in range(n)]
-        counts = [c * long_fade + p for c, p in zip(self.delay_bins, prior, strict=True)]
+        at, long_fade, short_fade = self._moved(now)
+        bins, _ = self._settled(at, long_fade, self.pending)
+        n = len(bins)
+        # Prior shape: answers spread evenly over the ring time (a call still ringing stays likely
+        # to be answered until the measured delays say otherwise).
+        prior = [_PRIOR_DELAY_WEIGHT / n] * n
+        counts = [c + p for c, p in zip(bins, prior, strict=True)]
         total = sum(counts)
         return AnswerProfile.build(
             [c / total for c in counts],
@@ -549,6 +577,9 @@ SNAPSHOT_PREFIX = "estimate."
 def snapshot(answers: AnswerStats, handle: HandleStats) -> dict[str, float]:
     """The estimates as plain numbers (keys under :data:`SNAPSHOT_PREFIX`), valued at their time."""
     p = SNAPSHOT_PREFIX
+    # The answers still pending join their delay bins now: a few recent delays are not worth a
+    # format of their own.
+    bins, _ = answers._settled(answers.at, 1.0, answers.pending, everything=True)
     out: dict[str, float] = {
         f"{p}answers.at": answers.at,
         f"{p}answers.attempts": answers.attempts,
@@ -557,7 +588,7 @@ def snapshot(answers: AnswerStats, handle: HandleStats) -> dict[str, float]:
         f"{p}answers.recent_answered": answers.recent_answered,
         f"{p}handle.at": handle.at,
     }
-    for i, c in enumerate(answers.delay_bins):
+    for i, c in enumerate(bins):
         out[f"{p}delay.{i}"] = c
     for i, (e, s) in enumerate(zip(handle.ended, handle.lived, strict=True)):
         out[f"{p}handle.ended.{i}"] = e
