@@ -54,6 +54,7 @@ from cti.domain.imports import (
     parse,
     zone_of_phone,
 )
+from cti.domain.texts import Words
 from cti.errors import UserInputError
 from cti.i18n import _
 
@@ -72,7 +73,7 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         row = data[: exc.start].count(b"\n") + 1
         raise ImportRejected(
-            path, [RowError(row, "file", "not UTF-8 text; save the file as CSV UTF-8")]
+            path, [RowError(row, "file", Words(_("not UTF-8 text; save the file as CSV UTF-8")))]
         ) from None
 
 
@@ -112,7 +113,13 @@ async def _import_customers(
         phones = check.phones(row, v.get("phones", ""), region or check.region)
         if code is not None:
             if code in first_row:
-                check.error(row, "code", f"{code!r} is already on row {first_row[code]}")
+                check.row_error(
+                    row,
+                    "code",
+                    _("{code!r} is already on row {row}"),
+                    code=code,
+                    row=first_row[code],
+                )
                 continue
             first_row[code] = row
         if code is None or name is None:
@@ -129,7 +136,9 @@ async def _import_customers(
         records.append((row, record, phones))
     existing = await _customers_by_code(conn, set(first_row))
     for code in existing:
-        check.error(first_row[code], "code", f"{code!r} already exists in the database")
+        check.row_error(
+            first_row[code], "code", _("{code!r} already exists in the database"), code=code
+        )
 
     async def write() -> int:
         result = await _insert(
@@ -190,13 +199,20 @@ async def _import_contacts(
         email = check.email(row, v.get("email", ""))
         customer = customers.get(code) if code else None
         if code and customer is None:
-            check.error(row, "customer_code", f"there is no customer {code!r}")
+            check.row_error(row, "customer_code", _("there is no customer {code!r}"), code=code)
         phones = check.phones(row, v.get("phones", ""), (customer and customer[1]) or check.region)
         if customer is None or name is None:
             continue
         key = (customer[0], name)
         if key in first_row:
-            check.error(row, "name", f"{name!r} of {code!r} is already on row {first_row[key]}")
+            check.row_error(
+                row,
+                "name",
+                _("{name!r} of {code!r} is already on row {row}"),
+                name=name,
+                code=code,
+                row=first_row[key],
+            )
             continue
         first_row[key] = row
         records.append(
@@ -220,10 +236,11 @@ async def _import_contacts(
             {"ids": [k[0] for k in first_row], "names": [k[1] for k in first_row]},
         )
         for r in result:
-            check.error(
+            check.row_error(
                 first_row[(r.customer_id, r.name)],
                 "name",
-                f"this customer already has a contact named {r.name!r}",
+                _("this customer already has a contact named {name!r}"),
+                name=r.name,
             )
 
     async def write() -> int:
@@ -267,16 +284,23 @@ async def _import_receivables(
         issued = check.day(row, "issued_on", v.get("issued_on", ""))
         amount = check.amount(row, amount_raw) if amount_raw else None
         if issued and due and issued > due:
-            check.error(row, "issued_on", f"{issued.isoformat()} is after due_on")
+            check.row_error(
+                row, "issued_on", _("{issued} is after due_on"), issued=issued.isoformat()
+            )
         customer = customers.get(code) if code else None
         if code and customer is None:
-            check.error(row, "customer_code", f"there is no customer {code!r}")
+            check.row_error(row, "customer_code", _("there is no customer {code!r}"), code=code)
         if customer is None or number is None or due is None or amount is None:
             continue
         key = (customer[0], number)
         if key in first_row:
-            check.error(
-                row, "invoice_number", f"{number!r} of {code!r} is already on row {first_row[key]}"
+            check.row_error(
+                row,
+                "invoice_number",
+                _("{number!r} of {code!r} is already on row {row}"),
+                number=number,
+                code=code,
+                row=first_row[key],
             )
             continue
         first_row[key] = row
@@ -299,10 +323,11 @@ async def _import_receivables(
             {"ids": [k[0] for k in first_row], "numbers": [k[1] for k in first_row]},
         )
         for r in result:
-            check.error(
+            check.row_error(
                 first_row[(r.customer_id, r.invoice_number)],
                 "invoice_number",
-                f"{r.invoice_number!r} is already in the database for this customer",
+                _("{number!r} is already in the database for this customer"),
+                number=r.invoice_number,
             )
 
     async def write() -> int:
@@ -330,7 +355,7 @@ async def _import_leads(
         code = v.get("customer_code", "")
         customer = customers.get(code) if code else None
         if code and customer is None:
-            check.error(row, "customer_code", f"there is no customer {code!r}")
+            check.row_error(row, "customer_code", _("there is no customer {code!r}"), code=code)
         raw_phone = check.required(row, v, "phone")
         phone = (
             check.phone(row, "phone", raw_phone, (customer and customer[1]) or check.region)
@@ -342,7 +367,13 @@ async def _import_leads(
         if phone is None or priority is None or (code and customer is None):
             continue
         if phone in first_row:
-            check.error(row, "phone", f"{phone} is already on row {first_row[phone]}")
+            check.row_error(
+                row,
+                "phone",
+                _("{phone} is already on row {row}"),
+                phone=phone,
+                row=first_row[phone],
+            )
             continue
         first_row[phone] = row
         if not v.get("timezone"):
@@ -365,7 +396,9 @@ async def _import_leads(
             {"campaign": campaign_id, "phones": list(first_row)},
         )
         for r in result:
-            check.error(first_row[r.phone], "phone", f"{r.phone} is already in this campaign")
+            check.row_error(
+                first_row[r.phone], "phone", _("{phone} is already in this campaign"), phone=r.phone
+            )
 
     async def write() -> int:
         await _insert(
@@ -435,7 +468,9 @@ async def import_csv(
                 path,
                 [
                     RowError(
-                        1, "file", "the database changed while importing; nothing stored, retry"
+                        1,
+                        "file",
+                        Words(_("the database changed while importing; nothing stored, retry")),
                     )
                 ],
             ) from exc

@@ -23,7 +23,7 @@ from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from cti.domain.amounts import parse_decimal
 from cti.domain.phone import normalize_phone
-from cti.domain.texts import _
+from cti.domain.texts import Words, _
 from cti.errors import CTIError, UserInputError
 
 ImportKind = Literal["customers", "contacts", "receivables", "leads"]
@@ -46,11 +46,13 @@ _PHONE_SPLIT = re.compile(r"[|;,]")
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One problem in one row: ``row`` as a spreadsheet numbers it (header = 1)."""
+    """One problem in one row: ``row`` as a spreadsheet numbers it (header = 1); ``field`` is the
+    column; ``reason`` is a text for people, marked ``_()`` with its values by name, so that it
+    can be said in the reader's language (:class:`~cti.domain.texts.Words`)."""
 
     row: int
     field: str
-    reason: str
+    reason: Words
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.field}: {self.reason}"
@@ -62,8 +64,9 @@ class ImportRejected(CTIError):
     def __init__(self, path: Path | str, errors: Sequence[RowError]) -> None:
         self.path = str(path)
         self.errors: list[RowError] = sorted(errors, key=lambda e: (e.row, e.field))
-        rows = len({e.row for e in self.errors})
-        super().__init__(f"{rows} bad row{'s' if rows != 1 else ''}; first: {self.errors[0]}")
+        self.rows = len({e.row for e in self.errors})
+        plural = "s" if self.rows != 1 else ""
+        super().__init__(f"{self.rows} bad row{plural}; first: {self.errors[0]}")
 
 
 @dataclass(slots=True)
@@ -98,20 +101,26 @@ def parse(path: Path, text: str, kind: str) -> Rows:
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportRejected(path, [RowError(1, "file", "the file is empty")]) from None
+        raise ImportRejected(path, [RowError(1, "file", Words(_("the file is empty")))]) from None
     columns = [h.strip().lower() for h in header]
     if any("\x00" in h for h in header):
-        raise ImportRejected(path, [RowError(1, "header", "contains a NUL character")])
+        raise ImportRejected(path, [RowError(1, "header", Words(_("contains a NUL character")))])
     seen: set[str] = set()
     for name in columns:
         if name in seen:
-            out.errors.append(RowError(1, name, "this column appears twice"))
+            out.errors.append(RowError(1, name, Words(_("this column appears twice"))))
         elif name and name not in known:
-            out.errors.append(RowError(1, name, f"unknown column; expected {', '.join(known)}"))
+            out.errors.append(
+                RowError(
+                    1,
+                    name,
+                    Words(_("unknown column; expected {columns}"), columns=", ".join(known)),
+                )
+            )
         seen.add(name)
     for name in required:
         if name not in seen:
-            out.errors.append(RowError(1, name, "required column is missing"))
+            out.errors.append(RowError(1, name, Words(_("required column is missing"))))
     if out.errors:
         raise ImportRejected(path, out.errors)
     width = len(columns)
@@ -123,7 +132,15 @@ def parse(path: Path, text: str, kind: str) -> Rows:
                 continue
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 out.errors.append(
-                    RowError(row_no, "row", f"has {len(cells)} cells but the header has {width}")
+                    RowError(
+                        row_no,
+                        "row",
+                        Words(
+                            _("has {cells} cells but the header has {width}"),
+                            cells=len(cells),
+                            width=width,
+                        ),
+                    )
                 )
                 continue
             values = {
@@ -135,14 +152,16 @@ def parse(path: Path, text: str, kind: str) -> Rows:
             if nul:
                 # PostgreSQL text cannot hold one (and it is never meant).
                 out.errors.extend(
-                    RowError(row_no, name, "contains a NUL character") for name in nul
+                    RowError(row_no, name, Words(_("contains a NUL character"))) for name in nul
                 )
                 continue
             out.rows.append((row_no, values))
     except csv.Error as exc:
-        out.errors.append(RowError(row_no, "row", f"not valid CSV ({exc})"))
+        out.errors.append(
+            RowError(row_no, "row", Words(_("not valid CSV ({problem})"), problem=str(exc)))
+        )
     if not out.rows and not out.errors:
-        raise ImportRejected(path, [RowError(2, "file", "the file has no data rows")])
+        raise ImportRejected(path, [RowError(2, "file", Words(_("the file has no data rows")))])
     return out
 
 
@@ -159,13 +178,14 @@ class RowChecker:
         # The decimal marks the file's amounts were read with ("." or ","): both are accepted.
         self.decimal_marks: set[str] = set()
 
-    def error(self, row: int, field: str, reason: str) -> None:
-        self.errors.append(RowError(row, field, reason))
+    def row_error(self, row: int, field: str, reason: str, /, **values: object) -> None:
+        """Record a problem: ``reason`` marked ``_()``, its values by name."""
+        self.errors.append(RowError(row, field, Words(reason, **values)))
 
     def required(self, row: int, values: dict[str, str], name: str) -> str | None:
         value = values.get(name, "")
         if not value:
-            self.error(row, name, "required; the cell is empty")
+            self.row_error(row, name, _("required; the cell is empty"))
             return None
         return value
 
@@ -174,7 +194,9 @@ class RowChecker:
             return None
         code = raw.upper()
         if len(code) != 2 or not code.isalpha():
-            self.error(row, "region", f"{raw!r} is not a two-letter country code like 'BR'")
+            self.row_error(
+                row, "region", _("{raw!r} is not a two-letter country code like 'BR'"), raw=raw
+            )
             return None
         return code
 
@@ -182,7 +204,9 @@ class RowChecker:
         if not raw:
             return None
         if raw not in zones():
-            self.error(row, "timezone", f"{raw!r} is not a time zone like 'America/Sao_Paulo'")
+            self.row_error(
+                row, "timezone", _("{raw!r} is not a time zone like 'America/Sao_Paulo'"), raw=raw
+            )
             return None
         return raw
 
@@ -191,7 +215,7 @@ class RowChecker:
             return None
         local, at, domain = raw.partition("@")
         if not at or not local or "." not in domain or " " in raw:
-            self.error(row, "email", f"{raw!r} is not an email address")
+            self.row_error(row, "email", _("{raw!r} is not an email address"), raw=raw)
             return None
         return raw
 
@@ -199,7 +223,7 @@ class RowChecker:
         try:
             return normalize_phone(raw, region)
         except UserInputError as exc:
-            self.error(row, name, exc.problem)
+            self.row_error(row, name, exc.template, **exc.values)
             return None
 
     def phones(self, row: int, raw: str, region: str) -> list[tuple[str, str]]:
@@ -221,25 +245,30 @@ class RowChecker:
                 raise ValueError(raw)
             return date.fromisoformat(raw)
         except ValueError:
-            self.error(row, name, f"{raw!r} is not a date written YYYY-MM-DD")
+            self.row_error(row, name, _("{raw!r} is not a date written YYYY-MM-DD"), raw=raw)
             return None
 
     def amount(self, row: int, raw: str) -> Decimal | None:
         try:
             value, mark = parse_decimal(raw)
         except ValueError:
-            self.error(row, "amount", f"{raw!r} is not an amount written like 1234.50 or 1234,50")
+            self.row_error(
+                row,
+                "amount",
+                _("{raw!r} is not an amount written like 1234.50 or 1234,50"),
+                raw=raw,
+            )
             return None
         if "." in raw or "," in raw:
             self.decimal_marks.add(mark)
         if not value.is_finite() or value <= 0:
-            self.error(row, "amount", f"{raw!r}: must be above zero")
+            self.row_error(row, "amount", _("{raw!r}: must be above zero"), raw=raw)
             return None
         if value != value.quantize(Decimal("0.01")):
-            self.error(row, "amount", f"{raw!r}: at most two decimals")
+            self.row_error(row, "amount", _("{raw!r}: at most two decimals"), raw=raw)
             return None
         if value > MAX_AMOUNT:
-            self.error(row, "amount", f"{raw!r}: too large")
+            self.row_error(row, "amount", _("{raw!r}: too large"), raw=raw)
             return None
         return value
 
@@ -249,7 +278,7 @@ class RowChecker:
         try:
             return int(raw)
         except ValueError:
-            self.error(row, name, f"{raw!r} is not a whole number")
+            self.row_error(row, name, _("{raw!r} is not a whole number"), raw=raw)
             return None
 
 

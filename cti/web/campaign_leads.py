@@ -15,7 +15,7 @@ from cti.db import dialer as repo
 from cti.db.imports import ImportRejected, import_csv
 from cti.errors import UserInputError
 from cti.i18n import _
-from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of
+from cti.web.api import Body, HTTPProblem, Route, RouteMaker, body_of, said
 from cti.web.backoffice.common import path_id
 from cti.web.dialer import TAG, actor, dialer_of
 from cti.web.models import Answer
@@ -87,13 +87,23 @@ async def upload_leads(request: web.Request) -> web.StreamResponse:
                 actor=actor(request),
             )
         except ImportRejected as exc:
+            # Each row's problem in the reader's language, as the pages show them.
             return web.json_response(
                 {
-                    "error": f"the file was refused whole, nothing stored: {exc}",
+                    "error": said(
+                        request,
+                        _("the file was refused whole, nothing stored: rows with problems: {rows}"),
+                        rows=exc.rows,
+                    ),
                     "field": "body",
                     "problem": str(exc),
                     "rows": [
-                        {"row": e.row, "field": e.field, "reason": e.reason} for e in exc.errors
+                        {
+                            "row": e.row,
+                            "field": e.field,
+                            "reason": said(request, e.reason.template, **e.reason.values),
+                        }
+                        for e in exc.errors
                     ],
                 },
                 status=400,

@@ -145,3 +145,64 @@ async def test_a_lead_file_bigger_than_other_requests_is_streamed_in_whole(
     assert "larger than 1 MB" in (await cut.json())["error"]
     async with service.runtime.db.sessions() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(Lead)) == len(rows)
+
+
+async def test_a_refused_lead_file_tells_each_row_in_the_readers_language(
+    service: RunningService,
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    """A supervisor reading Portuguese or Spanish is told what is wrong with each row in their
+    language, the cell's value kept as written; nothing of the file is stored."""
+    sofia = await client_factory()
+    await sofia.login("sofia", users["sofia"])
+    created = await (await sofia.post("/api/v1/campaigns", json=GOOD)).json()
+    leads = f"{sofia.base}api/v1/campaigns/{created['id']}/leads"
+    data = (
+        b"phone,name,timezone,priority\n"
+        b"+1 202 555 0170,Ada,Mars/Olympus,1\n"
+        b"+1 202 555 0171,Bob,,high\n"
+        b"+1 202 555 0170,Cy,,2\n"
+    )
+
+    async def refused(language: str) -> dict[str, object]:
+        resp = await sofia.http.post(
+            leads,
+            data=data,
+            headers={
+                "X-CSRF-Token": sofia.csrf,
+                "Content-Type": "text/csv",
+                "Accept-Language": language,
+            },
+        )
+        assert resp.status == 400, await resp.text()
+        body: dict[str, object] = await resp.json()
+        return body
+
+    pt = await refused("pt-BR,pt;q=0.9")
+    assert pt["error"] == (
+        "o arquivo foi recusado inteiro, nada foi gravado: linhas com problemas: 3"
+    )
+    assert pt["rows"] == [
+        {
+            "row": 2,
+            "field": "timezone",
+            "reason": "'Mars/Olympus' não é um fuso horário como 'America/Sao_Paulo'",
+        },
+        {"row": 3, "field": "priority", "reason": "'high' não é um número inteiro"},
+        {"row": 4, "field": "phone", "reason": "+12025550170 já está na linha 2"},
+    ]
+    es = await refused("es")
+    assert [r["reason"] for r in es["rows"]] == [  # type: ignore[attr-defined]
+        "'Mars/Olympus' no es una zona horaria como 'America/Sao_Paulo'",
+        "'high' no es un número entero",
+        "+12025550170 ya está en la fila 2",
+    ]
+    en = await refused("en")
+    assert [r["reason"] for r in en["rows"]] == [  # type: ignore[attr-defined]
+        "'Mars/Olympus' is not a time zone like 'America/Sao_Paulo'",
+        "'high' is not a whole number",
+        "+12025550170 is already on row 2",
+    ]
+    async with service.runtime.db.sessions() as s:
+        assert await s.scalar(sa.select(sa.func.count()).select_from(Lead)) == 0

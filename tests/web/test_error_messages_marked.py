@@ -18,6 +18,9 @@ MESSAGE = {
     "Forbidden": (0, "message"),
     "HTTPProblem": (1, "message"),
     "NotFound": (0, "what"),
+    # A problem of one row of an imported file (the lead upload shows them).
+    "RowError": (2, "reason"),
+    "row_error": (2, "reason"),
 }
 
 
@@ -75,5 +78,8 @@ def test_the_check_finds_plain_texts_and_f_strings() -> None:
         "raise Refused(exc.message)\n"
         'raise Forbidden(_("a") if a else "b")\n'
         'raise Refused("{x}".format(x=1))\n'
+        'check.row_error(2, "phone", f"{raw!r} is bad")\n'
+        'RowError(1, "file", "the file is empty")\n'
+        'check.row_error(2, "phone", _("{raw!r} is bad"), raw=raw)\n'
     )
-    assert [line for line, _text in _unmarked(ast.parse(source))] == [1, 2, 3, 4, 7, 8]
+    assert [line for line, _text in _unmarked(ast.parse(source))] == [1, 2, 3, 4, 7, 8, 9, 10]
