@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from cti.domain.amounts import Amount, money, positive_cents, to_decimal
+from cti.domain.amounts import CENT, Amount, positive_cents, to_decimal
 from cti.domain.backoffice import Invoice, Position, promise_is_broken, split_instalments
 from cti.domain.model import PromiseStatus
 from cti.domain.texts import _
@@ -46,11 +46,15 @@ def check_promise(
             raise UserInputError("receivable_id", _("that invoice is paid"))
         if amount > invoice.amount:
             raise UserInputError(
-                "amount", _("more than the invoice ({amount})"), amount=money(invoice.amount)
+                "amount",
+                _("more than the invoice ({amount})"),
+                amount=invoice.amount.quantize(CENT),
             )
     elif amount > debt.open_amount:
         raise UserInputError(
-            "amount", _("more than the open debt ({amount})"), amount=money(debt.open_amount)
+            "amount",
+            _("more than the open debt ({amount})"),
+            amount=debt.open_amount.quantize(CENT),
         )
     return amount
 
@@ -117,8 +121,8 @@ def plan_instalments(
         raise UserInputError(
             "instalments",
             _("the plan ({plan}) is more than the open debt ({debt})"),
-            plan=money(plan_total),
-            debt=money(debt.open_amount),
+            plan=plan_total.quantize(CENT),
+            debt=debt.open_amount.quantize(CENT),
         )
     return parts
 

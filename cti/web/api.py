@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
@@ -79,7 +80,22 @@ def _said_in(language: str, value: object) -> object:
     if isinstance(value, Words):
         inner = {k: _said_in(language, v) for k, v in value.values.items()}
         return translate(language, value.template, **inner)
+    if isinstance(value, Decimal) and value.is_finite():
+        return said_decimal(language, value)
     return value
+
+
+def said_decimal(language: str, value: Decimal) -> str:
+    """A decimal number (an amount) as the language writes it, its decimals kept: ``1234.50`` is
+    ``1.234,50`` in Portuguese and Spanish, ``1,234.50`` in English."""
+    from babel.numbers import format_decimal
+
+    from cti.i18n import babel_name
+
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return str(format_decimal(value, format=pattern, locale=babel_name(language)))
 
 
 @web.middleware

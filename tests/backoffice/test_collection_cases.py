@@ -236,3 +236,28 @@ async def test_an_amount_is_a_number_or_text_never_an_object(login: Login) -> No
     assert [(p["promises"], p["plans"]) for p in after] == [
         (p["promises"], p["plans"]) for p in before
     ]
+
+
+async def test_an_amount_in_a_refusal_is_written_as_the_reader_writes_numbers(
+    login: Login,
+) -> None:
+    """A promise above the open debt is refused naming the debt, its amount written with the
+    reader's decimal mark and grouping (1.834,50 in Portuguese and Spanish, 1,834.50 in English)."""
+    carla = await login("carla")
+    pos = await body(await carla.get("/api/v1/collection/customers/4/position"))
+    debt = pos["totals"]["open_amount"]
+    assert "." in debt and float(debt) >= 1000, debt
+    whole, cents = debt.split(".")
+    grouped = f"{whole[:-3]}.{whole[-3:]},{cents}"
+    payload = {"customer_id": 4, "promised_on": "2026-03-09", "amount": "99999"}
+    said = {}
+    for language in ("pt-BR", "es", "en"):
+        resp = await carla.http.post(
+            f"{carla.base}api/v1/collection/promises",
+            json=payload,
+            headers={"X-CSRF-Token": carla.csrf, "Accept-Language": language},
+        )
+        said[language] = (await body(resp, 400))["error"]
+    assert said["pt-BR"] == f"mais do que a dívida em aberto ({grouped})", said
+    assert said["es"] == f"más que la deuda pendiente ({grouped})", said
+    assert said["en"] == f"more than the open debt ({whole[:-3]},{whole[-3:]}.{cents})", said
