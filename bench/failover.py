@@ -25,19 +25,19 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch import drop_database, scratch_database
 
 from cti.db import migrate
 from cti.db.engine import Database
@@ -45,8 +45,6 @@ from cti.db.users import add_user, ensure_group
 from cti.sim import PbxSimulator
 from cti.sim.traffic import TrafficModel
 from tests.cluster.harness import CtiProcess, Haproxy, haproxy_missing, server_of
-
-ADMIN_URL = os.environ.get("CTI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 class Desk:
@@ -135,25 +133,6 @@ async def until(condition: Callable[[], bool], step: float = 0.005) -> None:
         if condition():
             return
         await asyncio.sleep(step)
-
-
-async def scratch_database() -> tuple[str, str]:
-    name = f"cti_failover_{os.getpid()}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
-
-
-async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def operators(url: str, count: int) -> list[tuple[str, str]]:
@@ -279,7 +258,7 @@ async def main() -> None:
     failover: list[float] = []
     lost = twice = calls = moved = 0
     for n in range(args.rounds):
-        name, url = await scratch_database()
+        name, url = await scratch_database("cti_failover")
         try:
             await asyncio.to_thread(migrate.upgrade, url)
             people = await operators(url, args.agents)

@@ -25,17 +25,14 @@ import asyncio
 import dataclasses
 import datetime
 import json
-import os
 import statistics
 import sys
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-import asyncpg
+from scratch import drop_database, scratch_database
 
-ADMIN_URL = os.environ.get("CTI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench-secret-1"
 
 
@@ -85,25 +82,6 @@ async def clients_main() -> None:
 
 
 # --- the server process ---------------------------------------------------------------------
-
-
-async def scratch_database() -> tuple[str, str]:
-    name = f"cti_bench_{os.getpid()}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
-
-
-async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def fill(db: Any, agents: int, customers: int) -> list[str]:
@@ -175,7 +153,7 @@ async def server_main(args: argparse.Namespace) -> None:
     from cti.domain.notices import AgentRinging
     from cti.sim import PbxSimulator
 
-    name, url = await scratch_database()
+    name, url = await scratch_database("cti_bench")
     pauses = gc_pauses()
     sent: dict[str, float] = {}
     noticed: dict[str, float] = {}

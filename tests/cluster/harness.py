@@ -37,7 +37,15 @@ def haproxy_missing() -> str | None:
 
 
 class CtiProcess:
-    """One ``cti serve`` process on its own port, against a database and an AMI server."""
+    """One ``cti serve`` process on its own port, against a database and an AMI server, as a call
+    center runs it: a config file, a log, signals to stop (``tests/pbx`` runs it against a real
+    Asterisk, ``tests/cluster`` and ``bench/failover.py`` several behind HAProxy)."""
+
+    # How fast the AMI link notices a PBX gone and comes back (the simulator answers at once).
+    AMI_TIMINGS = (
+        "ping_interval = 1.0\nping_timeout = 1.0\naction_timeout = 3.0\n"
+        "reconnect_min = 0.1\nreconnect_max = 0.5\n"
+    )
 
     def __init__(
         self,
@@ -73,12 +81,7 @@ port = {ami_port}
 username = "{ami_user}"
 secret = "{ami_secret}"
 remote_answer = {"true" if remote_answer else "false"}
-ping_interval = 1.0
-ping_timeout = 1.0
-action_timeout = 3.0
-reconnect_min = 0.1
-reconnect_max = 0.5
-
+{self.AMI_TIMINGS}
 [logging]
 level = "INFO"
 {extra}
@@ -96,8 +99,8 @@ level = "INFO"
         )
         out.close()
 
-    async def wait_ready(self, timeout: float = 30.0) -> None:
-        """Until ``/healthz`` says the database is up and the PBX connected."""
+    async def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Until ``/healthz`` says the database is up and the PBX connected; what it said."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         last: Any = None
@@ -111,7 +114,7 @@ level = "INFO"
                     async with http.get(f"{self.url}healthz") as resp:
                         last = await resp.json()
                         if last.get("status") == "ok":
-                            return
+                            return dict(last)
                 except aiohttp.ClientError as exc:
                     last = exc
                 await asyncio.sleep(0.1)
@@ -124,13 +127,14 @@ level = "INFO"
             self.proc.wait()
             self.proc = None
 
-    async def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, as an upgrade or ``systemctl stop`` does; the exit status."""
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        """Send ``sig`` (SIGTERM, as an upgrade or ``systemctl stop`` does) and wait for the
+        process to end; its exit status."""
         proc = self.proc
         if proc is None:
             return 0
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await asyncio.to_thread(proc.wait)
@@ -141,7 +145,7 @@ level = "INFO"
         self.proc = None
         return int(proc.returncode)
 
-    def tail(self, lines: int = 60) -> str:
+    def tail(self, lines: int = 80) -> str:
         try:
             text = self.log.read_text(errors="replace").splitlines()[-lines:]
         except OSError:

@@ -16,9 +16,10 @@ import asyncpg
 import pytest
 
 from tests.cluster.desks import served_again
-from tests.cluster.harness import CtiProcess, Haproxy, haproxy_missing, server_of
-from tests.pbx.asterisk import AMI_SECRET, Asterisk
+from tests.cluster.harness import Haproxy, haproxy_missing, server_of
+from tests.pbx.asterisk import Asterisk
 from tests.pbx.conftest import PASSWORDS, make_users
+from tests.pbx.cti_server import CtiServer
 from tests.pbx.helpers import PBX_WAIT, Phones, sign_in_to_phone, wait_desk
 from tests.pbx.sipua import Answer, Phone
 from tests.pbx.test_dialer import campaign, rows, start, until_rows
@@ -28,19 +29,11 @@ from tests.web.conftest import Client
 class Pair:
     def __init__(self, database_url: str, ami_port: int) -> None:
         self.a, self.b = (
-            CtiProcess(
-                name,
-                database_url=database_url,
-                ami_port=ami_port,
-                ami_secret=AMI_SECRET,
-                remote_answer=False,
-                extra="[dialer]\nconnect_within_seconds = 3.0\n",
-            )
-            for name in ("a", "b")
+            CtiServer(name, database_url=database_url, ami_port=ami_port) for name in ("a", "b")
         )
         self.proxy = Haproxy([self.a, self.b])
 
-    def of(self, name: str | None) -> CtiProcess:
+    def of(self, name: str | None) -> CtiServer:
         return self.a if name == "a" else self.b
 
 
