@@ -34,7 +34,7 @@ from cti.db.backoffice.personal import (
 )
 from cti.db.engine import Database
 from cti.db.models import Attention, Campaign, Operator, Script, ScriptAnswers, ScriptVersion
-from cti.domain.backoffice import personal_keys
+from cti.domain.backoffice import PersonalKind, personal_keys
 from cti.domain.scripts import (
     Answer,
     AnswerType,
@@ -371,7 +371,7 @@ def _counts(versions: dict[int, ScriptVersion], lines: list[AnswerLine]) -> list
 def _report_read(
     viewer: Viewer,
     campaign_id: int,
-    versions: dict[int, ScriptVersion],
+    specs: dict[int, dict[str, PersonalKind]],
     lines: list[AnswerLine],
     *,
     allowed: bool,
@@ -382,8 +382,7 @@ def _report_read(
     fields: set[str] = set()
     shown = 0
     for line in lines:
-        spec = {"answers": answers_spec(parse_script(versions[line.version].body))}
-        found = personal_keys({"answers": line.answers}, spec)
+        found = personal_keys({"answers": line.answers}, {"answers": specs[line.version]})
         fields.update(found)
         shown += bool(found)
     if not fields:
@@ -439,11 +438,11 @@ async def script_report(
             )
         questions = _counts(versions, lines)
         shown = lines if last is None else lines[len(lines) - last :] if last > 0 else []
+        specs = {n: answers_spec(parse_script(v.body)) for n, v in versions.items()}
         allowed = await may_see_personal(s, viewer.id)
-        audit = _report_read(viewer, campaign_id, versions, shown, allowed=allowed, purpose=purpose)
+        audit = _report_read(viewer, campaign_id, specs, shown, allowed=allowed, purpose=purpose)
         await write_reads(s, audit)
     if not allowed:
-        specs = {n: answers_spec(parse_script(v.body)) for n, v in versions.items()}
         shown = [
             dataclasses.replace(line, answers=mask_answers(specs[line.version], line.answers))
             for line in shown
