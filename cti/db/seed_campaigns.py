@@ -35,6 +35,7 @@ async def seed_campaigns(s: AsyncSession, tr: Say, *, customers: Sequence[DemoDe
                 "text": tr(_("Are you happy with your current chairs?")),
                 "type": "yes_no",
                 "required": True,
+                "personal": True,
                 "branches": {"yes": "offer"},
             },
             {
@@ -43,6 +44,8 @@ async def seed_campaigns(s: AsyncSession, tr: Say, *, customers: Sequence[DemoDe
                 "text": tr(_("What bothers them about the chairs?")),
                 "type": "several_of",
                 "options": [tr(_("back pain")), tr(_("worn out")), tr(_("too few"))],
+                # A health answer among them: personal data.
+                "personal": True,
             },
             {
                 "id": "offer",
@@ -56,6 +59,8 @@ async def seed_campaigns(s: AsyncSession, tr: Say, *, customers: Sequence[DemoDe
                 "type": "one_of",
                 "options": [tr(_("buys now")), tr(_("wants a quote")), tr(_("not interested"))],
                 "required": True,
+                # The call's outcome for the campaign, nothing about the person: not personal.
+                "personal": False,
             },
         ],
     )

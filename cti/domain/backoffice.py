@@ -38,9 +38,13 @@ class PersonalKind(StrEnum):
     ADDRESS = "address"
     # A caller id's text: a name, or (as often in Asterisk's CallerIDName) a number.
     CALLER_ID = "caller_id"
+    # An answer to a campaign script's question marked personal: hidden whole, so that neither
+    # its length nor its shape (a "yes" or a "no", how many options) gives it away.
+    ANSWER = "answer"
 
 
 MASK = "*"
+MASKED_ANSWER = MASK * 3
 
 FieldSpec = Mapping[str, "PersonalKind | FieldSpec"]
 """Which keys of a record are personal: a kind, or for a nested record (or list of them) a spec."""
@@ -160,6 +164,11 @@ def mask_address(value: str) -> str:
     return " ".join([words[0], *rest])
 
 
+def mask_answer(value: str) -> str:
+    """Any answer → ``***``."""
+    return MASKED_ANSWER
+
+
 _MASKERS = {
     PersonalKind.NAME: mask_name,
     PersonalKind.PHONE: mask_phone,
@@ -167,6 +176,7 @@ _MASKERS = {
     PersonalKind.EMAIL: mask_email,
     PersonalKind.ADDRESS: mask_address,
     PersonalKind.CALLER_ID: mask_caller_id,
+    PersonalKind.ANSWER: mask_answer,
 }
 
 
@@ -181,7 +191,8 @@ def mask_record(record: Mapping[str, object], fields: FieldSpec) -> dict[str, ob
     """A copy of ``record`` with its personal ``fields`` masked (other keys untouched).
 
     A field whose spec is itself a mapping holds a nested record or a list of them (a customer's
-    phones, contacts); those are masked the same way.
+    phones, contacts); those are masked the same way. A list under a kind (the options chosen
+    in a several-of answer) is masked as one text.
     """
     out = dict(record)
     for name, spec in fields.items():
@@ -189,6 +200,8 @@ def mask_record(record: Mapping[str, object], fields: FieldSpec) -> dict[str, ob
         if isinstance(spec, PersonalKind):
             if isinstance(value, str):
                 out[name] = mask(spec, value)
+            elif isinstance(value, list) and value:
+                out[name] = mask(spec, ", ".join(str(v) for v in value))
         elif isinstance(value, Mapping):
             out[name] = mask_record(value, spec)
         elif isinstance(value, list):
@@ -673,6 +686,7 @@ __all__ = [
     "FROM_FIELDS",
     "LEAD_FIELDS",
     "LEAD_SPEC",
+    "MASKED_ANSWER",
     "MAX_LIMIT",
     "MAX_QUERY",
     "MESSAGE_FIELDS",
@@ -707,6 +721,7 @@ __all__ = [
     "initial_situation",
     "mask",
     "mask_address",
+    "mask_answer",
     "mask_email",
     "mask_name",
     "mask_phone",

@@ -9,6 +9,15 @@ ends the script. A script never loops: every path reaches its end.
 Scripts are versioned: each change makes a new version, and answers keep the version they were
 given on. These are pure rules: parsing a script's body, and checking a set of answers against
 it (the path the answers take, what is required on it, each answer's type).
+
+Personal data: a question is ``personal`` unless whoever writes the script says it is not. The
+answers are given by an identified person during their own call (a birth date, an income, a
+health answer, whether they are happy with what they bought), so by default they are personal
+data (LGPD art. 5 I; GDPR art. 4(1)) and protected by default (LGPD art. 46 §2; GDPR art. 25):
+an admin unmarks a question whose answer says nothing about the person. The answers to personal
+questions are masked (:data:`PersonalKind.ANSWER`) for users without the ``personal_data``
+permission, like every other personal field; the counts of a survey are not (they are figures
+over every attention, of no one in particular).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from cti.domain.backoffice import MASKED_ANSWER, PersonalKind, mask_record
 from cti.domain.texts import _
 from cti.errors import UserInputError
 
@@ -60,6 +70,8 @@ class Step:
     text: str
     type: AnswerType | None = None
     required: bool = False
+    # Is its answer personal data (masked without the permission)? Personal unless unmarked.
+    personal: bool = True
     options: tuple[str, ...] = ()
     next: str | None = None
     branches: Mapping[str, str] = field(default_factory=dict)
@@ -131,6 +143,9 @@ def _step(raw: object, where: str) -> Step:
         options = tuple(str(o).strip() for o in raw_options if str(o).strip())
         if len(options) < 2 or len(set(options)) != len(options):
             raise UserInputError(f"{where}.options", _("at least two answers, each different"))
+    personal = raw.get("personal", True)
+    if not isinstance(personal, bool):
+        raise UserInputError(f"{where}.personal", _("expected true or false"))
     branches_raw = raw.get("branches") or {}
     if not isinstance(branches_raw, Mapping):
         raise UserInputError(f"{where}.branches", _("an object: answer -> next step"))
@@ -140,6 +155,7 @@ def _step(raw: object, where: str) -> Step:
         text=text,
         type=answer_type,
         required=bool(raw.get("required", False)),
+        personal=personal,
         options=options,
         next=nxt,
         branches={str(k): str(v) for k, v in branches_raw.items()},
@@ -273,7 +289,7 @@ def body_of(script: Script) -> list[dict[str, object]]:
         item: dict[str, object] = {"id": s.id, "kind": s.kind.value, "text": s.text}
         if s.kind is StepKind.QUESTION:
             assert s.type is not None
-            item |= {"type": s.type.value, "required": s.required}
+            item |= {"type": s.type.value, "required": s.required, "personal": s.personal}
             if s.options:
                 item["options"] = list(s.options)
             if s.branches:
@@ -284,6 +300,35 @@ def body_of(script: Script) -> list[dict[str, object]]:
     return out
 
 
+def answers_spec(script: Script) -> dict[str, PersonalKind]:
+    """Which answers of ``script`` are personal: the spec that masks them (step id -> kind)."""
+    return {
+        s.id: PersonalKind.ANSWER
+        for s in script.steps
+        if s.kind is StepKind.QUESTION and s.personal
+    }
+
+
+def mask_answers(
+    spec: Mapping[str, PersonalKind], answers: Mapping[str, Answer]
+) -> dict[str, Answer]:
+    """``answers`` as a reader without the permission sees them (``spec``: :func:`answers_spec`)."""
+    masked = mask_record(answers, spec)
+    return {k: v for k, v in masked.items() if isinstance(v, str | list)}
+
+
+def keep_hidden(
+    script: Script, given: Mapping[str, object], saved: Mapping[str, Answer]
+) -> dict[str, object]:
+    """The answers to save: where a reader who saw a personal answer masked sends it back as it
+    was shown (``***``, untouched), the answer saved stands; every other answer is as given."""
+    spec = answers_spec(script)
+    return {
+        k: saved[k] if v == MASKED_ANSWER and k in spec and k in saved else v
+        for k, v in given.items()
+    }
+
+
 __all__ = [
     "END",
     "Answer",
@@ -291,7 +336,10 @@ __all__ = [
     "Script",
     "Step",
     "StepKind",
+    "answers_spec",
     "body_of",
     "check_answers",
+    "keep_hidden",
+    "mask_answers",
     "parse_script",
 ]

@@ -1,7 +1,9 @@
 """Campaign scripts in headless Chromium: an admin writes a script with a branch in the back
 office and gives it to a campaign; an agent on that campaign's call runs it at the desk, the
 branch is taken, the answers are saved with the attention and counted in the campaign's survey;
-the script edited later keeps the earlier answers on their version. Leaves docs/script.png with
+the script edited later keeps the earlier answers on their version. The answers to personal
+questions are masked for whoever may not see personal data: in the survey's latest answers, and
+at the desk once the agent loses the permission. Leaves docs/script.png with
 CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from playwright.async_api import Browser, Page, expect
 
 from cti.app import RunningService, running_service
-from cti.db.models import Campaign, Lead, ScriptAnswers
+from cti.db.models import Campaign, Lead, Operator, ScriptAnswers
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
 from cti.sim import PbxSimulator
 from tests.desk.conftest import answering_customers, until
@@ -67,6 +69,10 @@ async def _write_script(page: Page, url: str) -> None:
         await page.fill(f'[name="steps[{i}].branches"]', branches)
         if required:
             await page.check(f'[name="steps[{i}].required"]')
+    # Whether the order arrived says nothing about the person: not personal data. The others
+    # stay personal (the default).
+    await expect(page.locator('[name="steps[3].personal"]')).to_be_checked()
+    await page.uncheck('[name="steps[1].personal"]')
     # "score" ends the script (the "why" question is the "no" branch's).
     await page.fill('[name="steps[2].next"]', "end")
     await page.click("#script-save")
@@ -163,5 +169,36 @@ async def test_an_admin_writes_a_script_an_agent_runs_it_and_the_survey_counts_i
     async with db.sessions() as s:
         kept = (await s.execute(sa.select(ScriptAnswers))).scalars().one()
     assert kept.script_version_id == saved.script_version_id
+    # Root has no personal-data permission: the latest answers show the personal one masked.
+    lines = survey.locator(f"#survey-lines-{cid}")
+    await expect(survey.locator("#survey-masked")).to_be_visible()
+    await expect(lines).to_contain_text("***")
+    await expect(lines).not_to_contain_text("never came")
+    await expect(lines.locator("tbody tr").first).to_contain_text("no")
+    await expect(why.locator(".personal")).to_have_text("personal data")
+    await admin.screenshot(path=str(tmp_path / "script-admin-masked.png"), full_page=True)
+    # Given the permission, root sees it.
+    await _personal_data(service, "root", allowed=True)
+    await admin.reload()
+    await expect(survey.locator(f"#survey-lines-{cid}")).to_contain_text("never came")
+    await expect(survey.locator("#survey-masked")).to_have_count(0)
     await admin.screenshot(path=str(tmp_path / "script-admin.png"), full_page=True)
     await admin_context.close()
+
+    # Ana loses the permission: back at her desk, the saved answers are there, the personal one
+    # hidden, and she may answer again.
+    await _personal_data(service, "ana", allowed=False)
+    await page.reload()
+    await expect(card.locator("#script-end")).to_contain_text("hidden (personal data)")
+    await expect(card.locator("#script-end")).not_to_contain_text("never came")
+    await expect(card.locator('li[data-step="customer"]')).to_contain_text("no")
+    await page.screenshot(path=str(tmp_path / "script-desk-masked.png"))
+    await card.locator("#script-again").click()
+    await expect(card).to_contain_text("Introduce yourself and the survey.")
+
+
+async def _personal_data(service: RunningService, username: str, *, allowed: bool) -> None:
+    async with service.runtime.db.sessions.begin() as s:
+        await s.execute(
+            sa.update(Operator).where(Operator.username == username).values(personal_data=allowed)
+        )

@@ -275,3 +275,58 @@ async def test_0014_keeps_free_text_attentions_readable_and_downgrades_with_tick
         assert tables == 0
     finally:
         await conn.close()
+
+
+async def test_0018_marks_every_script_question_personal_and_loses_nothing(
+    empty_database: str,
+) -> None:
+    await migrate.upgrade_async(empty_database, "0017")
+    conn = await asyncpg.connect(empty_database)
+    try:
+        body = json.dumps(
+            [
+                {"id": "hi", "kind": "guidance", "text": "Greet."},
+                {"id": "born", "kind": "question", "text": "Born?", "type": "date"},
+                {"id": "mood", "kind": "question", "text": "Mood?", "type": "text"},
+            ]
+        )
+        sid = await conn.fetchval(
+            "INSERT INTO scripts (name, body) VALUES ('Old', $1::jsonb) RETURNING id", body
+        )
+        vid = await conn.fetchval(
+            "INSERT INTO script_versions (script_id, version, body) VALUES ($1, 1, $2::jsonb)"
+            " RETURNING id",
+            sid,
+            body,
+        )
+        aid = await conn.fetchval(
+            "INSERT INTO attentions (kind, direction) VALUES ('telesales', 'outbound') RETURNING id"
+        )
+        answers = json.dumps({"born": "1980-05-12", "mood": "fine"})
+        await conn.execute(
+            "INSERT INTO script_answers (attention_id, script_version_id, answers)"
+            " VALUES ($1, $2, $3::jsonb)",
+            aid,
+            vid,
+            answers,
+        )
+        touched = await conn.fetchval("SELECT updated_at FROM scripts")
+        await migrate.upgrade_async(empty_database)
+        for table in ("scripts", "script_versions"):
+            steps = json.loads(await conn.fetchval(f"SELECT body::text FROM {table}"))
+            assert [s.get("personal") for s in steps] == [None, True, True]
+            assert [s["id"] for s in steps] == ["hi", "born", "mood"]
+            assert parse_script(steps).steps[1].personal is True
+        assert await conn.fetchval("SELECT updated_at FROM scripts") == touched
+        kept = await conn.fetchval("SELECT answers::text FROM script_answers")
+        assert json.loads(kept) == json.loads(answers)
+        # An admin's choice survives going down and up again.
+        await conn.execute(
+            "UPDATE scripts SET body = jsonb_set(body, '{2,personal}', 'false'::jsonb)"
+        )
+        await migrate.downgrade_async(empty_database, "0017")
+        await migrate.upgrade_async(empty_database)
+        steps = json.loads(await conn.fetchval("SELECT body::text FROM scripts"))
+        assert [s.get("personal") for s in steps] == [None, True, False]
+    finally:
+        await conn.close()

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from cti.domain.scripts import check_answers, parse_script
+from cti.domain.backoffice import PersonalKind
+from cti.domain.scripts import (
+    answers_spec,
+    body_of,
+    check_answers,
+    keep_hidden,
+    mask_answers,
+    parse_script,
+)
 from cti.errors import UserInputError
 
 SURVEY: list[dict[str, Any]] = [
@@ -103,3 +111,42 @@ def test_a_bad_script_is_refused_naming_the_step() -> None:
         {"id": "b", "text": "y", "type": "yes_no", "branches": {"yes": "a"}},
     ]
     assert _refused(looping) == "steps"
+
+
+def test_questions_are_personal_unless_unmarked_and_masked_whole() -> None:
+    steps = [*SURVEY[:2], {**SURVEY[2], "personal": False}, *SURVEY[3:]]
+    script = parse_script(steps)
+    assert answers_spec(script) == {
+        "customer": PersonalKind.ANSWER,
+        "liked": PersonalKind.ANSWER,
+        "why_not": PersonalKind.ANSWER,
+        "when": PersonalKind.ANSWER,
+    }
+    # The flag is kept as written: every question says it, guidance never does.
+    stored = body_of(script)
+    assert [s.get("personal") for s in stored] == [None, True, False, True, True, True]
+    assert parse_script(stored) == script
+    with pytest.raises(UserInputError) as refused:
+        parse_script([{**SURVEY[1], "personal": "yes"}])
+    assert refused.value.field == "steps[0].personal"
+    # Masked whole: neither a "yes" from a "no" nor how many options were chosen shows.
+    answers = {"customer": "yes", "score": "9", "liked": ["price", "service"]}
+    assert mask_answers(answers_spec(script), answers) == {
+        "customer": "***",
+        "score": "9",
+        "liked": "***",
+    }
+    assert mask_answers(answers_spec(script), {"customer": "no"}) == {"customer": "***"}
+
+
+def test_a_masked_answer_sent_back_keeps_the_saved_one() -> None:
+    script = parse_script([*SURVEY[:2], {**SURVEY[2], "personal": False}, *SURVEY[3:]])
+    saved = {"customer": "yes", "score": "9", "liked": ["price"]}
+    given = {"customer": "***", "score": "***", "liked": "***", "when": "***"}
+    # Personal and saved: kept; not personal, or nothing saved: as given (and then refused).
+    assert keep_hidden(script, given, saved) == {
+        "customer": "yes",
+        "score": "***",
+        "liked": ["price"],
+        "when": "***",
+    }

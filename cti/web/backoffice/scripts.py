@@ -5,8 +5,13 @@ new version: answers keep the version they were given on); a campaign names its 
 (``script_id`` on the campaign). At the desk, ``GET /api/v1/desk/attentions/{id}/script`` gives
 the script of the attention's campaign with the answers saved so far and ``PUT`` saves them
 (checked along the path they take: required steps on it, each answer's type). The survey of a
-campaign: ``GET /api/v1/campaigns/{id}/script-report`` (``format=csv``: one line per attention,
-audited).
+campaign: ``GET /api/v1/campaigns/{id}/script-report`` (``lines=N``: only the latest N
+attentions' answers; ``format=csv``: one line per attention, audited).
+
+A question is personal data unless the script says ``"personal": false``: its answers are masked
+(``***``) for a user without the ``personal_data`` permission wherever they are shown (the desk's
+script, the survey and its CSV), and each showing is audited (``personal.read`` or
+``personal.masked``). A masked answer sent back untouched keeps the one saved.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from cti.domain.scripts import AnswerType
 from cti.errors import Forbidden
 from cti.i18n import _
 from cti.web.api import Api, Body, Route, RouteMaker, body_of
-from cti.web.backoffice.common import path_id, viewer
+from cti.web.backoffice.common import path_id, query_int, viewer
 from cti.web.models import Answer
 from cti.web.state import current, web_state
 
@@ -44,6 +49,10 @@ class StepIn(Body):
     text: Annotated[str, Field(min_length=1, max_length=2000)]
     type: AnswerType | None = None
     required: bool = False
+    personal: bool = Field(
+        default=True,
+        description="a question's answers are personal data (masked without the permission)",
+    )
     options: Annotated[list[str], Field(default_factory=list, max_length=50)]
     next: str | None = None
     branches: dict[str, str] = Field(default_factory=dict)
@@ -69,6 +78,7 @@ class StepOut(Answer):
     text: str
     type: str | None = None
     required: bool = False
+    personal: bool = Field(default=True, description="a question's answers are personal data")
     options: list[str] = Field(default_factory=list)
     next: str | None = None
     branches: dict[str, str] = Field(default_factory=dict)
@@ -95,6 +105,7 @@ class AttentionScriptOut(Answer):
     steps: list[StepOut]
     answers: dict[str, Given]
     saved_at: dt.datetime | None
+    masked: bool = Field(description="answers to personal questions are masked for this viewer")
 
 
 class QuestionCountOut(Answer):
@@ -102,6 +113,7 @@ class QuestionCountOut(Answer):
     step: str
     text: str
     type: str
+    personal: bool = Field(description="its answers are personal data")
     answered: int
     counts: dict[str, int] = Field(description="for questions with choices: answer -> times")
 
@@ -119,7 +131,9 @@ class ScriptReportOut(Answer):
     campaign: str
     script: str | None
     questions: list[QuestionCountOut]
-    lines: list[AnswerLineOut]
+    attentions: int = Field(description="how many attentions have answers")
+    lines: list[AnswerLineOut] = Field(description="each attention's answers (lines=N: the last N)")
+    masked: bool = Field(description="answers to personal questions are masked for this viewer")
 
 
 def ok(model: type[BaseModel], data: object, status: int = 200) -> web.Response:
@@ -173,7 +187,7 @@ async def _own(request: web.Request, attention_id: int) -> None:
 async def attention_script(request: web.Request) -> web.StreamResponse:
     ident = path_id(request)
     await _own(request, ident)
-    found = await repo.script_for_attention(web_state(request).runtime.db, ident)
+    found = await repo.script_for_attention(web_state(request).runtime.db, ident, viewer(request))
     return ok(AttentionScriptOut, found)
 
 
@@ -183,7 +197,7 @@ async def save_answers(request: web.Request) -> web.StreamResponse:
     saved = await repo.save_answers(
         web_state(request).runtime.db,
         ident,
-        operator_id=current(request).user.id,
+        viewer(request),
         answers=dict(body_of(request, AnswersIn).answers),
     )
     return ok(AttentionScriptOut, saved)
@@ -217,14 +231,21 @@ def report_csv(report: repo.ScriptReport) -> str:
 async def script_report(request: web.Request) -> web.StreamResponse:
     st = web_state(request)
     campaign_id = path_id(request)
-    report = await repo.script_report(st.runtime.db, campaign_id)
-    if request.query.get("format") == "csv":
+    export = request.query.get("format") == "csv"
+    report = await repo.script_report(
+        st.runtime.db,
+        campaign_id,
+        viewer(request),
+        purpose="script report export" if export else "script report",
+        last=None if export else query_int(request, "lines"),
+    )
+    if export:
         await audit(
             st.runtime.db,
             current(request).user.username,
             "report.export",
             f"script-report:{campaign_id}",
-            {"lines": len(report.lines)},
+            {"lines": len(report.lines), "masked": report.masked},
         )
         return web.Response(
             text=report_csv(report),
@@ -281,7 +302,9 @@ ROUTES: tuple[Route, ...] = (
         "GET",
         "/api/v1/campaigns/{id}/script-report",
         script_report,
-        "How a campaign's script was answered (format=csv: one line per attention, audited)",
+        "How a campaign's script was answered (lines=N: the latest N attentions' answers;"
+        " format=csv: one line per attention); answers to personal questions masked without"
+        " the personal_data permission; every read audited",
         ScriptReportOut,
     ),
 )

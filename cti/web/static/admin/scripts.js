@@ -1,11 +1,16 @@
 // Campaign scripts (#scripts, #scripts/<id>): admins write them step by step (guidance or a
 // question: its answer type, required or not, the answers to choose from, where each answer
-// leads), give one to a campaign, and read how a campaign's script was answered (the survey,
-// per version and question, with a CSV export). Each change to the steps is a new version: the
-// answers already given keep theirs.
+// leads, whether its answers are personal data), give one to a campaign, and read how a
+// campaign's script was answered (the survey, per version and question, the latest answers and a
+// CSV export). Each change to the steps is a new version: the answers already given keep theirs.
+// A question is personal data unless unmarked: its answers come masked (***) to a user without
+// the personal_data permission, and the server audits every read.
 import { api, el, showError, clearErrors } from "../js/api.js";
-import { t, N_ } from "../js/i18n.js";
+import { t, N_, fmt } from "../js/i18n.js";
 import { act, pageHead, table, toast, field } from "./ui.js";
+
+const LATEST = 20; // answer lines shown per survey (the CSV has them all)
+const MASKED = "***";
 
 const TYPES = [["text", N_("Text")], ["number", N_("Number")], ["date", N_("Date")], ["one_of", N_("One of")], ["several_of", N_("Several of")], ["yes_no", N_("Yes / no")]];
 
@@ -38,7 +43,10 @@ function stepRow(s, i, editable, onRemove) {
       field(t("Answers to choose from (comma-separated)"), el("input", { name: name("options"), value: (s.options || []).join(", "), disabled: !editable })),
       field(t("Where answers lead (yes=offer, no=end)"), el("input", { name: name("branches"), value: branchText(s.branches), disabled: !editable })),
       field(t("Then go to (blank: the next step)"), el("input", { name: name("next"), value: s.next || "", disabled: !editable }))),
-    el("label", { class: "check" }, el("input", { type: "checkbox", name: name("required"), checked: !!s.required, disabled: !editable }), t("Required")),
+    el("div", { class: "row", style: "justify-content:flex-start;gap:16px" },
+      el("label", { class: "check" }, el("input", { type: "checkbox", name: name("required"), checked: !!s.required, disabled: !editable }), t("Required")),
+      el("label", { class: "check", title: t("Its answers are masked for users without the personal data permission, and every read is audited.") },
+        el("input", { type: "checkbox", name: name("personal"), checked: s.personal !== false, disabled: !editable }), t("Personal data"))),
     editable ? el("button", { type: "button", class: "ghost small", onclick: onRemove }, t("Remove step")) : null);
   return row;
 }
@@ -53,6 +61,7 @@ function readSteps(form, count) {
     if (kind === "question") {
       step.type = v(i, "type").value;
       step.required = v(i, "required").checked;
+      step.personal = v(i, "personal").checked;
       const options = v(i, "options").value.split(",").map((o) => o.trim()).filter(Boolean);
       if (options.length) step.options = options;
       const branches = parseBranches(v(i, "branches").value);
@@ -120,21 +129,41 @@ async function surveys(script, campaigns) {
   const mine = campaigns.filter((c) => script.campaigns.includes(c.name));
   const parts = [];
   for (const c of mine) {
-    const report = await api("GET", `/api/v1/campaigns/${c.id}/script-report`);
+    const report = await api("GET", `/api/v1/campaigns/${c.id}/script-report?lines=${LATEST}`);
     parts.push(el("section", { class: "card survey", "data-campaign": c.id, style: "margin-top:16px" },
       el("div", { class: "row" }, el("h2", {}, t("Survey: {campaign}", { campaign: c.name })),
         el("a", { class: "button ghost", href: `/api/v1/campaigns/${c.id}/script-report?format=csv`, download: "" }, t("Export CSV"))),
-      el("div", { class: "muted small" }, t("{n} attention(s) answered", { n: report.lines.length })),
-      report.questions.length ? report.questions.map((q) => question(q)) : el("div", { class: "empty" }, t("No answers yet."))));
+      el("div", { class: "muted small" }, t("{n} attention(s) answered", { n: report.attentions })),
+      report.questions.length ? report.questions.map((q) => question(q)) : el("div", { class: "empty" }, t("No answers yet.")),
+      report.lines.length ? latest(report) : null));
   }
   return parts;
+}
+
+// The latest attentions' answers, one column per question; an answer to a personal question
+// comes masked when the reader may not see personal data.
+function latest(report) {
+  const steps = [...new Map(report.questions.map((q) => [q.step, q])).values()];
+  const shown = (v) => (v === MASKED
+    ? el("span", { class: "masked", title: t("Personal data: you do not have the permission to see it") }, MASKED)
+    : Array.isArray(v) ? v.join(", ") : v ?? "");
+  return el("div", { class: "survey-lines", style: "margin-top:12px" },
+    el("h3", {}, t("Latest answers")),
+    report.masked ? el("p", { class: "muted small", id: "survey-masked" }, t("Answers to personal questions are masked: you do not have the personal data permission.")) : null,
+    table([
+      [t("Attention"), (l) => `#${l.attention_id}`],
+      [t("Saved at"), (l) => fmt.dateTime(l.saved_at)],
+      [t("Operator"), (l) => l.operator || "—"],
+      ...steps.map((q) => [q.step, (l) => shown(l.answers[q.step])]),
+    ], [...report.lines].reverse(), { id: `survey-lines-${report.campaign_id}` }));
 }
 
 function question(q) {
   const entries = Object.entries(q.counts);
   const most = Math.max(1, ...entries.map(([, n]) => n));
   return el("div", { class: "survey-q", "data-step": q.step, "data-version": q.version },
-    el("div", {}, el("b", {}, q.text), el("span", { class: "muted small" }, ` · v${q.version} · ${t("{n} answered", { n: q.answered })}`)),
+    el("div", {}, el("b", {}, q.text), el("span", { class: "muted small" }, ` · v${q.version} · ${t("{n} answered", { n: q.answered })}`),
+      q.personal ? el("span", { class: "chip grey personal", style: "margin-left:8px" }, t("personal data")) : null),
     entries.length ? el("div", { class: "bars" }, entries.map(([answer, n]) =>
       el("div", { class: "bar-row", "data-answer": answer },
         el("span", { class: "bar-label" }, answer),

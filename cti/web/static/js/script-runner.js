@@ -2,11 +2,14 @@
 // script, the agent runs it step by step (guidance to read, questions to answer); the answer to a
 // one-of or yes/no question may choose the next step; the answers are saved with the attention,
 // on the version of the script they were given on. desk.js tells which screen is shown
-// ("cti:screen"); the server checks the answers along the path they take.
+// ("cti:screen"); the server checks the answers along the path they take. An agent without the
+// personal-data permission gets the saved answers to personal questions masked (***): the script
+// then opens on what was saved, those answers hidden, and "Answer again" runs it afresh.
 import { api, ApiError, el, showError, clearErrors } from "./api.js";
 import { t, N_ } from "./i18n.js";
 
 const END = "end";
+const MASKED = "***";
 const TYPE_HINT = { number: N_("a number"), date: N_("a date"), several_of: N_("any that apply") };
 
 class ScriptRunner {
@@ -31,8 +34,18 @@ class ScriptRunner {
       throw e;
     }
     this.answers = { ...this.script.answers };
-    this.trail = [this.script.steps[0].id];
+    // Masked answers cannot be walked (a hidden answer may have chosen the branch): show what was
+    // saved instead, until the agent answers again.
+    this.hidden = this.script.masked && Object.values(this.answers).includes(MASKED);
+    this.trail = this.hidden ? [END] : [this.script.steps[0].id];
     this.saved = this.script.saved_at !== null;
+    this.paint();
+  }
+
+  again() {
+    this.answers = {};
+    this.hidden = false;
+    this.trail = [this.script.steps[0].id];
     this.paint();
   }
 
@@ -87,22 +100,29 @@ class ScriptRunner {
       el("h2", {}, t("Campaign script")),
       el("span", { class: "muted small", id: "script-name" }, t("{name} · version {n}", { name: this.script.name, n: this.script.version })));
     if (id === END) {
-      const answered = Object.entries(this.onPath());
+      const answered = this.hidden
+        ? this.script.steps.filter((s) => s.id in this.answers).map((s) => [s.id, this.answers[s.id]])
+        : Object.entries(this.onPath());
+      const shown = (v) => (v === MASKED
+        ? el("span", { class: "muted masked" }, t("hidden (personal data)"))
+        : Array.isArray(v) ? v.join(", ") : v);
       this.card.replaceChildren(head,
         el("div", { id: "script-end" },
           el("p", {}, this.saved ? t("Answers saved with this attention.") : t("End of the script: save the answers with the attention.")),
           el("ul", { class: "script-summary" }, answered.map(([k, v]) =>
-            el("li", {}, el("b", {}, `${this.step(k).text} `), Array.isArray(v) ? v.join(", ") : v))),
+            el("li", { "data-step": k }, el("b", {}, `${this.step(k).text} `), shown(v)))),
           el("div", { class: "form-foot" },
             el("span", { class: "error", id: "script-error" }),
-            el("button", { type: "button", class: "ghost", id: "script-back", onclick: () => this.back() }, t("Back")),
-            el("button", { type: "button", class: "primary", id: "script-save", onclick: () => this.save() }, t("Save answers")))));
+            this.hidden
+              ? el("button", { type: "button", class: "ghost", id: "script-again", onclick: () => this.again() }, t("Answer again"))
+              : el("button", { type: "button", class: "ghost", id: "script-back", onclick: () => this.back() }, t("Back")),
+            this.hidden ? null : el("button", { type: "button", class: "primary", id: "script-save", onclick: () => this.save() }, t("Save answers")))));
       return;
     }
     const s = this.step(id);
     const form = el("form", { id: "script-step", "data-step": s.id, autocomplete: "off" });
     const hint = s.kind === "question"
-      ? el("div", { class: "muted small" }, [s.required ? t("required") : t("optional"), TYPE_HINT[s.type] && t(TYPE_HINT[s.type])].filter(Boolean).join(" · "))
+      ? el("div", { class: "muted small" }, [s.required ? t("required") : t("optional"), TYPE_HINT[s.type] && t(TYPE_HINT[s.type]), s.personal !== false && t("personal data")].filter(Boolean).join(" · "))
       : null;
     form.append(
       el("p", { class: s.kind === "guidance" ? "script-guidance" : "script-question" }, s.text),
