@@ -199,3 +199,37 @@ async def test_answers_are_masked_without_the_permission_shown_with_it_and_audit
     assert BIRTH not in everything and EMAIL not in everything and INCOME not in everything
     # Nothing of the answers in the logs either.
     assert BIRTH not in caplog.text and EMAIL not in caplog.text and INCOME not in caplog.text
+
+
+async def test_a_data_subject_export_holds_the_answers_the_person_gave(
+    backoffice: RunningService, login: Login
+) -> None:
+    """The customer's export (LGPD art. 18 / GDPR art. 15) includes what they answered to campaign
+    scripts, each question as it was asked; the export's audit line says so, never the values."""
+    admin, bruno, ana = await login("admin"), await login("bruno"), await login("ana")
+    made = await body(
+        await admin.post("/api/v1/scripts", json={"name": "Health", "steps": HEALTH}), 201
+    )
+    async with backoffice.runtime.db.sessions() as s:
+        cid = await s.scalar(sa.select(Campaign.id).where(Campaign.name == "Spring sales"))
+        customer = await s.scalar(sa.select(Customer.id).where(Customer.code == "C003"))
+    linked = await admin.patch(f"/api/v1/campaigns/{cid}", json={"script_id": made["id"]})
+    assert linked.status == 200, await linked.text()
+    attention = await _attention(backoffice, "Spring sales", "bruno")
+    await body(
+        await bruno.put(f"/api/v1/desk/attentions/{attention}/script", json={"answers": GIVEN})
+    )
+
+    export = await body(await ana.get(f"/api/v1/customers/{customer}/export"))
+    [given] = export["script_answers"]
+    assert given["attention_id"] == attention and given["campaign"] == "Spring sales"
+    answered = {a["question"]: (a["text"], a["answer"]) for a in given["answers"]}
+    assert answered["born"] == ("Date of birth?", BIRTH)
+    assert answered["which"] == ("Which?", ["diabetes"])
+    assert {k: v[1] for k, v in answered.items()} == GIVEN
+
+    trail = await body(
+        await admin.get(f"/api/v1/audit?subject=customer:{customer}&action=personal.export")
+    )
+    assert trail[0]["actor"] == "ana" and "script_answers" in trail[0]["details"]["fields"]
+    assert BIRTH not in str(trail) and EMAIL not in str(trail)

@@ -36,7 +36,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db.engine import Database
-from cti.db.models import AuditEvent, Contact, Customer, Phone
+from cti.db.models import (
+    Attention,
+    AuditEvent,
+    Campaign,
+    Contact,
+    Customer,
+    Phone,
+    ScriptAnswers,
+    ScriptVersion,
+)
 from cti.domain.backoffice import CUSTOMER_SPEC, FieldSpec, mask_record, personal_keys
 
 READ = "personal.read"
@@ -268,7 +277,9 @@ async def read_customer(
 async def export_customer(
     db: Database, viewer: Viewer, customer_id: int
 ) -> tuple[bool, dict[str, Any] | None]:
-    """The customer's personal data for a data-subject export: ``(allowed, record)``.
+    """The customer's personal data for a data-subject export: ``(allowed, record)``: the
+    customer, its phones and contacts, and the answers given to campaign scripts in the
+    attentions of the customer or of its contacts (each question with its text as it was asked).
 
     Only a viewer with the permission gets the record; a refusal is audited too.
     """
@@ -277,14 +288,50 @@ async def export_customer(
         if record is None:
             return True, None
         allowed = await may_see_personal(session, viewer.id)
+        answers = await _script_answers(session, customer_id) if allowed else []
+        fields = personal_keys(record, CUSTOMER_SPEC) + (["script_answers"] if answers else [])
         await record_export(
-            session,
-            viewer,
-            f"customer:{customer_id}",
-            allowed=allowed,
-            fields=personal_keys(record, CUSTOMER_SPEC),
+            session, viewer, f"customer:{customer_id}", allowed=allowed, fields=fields
         )
-        return allowed, record if allowed else None
+        return allowed, record | {"script_answers": answers} if allowed else None
+
+
+async def _script_answers(session: AsyncSession, customer_id: int) -> list[dict[str, Any]]:
+    """Every script answer set of the customer's attentions (and its contacts'), oldest first."""
+    contacts = sa.select(Contact.id).where(Contact.customer_id == customer_id)
+    rows = await session.execute(
+        sa.select(
+            ScriptAnswers.attention_id,
+            ScriptAnswers.answers,
+            ScriptAnswers.saved_at,
+            ScriptVersion.body,
+            Campaign.name,
+        )
+        .join(Attention, Attention.id == ScriptAnswers.attention_id)
+        .join(ScriptVersion, ScriptVersion.id == ScriptAnswers.script_version_id)
+        .outerjoin(Campaign, Campaign.id == ScriptAnswers.campaign_id)
+        .where(sa.or_(Attention.customer_id == customer_id, Attention.contact_id.in_(contacts)))
+        .order_by(ScriptAnswers.saved_at, ScriptAnswers.id)
+    )
+    out: list[dict[str, Any]] = []
+    for attention_id, answers, saved_at, body, campaign in rows:
+        asked = {
+            str(step.get("id")): str(step.get("text", ""))
+            for step in (body if isinstance(body, list) else [])
+            if isinstance(step, dict)
+        }
+        out.append(
+            {
+                "attention_id": attention_id,
+                "campaign": campaign,
+                "saved_at": saved_at.isoformat(),
+                "answers": [
+                    {"question": key, "text": asked.get(key, ""), "answer": value}
+                    for key, value in (answers or {}).items()
+                ],
+            }
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ class CustomerContact(Answer):
     phones: list[CustomerPhone]
 
 
-class CustomerExport(Answer):
+class CustomerRecord(Answer):
     """A customer with its phones and its contacts (and theirs)."""
 
     id: int
@@ -51,7 +51,29 @@ class CustomerExport(Answer):
     contacts: list[CustomerContact]
 
 
-class CustomerShown(CustomerExport):
+class ScriptAnswer(Answer):
+    question: str = Field(description="the question's id in the script")
+    text: str = Field(description="the question as it was asked (that version of the script)")
+    answer: str | list[str]
+
+
+class ScriptAnswerSet(Answer):
+    """The answers given to a campaign's script during one attention."""
+
+    attention_id: int
+    campaign: str | None
+    saved_at: datetime
+    answers: list[ScriptAnswer]
+
+
+class CustomerExport(CustomerRecord):
+    """Everything cti holds of a customer as a person: the record, its phones and contacts, and
+    the answers they gave to campaign scripts."""
+
+    script_answers: list[ScriptAnswerSet]
+
+
+class CustomerShown(CustomerRecord):
     """A customer as the viewer may see it: personal fields masked without personal_data."""
 
     masked: bool
