@@ -46,7 +46,7 @@ async def service(migrated_database: str, sim: PbxSimulator) -> AsyncIterator[Ru
         yield svc
 
 
-async def _write_script(page: Page, url: str) -> None:
+async def _write_script(page: Page, url: str, shots: Path) -> None:
     """Root writes "Satisfaction" in the back office: a guidance, a yes/no whose "no" skips to
     the last question, a number, a one-of."""
     await sign_in(page, url, "root", password="root-secret-1", landing="admin")
@@ -55,6 +55,10 @@ async def _write_script(page: Page, url: str) -> None:
     await page.fill("#script-form [name=name]", "Satisfaction")
     await page.fill('[name="steps[0].text"]', "Introduce yourself and the survey.")
     await page.select_option('[name="steps[0].kind"]', "guidance")
+    # A guidance is read out, not answered: no answer type, answers or flags to fill in.
+    for hidden in ("type", "options", "branches", "required", "personal"):
+        await expect(page.locator(f'[name="steps[0].{hidden}"]')).to_be_hidden()
+    await expect(page.locator('[name="steps[0].next"]')).to_be_visible()
     steps = [
         ("customer", "Did the order arrive?", "yes_no", "", "no=why", True),
         ("score", "How do you rate the delivery (0-10)?", "number", "", "", True),
@@ -75,6 +79,8 @@ async def _write_script(page: Page, url: str) -> None:
     await page.uncheck('[name="steps[1].personal"]')
     # "score" ends the script (the "why" question is the "no" branch's).
     await page.fill('[name="steps[2].next"]', "end")
+    await expect(page.locator('[name="steps[1].personal"]')).to_be_visible()
+    await page.screenshot(path=str(shots / "script-editor.png"), full_page=True)
     await page.click("#script-save")
     await expect(page.locator(".toast")).to_contain_text("Script saved (version 1)")
     await page.select_option("#script-campaign", label="Delivery survey")
@@ -110,7 +116,7 @@ async def test_an_admin_writes_a_script_an_agent_runs_it_and_the_survey_counts_i
     admin_context = await chromium.new_context(viewport={"width": 1280, "height": 900})
     admin = await admin_context.new_page()
     admin.set_default_timeout(8000)
-    await _write_script(admin, service.url)
+    await _write_script(admin, service.url, tmp_path)
 
     # Ana dials the campaign's lead; once the customer answers, the script is at her desk.
     page = browser_page

@@ -37,17 +37,23 @@ function stepRow(s, i, editable, onRemove) {
     el("div", { class: "grid3" },
       field(t("Id"), el("input", { name: name("id"), value: s.id || `step${i + 1}`, disabled: !editable })),
       field(t("Kind"), kind),
-      field(t("Answer type"), type)),
+      field(t("Answer type"), type, "question-only")),
     field(t("Text"), el("textarea", { name: name("text"), rows: 2, disabled: !editable }, s.text || ""), "wide"),
-    el("div", { class: "grid3" },
+    el("div", { class: "grid3 question-only" },
       field(t("Answers to choose from (comma-separated)"), el("input", { name: name("options"), value: (s.options || []).join(", "), disabled: !editable })),
-      field(t("Where answers lead (yes=offer, no=end)"), el("input", { name: name("branches"), value: branchText(s.branches), disabled: !editable })),
-      field(t("Then go to (blank: the next step)"), el("input", { name: name("next"), value: s.next || "", disabled: !editable }))),
-    el("div", { class: "row", style: "justify-content:flex-start;gap:16px" },
+      field(t("Where answers lead (yes=offer, no=end)"), el("input", { name: name("branches"), value: branchText(s.branches), disabled: !editable }))),
+    field(t("Then go to (blank: the next step)"), el("input", { name: name("next"), value: s.next || "", disabled: !editable })),
+    el("div", { class: "row question-only", style: "justify-content:flex-start;gap:16px" },
       el("label", { class: "check" }, el("input", { type: "checkbox", name: name("required"), checked: !!s.required, disabled: !editable }), t("Required")),
       el("label", { class: "check", title: t("Its answers are masked for users without the personal data permission, and every read is audited.") },
         el("input", { type: "checkbox", name: name("personal"), checked: s.personal !== false, disabled: !editable }), t("Personal data"))),
     editable ? el("button", { type: "button", class: "ghost small", onclick: onRemove }, t("Remove step")) : null);
+  // A guidance step is read out, not answered: only a question has a type, answers and flags.
+  const shown = () => {
+    for (const part of row.querySelectorAll(".question-only")) part.classList.toggle("hidden", kind.value !== "question");
+  };
+  kind.addEventListener("change", shown);
+  shown();
   return row;
 }
 
@@ -103,7 +109,8 @@ async function editor(box, ctx, script) {
       if (script) await scripts(box, ctx, String(saved.id));
     }, (e) => showError(form, e, error));
   };
-  box.replaceChildren(
+  // replaceChildren writes a null as the text "null": leave out the parts this page has not.
+  const parts = [
     pageHead(script ? script.name : t("New script"),
       script ? t("Version {n}. Run by: {campaigns}.", { n: script.version, campaigns: script.campaigns.join(", ") || t("no campaign yet") }) : t("Steps an agent runs during a campaign call."),
       el("a", { class: "button ghost", href: "#scripts" }, t("All scripts"))),
@@ -122,7 +129,8 @@ async function editor(box, ctx, script) {
         toast(t("The campaign runs this script from its next call"));
         await scripts(box, ctx, String(script.id));
       }) }, t("Give it to the campaign"))) : null,
-    script ? el("div", { id: "script-surveys" }, await surveys(script, campaigns)) : null);
+    script ? el("div", { id: "script-surveys" }, await surveys(script, campaigns)) : null];
+  box.replaceChildren(...parts.filter((part) => part !== null));
 }
 
 async function surveys(script, campaigns) {
