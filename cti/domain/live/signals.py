@@ -24,6 +24,7 @@ from cti.domain.live.transitions import AGENT_TRANSITIONS, AgentTrigger
 from cti.domain.notices import (
     AgentState,
     AnyNotice,
+    CallKind,
     DialerAbandoned,
     DialerAmdDecided,
     DialerConnected,
@@ -114,8 +115,12 @@ class SignalHandlers(StateCore):
         their channel (or the whole call) ends, as after a queue connect. The dialer's own notices
         tell the desk; no AgentConnected or AgentCallEnded is made for it (no queue took it)."""
         agent = self.agents.get(ev.agent)
-        if agent is None or agent.state is AgentState.IN_CALL:
-            return  # not a queue member (nothing to follow), or a duplicate
+        if agent is None:
+            return  # not a queue member: nothing to follow
+        if agent.state is AgentState.IN_CALL and (
+            agent.call_kind in (CallKind.QUEUE, CallKind.OUTBOUND) or agent.call != ev.chan.linkedid
+        ):
+            return  # a duplicate, or the agent is on another call
         if (agent.state, AgentTrigger.CONNECTED) not in AGENT_TRANSITIONS:
             return  # offline: the phone is not a member's now
         own = next(
@@ -126,8 +131,11 @@ class SignalHandlers(StateCore):
             ),
             None,
         )
-        self._move(agent, AgentTrigger.CONNECTED, ev.at)
-        agent.call, agent.call_queue, agent.connected_at = ev.chan.linkedid, "", ev.at
+        bridged = agent.state is AgentState.IN_CALL  # its bridge came first: it is the same call
+        self._move(agent, AgentTrigger.CONNECTED, ev.at, kind=CallKind.OUTBOUND)
+        agent.call, agent.call_queue = ev.chan.linkedid, ""
+        if not bridged or agent.connected_at is None:
+            agent.connected_at = ev.at
         agent.caller = None  # no queue caller: its end is the dialer's to report
         agent.ringing_for = agent.ringing_queue = agent.ringing_since = None
         agent.channel = own.uniqueid if own is not None else None
