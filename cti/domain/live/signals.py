@@ -111,9 +111,10 @@ class SignalHandlers(StateCore):
         self._out.append(notice)
 
     def _preview_connected(self, ev: DialerAgentReached) -> None:
-        """A preview call's customer answered the agent who dialled: the agent is on a call until
-        their channel (or the whole call) ends, as after a queue connect. The dialer's own notices
-        tell the desk; no AgentConnected or AgentCallEnded is made for it (no queue took it)."""
+        """A preview call's customer answered the agent who dialled (or a blind transfer's agent
+        answered): the agent is on a call until their channel (or the whole call) ends, as after
+        a queue connect. The dialer's own notices tell the desk; no AgentConnected or
+        AgentCallEnded is made for it (no queue took it)."""
         agent = self.agents.get(ev.agent)
         if agent is None:
             return  # not a queue member: nothing to follow
@@ -132,7 +133,11 @@ class SignalHandlers(StateCore):
             None,
         )
         bridged = agent.state is AgentState.IN_CALL  # its bridge came first: it is the same call
-        self._move(agent, AgentTrigger.CONNECTED, ev.at, kind=CallKind.OUTBOUND)
+        # Said by the customer's channel when the agent dialled; by the agent's own phone when a
+        # caller was sent to them (a blind transfer, a reloaded desk's call taken back).
+        theirs = ev.chan.channel.startswith(f"{ev.agent}-")
+        kind = CallKind.DIRECT if theirs else CallKind.OUTBOUND
+        self._move(agent, AgentTrigger.CONNECTED, ev.at, kind=kind)
         agent.call, agent.call_queue = ev.chan.linkedid, ""
         if not bridged or agent.connected_at is None:
             agent.connected_at = ev.at
