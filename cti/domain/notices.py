@@ -26,6 +26,16 @@ class AgentState(StrEnum):
     WRAP_UP = "wrap_up"
 
 
+class CallKind(StrEnum):
+    """Which call an agent in :attr:`AgentState.IN_CALL` is on: one a queue gave them, or one no
+    queue did (after it, wrap-up, as after a queue call, but never during it)."""
+
+    QUEUE = "queue"  # a queue connected a caller (AgentConnect): the dialer's progressive calls too
+    OUTBOUND = "outbound"  # they dialled it from the desk, or a preview call (agent first)
+    CONSULT = "consult"  # they are consulted by another agent's attended transfer
+    DIRECT = "direct"  # any other call their phone is bridged in: a transfer, a call to or from it
+
+
 class MemberChange(StrEnum):
     """Why a :class:`MemberChanged` notice was sent."""
 
@@ -174,6 +184,9 @@ class AgentStateChanged(Notice):
     # The agent's phone cannot take a call (unregistered or unreachable: member Status 4/5). Such
     # an agent is offline whatever else it is (in its queues, paused or not).
     unavailable: bool = False
+    # In a call (``state`` IN_CALL): which. A direct call may begin in wrap-up (the agent's
+    # after-call work goes on after it); a queue call ends it.
+    call_kind: CallKind | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -40,6 +40,7 @@ from cti.domain.notices import (
     AgentStateChanged,
     AnyNotice,
     CallerAbandoned,
+    CallKind,
 )
 from cti.domain.state import PbxState
 from cti.domain.wrapup import seconds_between
@@ -229,6 +230,8 @@ class AgentCallRow(TypedDict):
     caller_num: str
     caller_name: str
     queue: str | None
+    # queue, or a call no queue gave: outbound (dialled), consult, direct (CallKind)
+    kind: str
     started_ms: int
     seconds: int
 
@@ -599,15 +602,22 @@ class WallboardFigures:
                 agent = state.agents[interface]
                 counts = day.agents.get((pbx, interface)) or AgentDay()
                 call_json: AgentCallRow | None = None
-                if agent.call is not None:
+                # Only while on it: an agent in wrap-up after a transfer is off the call that goes on.
+                if agent.call is not None and agent.state is AgentState.IN_CALL:
                     call = state.calls.get(agent.call)
                     if call is not None:
+                        kind = agent.call_kind or CallKind.QUEUE
+                        # A call no queue gave: talk since the agent's phone joined it (a consulted
+                        # agent's, in a call answered long before).
                         started = call.answered_at or agent.since
+                        if kind is not CallKind.QUEUE and agent.connected_at is not None:
+                            started = agent.connected_at
                         call_json = {
                             "linkedid": call.linkedid,
                             "caller_num": call.caller_num,
                             "caller_name": call.caller_name,
                             "queue": call.queue,
+                            "kind": kind.value,
                             "started_ms": _ms(started),
                             "seconds": _secs(now, started),
                         }

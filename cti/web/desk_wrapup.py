@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cti.db import desk as repo
 from cti.domain.commands import QueuePause
 from cti.domain.model import CallOutcome
-from cti.domain.notices import AgentCallEnded, AgentState, AgentStateChanged
+from cti.domain.notices import AgentCallEnded, AgentState, AgentStateChanged, CallKind
 from cti.domain.wrapup import (
     WRAPUP_REASON,
     WrapupRule,
@@ -175,6 +175,20 @@ class AfterCallWork:
             if w is not None and w.entered is None:
                 w.entered = n.since
             return
+        if (
+            n.previous is AgentState.WRAP_UP
+            and w is not None
+            and n.state is AgentState.IN_CALL
+            and n.call_kind not in (None, CallKind.QUEUE)
+            and not w.finished
+        ):
+            # A call no queue gave, in after-call work (a transfer, one from the phone): talk,
+            # not wrap-up, and the wrap-up goes on after it (the member stays paused for it).
+            # Its time so far is recorded as the wallboard counts it; the rest when it ends.
+            if w.entered is not None:
+                await self._record_wrapup(agent, w, n.at)
+            w.entered = None
+            return
         if n.previous is AgentState.WRAP_UP and w is not None:
             # Offline (the phone or the PBX lost): the attention is still to dispose, and the
             # member comes back paused for wrap-up; the time so far is counted as the wallboard
@@ -183,22 +197,27 @@ class AfterCallWork:
             if not lost:
                 self._wrapup_over(agent)
             if w.entered is not None:
-                # Written in the agent's order, so the attention shown next carries its flag.
-                await repo.record_wrapup(
-                    self.rt.db,
-                    operator_id=agent.user.id,
-                    pbx=agent.pbx,
-                    interface=agent.interface,
-                    attention_id=w.attention_id,
-                    started_at=w.entered,
-                    ended_at=n.at,
-                    seconds=seconds_between(w.entered, n.at),
-                    released=w.released,
-                )
+                await self._record_wrapup(agent, w, n.at)
             w.entered = None
             shown = (agent.attention or {}).get("id")
             if w.released and shown is not None and shown == w.attention_id:
                 await self.refresh_attention(agent, shown)
+
+    async def _record_wrapup(self, agent: DeskAgent, w: Wrapping, ended: datetime) -> None:
+        """Record the wrap-up from when the PBX showed it to ``ended`` (written in the agent's
+        order, so the attention shown next carries its flag)."""
+        assert w.entered is not None
+        await repo.record_wrapup(
+            self.rt.db,
+            operator_id=agent.user.id,
+            pbx=agent.pbx,
+            interface=agent.interface,
+            attention_id=w.attention_id,
+            started_at=w.entered,
+            ended_at=ended,
+            seconds=seconds_between(w.entered, ended),
+            released=w.released,
+        )
 
     def _wrapup_over(self, agent: DeskAgent) -> None:
         w = agent.wrapup

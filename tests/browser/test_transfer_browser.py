@@ -150,3 +150,45 @@ async def test_an_attended_transfer_cancels_in_the_browser(
     await expect(ana.locator("#state-text")).to_have_text("Wrap-up")
     await _dispose(ana)
     await bruno.context.close()
+
+
+async def test_the_wallboard_shows_the_consulted_agent_on_a_call_then_in_wrap_up(
+    service: RunningService,
+    sim: PbxSimulator,
+    customers: dict[str, int],
+    users: dict[str, str],
+    browser_page: Page,
+    chromium: Browser,
+    tmp_path: Path,
+) -> None:
+    ana = browser_page
+    bruno = await _consulting(service, sim, users, chromium, ana, tmp_path)
+    board_context = await chromium.new_context(viewport={"width": 1440, "height": 900})
+    board = await board_context.new_page()
+    board.set_default_timeout(8000)
+    await sign_in(board, service.url, "sofia", password=users["sofia"], landing="wallboard")
+    ana_tile = board.locator('.agent[data-interface="PJSIP/agent1"]')
+    bruno_tile = board.locator('.agent[data-interface="PJSIP/agent2"]')
+    await expect(bruno_tile).to_have_attribute("data-state", "in_call")
+    await expect(bruno_tile.locator(".state")).to_have_text("on a call")
+    await expect(bruno_tile.locator(".call .kind")).to_have_text("· consultation")
+    await expect(ana_tile).to_have_attribute("data-state", "in_call")
+    await expect(ana_tile.locator(".call .kind")).to_have_count(0)  # a queue's call: its queue
+
+    await ana.click("#xfer-complete")
+    await expect(bruno.locator("#pop-status")).to_contain_text("On the call")
+    # Bruno's desk holds him paused for the wrap-up to come: the wallboard shows him talking.
+    await expect(bruno_tile.locator(".call .kind")).to_have_text("· direct call")
+    await expect(bruno_tile).to_have_attribute("data-state", "in_call")
+    await expect(ana_tile).to_have_attribute("data-state", "wrap_up")
+    await expect(ana_tile.locator(".call")).to_have_text("after-call work: no call offered")
+    await board.locator("#agents").screenshot(path=str(tmp_path / "wallboard-direct-call.png"))
+
+    await bruno.click("#hangup")
+    await expect(bruno_tile).to_have_attribute("data-state", "wrap_up")
+    await expect(bruno_tile.locator(".state")).to_have_text("wrap-up")
+    await board.locator("#agents").screenshot(
+        path=str(tmp_path / "wallboard-direct-call-ended.png")
+    )
+    await board_context.close()
+    await bruno.context.close()

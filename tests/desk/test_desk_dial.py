@@ -524,3 +524,45 @@ async def test_an_attention_with_no_number_says_so_when_called(
     assert problem["error"] == f"attention {silent_id} has no number to call"
     gone = await ana.post("/api/v1/desk/dial", json={"attention_id": 99999})
     assert gone.status == 404
+
+
+async def test_the_wallboard_shows_a_desk_call_as_an_outbound_call_and_wrap_up_only_after_it(
+    service: RunningService,
+    sim: PbxSimulator,
+    at_desk: Callable[..., Any],
+    customers: dict[str, int],
+    users: dict[str, str],
+    client_factory: Callable[..., Any],
+) -> None:
+    sofia = await client_factory()
+    assert (await sofia.login("sofia", users["sofia"])).status == 200
+
+    async def tile() -> dict[str, Any]:
+        board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+        found: dict[str, Any] = next(a for a in board["agents"] if a["interface"] == "PJSIP/agent1")
+        return found
+
+    ana, ws = await at_desk("ana")
+    resp = await ana.post("/api/v1/desk/dial", json={"customer_id": customers["acme"]})
+    assert resp.status == 200, await resp.text()
+    for _ in range(40):
+        await _pbx(service, sim)
+        if sim.answer("PJSIP/agent1"):
+            break
+    for _ in range(20):  # the customer answers after 2 s
+        await _pbx(service, sim)
+        if ws.of("connected"):
+            break
+    await ws.next("connected")
+    # The desk pauses ana's member at once, for the wrap-up to come: she is on a call all the same.
+    await until(lambda: service.runtime.ami.state("pbx1").agents["PJSIP/agent1"].paused)
+    on_call = await tile()
+    assert on_call["state"] == "in_call" and on_call["call"]["kind"] == "outbound"
+
+    hung_up = service.runtime.clock.now()
+    assert (await ana.post("/api/v1/desk/hangup")).status == 200
+    await _pbx(service, sim)
+    await ws.next("call_ended")
+    wrapping = await tile()
+    assert wrapping["state"] == "wrap_up" and wrapping["call"] is None
+    assert wrapping["since_ms"] >= int(hung_up.timestamp() * 1000)

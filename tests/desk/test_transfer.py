@@ -3,10 +3,14 @@ shows it): ana consults bruno, picked from the free agents, then completes or ca
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import sqlalchemy as sa
+
 from cti.app import RunningService
+from cti.domain.notices import AgentState, CallKind
 from cti.sim import PbxSimulator
 
 from .conftest import Client, DeskSocket, until
@@ -149,6 +153,9 @@ async def test_a_blind_transfer_to_an_agent_rings_them_with_the_pop_and_is_their
     theirs = (await bruno_ws.next("attention"))["attention"]
     assert theirs["id"] != attention["id"] and theirs["customer_id"] == customers["acme"]
     assert _bridged(sim, "PJSIP/carrier", "PJSIP/agent2-")
+    # On a call no queue gave him, the one sent to him: not one he dialled.
+    live = service.runtime.ami.state("pbx1").agents["PJSIP/agent2"]
+    assert (live.state, live.call_kind) == (AgentState.IN_CALL, CallKind.DIRECT)
 
     assert (await bruno.post("/api/v1/desk/hangup")).status == 200
     await bruno_ws.next("call_ended")
@@ -171,3 +178,61 @@ async def test_a_blind_transfer_to_a_queue_pops_at_its_agent_with_the_attention_
     assert (await bruno.post("/api/v1/desk/answer")).status == 200
     await bruno_ws.next("connected")
     assert _bridged(sim, "PJSIP/carrier", "PJSIP/agent2-")
+
+
+async def _tile(sofia: Client, interface: str, state: str) -> dict[str, Any]:
+    """The agent's tile on the wallboard (the supervisor's REST view), once in ``state``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15.0
+    while True:
+        board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+        tile: dict[str, Any] = next(a for a in board["agents"] if a["interface"] == interface)
+        if tile["state"] == state:
+            return tile
+        if loop.time() > deadline:
+            raise AssertionError(f"{interface} is {tile['state']}, not {state}")
+        await asyncio.sleep(0.05)
+
+
+async def test_the_wallboard_shows_the_consulted_agent_on_a_call_and_in_wrap_up_once_it_ended(
+    service: RunningService,
+    sim: PbxSimulator,
+    customers: dict[str, int],
+    at_desk: AtDesk,
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    sofia = await client_factory()
+    assert (await sofia.login("sofia", users["sofia"])).status == 200
+    ana, _, _ = await _ana_on_a_call(sim, at_desk)
+    bruno, bruno_ws = await at_desk("bruno")
+    await _consult_bruno(ana, bruno, bruno_ws)
+    consulted = await _tile(sofia, "PJSIP/agent2", "in_call")
+    assert consulted["call"]["kind"] == "consult"
+    assert (await _tile(sofia, "PJSIP/agent1", "in_call"))["call"]["kind"] == "queue"
+
+    assert (await ana.post("/api/v1/desk/transfer/complete")).status == 200
+    await bruno_ws.next("connected")  # his desk holds him for the wrap-up to come: a pause
+    await until(lambda: _bridged(sim, "PJSIP/carrier", "PJSIP/agent2-"), what="caller to bruno")
+    talking = await _tile(sofia, "PJSIP/agent2", "in_call")
+    assert talking["call"]["kind"] == "direct"
+    assert talking["call"]["started_ms"] == consulted["call"]["started_ms"]  # his talk goes on
+    # Ana is in wrap-up: off the call that goes on with bruno.
+    assert (await _tile(sofia, "PJSIP/agent1", "wrap_up"))["call"] is None
+
+    hung_up = service.runtime.clock.now()
+    sim.hangup(_caller(sim))
+    await bruno_ws.next("call_ended")
+    wrapping = await _tile(sofia, "PJSIP/agent2", "wrap_up")
+    assert wrapping["since_ms"] >= int(hung_up.timestamp() * 1000) and wrapping["call"] is None
+    theirs = next(m for m in bruno_ws.messages if m["type"] == "attention")["attention"]
+    saved = await bruno.patch(f"/api/v1/desk/attentions/{theirs['id']}", json={"status": "closed"})
+    assert saved.status == 200, await saved.text()
+    await _tile(sofia, "PJSIP/agent2", "ready")
+    # The wrap-up recorded for the reports began when the call ended, not at the transfer.
+    async with service.runtime.db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT started_at FROM wrapups WHERE interface = 'PJSIP/agent2'")
+        )
+        (started,) = [r[0] for r in rows]
+    assert started >= hung_up

@@ -16,6 +16,9 @@ import sqlalchemy as sa
 from cti.app import RunningService
 from cti.db.engine import Database
 from cti.db.models import ClosingReason
+from cti.domain.commands import Redirect, Setvar
+from cti.domain.notices import CallKind
+from cti.domain.transfer import TARGET_VARIABLE, TRANSFER_CONTEXT
 from cti.domain.wrapup import WRAPUP_REASON
 from cti.sim import PbxSimulator
 
@@ -331,3 +334,45 @@ async def test_a_supervisor_pauses_an_agent_after_the_wrap_up_or_releases_them_f
     # The second call's attention (the first was disposed, and is not flagged).
     assert flagged["attention"]["id"] != first["id"]
     assert flagged["attention"]["status"] == "pending"
+
+
+async def test_a_call_put_through_to_an_agent_in_wrap_up_is_talk_and_the_wrap_up_goes_on_after_it(
+    service: RunningService, sim: PbxSimulator, customers: dict[str, int], at_desk: AtDesk
+) -> None:
+    # A call no queue gives (here a caller sent to ana's phone by the dialplan, as a phone's own
+    # call or a transfer would come) reaches ana in after-call work: the wallboard shows her on
+    # it, the wrap-up's time leaves it out, and her wrap-up is still there once it ends.
+    db = service.runtime.db
+    ana, ws = await at_desk("ana")
+    attention = await talk_and_hang_up(sim, ana, ws)
+    await until(lambda: ws.state() == "wrap_up", what="wrap-up")
+    bruno, bruno_ws = await at_desk("bruno")  # telesales: the sales queue
+    sim.inbound_call("sales", "+12025550111", "Laura", talk_seconds=600)
+    await sim.advance(0.2)
+    await bruno_ws.next("pop")
+    assert (await bruno.post("/api/v1/desk/answer")).status == 200
+    await bruno_ws.next("connected")
+    caller = next(n for n in sim.pbx.channels if n.startswith("PJSIP/carrier"))
+    await service.runtime.ami.send(
+        "pbx1", Setvar(channel=caller, variable=TARGET_VARIABLE, value="PJSIP/agent1")
+    )
+    mark = len(ws.messages)
+    await service.runtime.ami.send(
+        "pbx1", Redirect(channel=caller, context=TRANSFER_CONTEXT, exten="agent")
+    )
+    await until(lambda: sim.answer("PJSIP/agent1"), what="ana's phone rings")
+    await until(lambda: ws.state() == "in_call", what="ana on the call")
+    live = service.runtime.ami.state("pbx1").agents["PJSIP/agent1"]
+    assert live.call_kind is CallKind.DIRECT and live.reason == WRAPUP_REASON
+    (before,) = await _recorded(db, 1)  # the wrap-up so far
+    assert [m for m in ws.messages[mark:] if m["type"] == "wrapup" and m["wrapup"] is None] == []
+
+    talked = service.runtime.clock.now()
+    sim.hangup(caller)
+    await until(lambda: ws.state() == "wrap_up", what="back in wrap-up")
+    saved = await ana.patch(f"/api/v1/desk/attentions/{attention['id']}", json={"status": "closed"})
+    assert saved.status == 200
+    await ws.next("wrapup", lambda m: m["wrapup"] is None, after=mark)
+    first, after = await _recorded(db, 2)
+    assert first == before and first["ended_at"] <= talked <= after["started_at"]
+    assert after["attention_id"] == attention["id"]

@@ -46,6 +46,19 @@ async def _bridges(pbx: Asterisk) -> list[list[str]]:
     return list(bridges.values())
 
 
+async def _tile(sofia: Client, interface: str, state: str) -> dict[str, Any]:
+    """The agent's tile on the wallboard once in ``state``."""
+    found: dict[str, Any] = {}
+
+    async def there() -> bool:
+        board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+        found.update(next(a for a in board["agents"] if a["interface"] == interface))
+        return found["state"] == state
+
+    await _eventually(there, f"{interface} {state} on the wallboard")
+    return found
+
+
 def _of(chans: list[str], prefix: str) -> bool:
     return any(ch.startswith(prefix) for ch in chans)
 
@@ -132,6 +145,10 @@ async def test_an_attended_transfer_completes_to_the_consulted_agent(
     try:
         consulted = await _consult_bruno(ana, bruno, agent2, bruno_sock)
         await _eventually(lambda: _consulting(pbx), "ana talking to bruno, the caller on hold")
+        # The supervisor sees bruno on a call (the consultation), not ready nor in wrap-up.
+        sofia = await signed_in("sofia")
+        tile = await _tile(sofia, "PJSIP/agent2", "in_call")
+        assert tile["call"]["kind"] == "consult"
 
         resp = await ana.post("/api/v1/desk/transfer/complete")
         assert resp.status == 200, await resp.text()
@@ -151,9 +168,12 @@ async def test_an_attended_transfer_completes_to_the_consulted_agent(
         body = (await desk(bruno))["desk"]
         assert body["timer"] is not None
         assert body["pop"]["transfer"]["from"] == "Ana Lima"
+        # Paused by his desk for the wrap-up to come, he is on the call: talking, not wrapping up.
+        assert (await _tile(sofia, "PJSIP/agent2", "in_call"))["call"]["kind"] == "direct"
 
         await caller.hangup()
         await bruno_sock.next("call_ended")
+        assert (await _tile(sofia, "PJSIP/agent2", "wrap_up"))["call"] is None
         await dispose_after_call(bruno)
     finally:
         await ana_sock.close()

@@ -17,13 +17,14 @@ from cti.domain.events import (
     DialEnded,
     LocalPairBridged,
 )
-from cti.domain.live.core import GONE_AT_RESYNC, StateCore, elapsed
+from cti.domain.live.core import GONE_AT_RESYNC, elapsed
+from cti.domain.live.direct import DirectCalls
 from cti.domain.live.entities import Agent, Bridge, Call
 from cti.domain.live.transitions import AgentTrigger
 from cti.domain.notices import AgentCallEnded, AgentState, CallEnded
 
 
-class ChannelHandlers(StateCore):
+class ChannelHandlers(DirectCalls):
     """Newchannel, Newstate, NewCallerid, LocalBridge, DialBegin/End, Hangup; Bridge*."""
 
     # --- channel events -------------------------------------------------------------------------
@@ -154,6 +155,7 @@ class ChannelHandlers(StateCore):
             bridge = self.bridges[ev.bridge_id] = Bridge(bridge_id=ev.bridge_id)
         bridge.channels.add(ch.uniqueid)
         ch.bridge_id = ev.bridge_id
+        self._note_bridged(bridge, ev.at)
 
     def _on_bridge_leave(self, ev: BridgeLeft) -> None:
         bridge = self.bridges.get(ev.bridge_id)

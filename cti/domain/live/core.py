@@ -22,6 +22,7 @@ from cti.domain.notices import (
     AgentStateChanged,
     AnyNotice,
     CallerLeft,
+    CallKind,
     CallStarted,
     SpyEnded,
 )
@@ -57,6 +58,8 @@ class StateCore:
         self.queues: dict[str, Queue] = {}
         self.agents: dict[str, Agent] = {}
         self.spies: dict[UniqueId, Spy] = {}
+        # The device a member's channels are named after -> its interface (when they differ).
+        self.devices: dict[str, str] = {}
         self.resync_wanted = False
         self.anomalies = 0
         self.last_resync: datetime | None = None
@@ -175,8 +178,15 @@ class StateCore:
         return agent
 
     def _move(
-        self, agent: Agent, trigger: AgentTrigger, at: datetime, reason: str | None = None
+        self,
+        agent: Agent,
+        trigger: AgentTrigger,
+        at: datetime,
+        reason: str | None = None,
+        *,
+        kind: CallKind | None = None,
     ) -> bool:
+        """Move the agent by its table; ``kind``: the call it is now in, if it is in one."""
         target = AGENT_TRANSITIONS.get((agent.state, trigger))
         if target is None:
             self._impossible(f"agent {agent.interface}: {trigger} while {agent.state}")
@@ -198,6 +208,10 @@ class StateCore:
             agent.ringing_for = agent.ringing_queue = agent.ringing_since = None
         if target is not AgentState.WRAP_UP:
             agent.wrapup_until = None
+        if target is not AgentState.IN_CALL:
+            agent.call_kind = None
+        elif kind is not None:
+            agent.call_kind = kind
         self._announce(agent, target, agent.reason if reason is None else reason, at)
         return True
 
@@ -238,6 +252,7 @@ class StateCore:
                 reason=reason,
                 since=agent.since,
                 unavailable=agent.unavailable,
+                call_kind=agent.call_kind,
             )
         )
 

@@ -15,7 +15,7 @@ from cti.domain.events import (
     UniqueId,
 )
 from cti.domain.live.transitions import CallState
-from cti.domain.notices import AgentState
+from cti.domain.notices import AgentState, CallKind
 
 # Member statuses of a phone that cannot take a call.
 OFFLINE_STATUSES = frozenset({DeviceStatus.UNAVAILABLE, DeviceStatus.INVALID})
@@ -162,6 +162,8 @@ class Agent:
     ringing_queue: str | None = None
     ringing_since: datetime | None = None
     wrapup_until: datetime | None = None
+    # In a call: a queue's, or one no queue gave them (dialled, consulted, transferred).
+    call_kind: CallKind | None = None
     # The queue call the agent took: the caller's channel, its queue and when it was connected
     # (what an AgentCallEnded needs when the call vanishes without AgentComplete).
     caller: UniqueId | None = None

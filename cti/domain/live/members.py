@@ -12,6 +12,7 @@ from cti.domain.events import (
     MemberStatusChanged,
 )
 from cti.domain.live.core import StateCore
+from cti.domain.live.direct import member_device
 from cti.domain.live.entities import Agent, Member, member_flags
 from cti.domain.live.transitions import AgentTrigger
 from cti.domain.notices import AgentState, MemberChange, MemberChanged
@@ -33,6 +34,8 @@ class MemberHandlers(StateCore):
             m.in_call, m.calls_taken, m.last_call = info.in_call, info.calls_taken, info.last_call
             m.penalty, m.wrapup_time = info.penalty, info.wrapup_time
             m.membership = info.membership or m.membership
+        if (device := member_device(m)) != m.interface:
+            self.devices[device] = m.interface
         return m, added
 
     def _member_notice(self, m: Member, change: MemberChange, at: datetime) -> None:

@@ -28,6 +28,7 @@ from cti.domain.notices import (
     AgentState,
     CallerAbandoned,
     CallerJoined,
+    CallKind,
 )
 
 AgentQueueEvent = AgentRung | AgentRingStopped | AgentAnswered | AgentCompleted
@@ -179,17 +180,22 @@ class QueueHandlers(StateCore):
         if ev.caller.uniqueid in self._gone:
             return  # stale
         known = self.agents.get(ev.interface)
-        if known is not None and known.state is AgentState.IN_CALL:
+        if (
+            known is not None
+            and known.state is AgentState.IN_CALL
+            and known.call_kind is CallKind.QUEUE
+        ):
             if known.call != ev.caller.linkedid:
                 self._impossible(f"agent {ev.interface}: connected while in another call")
             return  # a duplicate
+        # (In a call no queue gave, as far as we knew: this one is a queue's after all.)
         if not self._may(ev.interface, AgentTrigger.CONNECTED):
             return
         caller = self._channel(ev.caller, ev.at)
         if caller is None:
             return
         agent = self._agent(ev.interface, ev.member_name, ev.at)
-        self._move(agent, AgentTrigger.CONNECTED, ev.at)
+        self._move(agent, AgentTrigger.CONNECTED, ev.at, kind=CallKind.QUEUE)
         agent.call = caller.linkedid
         agent.caller, agent.call_queue, agent.connected_at = caller.uniqueid, ev.queue, ev.at
         agent.ringing_for = agent.ringing_queue = agent.ringing_since = None

@@ -21,9 +21,18 @@ from cti.domain.events import (
 )
 from cti.domain.live.channels import ChannelHandlers
 from cti.domain.live.core import ACTION_ID_VARIABLE, GONE_AT_RESYNC
-from cti.domain.live.entities import Agent, Bridge, Member, Queue, WaitingCaller, member_flags
+from cti.domain.live.direct import member_device
+from cti.domain.live.entities import (
+    Agent,
+    Bridge,
+    Channel,
+    Member,
+    Queue,
+    WaitingCaller,
+    member_flags,
+)
 from cti.domain.live.transitions import CallState
-from cti.domain.notices import AgentState, StateResynced
+from cti.domain.notices import AgentState, CallKind, StateResynced
 from cti.domain.wrapup import WRAPUP_REASON
 
 
@@ -93,7 +102,9 @@ class ResyncHandlers(ChannelHandlers):
             queues[row.queue] = q
         for info in ev.members:
             q = queues.setdefault(info.queue, Queue(name=info.queue))
-            q.members[info.interface] = Member.of(info)
+            m = q.members[info.interface] = Member.of(info)
+            if (device := member_device(m)) != m.interface:
+                self.devices[device] = m.interface
         waiting_now: set[tuple[str, UniqueId]] = set()
         for entry in sorted(ev.entries, key=lambda e: (e.queue, e.position)):
             q = queues.setdefault(entry.queue, Queue(name=entry.queue))
@@ -135,6 +146,7 @@ class ResyncHandlers(ChannelHandlers):
         for q in self.queues.values():
             for m in q.members.values():
                 by_interface.setdefault(m.interface, []).append(m)
+        bridged = self._bridged_phones()
         for interface in set(self.agents) | set(by_interface):
             members = by_interface.get(interface, [])
             agent = self.agents.get(interface)
@@ -148,25 +160,35 @@ class ResyncHandlers(ChannelHandlers):
                 target = AgentState.IN_CALL
             elif any(m.status in (DeviceStatus.RINGING, DeviceStatus.RING_IN_USE) for m in members):
                 target = AgentState.RINGING
+            elif interface in bridged:
+                target = AgentState.IN_CALL  # a call no queue gave (dialled, consulted...)
             elif agent.paused and reason == WRAPUP_REASON:
                 target = AgentState.WRAP_UP  # cti's after-call work: a pause for wrap-up
             elif agent.state is AgentState.WRAP_UP and not agent.paused:
                 target = AgentState.WRAP_UP  # Asterisk's own wrap-up time
             else:
                 target = AgentState.PAUSED if agent.paused else AgentState.READY
-            if target is AgentState.IN_CALL:
+            direct = bridged.get(interface) if not any(m.in_call for m in members) else None
+            if target is AgentState.IN_CALL and direct is not None:
+                self._resync_direct(agent, direct, at)
+            elif target is AgentState.IN_CALL:
                 self._find_agent_call(agent, members)
+                agent.call_kind = CallKind.QUEUE
                 if agent.call is None:
                     # InCall without a channel we can see: trust the PBX's word for the state.
                     agent.channel = None
             else:
-                agent.call = agent.channel = None
+                agent.call = agent.channel = agent.call_kind = None
             if target is not AgentState.RINGING:
                 agent.ringing_for = agent.ringing_queue = agent.ringing_since = None
             self._announce(agent, target, reason, at)
         # An agent in a call that is gone, or in two calls, cannot be: clear the call link.
         seen: set[LinkedId] = set()
         for agent in self.agents.values():
+            if agent.call is not None and agent.call_kind is not CallKind.QUEUE:
+                if agent.call not in self.calls:
+                    agent.call = None
+                continue  # no queue's: the call is not the agent's to claim (a consulted one)
             if agent.call is not None and (agent.call not in self.calls or agent.call in seen):
                 agent.call = None
             if agent.call is not None:
@@ -174,6 +196,16 @@ class ResyncHandlers(ChannelHandlers):
                 self.calls[agent.call].agent = agent.interface
                 if self.calls[agent.call].state is not CallState.QUEUED:
                     self.calls[agent.call].state = CallState.CONNECTED
+
+    def _resync_direct(self, agent: Agent, ch: Channel, at: datetime) -> None:
+        """The agent's phone is bridged on a call no queue gave: they are on it."""
+        same = agent.state is AgentState.IN_CALL and agent.channel == ch.uniqueid
+        bridge = None if ch.bridge_id is None else self.bridges.get(ch.bridge_id)
+        agent.call_kind = CallKind.DIRECT if bridge is None else self._kind_in(bridge, ch.uniqueid)
+        if not same or agent.connected_at is None:
+            agent.connected_at = ch.answered_at or at
+        agent.call, agent.channel = ch.linkedid, ch.uniqueid
+        agent.caller, agent.call_queue = None, ""
 
     def _find_agent_call(self, agent: Agent, members: list[Member]) -> None:
         if agent.call is not None and agent.call in self.calls:

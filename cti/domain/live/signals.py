@@ -24,6 +24,7 @@ from cti.domain.live.transitions import AGENT_TRANSITIONS, AgentTrigger
 from cti.domain.notices import (
     AgentState,
     AnyNotice,
+    CallKind,
     DialerAbandoned,
     DialerAmdDecided,
     DialerConnected,
@@ -110,12 +111,17 @@ class SignalHandlers(StateCore):
         self._out.append(notice)
 
     def _preview_connected(self, ev: DialerAgentReached) -> None:
-        """A preview call's customer answered the agent who dialled: the agent is on a call until
-        their channel (or the whole call) ends, as after a queue connect. The dialer's own notices
-        tell the desk; no AgentConnected or AgentCallEnded is made for it (no queue took it)."""
+        """A preview call's customer answered the agent who dialled (or a blind transfer's agent
+        answered): the agent is on a call until their channel (or the whole call) ends, as after
+        a queue connect. The dialer's own notices tell the desk; no AgentConnected or
+        AgentCallEnded is made for it (no queue took it)."""
         agent = self.agents.get(ev.agent)
-        if agent is None or agent.state is AgentState.IN_CALL:
-            return  # not a queue member (nothing to follow), or a duplicate
+        if agent is None:
+            return  # not a queue member: nothing to follow
+        if agent.state is AgentState.IN_CALL and (
+            agent.call_kind in (CallKind.QUEUE, CallKind.OUTBOUND) or agent.call != ev.chan.linkedid
+        ):
+            return  # a duplicate, or the agent is on another call
         if (agent.state, AgentTrigger.CONNECTED) not in AGENT_TRANSITIONS:
             return  # offline: the phone is not a member's now
         own = next(
@@ -126,8 +132,15 @@ class SignalHandlers(StateCore):
             ),
             None,
         )
-        self._move(agent, AgentTrigger.CONNECTED, ev.at)
-        agent.call, agent.call_queue, agent.connected_at = ev.chan.linkedid, "", ev.at
+        bridged = agent.state is AgentState.IN_CALL  # its bridge came first: it is the same call
+        # Said by the customer's channel when the agent dialled; by the agent's own phone when a
+        # caller was sent to them (a blind transfer, a reloaded desk's call taken back).
+        theirs = ev.chan.channel.startswith(f"{ev.agent}-")
+        kind = CallKind.DIRECT if theirs else CallKind.OUTBOUND
+        self._move(agent, AgentTrigger.CONNECTED, ev.at, kind=kind)
+        agent.call, agent.call_queue = ev.chan.linkedid, ""
+        if not bridged or agent.connected_at is None:
+            agent.connected_at = ev.at
         agent.caller = None  # no queue caller: its end is the dialer's to report
         agent.ringing_for = agent.ringing_queue = agent.ringing_since = None
         agent.channel = own.uniqueid if own is not None else None

@@ -65,6 +65,7 @@ def snapshot_of(state: StateCore) -> dict[str, Any]:
             "paused": a.paused,
             "unavailable": a.unavailable,
             "call": a.call,
+            "call_kind": None if a.call_kind is None else a.call_kind.value,
             "ringing_for": a.ringing_for,
         }
         for a in sorted(state.agents.values(), key=lambda a: a.interface)

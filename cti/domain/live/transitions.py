@@ -24,6 +24,9 @@ class AgentTrigger(StrEnum):
     CONNECTED = "connected"
     COMPLETED = "completed"
     CALL_GONE = "call_gone"  # the agent's call vanished without AgentComplete
+    # The agent's phone was bridged with another party on a call no queue gave them: one they
+    # dialled, a consultation, a transfer (no AgentConnect will come for it).
+    BRIDGED = "bridged"
     WRAPUP_ENDED = "wrapup_ended"
 
 
@@ -48,6 +51,8 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | Rest] = {
     (_A.OFFLINE, _T.LOGGED_OUT): _A.OFFLINE,
     (_A.OFFLINE, _T.UNAVAILABLE): _A.OFFLINE,
     (_A.OFFLINE, _T.CALL_GONE): _A.OFFLINE,
+    # A phone that is no member (or unreachable) is nobody's to show on a call.
+    (_A.OFFLINE, _T.BRIDGED): _A.OFFLINE,
     (_A.READY, _T.LOGGED_IN): _A.READY,
     (_A.READY, _T.PAUSED): _REST,
     (_A.READY, _T.UNPAUSED): _A.READY,
@@ -58,6 +63,7 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | Rest] = {
     (_A.READY, _T.CALL_GONE): _A.READY,
     # The ring came before our (re)login: a resync cannot see ringing, the connect is the truth.
     (_A.READY, _T.CONNECTED): _A.IN_CALL,
+    (_A.READY, _T.BRIDGED): _A.IN_CALL,
     (_A.PAUSED, _T.LOGGED_IN): _REST,
     # A new reason may be wrap-up's (cti pauses an agent whose call ended for after-call work).
     (_A.PAUSED, _T.PAUSED): _REST,
@@ -68,6 +74,8 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | Rest] = {
     (_A.PAUSED, _T.CALL_GONE): _A.PAUSED,
     # Paused while ringing: Asterisk still connects the call that was ringing.
     (_A.PAUSED, _T.CONNECTED): _A.IN_CALL,
+    # Paused (for a reason, or by cti since the connect of the call to come): on a call all the same.
+    (_A.PAUSED, _T.BRIDGED): _A.IN_CALL,
     (_A.RINGING, _T.LOGGED_IN): _A.RINGING,
     (_A.RINGING, _T.PAUSED): _A.RINGING,
     (_A.RINGING, _T.UNPAUSED): _A.RINGING,
@@ -78,6 +86,8 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | Rest] = {
     (_A.RINGING, _T.RING_STOPPED): _REST,
     (_A.RINGING, _T.CONNECTED): _A.IN_CALL,
     (_A.RINGING, _T.CALL_GONE): _REST,
+    # Rung by a queue: its AgentConnect (or the ring's end) decides.
+    (_A.RINGING, _T.BRIDGED): _A.RINGING,
     (_A.IN_CALL, _T.LOGGED_IN): _A.IN_CALL,
     (_A.IN_CALL, _T.PAUSED): _A.IN_CALL,
     (_A.IN_CALL, _T.UNPAUSED): _A.IN_CALL,
@@ -86,6 +96,7 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | Rest] = {
     (_A.IN_CALL, _T.UNAVAILABLE): _A.IN_CALL,
     (_A.IN_CALL, _T.LOGGED_OUT): _A.OFFLINE,
     (_A.IN_CALL, _T.CONNECTED): _A.IN_CALL,
+    (_A.IN_CALL, _T.BRIDGED): _A.IN_CALL,
     (_A.IN_CALL, _T.COMPLETED): Rest.WRAP,
     (_A.IN_CALL, _T.CALL_GONE): Rest.WRAP,
     (_A.WRAP_UP, _T.LOGGED_IN): _A.WRAP_UP,
@@ -95,6 +106,9 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentTrigger], AgentState | Rest] = {
     # Rung before the wrap-up pause reached the PBX: the ring and the call are the truth.
     (_A.WRAP_UP, _T.RUNG): _A.RINGING,
     (_A.WRAP_UP, _T.CONNECTED): _A.IN_CALL,
+    # A call in after-call work (a transfer, one from the phone) is talk, not wrap-up; the pause
+    # for wrap-up stays, so its end brings the agent back to wrap-up.
+    (_A.WRAP_UP, _T.BRIDGED): _A.IN_CALL,
     (_A.WRAP_UP, _T.AVAILABLE): _A.WRAP_UP,
     (_A.WRAP_UP, _T.UNAVAILABLE): _A.OFFLINE,
     (_A.WRAP_UP, _T.LOGGED_OUT): _A.OFFLINE,

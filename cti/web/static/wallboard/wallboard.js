@@ -11,6 +11,10 @@ const STATE_LABEL = {
   paused: N_("paused"), offline: N_("offline"),
 };
 const stateLabel = (s) => (s in STATE_LABEL ? t(STATE_LABEL[s]) : s);
+// A call no queue gave the agent (a queue's call shows its queue).
+const CALL_KIND = {
+  outbound: N_("outbound call"), consult: N_("consultation"), direct: N_("direct call"),
+};
 // What the server sends as words: a campaign's mode and status.
 const WORDS = {
   preview: N_("preview"), progressive: N_("progressive"), predictive: N_("predictive"),
@@ -293,6 +297,7 @@ function renderAgents(b) {
     const call = a.call
       ? el("div", { class: "call" }, `☎ ${a.call.caller_name || a.call.caller_num || t("caller")} `,
           el("span", { class: "muted" }, a.call.queue ? `· ${a.call.queue} ` : ""),
+          a.call.kind in CALL_KIND ? el("span", { class: "kind", dataset: { kind: a.call.kind } }, `· ${t(CALL_KIND[a.call.kind])} `) : "",
           el("b", { dataset: { started: a.call.started_ms } }, clock((now - a.call.started_ms) / 1000)))
       : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? t("reason: {reason}", { reason: a.reason })
         : a.state === "wrap_up" ? t("after-call work: no call offered") : "");
