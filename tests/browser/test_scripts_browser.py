@@ -181,6 +181,9 @@ async def test_an_admin_writes_a_script_an_agent_runs_it_and_the_survey_counts_i
     await expect(lines).to_contain_text("***")
     await expect(lines).not_to_contain_text("never came")
     await expect(lines.locator("tbody tr").first).to_contain_text("no")
+    # Each answer's column says which question it answers, as the agent asked it.
+    await expect(lines.locator("thead")).to_contain_text("Did the order arrive?")
+    await expect(lines.locator("thead")).to_contain_text("What went wrong?")
     await expect(why.locator(".personal")).to_have_text("personal data")
     await admin.screenshot(path=str(tmp_path / "script-admin-masked.png"), full_page=True)
     # Given the permission, root sees it.

@@ -162,7 +162,8 @@ function latest(report) {
       [t("Attention"), (l) => `#${l.attention_id}`],
       [t("Saved at"), (l) => fmt.dateTime(l.saved_at)],
       [t("Operator"), (l) => l.operator || "—"],
-      ...steps.map((q) => [q.step, (l) => shown(l.answers[q.step])]),
+      // Each column headed by its question as last asked (cut short when long).
+      ...steps.map((q) => [q.text.length <= 40 ? q.text : `${q.text.slice(0, 39)}…`, (l) => shown(l.answers[q.step])]),
     ], [...report.lines].reverse(), { id: `survey-lines-${report.campaign_id}` }));
 }
 
