@@ -227,15 +227,24 @@ class Asterisk:
             time.sleep(0.2)
 
     def cli(self, command: str, timeout: float = 30.0) -> str:
-        """Run one CLI command in the running Asterisk; its output."""
-        done = subprocess.run(
-            [str(self.binary), "-C", str(self.conf), "-rx", command],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        """Run one CLI command in the running Asterisk; its output.
+
+        A busy machine sometimes gets "Unable to connect to remote asterisk" from a live daemon's
+        control socket: the command never ran, so it is tried again, for up to 5 s."""
+        deadline = time.monotonic() + 5.0
+        while True:
+            done = subprocess.run(
+                [str(self.binary), "-C", str(self.conf), "-rx", command],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            refused = "Unable to connect to remote asterisk" in done.stdout + done.stderr
+            if not (refused and self.alive() and time.monotonic() < deadline):
+                break
+            time.sleep(0.2)
         if done.returncode != 0:
             raise AssertionError(f"asterisk -rx {command!r} failed: {done.stdout}{done.stderr}")
         return done.stdout
