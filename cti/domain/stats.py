@@ -20,7 +20,10 @@ Uniqueid), whether the log or a notice told of it first.
 
 Per agent: calls taken, talk time and **wrap-up time** (the whole seconds of each after-call work
 that ended today, counted from the ``AgentStateChanged`` into wrap-up to the one out of it, as
-the productivity report counts the wrap-ups cti records).
+the productivity report counts the wrap-ups cti records). The calls an agent took count whether a
+queue gave them or the agent dialled them (from the desk, or a preview campaign's:
+``DialerConnected`` to the call's ``CallEnded``, logged with no queue); those count in no queue's
+figures.
 
 The campaign section comes from a :class:`CampaignFigures` provider (the dialer), when one exists.
 """
@@ -39,8 +42,10 @@ from cti.domain.notices import (
     AgentState,
     AgentStateChanged,
     AnyNotice,
+    CallEnded,
     CallerAbandoned,
     CallKind,
+    DialerConnected,
 )
 from cti.domain.state import PbxState
 from cti.domain.wrapup import seconds_between
@@ -322,6 +327,9 @@ class WallboardFigures:
         self._trend: deque[tuple[int, int, int, int]] = deque(maxlen=TREND_POINTS)
         # When each agent (pbx, interface) in wrap-up entered it.
         self._wrapping: dict[tuple[str, str], datetime] = {}
+        # The agent-dialled calls in progress, by (pbx, linkedid): the agent's channel's Uniqueid
+        # (the call log's key), the agent, when they were put through.
+        self._dialled: dict[tuple[str, str], tuple[str, str, datetime]] = {}
         self._last_trend_slot: int | None = None
 
     # --- the reducer -------------------------------------------------------------------------
@@ -378,6 +386,26 @@ class WallboardFigures:
             if began is None:
                 return False
             return self._wrapped(*key, ended=notice.at, seconds=seconds_between(began, notice.at))
+        if isinstance(notice, DialerConnected):
+            # A call the agent dialled (no queue): theirs, in no queue's figures.
+            key = (notice.pbx, str(notice.linkedid))
+            self._dialled[key] = (str(notice.uniqueid), notice.agent, notice.at)
+            return self._answered(
+                notice.pbx, notice.uniqueid, "", interface=notice.agent, at=notice.at, hold=0
+            )
+        if isinstance(notice, CallEnded):
+            found = self._dialled.pop((notice.pbx, str(notice.linkedid)), None)
+            if found is None:
+                return False
+            uniqueid, interface, answered = found
+            return self._ended(
+                notice.pbx,
+                uniqueid,
+                "",
+                interface=interface,
+                at=notice.at,
+                talk=_secs(notice.at, answered),
+            )
         if isinstance(notice, AgentCallEnded):
             return self._ended(
                 notice.pbx,
@@ -457,19 +485,21 @@ class WallboardFigures:
         if (pbx, uniqueid) in day.answered:
             return False
         day.answered.add((pbx, uniqueid))
+        self._agent(day, pbx, interface).calls_taken += 1
+        if not queue:
+            return True  # a call the agent dialled: no queue's
         q = self._queue(day, pbx, queue)
         q.answered += 1
         q.wait_seconds += hold
         if hold <= self.service_level_seconds:
             q.answered_within += 1
-        self._agent(day, pbx, interface).calls_taken += 1
         day.hourly_answered[at.astimezone(self.tz).hour] += 1
         return True
 
     def _abandoned(self, pbx: str, uniqueid: str, queue: str, *, at: datetime, waited: int) -> bool:
         day = self._day(at)
-        if (pbx, uniqueid) in day.abandoned:
-            return False
+        if not queue or (pbx, uniqueid) in day.abandoned:
+            return False  # (a call of no queue is not abandoned in one)
         day.abandoned.add((pbx, uniqueid))
         q = self._queue(day, pbx, queue)
         q.abandoned += 1
@@ -484,10 +514,11 @@ class WallboardFigures:
         if (pbx, uniqueid) in day.ended:
             return False
         day.ended.add((pbx, uniqueid))
-        q = self._queue(day, pbx, queue)
-        q.talked += 1
-        q.talk_seconds += talk
         self._agent(day, pbx, interface).talk_seconds += talk
+        if queue:
+            q = self._queue(day, pbx, queue)
+            q.talked += 1
+            q.talk_seconds += talk
         return True
 
     def queue_day(self, pbx: str, queue: str, now: datetime) -> QueueDay:

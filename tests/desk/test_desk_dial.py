@@ -5,12 +5,14 @@ do-not-call list and the calling hours refuse a call, saying why."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
@@ -28,7 +30,7 @@ from cti.domain.model import (
 )
 from cti.sim import Duration, OutboundCustomers, PbxSimulator, TrafficModel
 from tests.desk.conftest import answering_customers, until
-from tests.web.conftest import service_settings
+from tests.web.conftest import Client, service_settings
 
 EVERY_DAY = tuple(DAYS)
 
@@ -527,6 +529,7 @@ async def test_an_attention_with_no_number_says_so_when_called(
 
 
 async def test_the_wallboard_shows_a_desk_call_as_an_outbound_call_and_wrap_up_only_after_it(
+    migrated_database: str,
     service: RunningService,
     sim: PbxSimulator,
     at_desk: Callable[..., Any],
@@ -558,6 +561,8 @@ async def test_the_wallboard_shows_a_desk_call_as_an_outbound_call_and_wrap_up_o
     await until(lambda: service.runtime.ami.state("pbx1").agents["PJSIP/agent1"].paused)
     on_call = await tile()
     assert on_call["state"] == "in_call" and on_call["call"]["kind"] == "outbound"
+    # They talk a while (cti stamps a dialled call's answer and end when it reads them).
+    await asyncio.sleep(1.1)
 
     hung_up = service.runtime.clock.now()
     assert (await ana.post("/api/v1/desk/hangup")).status == 200
@@ -566,3 +571,24 @@ async def test_the_wallboard_shows_a_desk_call_as_an_outbound_call_and_wrap_up_o
     wrapping = await tile()
     assert wrapping["state"] == "wrap_up" and wrapping["call"] is None
     assert wrapping["since_ms"] >= int(hung_up.timestamp() * 1000)
+
+    # The call she dialled is one she took and talked on, in no queue's figures; an instance
+    # started now (as after a restart) reads the same from the call log.
+    talked = wrapping["talk_seconds"]
+    assert wrapping["calls_taken"] == 1 and talked > 0, wrapping
+    board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+    assert all(q["name"] for q in board["queues"]) and board["totals"]["answered"] == 0
+    base = service_settings(ami_port=sim.port, remote_answer=True)
+    async with running_service(base, database_url=migrated_database, migrate=False) as again:
+        await until(lambda: again.runtime.ami.status()["pbx1"] == "connected", what="AMI login")
+        other = Client(
+            http=aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)), base=again.url
+        )
+        try:
+            assert (await other.login("sofia", users["sofia"])).status == 200
+            seen = await (await other.get("/api/v1/supervisor/wallboard")).json()
+        finally:
+            await other.http.close()
+    seeded = next(a for a in seen["agents"] if a["interface"] == "PJSIP/agent1")
+    assert (seeded["calls_taken"], seeded["talk_seconds"]) == (1, talked)
+    assert all(q["name"] for q in seen["queues"]) and seen["totals"]["answered"] == 0

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cti.domain.events import LinkedId, UniqueId
-from cti.domain.notices import AgentCallEnded, AgentConnected, CallerAbandoned, MemberChanged
+from cti.domain.notices import (
+    AgentCallEnded,
+    AgentConnected,
+    CallEnded,
+    CallerAbandoned,
+    DialerConnected,
+    MemberChanged,
+)
 from cti.domain.state import PbxState
 from cti.domain.stats import (
     CampaignFigure,
@@ -165,6 +173,61 @@ def test_the_call_log_seeds_the_day_and_each_call_counts_once() -> None:
     assert q["talk_seconds"] == 30 + 60
     assert q["avg_wait_seconds"] == round((0 + 4 + 7) / 3, 1)
     assert f.agent_day("pbx1", "PJSIP/agent1", now).calls_taken == 2
+
+
+def test_a_call_the_agent_dialled_counts_for_the_agent_and_no_queue_also_after_a_restart() -> None:
+    """A desk or preview call (put through with ``DialerConnected``, over at the call's end) is a
+    call the agent took and talked on: on their line, in no queue's, the same whether counted
+    live or from the call log after a restart (where it is logged with no queue)."""
+    answered, over = T0 + timedelta(seconds=2), T0 + timedelta(seconds=47)
+    live = WallboardFigures(service_level_seconds=20)
+    assert live.apply(
+        DialerConnected(
+            pbx="pbx1",
+            at=answered,
+            uniqueid=UniqueId("d1"),
+            linkedid=LinkedId("L1"),
+            campaign_id=None,
+            lead_id=None,
+            attempt_id=None,
+            agent="PJSIP/agent1",
+        )
+    )
+    other_call = CallEnded(
+        pbx="pbx1",
+        at=over,
+        linkedid=LinkedId("L9"),
+        caller_num="",
+        caller_name="",
+        queue=None,
+        agent=None,
+        duration_seconds=45,
+        cause=16,
+    )
+    assert not live.apply(other_call)
+    assert live.apply(dataclasses.replace(other_call, linkedid=LinkedId("L1")))
+    agent = live.agent_day("pbx1", "PJSIP/agent1", over)
+    assert (agent.calls_taken, agent.talk_seconds) == (1, 45)
+    view = live.view(over, {})
+    assert view["queues"] == [] and view["totals"]["answered"] == 0
+    assert sum(view["hourly"]["answered"]) == 0
+
+    logged = LoggedCall(
+        pbx="pbx1",
+        uniqueid="d1",
+        queue="",
+        interface="PJSIP/agent1",
+        ring_at=None,
+        answered_at=answered,
+        ended_at=over,
+        abandoned=False,
+    )
+    restarted = WallboardFigures(service_level_seconds=20)
+    assert restarted.seed([logged], over) == 1
+    again = restarted.agent_day("pbx1", "PJSIP/agent1", over)
+    assert (again.calls_taken, again.talk_seconds) == (1, 45)
+    assert restarted.view(over, {})["queues"] == []
+    assert live.seed([logged], over) == 0  # counted live already: once
 
 
 def test_member_and_other_notices_change_no_counter() -> None:
