@@ -292,7 +292,7 @@ def main() -> None:
                 print(
                     f"{scenario.name:<26}{kind + ' restarted':<18}{s.occupancy:>9.1%} "
                     f"{s.abandon:>8.2%}{s.worst:>7.2%} {s.first_worst:>12.2%}"
-                    f" {s.occupancy / best.occupancy:>11.3f}x"
+                    f" {s.occupancy / best.occupancy:>11.3f}x{paired_error(s, best):>7.3f}"
                 )
                 if kind == "cti" and max(s.worst, s.first_worst) > CAP + 1e-9:
                     misses.append(f"{scenario.name}: restarted, a seed passed the cap")

@@ -96,23 +96,30 @@ async def phones(pbx: Asterisk) -> AsyncIterator[Callable[..., Awaitable[Phone]]
             print(f"closing {phone}: {exc!r}")
 
 
-async def carrier_reachable(pbx: Asterisk, within: float = 10.0) -> None:
+async def carrier_reachable(pbx: Asterisk, within: float = 15.0) -> None:
     """Wait until Asterisk sees the carrier's static contact as reachable.
 
     A real carrier is always up; ours opens with each test, after Asterisk has already sent its
-    first OPTIONS (qualify_frequency = 60) to a closed port and marked the contact Unavail, and
-    a Dial to an unavailable contact fails at once ("Could not create dialog to invalid URI").
-    So the tier asks Asterisk to qualify again and waits for the answer, as an operator would
-    after bringing a trunk up.
+    first OPTIONS (within a second of booting: max_initial_qualify_time) to a closed port, and a
+    Dial to an unavailable contact fails at once ("Could not create dialog to invalid URI"). So
+    the tier waits for that first OPTIONS to be answered or to time out (3 s; the contact is
+    ``NonQual`` until then: a qualify asked meanwhile would be undone by its timeout), then asks
+    Asterisk to qualify again and waits for the answer, as an operator would after bringing a
+    trunk up.
     """
     contact = f"carrier/sip:127.0.0.1:{pbx.ports.carrier}"
+
+    async def status() -> str:
+        for line in (await asyncio.to_thread(pbx.cli, "pjsip show contacts")).splitlines():
+            fields = line.split()
+            if fields[:2] == ["Contact:", contact]:
+                return fields[3]
+        return ""
+
     async with asyncio.timeout(within):
-        while True:
-            await asyncio.to_thread(pbx.cli, "pjsip qualify carrier")
-            for line in (await asyncio.to_thread(pbx.cli, "pjsip show contacts")).splitlines():
-                fields = line.split()
-                if fields[:2] == ["Contact:", contact] and fields[3] == "Avail":
-                    return
+        while (now := await status()) != "Avail":
+            if now != "NonQual":
+                await asyncio.to_thread(pbx.cli, "pjsip qualify carrier")
             await asyncio.sleep(0.2)
 
 

@@ -98,9 +98,11 @@ async def test_an_agent_takes_a_queue_call_on_the_desks_own_phone(
     await expect(page.locator("#sp-status")).to_have_text("in call", timeout=SLOW)
     await expect(page.locator("#pop-status")).to_contain_text("On the call", timeout=SLOW)
     await expect(page.locator("#state-text")).to_have_text("On a call")
-    # The fake microphone's tone moves the meter; the media's quality is measured.
+    # The fake microphone's tone moves the meter; the media's quality is measured once audio
+    # arrives (until then the line says so, not "good").
     await expect(page.locator("#sp-mic")).not_to_have_attribute("style", "width: 0%;")
     await expect(page.locator("#sp-quality")).to_contain_text("good", timeout=SLOW)
+    assert int(await page.locator("#sp-quality").get_attribute("data-received") or 0) > 0
     await page.screenshot(path=str(screenshot_path("pbx-desk-softphone-call.png", tmp_path)))
     # Media flows both ways: the browser's counters rise in each direction, and the caller's
     # side hears the browser through Asterisk.

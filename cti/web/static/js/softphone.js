@@ -5,6 +5,7 @@
 // which speaks no SIP, the phone is simulated: it rings and answers through the desk's API, with
 // no media.
 import { api } from "./api.js";
+import { N_ } from "./i18n.js";
 
 const QUALITY_EVERY_MS = 2000;
 
@@ -187,7 +188,10 @@ export class Softphone {
     const lossPct = received + lost > 0 ? (100 * lost) / (received + lost) : 0;
     const bad = (rtt || 0) > 300 || (jitter || 0) > 50 || lossPct > 5;
     const fair = (rtt || 0) > 150 || (jitter || 0) > 30 || lossPct > 1;
-    this.quality = { rtt, jitter, lost: lossPct, received, sent, label: bad ? "poor" : fair ? "fair" : "good" };
+    // Until the first audio packet arrives (ICE and DTLS still connecting) nothing is measured:
+    // the line says so rather than "good".
+    const label = received + lost === 0 ? N_("no audio yet") : bad ? N_("poor") : fair ? N_("fair") : N_("good");
+    this.quality = { rtt, jitter, lost: lossPct, received, sent, label };
     this.changed();
   }
 
