@@ -236,7 +236,10 @@ class CallLog:
         try:
             async with self._db.sessions.begin() as s:
                 if rows:
-                    stmt = pg_insert(Call).values(rows)
+                    # One statement, its rows as parameters (executemany): compiled once and
+                    # cached. Rows inlined with .values(rows) made a new statement for every batch
+                    # size, compiled on the event loop each time (tens of ms at 50 calls/s).
+                    stmt = pg_insert(Call)
                     stmt = stmt.on_conflict_do_update(
                         index_elements=[Call.pbx, Call.uniqueid],
                         # What is stored wins (the desk's operator and answer, the first ring).
@@ -246,7 +249,7 @@ class CallLog:
                             if c != "direction"
                         },
                     )
-                    await s.execute(stmt)
+                    await s.execute(stmt, rows)
                 for (pbx, linkedid), (at, was_lost) in ended.items():
                     await s.execute(
                         sa.update(Call)
