@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import dataclasses
 import datetime
+import gc
 import json
 import statistics
 import sys
@@ -72,13 +73,18 @@ async def clients_main() -> None:
     counter = [0]
     tasks = [asyncio.create_task(desk(t, ready, counter)) for t in tokens]
     await ready.wait()
+    # This one process stands for thousands of browsers: its sockets are frozen out of its
+    # collector's sight as cti freezes its own, and its collections are reported with the pops
+    # (a pause here delays noting a pop that had arrived).
+    gc.freeze()
+    pauses = gc_pauses()
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    print(json.dumps(arrivals), flush=True)
+    print(json.dumps({"arrivals": arrivals, "gc": pauses}), flush=True)
 
 
 # --- the server process ---------------------------------------------------------------------
@@ -226,37 +232,31 @@ async def server_main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(1.0)
                 child.stdin.write(b"stop\n")
                 await child.stdin.drain()
-                arrivals = json.loads(await child.stdout.readline())
+                measured = json.loads(await child.stdout.readline())
+                arrivals = measured["arrivals"]
                 await child.wait()
                 report(sent, noticed, arrivals, calls, args)
                 import resource
 
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 print(f"server process peak memory: {rss:.0f} MB")
-                during = sorted((ms for at, ms in pauses if at >= t0), reverse=True)
-                print(
-                    f"full garbage collections while calls came in: {len(during)}, longest "
-                    + (", ".join(f"{ms:.0f} ms" for ms in during[:3]) or "-")
-                )
+                gc_report(pauses, measured["gc"], t0, sent, arrivals)
     finally:
         await drop_database(name)
 
 
-def gc_pauses() -> list[tuple[float, float]]:
-    """When (monotonic) and how long (ms) each full (generation 2) garbage collection from now on
+def gc_pauses() -> list[tuple[float, int, float]]:
+    """When (monotonic), of which generation and how long (ms) each garbage collection from now on
     took: each one stops the whole event loop, AMI included."""
-    import gc
-
-    pauses: list[tuple[float, float]] = []
+    pauses: list[tuple[float, int, float]] = []
     started = [0.0]
 
     def timed(phase: str, info: dict[str, int]) -> None:
-        if info.get("generation") != 2:
-            return
         if phase == "start":
             started[0] = time.monotonic()
         else:
-            pauses.append((started[0], (time.monotonic() - started[0]) * 1000))
+            took = (time.monotonic() - started[0]) * 1000
+            pauses.append((started[0], info.get("generation", -1), took))
 
     gc.callbacks.append(timed)
     return pauses
@@ -324,6 +324,49 @@ def report(
             ((t - sent[uid]) * 1000, sent[uid] - t0) for uid, t in arrivals if uid in sent
         )
         print("slowest pops: " + ", ".join(f"{ms:.0f} ms at {at:.1f} s" for ms, at in slow[-5:]))
+
+
+def gc_report(
+    pauses: list[tuple[float, int, float]],
+    client: list[tuple[float, int, float]],
+    t0: float,
+    sent: dict[str, float],
+    arrivals: list[tuple[str, float]],
+) -> None:
+    """The collections while calls came in, and which of the slowest pops waited for one: where
+    the tail's time went."""
+    during = [(at, gen, ms) for at, gen, ms in pauses if at >= t0]
+    theirs = [(at, gen, ms) for at, gen, ms in client if at >= t0]
+    full = sorted((ms for _, gen, ms in during if gen == 2), reverse=True)
+    print(
+        f"full garbage collections while calls came in: {len(full)}, longest "
+        + (", ".join(f"{ms:.0f} ms" for ms in full[:3]) or "-")
+    )
+    young = sorted((p for p in during if p[1] < 2), key=lambda p: p[2], reverse=True)
+    print(
+        f"young (generation 0/1) collections while calls came in: {len(young)}, longest "
+        + (
+            ", ".join(f"{ms:.0f} ms (gen {gen}) at {at - t0:.1f} s" for at, gen, ms in young[:3])
+            or "-"
+        )
+    )
+    slow = sorted(((t - sent[uid]), sent[uid], t) for uid, t in arrivals if uid in sent)[-5:]
+    longest = max((ms for _, _, ms in theirs), default=0.0)
+    print(
+        f"collections in the clients' process (the measuring end): {len(theirs)},"
+        f" longest {longest:.0f} ms"
+    )
+
+    def spent(which: list[tuple[float, int, float]], begin: float, end: float) -> float:
+        return sum(ms for at, _, ms in which if begin <= at <= end)
+
+    print(
+        "of the 5 slowest pops, ms in cti's collections / the clients' while on their way: "
+        + ", ".join(
+            f"{spent(during, b, e):.0f}/{spent(theirs, b, e):.0f} of {took * 1000:.0f}"
+            for took, b, e in slow
+        )
+    )
 
 
 def main() -> None:
