@@ -23,10 +23,21 @@ HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 SERVER_COOKIE = "CTI_SERVER"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# Every port handed out in this test process: the kernel may hand the same free port to two
+# bind-and-close probes in a row, and a test's listeners once got one port twice (Asterisk's AMI
+# and its HTTP server: cti read "HTTP/1.1 404 Not Found" where AMI should answer).
+_GIVEN: set[int] = set()
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port free for ``kind`` (TCP or UDP) right now, never handed out before here."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def haproxy_missing() -> str | None:

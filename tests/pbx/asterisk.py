@@ -26,6 +26,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.cluster.harness import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "asterisk"
 DEFAULT_PREFIX = Path("/opt/asterisk-22.10.1")
@@ -44,13 +46,6 @@ def asterisk_prefix() -> Path | None:
     """Where Asterisk is installed, or ``None`` when it is not."""
     prefix = Path(os.environ.get("CTI_ASTERISK_PREFIX") or DEFAULT_PREFIX)
     return prefix if (prefix / "sbin" / "asterisk").is_file() else None
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A loopback port free for ``kind`` (TCP or UDP) right now."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
