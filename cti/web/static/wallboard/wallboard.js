@@ -471,7 +471,8 @@ function openReassign() {
 async function loadLists() {
   try { lists = await api("GET", "/api/v1/supervisor/lists"); } catch { /* keep the old lists */ }
   const mine = $("my-phone");
-  if (lists && document.activeElement !== mine) mine.value = (lists.me?.extension) || "";
+  // What the supervisor typed and has not saved yet is kept.
+  if (lists && document.activeElement !== mine && !mine.dataset.edited) mine.value = (lists.me?.extension) || "";
 }
 
 async function savePhone(ev) {
@@ -479,6 +480,7 @@ async function savePhone(ev) {
   try {
     const res = await api("PUT", "/api/v1/supervisor/phone", { phone: $("my-phone").value.trim() });
     $("my-phone").value = res.phone;
+    delete $("my-phone").dataset.edited;
     toast(t("Listening rings {phone}", { phone: res.phone }));
   } catch (e) {
     toast(e instanceof ApiError ? e.message : String(e), true);
@@ -529,6 +531,10 @@ async function main() {
   setInterval(loadCampaigns, 10000);
   $("campaign-new").addEventListener("click", newCampaign);
   $("my-phone-form").addEventListener("submit", savePhone);
+  $("my-phone").addEventListener("input", () => { $("my-phone").dataset.edited = "1"; });
+  // Clickable once it does something (before, a click submitted the form natively: the page
+  // reloaded and what was typed was lost).
+  $("my-phone-save").disabled = false;
   if (user.softphone) mountBrowserPhone(user).catch((e) => toast(e instanceof ApiError ? e.message : String(e), true));
   connect();
   setInterval(tickClocks, 1000);
