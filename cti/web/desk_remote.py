@@ -40,14 +40,16 @@ async def ask_holder(
     desk = app.get(DESK_SERVICE)
     if seat is None or (desk is not None and desk.agent_of(seat[0]) is not None):
         return None
-    await app[INSTANCE_BUS].send(
-        KIND, user=seat[0], pbx=pbx, interface=interface, reason=reason, by=by
-    )
+    # What the PBX shows now, before asking: the other instance may have done it (a wrap-up
+    # released: the agent is ready) by the time the message is sent.
     live = app[WEB].runtime.ami.state(pbx).agents.get(interface)
     state = live.state if live is not None else AgentState.OFFLINE
     busy = state in (AgentState.RINGING, AgentState.IN_CALL)
     wrapping = state is AgentState.WRAP_UP or (
         live is not None and live.paused and live.reason == WRAPUP_REASON and not busy
+    )
+    await app[INSTANCE_BUS].send(
+        KIND, user=seat[0], pbx=pbx, interface=interface, reason=reason, by=by
     )
     return Asked(
         deferred=busy or (wrapping and reason is not None),
