@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -28,6 +29,27 @@ CHECK_SECONDS = 5.0
 
 Heard = Callable[[dict[str, object]], None]
 
+_ACTIVITY = sa.table("pg_stat_activity", sa.column("application_name"), sa.column("datname"))
+
+
+def connection_name(instance: str) -> str:
+    """The ``application_name`` of the instance's listening connection (PostgreSQL keeps 63
+    bytes of it; an instance's name can be longer)."""
+    return "cti " + hashlib.md5(instance.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def listening(instance: sa.ColumnExpressionArgument[str]) -> sa.ColumnElement[bool]:
+    """Whether the instance named ``instance`` has a connection open to this database.
+
+    PostgreSQL ends a connection as soon as its process dies (``kill -9`` included), whatever the
+    process's event loop was doing: an instance slow to renew something (a busy machine, a slow
+    commit) is still there; one killed is not."""
+    name = "cti " + sa.func.left(sa.func.md5(instance), 16)
+    return sa.exists().where(
+        _ACTIVITY.c.application_name == name,
+        _ACTIVITY.c.datname == sa.func.current_database(),
+    )
+
 
 class _Notified(Protocol):
     """The asyncpg connection's side of LISTEN (asyncpg ships no types)."""
@@ -40,7 +62,7 @@ class _Notified(Protocol):
         self, channel: str, callback: Callable[[object, int, str, str], None]
     ) -> None: ...
 
-    async def fetchval(self, query: str) -> object: ...
+    async def fetchval(self, query: str, *args: object) -> object: ...
 
 
 async def publish(db: Database, message: Mapping[str, object]) -> None:
@@ -60,9 +82,10 @@ async def publish(db: Database, message: Mapping[str, object]) -> None:
 class Listener:
     """Hears the channel on a connection of its own, opened again when it breaks."""
 
-    def __init__(self, db: Database, heard: Heard) -> None:
+    def __init__(self, db: Database, heard: Heard, instance: str) -> None:
         self._db = db
         self._heard = heard
+        self._name = connection_name(instance)
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
 
@@ -90,6 +113,10 @@ class Listener:
                 async with self._db.engine.connect() as conn:
                     raw = await conn.get_raw_connection()
                     pg = cast(_Notified, raw.driver_connection)
+                    # Named for the others to see this instance alive (:func:`listening`).
+                    await pg.fetchval(
+                        "SELECT set_config('application_name', $1, false)", self._name
+                    )
                     await pg.add_listener(CHANNEL, self._on_notify)
                     self.listening.set()
                     try:

@@ -26,7 +26,7 @@ class InstanceBus:
         self.instance = runtime.instance
         self._db = runtime.db
         self._handlers: dict[str, Handler] = {}
-        self._listener = db_bus.Listener(runtime.db, self._heard)
+        self._listener = db_bus.Listener(runtime.db, self._heard, runtime.instance)
         self._tasks: set[asyncio.Task[None]] = set()
         self.heard = 0
 

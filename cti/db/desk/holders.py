@@ -2,8 +2,10 @@
 
 Every instance sees the whole PBX over its own AMI link, so any of them can hold any desk; one
 holds it at a time, so that a call's pop is audited once and its attention opened once. The holder
-renews its leases every second; a lease not renewed for :data:`LEASE` (its instance was killed,
-or lost the database) is taken over by another instance.
+renews its leases every second; a lease not renewed for :data:`LEASE` is taken over by another
+instance once its holder is gone: killed (PostgreSQL closed its connections at once), or silent
+for :data:`GRACE` more (it lost the database, or hangs). An instance only slow to renew (a busy
+machine, a slow commit) keeps its desks, and its agents are not moved back and forth.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from cti.db.bus import listening
 from cti.db.engine import Database
 from cti.db.models import DeskHolder, Operator
 
 LEASE = timedelta(seconds=3)
+# How long a lease run out still holds while its instance is connected to the database.
+GRACE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,15 @@ class Seat:
 
 def _until() -> sa.ColumnElement[datetime]:
     return sa.func.now() + sa.literal(LEASE)
+
+
+def _held() -> sa.ColumnElement[bool]:
+    """The lease still holds: renewed within :data:`LEASE`, or its instance is still there."""
+    now = sa.func.now()
+    return sa.or_(
+        DeskHolder.held_until >= now,
+        sa.and_(DeskHolder.held_until >= now - sa.literal(GRACE), listening(DeskHolder.instance)),
+    )
 
 
 async def claim(
@@ -52,9 +66,7 @@ async def claim(
             "interface": ins.excluded.interface,
             "held_until": ins.excluded.held_until,
         },
-        where=None
-        if force
-        else sa.or_(DeskHolder.instance == instance, DeskHolder.held_until < sa.func.now()),
+        where=None if force else sa.or_(DeskHolder.instance == instance, sa.not_(_held())),
     ).returning(DeskHolder.user_id)
     async with db.sessions.begin() as s:
         return (await s.execute(stmt)).scalar_one_or_none() is not None
@@ -74,13 +86,14 @@ async def renew(db: Database, instance: str) -> set[int]:
 
 async def release(db: Database, instance: str, user_ids: Iterable[int] | None = None) -> None:
     """Give up desks held here: ``user_ids`` (a sign-out: the row goes), or all of them (a clean
-    stop: their leases end now, for another instance to take at once)."""
+    stop: their leases end now, for another instance to take at once, though this one is still
+    connected)."""
     async with db.sessions.begin() as s:
         if user_ids is None:
             await s.execute(
                 sa.update(DeskHolder)
                 .where(DeskHolder.instance == instance)
-                .values(held_until=sa.func.now() - sa.literal(timedelta(seconds=1)))
+                .values(held_until=sa.func.now() - sa.literal(GRACE + timedelta(seconds=1)))
             )
             return
         ids = list(user_ids)
@@ -93,13 +106,13 @@ async def release(db: Database, instance: str, user_ids: Iterable[int] | None = 
 
 
 async def lapsed(db: Database) -> list[Seat]:
-    """Desks whose holder stopped renewing (or stopped cleanly), for another instance to take."""
-    return await _seats(db, DeskHolder.held_until < sa.func.now())
+    """Desks whose holder is gone (or stopped cleanly), for another instance to take."""
+    return await _seats(db, sa.not_(_held()))
 
 
 async def seats(db: Database) -> list[Seat]:
     """Every desk held by a live instance."""
-    return await _seats(db, DeskHolder.held_until >= sa.func.now())
+    return await _seats(db, _held())
 
 
 async def seats_of(db: Database, user_id: int) -> list[Seat]:
