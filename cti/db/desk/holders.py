@@ -50,15 +50,10 @@ def _held() -> sa.ColumnElement[bool]:
     )
 
 
-async def claim(
-    db: Database, user_id: int, instance: str, pbx: str, interface: str, *, force: bool
-) -> bool:
-    """Hold the operator's desk here. ``force``: whoever held it (the operator's page is here);
-    otherwise only if nobody holds it, its lease ran out, or it is already ours. Whether held."""
-    ins = pg_insert(DeskHolder).values(
-        user_id=user_id, instance=instance, pbx=pbx, interface=interface, held_until=_until()
-    )
-    stmt = ins.on_conflict_do_update(
+def _claim(force: bool) -> sa.Insert:
+    ins = pg_insert(DeskHolder).values(held_until=_until())
+    mine = DeskHolder.instance == ins.excluded.instance
+    return ins.on_conflict_do_update(
         index_elements=[DeskHolder.user_id],
         set_={
             "instance": ins.excluded.instance,
@@ -66,10 +61,23 @@ async def claim(
             "interface": ins.excluded.interface,
             "held_until": ins.excluded.held_until,
         },
-        where=None if force else sa.or_(DeskHolder.instance == instance, sa.not_(_held())),
+        where=None if force else sa.or_(mine, sa.not_(_held())),
     ).returning(DeskHolder.user_id)
+
+
+# Built once, their values given as parameters: a statement built anew leaves its ``excluded``
+# columns as garbage in reference cycles, freed only by a full collection.
+_CLAIM = {force: _claim(force) for force in (False, True)}
+
+
+async def claim(
+    db: Database, user_id: int, instance: str, pbx: str, interface: str, *, force: bool
+) -> bool:
+    """Hold the operator's desk here. ``force``: whoever held it (the operator's page is here);
+    otherwise only if nobody holds it, its lease ran out, or it is already ours. Whether held."""
+    values = {"user_id": user_id, "instance": instance, "pbx": pbx, "interface": interface}
     async with db.sessions.begin() as s:
-        return (await s.execute(stmt)).scalar_one_or_none() is not None
+        return (await s.execute(_CLAIM[force], values)).scalar_one_or_none() is not None
 
 
 async def renew(db: Database, instance: str) -> set[int]:
@@ -105,25 +113,8 @@ async def release(db: Database, instance: str, user_ids: Iterable[int] | None = 
             )
 
 
-async def lapsed(db: Database) -> list[Seat]:
-    """Desks whose holder is gone (or stopped cleanly), for another instance to take."""
-    return await _seats(db, sa.not_(_held()))
-
-
-async def seats(db: Database) -> list[Seat]:
-    """Every desk held by a live instance."""
-    return await _seats(db, _held())
-
-
-async def seats_of(db: Database, user_id: int) -> list[Seat]:
-    """Where the operator's desk is held, or was last (a lease run out included)."""
-    return await _seats(db, DeskHolder.user_id == user_id)
-
-
-async def _seats(db: Database, where: sa.ColumnElement[bool]) -> list[Seat]:
-    # Plain columns, not ORM objects: every instance reads all the seats every second, and
-    # 2,000 mapped objects a second cost the event loop tens of milliseconds each time.
-    stmt = (
+def _select(where: sa.ColumnElement[bool]) -> sa.Select[int, str | None, str, str, str]:
+    return (
         sa.select(
             DeskHolder.user_id,
             Operator.full_name,
@@ -135,8 +126,38 @@ async def _seats(db: Database, where: sa.ColumnElement[bool]) -> list[Seat]:
         .where(where)
         .order_by(DeskHolder.user_id)
     )
+
+
+# Every instance reads these every second: built once.
+_LAPSED = _select(sa.not_(_held()))
+_HELD = _select(_held())
+_OF = _select(DeskHolder.user_id == sa.bindparam("user_id"))
+
+
+async def lapsed(db: Database) -> list[Seat]:
+    """Desks whose holder is gone (or stopped cleanly), for another instance to take."""
+    return await _seats(db, _LAPSED)
+
+
+async def seats(db: Database) -> list[Seat]:
+    """Every desk held by a live instance."""
+    return await _seats(db, _HELD)
+
+
+async def seats_of(db: Database, user_id: int) -> list[Seat]:
+    """Where the operator's desk is held, or was last (a lease run out included)."""
+    return await _seats(db, _OF, {"user_id": user_id})
+
+
+async def _seats(
+    db: Database,
+    stmt: sa.Select[int, str | None, str, str, str],
+    params: dict[str, int] | None = None,
+) -> list[Seat]:
+    # Plain columns, not ORM objects: every instance reads all the seats every second, and
+    # 2,000 mapped objects a second cost the event loop tens of milliseconds each time.
     async with db.sessions() as s:
-        rows = (await s.execute(stmt)).all()
+        rows = (await s.execute(stmt, params)).all()
     return [
         Seat(user_id=u, full_name=name or "", instance=i, pbx=p, interface=f)
         for u, name, i, p, f in rows
