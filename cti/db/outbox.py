@@ -35,14 +35,22 @@ OUTBOX_LOCK = 0x6374694F
 # The bus message (cti.db.bus) an outbox write sends at its commit.
 OUTBOX_KIND = "outbox"
 OUTBOX_WRITTEN = '{"kind":"outbox"}'
+# The same, when the events made webhook deliveries: the delivery loops look too.
+OUTBOX_TO_DELIVER = '{"kind":"outbox","deliveries":true}'
 
 
 async def emit(s: AsyncSession, events: Sequence[NewEvent]) -> list[int]:
     """Write ``events`` in the session's transaction; their ids, in order."""
+    return (await _emit(s, events))[0]
+
+
+async def _emit(s: AsyncSession, events: Sequence[NewEvent]) -> tuple[list[int], int]:
+    """:func:`emit`, and how many webhook deliveries the events made."""
     if not events:
-        return []
+        return [], 0
     await s.execute(sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK)))
     ids: list[int] = []
+    deliveries = 0
     for e in events:
         event_id = (
             await s.execute(
@@ -66,22 +74,27 @@ async def emit(s: AsyncSession, events: Sequence[NewEvent]) -> list[int]:
             WebhookEndpoint.active,
             WebhookEndpoint.events.contains(sa.cast([e.type.value], ARRAY(sa.Text()))),
         )
-        await s.execute(
+        made = await s.execute(
             sa.insert(WebhookDelivery).from_select(
                 ["endpoint_id", "event_id", "key", "next_at"], fan_out
             )
         )
+        count = made.rowcount if isinstance(made, sa.CursorResult) else -1
+        deliveries += count if count >= 0 else 1  # unknown: say so, the loops find out
     if ids:
         # Told at the commit (PostgreSQL holds a NOTIFY until then), to every instance: their
-        # webhook workers and event streams look now rather than at their next poll.
-        await s.execute(sa.select(sa.func.pg_notify(bus.CHANNEL, OUTBOX_WRITTEN)))
-    return ids
+        # event streams, and their webhook loops if there is something to post, look now rather
+        # than at their next poll.
+        said = OUTBOX_TO_DELIVER if deliveries else OUTBOX_WRITTEN
+        await s.execute(sa.select(sa.func.pg_notify(bus.CHANNEL, said)))
+    return ids, deliveries
 
 
-async def emit_now(db: Database, events: Sequence[NewEvent]) -> list[int]:
-    """:func:`emit` in a transaction of its own."""
+async def emit_now(db: Database, events: Sequence[NewEvent]) -> int:
+    """:func:`emit` in a transaction of its own; how many webhook deliveries the events made
+    (none when no active endpoint takes them: the delivery loops need not look)."""
     async with db.sessions.begin() as s:
-        return await emit(s, events)
+        return (await _emit(s, events))[1]
 
 
 def attention_events(a: Attention, now: datetime, *, was_done: bool) -> list[NewEvent]:

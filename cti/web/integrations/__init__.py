@@ -28,12 +28,14 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     wake = asyncio.Event()
     bell = app[public.OUTBOX_BELL]
 
-    async def written(_message: dict[str, object]) -> None:
-        wake.set()
+    async def written(message: dict[str, object]) -> None:
+        if message.get("deliveries"):
+            wake.set()
         bell.ring()
 
-    # An outbox write anywhere (this instance included) says so at its commit: the webhook
-    # loops and the event streams look now, not at their next poll.
+    # An outbox write anywhere (this instance included) says so at its commit: the event
+    # streams, and the webhook loops when it made deliveries, look now, not at their next poll
+    # (with no endpoint taking the events, nothing is claimed for each call event).
     app[INSTANCE_BUS].on(outbox.OUTBOX_KIND, written)
     calls = CallEvents(runtime, wake)
     webhooks = WebhookWorker(runtime, wake)

@@ -85,12 +85,13 @@ class CallEvents:
     async def _write(self, batch: list[NewEvent]) -> None:
         for attempt in range(5):
             try:
-                await outbox.emit_now(self.rt.db, batch)
+                deliveries = await outbox.emit_now(self.rt.db, batch)
             except Exception:
                 log.exception("call events: writing %d events failed (try %d)", len(batch), attempt)
                 await asyncio.sleep(0.5 * (attempt + 1))
             else:
-                self._written.set()
+                if deliveries:
+                    self._written.set()
                 return
 
     async def stop(self) -> None:
