@@ -77,7 +77,7 @@ async def phones(pbx: Asterisk) -> AsyncIterator[Callable[..., Awaitable[Phone]]
             phone = await Phone.open(
                 user="carrier", server=("127.0.0.1", pbx.ports.trunk), port=pbx.ports.carrier
             )
-            await carrier_reachable(pbx)
+            await carrier_reachable(pbx, phone)
         else:
             phone = await Phone.open(
                 user=user, password=AGENT_PASSWORD, server=("127.0.0.1", pbx.ports.agents)
@@ -96,7 +96,7 @@ async def phones(pbx: Asterisk) -> AsyncIterator[Callable[..., Awaitable[Phone]]
             print(f"closing {phone}: {exc!r}")
 
 
-async def carrier_reachable(pbx: Asterisk, within: float = 15.0) -> None:
+async def carrier_reachable(pbx: Asterisk, carrier: Phone, within: float = 30.0) -> None:
     """Wait until Asterisk sees the carrier's static contact as reachable.
 
     A real carrier is always up; ours opens with each test, after Asterisk has already sent its
@@ -105,22 +105,36 @@ async def carrier_reachable(pbx: Asterisk, within: float = 15.0) -> None:
     the tier waits for that first OPTIONS to be answered or to time out (3 s; the contact is
     ``NonQual`` until then: a qualify asked meanwhile would be undone by its timeout), then asks
     Asterisk to qualify again and waits for the answer, as an operator would after bringing a
-    trunk up.
+    trunk up. If it never comes, the failure says what Asterisk showed and what the carrier got.
     """
     contact = f"carrier/sip:127.0.0.1:{pbx.ports.carrier}"
+    seen: list[str] = []  # each status Asterisk showed, in order, once per change
+    qualified = 0
 
     async def status() -> str:
-        for line in (await asyncio.to_thread(pbx.cli, "pjsip show contacts")).splitlines():
+        out = await asyncio.to_thread(pbx.cli, "pjsip show contacts")
+        found = "(no such contact)"
+        for line in out.splitlines():
             fields = line.split()
             if fields[:2] == ["Contact:", contact]:
-                return fields[3]
-        return ""
+                found = fields[3]
+        if not seen or seen[-1] != found:
+            seen.append(found)
+        return found
 
-    async with asyncio.timeout(within):
-        while (now := await status()) != "Avail":
-            if now != "NonQual":
-                await asyncio.to_thread(pbx.cli, "pjsip qualify carrier")
-            await asyncio.sleep(0.2)
+    try:
+        async with asyncio.timeout(within):
+            while (now := await status()) != "Avail":
+                if now != "NonQual":
+                    await asyncio.to_thread(pbx.cli, "pjsip qualify carrier")
+                    qualified += 1
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(
+            f"the carrier {contact} was not reachable within {within:g} s: Asterisk showed"
+            f" {' -> '.join(seen) or 'nothing yet'}; {qualified} qualifies asked; the carrier answered"
+            f" {carrier.received['OPTIONS']} OPTIONS"
+        ) from None
 
 
 async def make_users(database_url: str) -> None:
