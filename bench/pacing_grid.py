@@ -24,7 +24,11 @@ A second table restarts the dialer every ``RESTART_EVERY`` seconds (25% answers,
 ``cti`` resumes its saved estimates (``cti.domain.pacing.snapshot``/``restore``), ``before``
 rebuilt them from its priors, as it did; the abandon ledger comes back whole in both.
 
-Run: ``.venv/bin/python bench/pacing_grid.py [--seeds 4] [--workers 2] [--scale 1.0] [--only 20]``
+``--slices`` also prints each scenario's occupancy over each 15 minutes of the run, cti's and the
+hindsight ratio's: where cti gains or loses (its first minutes, while it learns, or all along).
+
+Run: ``.venv/bin/python bench/pacing_grid.py [--seeds 4] [--workers 2] [--scale 1.0] [--only 20]
+[--slices]``
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ class Summary:
     first_worst: float
     label: str = ""
     per_seed: tuple[float, ...] = ()
+    slices: tuple[float, ...] = ()
 
 
 def summarise(results: Sequence[Result], label: str = "") -> Summary:
@@ -105,6 +110,7 @@ def summarise(results: Sequence[Result], label: str = "") -> Summary:
         first_worst=max(r.first_rate for r in results),
         label=label,
         per_seed=tuple(r.occupancy for r in results),
+        slices=tuple(statistics.fmean(k) for k in zip(*(r.slices for r in results), strict=True)),
     )
 
 
@@ -167,6 +173,17 @@ def restart_scenarios(scenarios: Sequence[Scenario]) -> list[Scenario]:
     return [s for s in scenarios if s.rate == s.rate_after == 0.25 and s.mean_handle == 180.0]
 
 
+def print_slices(table: Sequence[tuple[Scenario, dict[str, Summary]]]) -> None:
+    """Occupancy over each 15 minutes of the run, mean over seeds: cti against the hindsight ratio
+    (where cti gains or loses: its first minutes, while it learns, or all along)."""
+    print()
+    print("occupancy per 15 minutes of the run (mean over seeds), cti and the hindsight ratio:")
+    for scenario, row in table:
+        for kind, name in (("hindsight", f"fixed {row['hindsight'].label}"), ("cti", "cti")):
+            cells = " ".join(f"{x:>6.1%}" for x in row[kind].slices)
+            print(f"{scenario.name:<26}{name:<18}{cells}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4)
@@ -174,6 +191,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the simulated hours")
     parser.add_argument("--only", type=int, default=0, help="only the scenarios with this team")
     parser.add_argument("--no-before", action="store_true", help="skip the pre-#19 pacing")
+    parser.add_argument(
+        "--slices", action="store_true", help="also print occupancy per 15 minutes of the run"
+    )
     args = parser.parse_args()
     seeds = list(range(1, args.seeds + 1))
     scenarios = [s for s in grid(args.scale) if not args.only or s.agents == args.only]
@@ -276,6 +296,8 @@ def main() -> None:
                 if s.agents == agents
             ]
             print(f"before / hindsight with {agents:>3} agents: {min(old):.2f}-{max(old):.2f}x")
+    if args.slices:
+        print_slices(table)
     if restarted:
         print()
         print(f"restarted every {RESTART_EVERY / 60:g} minutes (ledger kept):")

@@ -109,6 +109,8 @@ class Result:
     dialled: int
     first_decision: int
     seconds: float = 0.0
+    # Occupancy over each whole 15 minutes of the run, in order (where a strategy gains or loses).
+    slices: tuple[float, ...] = ()
 
     @property
     def abandon_rate(self) -> float:
@@ -307,6 +309,7 @@ def simulate(scenario: Scenario, strategy: Strategy, seed: int) -> Result:
     waiting: deque[tuple[int, float]] = deque()  # (call, answered at), oldest first
     waiting_ids: set[int] = set()
     talk = 0.0
+    talk_by_slice = [0.0] * (int(end // FIRST) + 1)
     dialled = 0
     next_call = 0
     first_decision = -1
@@ -326,6 +329,12 @@ def simulate(scenario: Scenario, strategy: Strategy, seed: int) -> Result:
         nonlocal talk
         duration = scenario.draw_handle(rng)
         talk += max(0.0, min(now + duration, end) - now)
+        start, stop = now, min(now + duration, end)
+        while start < stop:
+            k = int(start // FIRST)
+            edge = min(stop, (k + 1) * FIRST)
+            talk_by_slice[k] += edge - start
+            start = edge
         busy_since[agent] = now
         push(now + duration, AGENT_FREE, agent)
 
@@ -395,4 +404,5 @@ def simulate(scenario: Scenario, strategy: Strategy, seed: int) -> Result:
         first_abandoned=first_abandoned,
         dialled=dialled,
         first_decision=first_decision,
+        slices=tuple(t / (scenario.agents * FIRST) for t in talk_by_slice[: int(end // FIRST)]),
     )
