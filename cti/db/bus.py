@@ -14,9 +14,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Protocol, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from cti.db.engine import Database
 
@@ -49,6 +51,22 @@ def listening(instance: sa.ColumnExpressionArgument[str]) -> sa.ColumnElement[bo
         _ACTIVITY.c.application_name == name,
         _ACTIVITY.c.datname == sa.func.current_database(),
     )
+
+
+# How long an instance's mark (a desk lease, its beat) still holds once it has run out, while the
+# instance is still connected: it may be only slow; a killed one's connections close at once.
+GRACE = timedelta(seconds=30)
+
+
+def still_held(
+    until: sa.ColumnElement[datetime] | QueryableAttribute[datetime],
+    instance: sa.ColumnExpressionArgument[str],
+) -> sa.ColumnElement[bool]:
+    """Whether a mark an instance keeps renewing, good ``until`` then, still holds (a SQL
+    condition): not yet run out, or run out less than :data:`GRACE` ago and the instance is
+    still connected (:func:`listening`)."""
+    now = sa.func.now()
+    return sa.or_(until >= now, sa.and_(until >= now - sa.literal(GRACE), listening(instance)))
 
 
 class _Notified(Protocol):

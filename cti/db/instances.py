@@ -1,6 +1,6 @@
 """The cti instances alive (``cti_instances``): each notes itself every second; one not seen for
 :data:`GONE_AFTER` is gone once PostgreSQL no longer holds its connection (killed: its connections
-close at once), or after :data:`GRACE` more (cut off from the database, or hung). An instance only
+close at once), or after :data:`cti.db.bus.GRACE` more (cut off from the database, or hung). An instance only
 slow to note itself (a busy machine, a slow commit) is still alive."""
 
 from __future__ import annotations
@@ -11,29 +11,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import InstrumentedAttribute
 
-from cti.db.bus import listening
+from cti.db.bus import still_held
 from cti.db.engine import Database
 from cti.db.models import CtiInstance
 
 GONE_AFTER = timedelta(seconds=3)
-# How long an instance not seen still counts while it is connected to the database.
-GRACE = timedelta(seconds=30)
 
 
 def alive(
     name: sa.ColumnElement[str | None] | InstrumentedAttribute[str | None],
 ) -> sa.ColumnElement[bool]:
     """Whether the instance ``name`` names is alive (a SQL condition): seen within
-    :data:`GONE_AFTER`, or within :data:`GRACE` and still connected."""
-    now = sa.func.now()
+    :data:`GONE_AFTER`, or within :data:`cti.db.bus.GRACE` more and still connected."""
     return (
         sa.select(CtiInstance.name)
         .where(
             CtiInstance.name == name,
-            sa.or_(
-                CtiInstance.seen_at >= now - GONE_AFTER,
-                sa.and_(CtiInstance.seen_at >= now - GRACE, listening(CtiInstance.name)),
-            ),
+            still_held(CtiInstance.seen_at + sa.literal(GONE_AFTER), CtiInstance.name),
         )
         .exists()
     )

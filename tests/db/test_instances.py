@@ -9,7 +9,7 @@ import asyncio
 import sqlalchemy as sa
 
 from cti.db import instances
-from cti.db.bus import Listener
+from cti.db.bus import GRACE, Listener
 from cti.db.engine import Database
 from cti.db.models import CtiInstance
 
@@ -45,7 +45,7 @@ async def test_a_late_instance_is_alive_while_connected_and_gone_once_it_is_not(
             await _late(db, 5)
             assert await _alive(db)
             # Connected, but silent for longer than the grace (it hangs): gone.
-            await _late(db, instances.GRACE.total_seconds() + 1)
+            await _late(db, (instances.GONE_AFTER + GRACE).total_seconds() + 1)
             assert not await _alive(db)
             await instances.seen(db_a, A)
             await _late(db, 5)

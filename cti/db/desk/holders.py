@@ -17,13 +17,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from cti.db.bus import listening
+from cti.db.bus import GRACE, still_held
 from cti.db.engine import Database
 from cti.db.models import DeskHolder, Operator
 
 LEASE = timedelta(seconds=3)
-# How long a lease run out still holds while its instance is connected to the database.
-GRACE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +41,7 @@ def _until() -> sa.ColumnElement[datetime]:
 
 def _held() -> sa.ColumnElement[bool]:
     """The lease still holds: renewed within :data:`LEASE`, or its instance is still there."""
-    now = sa.func.now()
-    return sa.or_(
-        DeskHolder.held_until >= now,
-        sa.and_(DeskHolder.held_until >= now - sa.literal(GRACE), listening(DeskHolder.instance)),
-    )
+    return still_held(DeskHolder.held_until, DeskHolder.instance)
 
 
 def _claim(force: bool) -> sa.Insert:
