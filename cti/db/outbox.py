@@ -14,13 +14,12 @@ once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.db import bus
@@ -44,50 +43,63 @@ async def emit(s: AsyncSession, events: Sequence[NewEvent]) -> list[int]:
     return (await _emit(s, events))[0]
 
 
+# Every event of a batch and its webhook deliveries in one statement (the writer's hot path: a
+# call's events are written as they happen). Ids are drawn in the batch's order; the deliveries
+# of one (endpoint, key) chain follow their events' order, which is what a chain is claimed by.
+# The bus is told at the commit (PostgreSQL holds a NOTIFY until then), only if an event was
+# written, and whether it made deliveries.
+_EMIT = sa.text(
+    """
+WITH ev AS (
+    INSERT INTO outbox_events (type, key, occurred_at, data, dedupe)
+    SELECT x.type, x.key, x.at, x.data::jsonb, x.dedupe
+    FROM unnest(CAST(:types AS text[]), CAST(:keys AS text[]), CAST(:ats AS timestamptz[]),
+                CAST(:data AS text[]), CAST(:dedupes AS text[]))
+         WITH ORDINALITY AS x(type, key, at, data, dedupe, n)
+    ORDER BY x.n
+    ON CONFLICT (dedupe) DO NOTHING
+    RETURNING id, type, key, occurred_at
+), made AS (
+    INSERT INTO webhook_deliveries (endpoint_id, event_id, key, next_at)
+    SELECT e.id, ev.id, ev.key, ev.occurred_at
+    FROM ev JOIN webhook_endpoints e ON e.active AND e.events @> ARRAY[ev.type::text]
+    ORDER BY ev.id, e.id
+    RETURNING 1
+), counted AS (
+    SELECT COALESCE((SELECT array_agg(id ORDER BY id) FROM ev), '{}') AS ids,
+           (SELECT count(*) FROM made) AS deliveries
+)
+SELECT c.ids, c.deliveries,
+       (SELECT pg_notify(:channel, CASE WHEN c.deliveries > 0 THEN :deliver ELSE :written END)
+        WHERE cardinality(c.ids) > 0) AS told
+FROM counted c
+"""
+)
+
+
 async def _emit(s: AsyncSession, events: Sequence[NewEvent]) -> tuple[list[int], int]:
     """:func:`emit`, and how many webhook deliveries the events made."""
     if not events:
         return [], 0
+    # Taken first, so the ids grow in commit order (see the module's docstring).
     await s.execute(sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK)))
-    ids: list[int] = []
-    deliveries = 0
-    for e in events:
-        event_id = (
-            await s.execute(
-                pg_insert(OutboxEvent)
-                .values(
-                    type=e.type, key=e.key, occurred_at=e.at, data=dict(e.data), dedupe=e.dedupe
-                )
-                .on_conflict_do_nothing(index_elements=[OutboxEvent.dedupe])
-                .returning(OutboxEvent.id)
-            )
-        ).scalar_one_or_none()
-        if event_id is None:
-            continue  # another cti instance wrote this very event already
-        ids.append(event_id)
-        fan_out = sa.select(
-            WebhookEndpoint.id,
-            sa.literal(event_id, sa.BigInteger),
-            sa.literal(e.key, sa.Text),
-            sa.literal(e.at, sa.DateTime(timezone=True)),
-        ).where(
-            WebhookEndpoint.active,
-            WebhookEndpoint.events.contains(sa.cast([e.type.value], ARRAY(sa.Text()))),
+    row = (
+        await s.execute(
+            _EMIT,
+            {
+                "types": [e.type.value for e in events],
+                "keys": [e.key for e in events],
+                "ats": [e.at for e in events],
+                "data": [json.dumps(dict(e.data)) for e in events],
+                "dedupes": [e.dedupe for e in events],
+                "channel": bus.CHANNEL,
+                "deliver": OUTBOX_TO_DELIVER,
+                "written": OUTBOX_WRITTEN,
+            },
         )
-        made = await s.execute(
-            sa.insert(WebhookDelivery).from_select(
-                ["endpoint_id", "event_id", "key", "next_at"], fan_out
-            )
-        )
-        count = made.rowcount if isinstance(made, sa.CursorResult) else -1
-        deliveries += count if count >= 0 else 1  # unknown: say so, the loops find out
-    if ids:
-        # Told at the commit (PostgreSQL holds a NOTIFY until then), to every instance: their
-        # event streams, and their webhook loops if there is something to post, look now rather
-        # than at their next poll.
-        said = OUTBOX_TO_DELIVER if deliveries else OUTBOX_WRITTEN
-        await s.execute(sa.select(sa.func.pg_notify(bus.CHANNEL, said)))
-    return ids, deliveries
+    ).one()
+    # Ids another cti instance wrote already (the same dedupe) are not among them.
+    return list(row.ids), int(row.deliveries)
 
 
 async def emit_now(db: Database, events: Sequence[NewEvent]) -> int:

@@ -34,3 +34,39 @@ async def test_events_no_endpoint_takes_make_no_delivery_and_those_one_takes_do(
     assert await outbox.emit_now(db, [_ring(3), _ring(4)]) == 2
     async with db.sessions() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)) == 2
+
+
+async def test_a_batch_keeps_its_order_and_skips_what_another_instance_wrote(
+    db: Database,
+) -> None:
+    """The ids of a batch grow in its order, an event another instance wrote already (the same
+    dedupe) is not written twice, and each endpoint's deliveries follow the events' order."""
+    async with db.sessions.begin() as s:
+        s.add(
+            WebhookEndpoint(url="https://crm.example/a", events=["call.ringing"], secret="s" * 32)
+        )
+    first = NewEvent(
+        type=EventType.CALL_RINGING,
+        key="call:pbx1:7",
+        at=datetime(2026, 12, 6, 9, 0, tzinfo=UTC),
+        data={"call": {"id": 7, "caller": "Conceição"}},
+        dedupe="pbx1:7:ringing",
+    )
+    async with db.sessions.begin() as s:
+        [written] = await outbox.emit(s, [first])
+    batch = [_ring(8), first, _ring(9), _ring(10)]
+    async with db.sessions.begin() as s:
+        ids = await outbox.emit(s, batch)
+    assert len(ids) == 3 and ids == sorted(ids) and ids[0] > written
+    events = await outbox.events_after(db, 0)
+    assert [e["data"] for e in events] == [
+        {"call": {"id": 7, "caller": "Conceição"}},
+        {"call": {"id": 8}},
+        {"call": {"id": 9}},
+        {"call": {"id": 10}},
+    ]
+    async with db.sessions() as s:
+        chain = (
+            await s.execute(sa.select(WebhookDelivery.event_id).order_by(WebhookDelivery.id))
+        ).scalars()
+        assert list(chain) == [written, *ids]
