@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from cti.db import outbox
 from cti.db.backoffice.common import enforce_required, iso
@@ -31,7 +32,10 @@ from cti.db.models import (
     Contact,
     Customer,
     Operator,
+    Quote,
+    SalesOrder,
     Suspect,
+    TicketItem,
 )
 from cti.domain.attentions import (
     EDITABLE,
@@ -229,35 +233,32 @@ async def attention_detail(
     (:func:`cti.db.backoffice.personal.show_personal`).
     """
     async with db.sessions.begin() as s:
-        row = (
-            await s.execute(
-                sa.select(Attention, Operator.full_name, Operator.username)
-                .outerjoin(Operator, Operator.id == Attention.operator_id)
-                .where(Attention.id == attention_id)
-            )
-        ).first()
+        row = (await s.execute(_DETAIL, {"id": attention_id})).first()
         if row is None:
             return None
-        a, op_name, op_user = row
-        notes = (
-            await s.execute(
-                sa.select(AttentionNote, Operator.full_name, Operator.username)
-                .join(Operator, Operator.id == AttentionNote.author_id)
-                .where(AttentionNote.attention_id == attention_id)
-                .order_by(AttentionNote.at, AttentionNote.id)
-            )
-        ).all()
-        call = (
-            await s.execute(
-                sa.select(Call).where(Call.attention_id == attention_id).order_by(Call.id).limit(1)
-            )
-        ).scalar_one_or_none()
-        names = await _party_names(s, a)
-        operation = await attention_operation(s, a.id)
+        a, op_name, op_user, customer, contact, call, has = row
+        # What an attention may have besides its call is read only where it has some: an
+        # attention opened at connect has none, and is read on the screen-pop's loop.
+        notes: Sequence[Any] = ()
+        if has & _HAS_NOTES:
+            notes = (
+                await s.execute(
+                    sa.select(AttentionNote, Operator.full_name, Operator.username)
+                    .join(Operator, Operator.id == AttentionNote.author_id)
+                    .where(AttentionNote.attention_id == attention_id)
+                    .order_by(AttentionNote.at, AttentionNote.id)
+                )
+            ).all()
+        operation = await attention_operation(s, a.id) if has & _HAS_SALES else None
         detail = _detail(
-            a, operator=op_name or op_user, names=names, notes=notes, call=call, operation=operation
+            a,
+            operator=op_name or op_user,
+            names={"customer": customer, "contact": contact},
+            notes=notes,
+            call=call,
+            operation=operation,
         )
-        detail["items"] = await items_of(s, a.id)
+        detail["items"] = await items_of(s, a.id) if has & _HAS_ITEMS else []
         [shown] = await show_personal(
             s, viewer, [(_subject(a), detail)], ATTENTION_SPEC, purpose="attention"
         )
@@ -322,21 +323,50 @@ def _detail(
     }
 
 
-async def _party_names(s: Any, a: Attention) -> dict[str, str | None]:
-    customer = contact = None
-    if a.customer_id is not None:
-        customer = (
-            await s.execute(sa.select(Customer.name).where(Customer.id == a.customer_id))
-        ).scalar_one_or_none()
-    if a.contact_id is not None:
-        contact = (
-            await s.execute(sa.select(Contact.name).where(Contact.id == a.contact_id))
-        ).scalar_one_or_none()
-    elif a.suspect_id is not None:
-        contact = (
-            await s.execute(sa.select(Suspect.name).where(Suspect.id == a.suspect_id))
-        ).scalar_one_or_none()
-    return {"customer": customer, "contact": contact}
+def _detail_statement() -> sa.Select[Any]:
+    """One attention with its operator's names, its party's names, its first call and a bit mask
+    of what else it has (:data:`_HAS_NOTES`, :data:`_HAS_SALES`, :data:`_HAS_ITEMS`)."""
+    first_call = (
+        sa.select(Call)
+        .where(Call.attention_id == Attention.id)
+        .order_by(Call.id)
+        .limit(1)
+        .lateral("first_call")
+    )
+    call = aliased(Call, first_call)
+    customer = (
+        sa.select(Customer.name).where(Customer.id == Attention.customer_id).scalar_subquery()
+    )
+    contact = sa.case(
+        (
+            Attention.contact_id.is_not(None),
+            sa.select(Contact.name).where(Contact.id == Attention.contact_id).scalar_subquery(),
+        ),
+        (
+            Attention.suspect_id.is_not(None),
+            sa.select(Suspect.name).where(Suspect.id == Attention.suspect_id).scalar_subquery(),
+        ),
+    )
+
+    def flag(bit: int, *columns: Any) -> sa.ColumnElement[int]:
+        found = sa.or_(*(sa.exists().where(column == Attention.id) for column in columns))
+        return sa.case((found, bit), else_=0)
+
+    has = (
+        flag(_HAS_NOTES, AttentionNote.attention_id)
+        + flag(_HAS_SALES, SalesOrder.attention_id, Quote.attention_id)
+        + flag(_HAS_ITEMS, TicketItem.attention_id)
+    )
+    return (
+        sa.select(Attention, Operator.full_name, Operator.username, customer, contact, call, has)
+        .outerjoin(Operator, Operator.id == Attention.operator_id)
+        .outerjoin(first_call, sa.true())
+        .where(Attention.id == sa.bindparam("id"))
+    )
+
+
+_HAS_NOTES, _HAS_SALES, _HAS_ITEMS = 1, 2, 4
+_DETAIL = _detail_statement()
 
 
 async def save_attention(
