@@ -73,9 +73,22 @@ SELECT json_build_object(
     + """ AS subject,
                    a.created_at, a.closed_at,
                    a.next_call_at, o.full_name AS operator, cr.name AS closing_reason
-            FROM who w
-            JOIN attentions a ON a.customer_id = w.cust_id OR a.contact_id = w.contact_id
-                              OR a.suspect_id = w.suspect_id OR a.prospect_id = w.prospect_id
+            FROM (
+                -- The newest few of each party's attentions, each by its own index: one
+                -- condition ORing the four walked the whole table, newest first, to find them.
+                (SELECT id FROM attentions WHERE customer_id = (SELECT cust_id FROM who)
+                 ORDER BY created_at DESC LIMIT :attentions)
+                UNION
+                (SELECT id FROM attentions WHERE contact_id = (SELECT contact_id FROM who)
+                 ORDER BY created_at DESC LIMIT :attentions)
+                UNION
+                (SELECT id FROM attentions WHERE suspect_id = (SELECT suspect_id FROM who)
+                 ORDER BY created_at DESC LIMIT :attentions)
+                UNION
+                (SELECT id FROM attentions WHERE prospect_id = (SELECT prospect_id FROM who)
+                 ORDER BY created_at DESC LIMIT :attentions)
+            ) picked
+            JOIN attentions a ON a.id = picked.id
             LEFT JOIN operators o ON o.id = a.operator_id
             LEFT JOIN closing_reasons cr ON cr.id = a.closing_reason_id
             ORDER BY a.created_at DESC
@@ -111,11 +124,15 @@ SELECT json_build_object(
         SELECT COALESCE(json_agg(x ORDER BY x.created_at), '[]'::json) FROM (
             SELECT m.id, m.created_at, m.description, st.name AS situation, ty.name AS type,
                    m.postponed_until
-            FROM who w
-            JOIN call_messages m
-                 ON m.finalized_at IS NULL
-                AND (m.from_customer_id = w.cust_id OR m.from_contact_id = w.contact_id
-                     OR m.from_phone = :phone)
+            FROM (
+                -- By the index of each way a message names who it is from, as above.
+                SELECT id FROM call_messages WHERE from_customer_id = (SELECT cust_id FROM who)
+                UNION
+                SELECT id FROM call_messages WHERE from_contact_id = (SELECT contact_id FROM who)
+                UNION
+                SELECT id FROM call_messages WHERE from_phone = :phone
+            ) picked
+            JOIN call_messages m ON m.id = picked.id AND m.finalized_at IS NULL
             JOIN call_message_situations st ON st.code = m.situation_code AND st.pending
             LEFT JOIN call_message_types ty ON ty.code = m.type_code
             ORDER BY m.created_at
@@ -146,6 +163,9 @@ class PopLookup:
         try:
             conn = await self._db.engine.connect()
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            # Planned once for any caller: planning the pop's statement for each caller's
+            # values took longer than running it (its plan is index lookups for any values).
+            await conn.execute(sa.text("SET plan_cache_mode = force_generic_plan"))
         except BaseException:
             self._free.put_nowait(None)
             raise

@@ -57,6 +57,11 @@ class Attention(Base):
             "status <> 'planned' OR next_call_at IS NOT NULL", name="planned_has_next_call"
         ),
         sa.Index("ix_attentions_operator_status", "operator_id", "status"),
+        # A party's newest attentions (the screen-pop's history), migration 0019.
+        *(
+            sa.Index(f"ix_attentions_{party}_created_at", party, "created_at")
+            for party in ("customer_id", "contact_id", "suspect_id", "prospect_id")
+        ),
     )
 
     id: Mapped[IdPk]
