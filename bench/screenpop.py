@@ -26,6 +26,7 @@ import collections
 import dataclasses
 import datetime
 import gc
+import itertools
 import json
 import statistics
 import sys
@@ -164,6 +165,7 @@ async def server_main(args: argparse.Namespace) -> None:
     pauses = gc_pauses()
     sent: dict[str, float] = {}
     noticed: dict[str, float] = {}
+    stages = stage_marks()
 
     def on_frame(cat: int, frame: bytes) -> None:
         if frame.startswith(b"Event: AgentCalled\r\n"):
@@ -225,7 +227,8 @@ async def server_main(args: argparse.Namespace) -> None:
                     left = gc.collect()
                     gc.freeze()
                     print(f"garbage left by the set-up, collected before the calls: {left} objects")
-                t0 = time.monotonic()
+                statements = count_statements()
+                cpu0, t0 = time.process_time(), time.monotonic()
                 for i in range(calls):
                     delay = t0 + i * interval - time.monotonic()
                     if delay > 0:
@@ -237,12 +240,20 @@ async def server_main(args: argparse.Namespace) -> None:
                         talk_seconds=args.talk,
                     )
                 await asyncio.sleep(1.0)
+                cpu, elapsed = time.process_time() - cpu0, time.monotonic() - t0
+                done = statements[0]
                 child.stdin.write(b"stop\n")
                 await child.stdin.drain()
                 measured = json.loads(await child.stdout.readline())
                 arrivals = measured["arrivals"]
                 await child.wait()
                 report(sent, noticed, arrivals, calls, args)
+                report_stages(sent, noticed, stages, arrivals)
+                print(
+                    f"work per call in the server process (cti and the simulator): "
+                    f"{cpu / calls * 1000:.1f} ms of CPU ({cpu / elapsed:.0%} of"
+                    f" one core while calls came in), {done / calls:.1f} SQL statements"
+                )
                 import resource
 
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -251,6 +262,78 @@ async def server_main(args: argparse.Namespace) -> None:
                 frozen_garbage(time.monotonic() - t0)
     finally:
         await drop_database(name)
+
+
+def count_statements() -> list[int]:
+    """From now on, how many SQL statements the process sends (every engine): the work a call
+    costs the database path, the same on any machine."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+
+    count = [0]
+
+    def one(*_: Any) -> None:
+        count[0] += 1
+
+    sa.event.listen(Engine, "before_cursor_execute", one)
+    return count
+
+
+def stage_marks() -> dict[str, dict[str, float]]:
+    """When each pop reached each stage inside cti (monotonic), keyed by stage then call: the
+    agent's desk worker starts on the ring; the pop is queued for the socket."""
+    from cti.web.desk_service import DeskService
+
+    marks: dict[str, dict[str, float]] = {"worker": {}, "queued": {}}
+    handle, push = DeskService._handle, DeskService.push
+
+    async def timed_handle(self: Any, agent: Any, n: Any) -> None:
+        if type(n).__name__ == "AgentRinging":
+            marks["worker"][str(n.uniqueid)] = time.monotonic()
+        await handle(self, agent, n)
+
+    def timed_push(self: Any, user_id: int, message: dict[str, Any]) -> None:
+        push(self, user_id, message)
+        if message.get("type") == "pop":
+            marks["queued"][message["pop"]["id"]] = time.monotonic()
+
+    DeskService._handle = timed_handle  # type: ignore[method-assign]
+    DeskService.push = timed_push  # type: ignore[method-assign]
+    return marks
+
+
+def report_stages(
+    sent: dict[str, float],
+    noticed: dict[str, float],
+    stages: dict[str, dict[str, float]],
+    arrivals: list[tuple[str, float]],
+) -> None:
+    """Where a pop's time went: each stage's share, p50 and p99, and for the slowest pops."""
+    arrived = dict(arrivals)
+    steps = (
+        ("AMI: AgentCalled written -> notice", sent, noticed),
+        ("notice -> the agent's desk worker runs", noticed, stages["worker"]),
+        ("worker -> pop queued (lookup, campaign)", stages["worker"], stages["queued"]),
+        ("queued -> arrived at the client", stages["queued"], arrived),
+    )
+    print(f"{'stage':<44}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for label, begin, end in steps:
+        values = [(end[k] - begin[k]) * 1000 for k in end if k in begin]
+        if values:
+            print(
+                f"{label:<44}{statistics.median(values):>9.2f}{pct(values, 99):>9.2f}"
+                f"{max(values):>9.2f}"
+            )
+    slow = sorted(arrived, key=lambda k: arrived[k] - sent.get(k, arrived[k]))[-5:]
+    for k in slow:
+        if k in sent:
+            marks = [sent[k], noticed.get(k), stages["worker"].get(k), stages["queued"].get(k)]
+            marks.append(arrived[k])
+            parts = [
+                f"{(b - a) * 1000:.0f}" if a is not None and b is not None else "?"
+                for a, b in itertools.pairwise(marks)
+            ]
+            print(f"  slow pop {(arrived[k] - sent[k]) * 1000:.0f} ms = " + " + ".join(parts))
 
 
 def frozen_garbage(seconds: float) -> None:
