@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from cti.db import outbox
 from cti.db.backoffice.common import enforce_required, iso
 from cti.db.backoffice.messages import finalize_by_action
-from cti.db.backoffice.personal import Viewer, show_personal
+from cti.db.backoffice.personal import PERMISSION_SQL, Viewer, present, write_reads
 from cti.db.backoffice.telesales import attention_operation
 from cti.db.desk.calls import CallKey, upsert_call
 from cti.db.desk.tickets import NewItem, add_and_confirm_items, first_item, items_of
@@ -230,13 +230,13 @@ async def attention_detail(
     """An attention with its party, notes (oldest first), call times and telesales operation.
 
     Personal fields are masked unless ``viewer`` may see them; the read is audited
-    (:func:`cti.db.backoffice.personal.show_personal`).
+    (as :func:`cti.db.backoffice.personal.show_personal` does).
     """
     async with db.sessions.begin() as s:
-        row = (await s.execute(_DETAIL, {"id": attention_id})).first()
+        row = (await s.execute(_DETAIL, {"id": attention_id, "viewer": viewer.id})).first()
         if row is None:
             return None
-        a, op_name, op_user, customer, contact, call, has = row
+        a, op_name, op_user, customer, contact, call, has, allowed = row
         # What an attention may have besides its call is read only where it has some: an
         # attention opened at connect has none, and is read on the screen-pop's loop.
         notes: Sequence[Any] = ()
@@ -259,9 +259,11 @@ async def attention_detail(
             operation=operation,
         )
         detail["items"] = await items_of(s, a.id) if has & _HAS_ITEMS else []
-        [shown] = await show_personal(
-            s, viewer, [(_subject(a), detail)], ATTENTION_SPEC, purpose="attention"
+        # As show_personal does, with the viewer's permission read in the same statement.
+        [shown], rows = present(
+            viewer, [(_subject(a), detail)], ATTENTION_SPEC, allowed=allowed, purpose="attention"
         )
+        await write_reads(s, rows)
     return shown
 
 
@@ -324,8 +326,9 @@ def _detail(
 
 
 def _detail_statement() -> sa.Select[Any]:
-    """One attention with its operator's names, its party's names, its first call and a bit mask
-    of what else it has (:data:`_HAS_NOTES`, :data:`_HAS_SALES`, :data:`_HAS_ITEMS`)."""
+    """One attention with its operator's names, its party's names, its first call, a bit mask
+    of what else it has (:data:`_HAS_NOTES`, :data:`_HAS_SALES`, :data:`_HAS_ITEMS`) and whether
+    the viewer may see personal data (parameters ``id`` and ``viewer``)."""
     first_call = (
         sa.select(Call)
         .where(Call.attention_id == Attention.id)
@@ -358,7 +361,16 @@ def _detail_statement() -> sa.Select[Any]:
         + flag(_HAS_ITEMS, TicketItem.attention_id)
     )
     return (
-        sa.select(Attention, Operator.full_name, Operator.username, customer, contact, call, has)
+        sa.select(
+            Attention,
+            Operator.full_name,
+            Operator.username,
+            customer,
+            contact,
+            call,
+            has,
+            sa.text(f"{PERMISSION_SQL} AS allowed"),
+        )
         .outerjoin(Operator, Operator.id == Attention.operator_id)
         .outerjoin(first_call, sa.true())
         .where(Attention.id == sa.bindparam("id"))
