@@ -1,10 +1,12 @@
 """Screen-pop latency: from the ``AgentCalled`` frame leaving the simulator to the pop at the agent.
 
-One process runs the PBX simulator and cti (real PostgreSQL, real AMI over TCP); 500 operators are
-signed in and sit at their desks (each phone added to the ``support`` queue by a desk sign-in). A
-second process holds the 500 desk WebSockets (the ``websockets`` client) and notes when each pop
-arrives. Both read ``time.monotonic()`` (CLOCK_MONOTONIC, shared by the processes of one machine):
-the simulator notes when it writes each ``AgentCalled``, the client when the pop arrives.
+One process runs the PBX simulator and cti (real PostgreSQL, real AMI over TCP), or with
+``--pbx-process`` the simulator runs in a process of its own, as Asterisk does beside a real cti
+(then cti's event loop does only cti's work); 500 operators are signed in and sit at their desks
+(each phone added to the ``support`` queue by a desk sign-in). Another process holds the 500 desk
+WebSockets (the ``websockets`` client) and notes when each pop arrives. All read
+``time.monotonic()`` (CLOCK_MONOTONIC, shared by the processes of one machine): the simulator
+notes when it writes each ``AgentCalled``, the client when the pop arrives.
 
 Inbound calls arrive at ``--rate`` per second; the agents' phones are simulated (they answer at
 once, so each call also opens an attention and writes the call log, as in production), but every
@@ -14,6 +16,7 @@ Baseline, in the same run: the AMI part alone (``AgentCalled`` written → ``Age
 delivered inside cti), so the ratio shows what the desk adds (lookup, push, WebSocket).
 
 Run: .venv/bin/python bench/screenpop.py [--agents 500] [--rate 20] [--seconds 15] [--garbage]
+    [--pbx-process]
 PostgreSQL: ``CTI_TEST_PG`` (default postgresql://postgres@127.0.0.1:5432/test); a scratch
 database is created and dropped.
 """
@@ -89,6 +92,111 @@ async def clients_main() -> None:
     print(json.dumps({"arrivals": arrivals, "gc": pauses}), flush=True)
 
 
+# --- the PBX simulator (in the server's process, or in its own as Asterisk would be) -----------
+
+
+def note_agent_called(sent: dict[str, float]) -> Any:
+    """A frame listener noting when each ``AgentCalled`` is written (monotonic), by uniqueid."""
+
+    def on_frame(cat: int, frame: bytes) -> None:
+        if frame.startswith(b"Event: AgentCalled\r\n"):
+            t = time.monotonic()
+            start = frame.index(b"\r\nUniqueid: ") + 12
+            sent[frame[start : frame.index(b"\r\n", start)].decode()] = t
+
+    return on_frame
+
+
+async def place_calls(sim: Any, plan: dict[str, Any]) -> float:
+    """The inbound calls of ``plan`` at its rate (one caller in ten unknown); when they began."""
+    phones, interval = plan["phones"], 1.0 / plan["rate"]
+    t0 = time.monotonic()
+    for i in range(plan["calls"]):
+        delay = t0 + i * interval - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sim.inbound_call(
+            "support",
+            phones[i % len(phones)] if i % 10 else "+15550009999",
+            f"Caller {i}",
+            talk_seconds=plan["talk"],
+        )
+    return t0
+
+
+async def pbx_main() -> None:
+    """The simulator alone (``--pbx``): says its port, places the calls it is sent, then says
+    when each ``AgentCalled`` left it."""
+    from cti.sim import PbxSimulator
+
+    sent: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+    async with PbxSimulator(seed=3, simulated_interfaces=("PJSIP/b*",)) as sim:
+        sim.pbx.listeners.insert(0, note_agent_called(sent))
+        print(json.dumps({"port": sim.port}), flush=True)
+        plan = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
+        await place_calls(sim, plan)
+        await asyncio.sleep(1.0)
+        print(json.dumps({"sent": sent}), flush=True)
+        await loop.run_in_executor(None, sys.stdin.readline)  # held up until the server is done
+
+
+class Pbx:
+    """The simulator the bench's cti talks to: in cti's own process, or in a process of its own
+    (``pbx_main``), as a real PBX is; either places the calls and notes when each
+    ``AgentCalled`` left it."""
+
+    def __init__(self, own_process: bool) -> None:
+        self.own_process = own_process
+        self.sent: dict[str, float] = {}
+        self.port = 0
+        self._sim: Any = None
+        self._child: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Pbx:
+        if self.own_process:
+            self._child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--pbx",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=1 << 26,
+            )
+            assert self._child.stdout is not None
+            self.port = json.loads(await self._child.stdout.readline())["port"]
+        else:
+            from cti.sim import PbxSimulator
+
+            self._sim = PbxSimulator(seed=3, simulated_interfaces=("PJSIP/b*",))
+            await self._sim.__aenter__()
+            self._sim.pbx.listeners.insert(0, note_agent_called(self.sent))
+            self.port = self._sim.port
+        return self
+
+    async def calls(self, plan: dict[str, Any]) -> float:
+        """Place the calls, wait a second for the last pops; when the calls began."""
+        if self._child is None:
+            t0 = await place_calls(self._sim, plan)
+            await asyncio.sleep(1.0)
+            return t0
+        assert self._child.stdin is not None and self._child.stdout is not None
+        t0 = time.monotonic()
+        self._child.stdin.write((json.dumps(plan) + "\n").encode())
+        await self._child.stdin.drain()
+        self.sent.update(json.loads(await self._child.stdout.readline())["sent"])
+        return t0
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._child is not None:
+            assert self._child.stdin is not None
+            self._child.stdin.write(b"stop\n")
+            await self._child.stdin.drain()
+            await self._child.wait()
+        else:
+            await self._sim.__aexit__(*exc)
+
+
 # --- the server process ---------------------------------------------------------------------
 
 
@@ -159,23 +267,17 @@ async def server_main(args: argparse.Namespace) -> None:
     from cti.app import running_service
     from cti.config import AmiServerSettings, Secret, load_settings
     from cti.domain.notices import AgentRinging
-    from cti.sim import PbxSimulator
 
     name, url = await scratch_database("cti_bench")
     pauses = gc_pauses()
-    sent: dict[str, float] = {}
     noticed: dict[str, float] = {}
     stages = stage_marks()
-
-    def on_frame(cat: int, frame: bytes) -> None:
-        if frame.startswith(b"Event: AgentCalled\r\n"):
-            t = time.monotonic()
-            start = frame.index(b"\r\nUniqueid: ") + 12
-            sent[frame[start : frame.index(b"\r\n", start)].decode()] = t
+    where = "its own process" if args.pbx_process else "cti's process"
+    print(f"the PBX simulator runs in {where}", flush=True)
 
     try:
-        async with PbxSimulator(seed=3, simulated_interfaces=("PJSIP/b*",)) as sim:
-            sim.pbx.listeners.insert(0, on_frame)
+        async with Pbx(args.pbx_process) as sim:
+            sent = sim.sent
             base = load_settings(environ={})
             settings = dataclasses.replace(
                 base,
@@ -220,7 +322,6 @@ async def server_main(args: argparse.Namespace) -> None:
                 print(f"{args.agents} desk WebSockets open", flush=True)
 
                 calls = int(args.rate * args.seconds)
-                interval = 1.0 / args.rate
                 if args.garbage:
                     # What the set-up left (migrations, 2,000 sign-ins) is not the calls' doing.
                     gc.unfreeze()
@@ -228,18 +329,9 @@ async def server_main(args: argparse.Namespace) -> None:
                     gc.freeze()
                     print(f"garbage left by the set-up, collected before the calls: {left} objects")
                 statements = count_statements()
-                cpu0, t0 = time.process_time(), time.monotonic()
-                for i in range(calls):
-                    delay = t0 + i * interval - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    sim.inbound_call(
-                        "support",
-                        phones[i % len(phones)] if i % 10 else "+15550009999",
-                        f"Caller {i}",
-                        talk_seconds=args.talk,
-                    )
-                await asyncio.sleep(1.0)
+                cpu0 = time.process_time()
+                plan = {"phones": phones, "calls": calls, "rate": args.rate, "talk": args.talk}
+                t0 = await sim.calls(plan)
                 cpu, elapsed = time.process_time() - cpu0, time.monotonic() - t0
                 done = statements[0]
                 child.stdin.write(b"stop\n")
@@ -250,7 +342,7 @@ async def server_main(args: argparse.Namespace) -> None:
                 report(sent, noticed, arrivals, calls, args)
                 report_stages(sent, noticed, stages, arrivals)
                 print(
-                    f"work per call in the server process (cti and the simulator): "
+                    f"work per call in the server process ({'cti' if args.pbx_process else 'cti and the simulator'}): "
                     f"{cpu / calls * 1000:.1f} ms of CPU ({cpu / elapsed:.0%} of"
                     f" one core while calls came in), {done / calls:.1f} SQL statements"
                 )
@@ -505,10 +597,19 @@ def main() -> None:
         help="collect the set-up's garbage before the calls, so that the cyclic garbage reported"
         " at the end is the calls' alone (the latencies are then not those of a plain run)",
     )
+    parser.add_argument(
+        "--pbx-process",
+        action="store_true",
+        help="run the PBX simulator in a process of its own, as a real PBX is (by default it"
+        " shares cti's process and event loop)",
+    )
     parser.add_argument("--clients", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pbx", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.clients:
         asyncio.run(clients_main())
+    elif args.pbx:
+        asyncio.run(pbx_main())
     else:
         asyncio.run(server_main(args))
 
