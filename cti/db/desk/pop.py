@@ -163,8 +163,9 @@ class PopLookup:
         try:
             conn = await self._db.engine.connect()
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            # Planned once for any caller: planning the pop's statement for each caller's
-            # values took longer than running it (its plan is index lookups for any values).
+            # One plan for every caller: a plan made for each caller's values (what PostgreSQL
+            # does for a statement's first runs, and for good if it prices the generic plan
+            # higher) took longer to make than to run; the generic plan is index lookups.
             await conn.execute(sa.text("SET plan_cache_mode = force_generic_plan"))
         except BaseException:
             self._free.put_nowait(None)
