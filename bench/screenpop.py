@@ -141,6 +141,19 @@ async def pbx_main() -> None:
         await loop.run_in_executor(None, sys.stdin.readline)  # held up until the server is done
 
 
+async def this_bench(part: str) -> asyncio.subprocess.Process:
+    """This bench's ``part`` (``--pbx``, ``--clients``) in a process of its own, spoken to over
+    its standard input and output (lines of JSON)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        part,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        limit=1 << 26,
+    )
+
+
 class Pbx:
     """The simulator the bench's cti talks to: in cti's own process, or in a process of its own
     (``pbx_main``), as a real PBX is; either places the calls and notes when each
@@ -155,14 +168,7 @@ class Pbx:
 
     async def __aenter__(self) -> Pbx:
         if self.own_process:
-            self._child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                __file__,
-                "--pbx",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                limit=1 << 26,
-            )
+            self._child = await this_bench("--pbx")
             assert self._child.stdout is not None
             self.port = json.loads(await self._child.stdout.readline())["port"]
         else:
@@ -307,14 +313,7 @@ async def server_main(args: argparse.Namespace) -> None:
                     f"{time.perf_counter() - t_login:.1f} s",
                     flush=True,
                 )
-                child = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    __file__,
-                    "--clients",
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    limit=1 << 26,
-                )
+                child = await this_bench("--clients")
                 assert child.stdin is not None and child.stdout is not None
                 child.stdin.write((json.dumps({"base": svc.url, "tokens": tokens}) + "\n").encode())
                 await child.stdin.drain()
