@@ -144,6 +144,17 @@ class DeskRestorer:
             return
         # Answered while cti was away: opened as a connect opens it (pop, attention, call log).
         uniqueid = found.key.uniqueid if found is not None else live.caller
+        first = state.channels.get(UniqueId(str(call.linkedid)))
+        if (
+            uniqueid is None
+            and first is not None
+            and first.uniqueid in call.channels
+            and not first.name.startswith(f"{agent.interface}-")
+        ):
+            # Answered while cti was away, its AgentConnect never seen: the caller's channel is
+            # the one the call began with (its linkedid), as a queue call's caller is, unless
+            # that is the agent's own phone.
+            uniqueid = first.uniqueid
         if uniqueid is None:
             log.warning(
                 "desk of %s: the call in progress has no caller channel", agent.user.username

@@ -126,6 +126,61 @@ async def test_a_restart_gives_each_desk_back_as_it_was(
         await cti.stop()
 
 
+async def test_a_call_answered_while_cti_was_away_opens_its_attention_when_it_is_back(
+    migrated_database: str, sim: PbxSimulator
+) -> None:
+    """cti is down when a queue call reaches Ana and she answers: back up, her desk shows the
+    call, its caller and a new attention, and the call log names her."""
+    cti = Cti(migrated_database, sim)
+    svc = await cti.start()
+    jar = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    try:
+        db = svc.runtime.db
+        await ensure_group(db, "Fast", 5)
+        await add_user(
+            db,
+            username="ana",
+            password="ana-secret-1",
+            role="operator",
+            routines=["telemarketing"],
+            group="Fast",
+            extension="PJSIP/agent1",
+            full_name="Ana",
+        )
+        ana = Client(http=jar, base=svc.url)
+        assert (await ana.login("ana", "ana-secret-1")).status == 200
+        assert (await ana.post("/api/v1/desk/signin", json={})).status == 200
+
+        await cti.stop()
+        sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
+        await sim.advance(0.2)
+        assert sim.answer("PJSIP/agent1")
+        await sim.advance(1)
+        svc = await cti.start()
+
+        ana = Client(http=ana.http, base=svc.url, csrf=ana.csrf)
+        again = await open_desk(ana)
+        # The desk is rebuilt once cti has resynchronised with the PBX; the call then pops and
+        # connects as if it had just been answered.
+        connected = await again.next("connected")
+        assert connected["pop"]["caller_num"] == "+12025****01"  # masked: Ana may not see it
+        attention = (await again.next("attention"))["attention"]
+        assert attention["status"] == "pending"
+        desk = (await (await ana.get("/api/v1/desk")).json())["desk"]
+        assert (desk["state"], desk["attention"]["id"]) == ("in_call", attention["id"])
+        await again.close()
+        conn = await asyncpg.connect(migrated_database)
+        try:
+            row = await conn.fetchrow("SELECT operator_id, attention_id FROM calls")
+        finally:
+            await conn.close()
+        assert row is not None and row["attention_id"] == attention["id"]
+        assert row["operator_id"] is not None
+    finally:
+        await jar.close()
+        await cti.stop()
+
+
 async def until_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     found: list[asyncpg.Record] = []
 
