@@ -254,3 +254,75 @@ async def test_cti_stopped_mid_call_and_started_again_keeps_sessions_desks_and_t
         lambda d: d["wrapup"] is not None and d["wrapup"]["attention_id"] == attention["id"],
     )
     await dispose_after_call(ana)
+
+
+async def test_a_call_answered_while_cti_was_away_gets_its_attention_when_cti_is_back(
+    pbx: Asterisk,
+    cti: CtiServer,
+    signed_in: SignedIn,
+    phones: Phones,
+    migrated_database: str,
+) -> None:
+    """cti is down when a carrier call reaches ana and she answers: started again, it finds the
+    call on the PBX, pops it at her desk with its caller, opens its attention, and the call log
+    names her and that attention."""
+    agent1 = await phones("agent1")
+    carrier = await phones("carrier")
+    ana = await signed_in("ana")
+    await _ready_desk(ana)
+    assert await cti.stop(signal.SIGTERM) == 0
+
+    caller = await carrier.call("5000", caller="2025550166", target=pbx.trunk_address)
+    leg = await agent1.incoming(PBX_WAIT)
+    await leg.answer()
+    await asyncio.sleep(1.0)  # the bridge is up on the PBX before cti comes back
+    assert leg.is_up and caller.is_up
+    cti.start()
+    await cti.wait_ready()
+
+    # The desk is made again once cti has resynchronised with the PBX, on the call: its pop, its
+    # talk timer and a new attention, as if the call had just been answered.
+    await wait_desk(
+        ana,
+        "in the call, with its attention",
+        lambda d: d["state"] == "in_call" and d["attention"] is not None,
+    )
+    sock = await open_desk(ana)
+    try:
+        desk = sock.of("snapshot")[0]["desk"]
+        assert desk["pop"]["caller_num"] == "2025550166"
+        assert desk["timer"] is not None
+        attention = desk["attention"]
+        assert attention["status"] == "pending"
+
+        await caller.hangup()
+        assert await leg.ended(PBX_WAIT) == "bye-received"
+        await sock.next("call_ended")
+    finally:
+        await sock.close()
+    conn = await asyncpg.connect(migrated_database)
+    try:
+        row = None
+        for _ in range(50):
+            row = await conn.fetchrow(
+                "SELECT c.outcome, c.ended_at, c.attention_id, u.username FROM calls c "
+                "LEFT JOIN operators u ON u.id = c.operator_id"
+            )
+            if row is not None and row["ended_at"] is not None:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    assert row is not None
+    assert (row["outcome"], row["attention_id"], row["username"]) == (
+        "answered",
+        attention["id"],
+        "ana",
+    )
+    # Her after-call work belongs to that attention: disposing of it puts her back in the queue.
+    await wait_desk(
+        ana,
+        "in wrap-up for the call's attention",
+        lambda d: d["wrapup"] is not None and d["wrapup"]["attention_id"] == attention["id"],
+    )
+    await dispose_after_call(ana)
