@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from types import TracebackType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util.concurrency import await_
 
 from cti.config import Secret
 from cti.errors import ConfigError
@@ -64,6 +66,19 @@ def redact_url(url: str | Secret) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def _alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Each connection taken from the pool is checked first, in one round trip; a dead one (the
+    server restarted, or ended it) is replaced before anything runs on it.
+
+    SQLAlchemy's own check (``pool_pre_ping``) wraps the same empty statement in a BEGIN and a
+    ROLLBACK, for PgBouncer's transaction mode, which cti does not use: three round trips on every
+    checkout, about a third of a one-statement read's work."""
+    try:
+        await_(dbapi_connection.driver_connection.fetchrow(";"))
+    except Exception as exc:  # closed, reset, or the server going away: take a new connection
+        raise DisconnectionError(type(exc).__name__) from exc
+
+
 class Database:
     """An :class:`AsyncEngine` and a session factory; an async context manager that disposes them.
 
@@ -80,12 +95,12 @@ class Database:
             to_async_url(url),
             pool_size=pool_size,
             max_overflow=max(2, pool_size // 2),
-            pool_pre_ping=True,
             echo=echo,
             # A failing statement's error (and so its log line) never shows its parameters: a
             # password hash, a customer's name or phone.
             hide_parameters=True,
         )
+        sa.event.listen(self.engine.sync_engine.pool, "checkout", _alive)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )

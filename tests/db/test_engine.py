@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
+import asyncpg
 import pytest
+import sqlalchemy as sa
 
 from cti.config import Secret
 from cti.db.engine import Database, redact_url, to_async_url
@@ -80,3 +83,47 @@ async def test_a_failing_insert_shows_and_logs_no_parameter(
     shown = str(info.value) + caplog.text
     assert "parameters hidden" in str(info.value)
     assert "Maria Secreta" not in shown and "912345678" not in shown
+
+
+async def test_connections_the_server_ended_are_replaced_before_anything_runs_on_them(
+    migrated_database: str,
+) -> None:
+    """PostgreSQL restarted, or an administrator ended cti's connections: the pool's connections
+    are dead, and the next reads and writes run on new ones; none fails, nothing is lost."""
+    async with Database(migrated_database, pool_size=2) as db:
+        async with db.engine.connect() as a, db.engine.connect() as b:
+            pids = [
+                await a.scalar(sa.text("SELECT pg_backend_pid()")),
+                await b.scalar(sa.text("SELECT pg_backend_pid()")),
+            ]
+        admin = await asyncpg.connect(migrated_database)
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", pids)
+            for _ in range(100):
+                left = await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", pids
+                )
+                if left == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert left == 0
+        finally:
+            await admin.close()
+
+        for n in range(3):
+            async with db.sessions.begin() as s:
+                await s.execute(
+                    sa.text(
+                        "INSERT INTO audit_log (actor, action, subject, details)"
+                        " VALUES ('test', 'ping', :n, '{}')"
+                    ),
+                    {"n": str(n)},
+                )
+        async with db.sessions() as s:
+            written = (
+                await s.execute(
+                    sa.text("SELECT subject FROM audit_log WHERE action = 'ping' ORDER BY id")
+                )
+            ).scalars()
+            assert list(written) == ["0", "1", "2"]
+        assert await db.ping()
