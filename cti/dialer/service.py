@@ -316,13 +316,16 @@ class DialerService(Placing):
             self.db, statuses=(CampaignStatus.RUNNING, CampaignStatus.PAUSED)
         )
         seen = set()
+        # A campaign new here is shown (figures, API, wallboard) only once all of it is known,
+        # its leads left included: the awaits below let requests run in between.
+        fresh: dict[int, LiveCampaign] = {}
         for row in rows:
             seen.add(row.id)
             live = self._live.get(row.id)
             try:
                 if live is None:
                     ledger = await self._ledger_of(row.id)
-                    self._live[row.id] = LiveCampaign.build(
+                    fresh[row.id] = LiveCampaign.build(
                         row, self.settings.dialer, ledger, self.clock.now()
                     )
                 else:
@@ -339,9 +342,13 @@ class DialerService(Placing):
                     if numbers is not None:
                         await repo.save_estimates(self.db, {cid: numbers})
                     del self._live[cid]
-        left = await repo.leads_left(self.db, list(self._live), self.clock.now())
+        left = await repo.leads_left(self.db, [*self._live, *fresh], self.clock.now())
         for cid, live in self._live.items():
             live.leads_left = left.get(cid, 0)
+        for cid, live in fresh.items():
+            live.leads_left = left.get(cid, 0)
+            # A refresh that ran meanwhile (a request's) may have put it in first: keep that one.
+            self._live.setdefault(cid, live)
 
     async def _ledger_of(self, campaign_id: int) -> AbandonLedger:
         d = self.settings.dialer

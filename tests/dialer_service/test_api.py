@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import sqlalchemy as sa
 
 from cti.app import RunningService
@@ -55,6 +57,42 @@ async def test_supervisor_runs_a_campaign_and_changes_its_pacing_audited(
             ("sofia", "campaign.pacing"),
             ("sofia", "campaign.paused"),
         ]
+
+
+async def test_the_campaign_list_answers_while_a_campaign_that_just_started_is_being_counted(
+    service: RunningService,
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    db = service.runtime.db
+    cid = await make_campaign(db, mode=CampaignMode.PROGRESSIVE, status=CampaignStatus.DRAFT)
+    await add_leads(db, cid, [(f"+1202555017{i}", None) for i in range(3)])
+    sofia = await client_factory()
+    await sofia.login("sofia", users["sofia"])
+    # Hold the dialer in the middle of taking the campaign on: counting its leads waits for this.
+    holder = await asyncpg.connect(service.database_url)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute("LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
+        start = asyncio.ensure_future(sofia.post(f"api/v1/campaigns/{cid}/start"))
+        await asyncio.sleep(0.5)
+        assert not start.done()
+        resp = await sofia.get("api/v1/campaigns")
+        listed = await resp.json()
+        assert resp.status == 200, listed
+        assert listed["campaigns"][0]["status"] == "running"
+        assert listed["campaigns"][0]["live"] is None, "shown before its leads were counted"
+        resp = await sofia.get(f"api/v1/campaigns/{cid}")
+        assert resp.status == 200, await resp.text()
+        await tx.rollback()
+    finally:
+        await holder.close()
+    started = await asyncio.wait_for(start, 10)
+    assert started.status == 200
+    assert (await started.json())["live"]["leads_left"] == 3
+    listed = await (await sofia.get("api/v1/campaigns")).json()
+    assert listed["campaigns"][0]["live"]["leads_left"] == 3
 
 
 async def test_agent_previews_skips_and_schedules_a_callback(
