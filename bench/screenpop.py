@@ -625,6 +625,14 @@ def main() -> None:
     elif args.pbx:
         asyncio.run(pbx_main())
     else:
+        calls = int(args.rate * args.seconds)
+        if args.wrapup is None and calls > args.agents:
+            print(
+                f"note: {calls} calls for {args.agents} agents whose after-call work never ends:"
+                f" only the first {args.agents} reach an agent, the rest wait in the queue"
+                " (--wrapup S lets agents take call after call)",
+                file=sys.stderr,
+            )
         asyncio.run(server_main(args))
 
 
