@@ -44,16 +44,20 @@ async def emit(s: AsyncSession, events: Sequence[NewEvent]) -> list[int]:
 
 
 # Every event of a batch and its webhook deliveries in one statement (the writer's hot path: a
-# call's events are written as they happen). Ids are drawn in the batch's order; the deliveries
-# of one (endpoint, key) chain follow their events' order, which is what a chain is claimed by.
-# The bus is told at the commit (PostgreSQL holds a NOTIFY until then), only if an event was
-# written, and whether it made deliveries.
+# call's events are written as they happen). The statement takes the outbox's lock before it
+# draws any id: the rows it inserts come from a join with the lock's one-row subquery, which
+# PostgreSQL keeps whole (it does not pull up a subquery that calls a volatile function) and
+# runs before the join yields a row. Ids are drawn in the batch's order; the deliveries of one
+# (endpoint, key) chain follow their events' order, which is what a chain is claimed by. The bus
+# is told at the commit (PostgreSQL holds a NOTIFY until then), only if an event was written,
+# and whether it made deliveries.
 _EMIT = sa.text(
     """
 WITH ev AS (
     INSERT INTO outbox_events (type, key, occurred_at, data, dedupe)
     SELECT x.type, x.key, x.at, x.data::jsonb, x.dedupe
-    FROM unnest(CAST(:types AS text[]), CAST(:keys AS text[]), CAST(:ats AS timestamptz[]),
+    FROM (SELECT pg_advisory_xact_lock(:lock)) AS locked,
+         unnest(CAST(:types AS text[]), CAST(:keys AS text[]), CAST(:ats AS timestamptz[]),
                 CAST(:data AS text[]), CAST(:dedupes AS text[]))
          WITH ORDINALITY AS x(type, key, at, data, dedupe, n)
     ORDER BY x.n
@@ -81,12 +85,11 @@ async def _emit(s: AsyncSession, events: Sequence[NewEvent]) -> tuple[list[int],
     """:func:`emit`, and how many webhook deliveries the events made."""
     if not events:
         return [], 0
-    # Taken first, so the ids grow in commit order (see the module's docstring).
-    await s.execute(sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK)))
     row = (
         await s.execute(
             _EMIT,
             {
+                "lock": OUTBOX_LOCK,
                 "types": [e.type.value for e in events],
                 "keys": [e.key for e in events],
                 "ats": [e.at for e in events],

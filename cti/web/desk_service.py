@@ -725,11 +725,11 @@ class DeskService(AfterCallWork, CallRecovery):
 
     async def refresh_attention(self, agent: DeskAgent, attention_id: int) -> None:
         """Reload the agent's attention and push it with the footer."""
-        agent.attention = await repo.attention_detail(
-            self.rt.db, attention_id, Viewer(agent.user.id, agent.user.username)
-        )
-        agent.next_call = await repo.next_planned_call(
-            self.rt.db, agent.user.id, after=self.rt.clock.now()
+        agent.attention, agent.next_call = await repo.desk_attention(
+            self.rt.db,
+            attention_id,
+            Viewer(agent.user.id, agent.user.username),
+            after=self.rt.clock.now(),
         )
         self.push(
             agent.user.id,

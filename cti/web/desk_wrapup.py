@@ -196,18 +196,29 @@ class AfterCallWork:
             lost = n.state is AgentState.OFFLINE and not w.finished
             if not lost:
                 self._wrapup_over(agent)
+            flagged = None
             if w.entered is not None:
-                await self._record_wrapup(agent, w, n.at)
+                flagged = await self._record_wrapup(agent, w, n.at)
             w.entered = None
-            shown = (agent.attention or {}).get("id")
-            if w.released and shown is not None and shown == w.attention_id:
-                await self.refresh_attention(agent, shown)
+            shown = agent.attention
+            if flagged is not None and shown is not None and shown.get("id") == w.attention_id:
+                # The flag is all that changed: set on what the desk shows (read, masked and
+                # audited at the connect, for this same agent), not read again.
+                shown["wrapup_overrun"] = True
+                shown["updated_at"] = flagged.isoformat()
+                self.push(
+                    agent.user.id,
+                    {"type": "attention", "attention": shown, "footer": agent.footer()},
+                )
 
-    async def _record_wrapup(self, agent: DeskAgent, w: Wrapping, ended: datetime) -> None:
+    async def _record_wrapup(
+        self, agent: DeskAgent, w: Wrapping, ended: datetime
+    ) -> datetime | None:
         """Record the wrap-up from when the PBX showed it to ``ended`` (written in the agent's
-        order, so the attention shown next carries its flag)."""
+        order, so the attention shown next carries its flag); when it flagged the attention
+        (released before it was disposed), the attention's time of change."""
         assert w.entered is not None
-        await repo.record_wrapup(
+        return await repo.record_wrapup(
             self.rt.db,
             operator_id=agent.user.id,
             pbx=agent.pbx,

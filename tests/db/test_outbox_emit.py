@@ -3,6 +3,7 @@ woken for them, and not for every call event when no endpoint takes them."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -70,3 +71,20 @@ async def test_a_batch_keeps_its_order_and_skips_what_another_instance_wrote(
             await s.execute(sa.select(WebhookDelivery.event_id).order_by(WebhookDelivery.id))
         ).scalars()
         assert list(chain) == [written, *ids]
+
+
+async def test_an_event_written_while_another_writer_is_open_waits_for_its_commit(
+    db: Database,
+) -> None:
+    """Ids grow in commit order: while one writer's transaction holds an event, another's write
+    waits; a reader of the stream meanwhile sees neither, never the later id first."""
+    async with db.sessions.begin() as s:
+        [held] = await outbox.emit(s, [_ring(1)])
+        later = asyncio.create_task(outbox.emit_now(db, [_ring(2)]))
+        done, _ = await asyncio.wait({later}, timeout=0.5)
+        assert not done, "the second write did not wait for the first one's commit"
+        assert await outbox.events_after(db, 0) == []
+    await asyncio.wait_for(later, 5)
+    events = await outbox.events_after(db, 0)
+    assert [e["data"] for e in events] == [{"call": {"id": 1}}, {"call": {"id": 2}}]
+    assert events[0]["id"] == held < events[1]["id"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.users import add_user
@@ -314,3 +315,38 @@ async def test_unknown_caller_can_be_registered_as_a_suspect_and_the_pop_follows
     linked = await ws.next("attention", lambda m: m["attention"]["suspect_id"] is not None)
     assert linked["attention"]["id"] == attention["id"]
     assert linked["attention"]["contact"] == "Peter Parker"
+
+
+async def test_a_connected_call_shows_the_agents_next_planned_call_in_the_footer(
+    service: RunningService, sim: PbxSimulator, customers: dict[str, int], at_desk: AtDesk
+) -> None:
+    ana, ws = await at_desk("ana")
+    bruno, _ = await at_desk("bruno")
+    now = service.runtime.clock.now()
+    planned = {
+        # ana's: one overdue, two to come (the sooner is the footer's), one closed
+        (ana.user["id"], "planned", now - timedelta(hours=2)),
+        (ana.user["id"], "planned", now + timedelta(days=3)),
+        (ana.user["id"], "planned", now + timedelta(days=1, hours=4)),
+        (ana.user["id"], "closed", now + timedelta(hours=1)),
+        # bruno's, sooner than all of ana's
+        (bruno.user["id"], "planned", now + timedelta(minutes=30)),
+    }
+    async with service.runtime.db.engine.begin() as conn:
+        for operator, status, at in planned:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO attentions (kind, direction, status, operator_id, next_call_at)"
+                    " VALUES ('telemarketing', 'inbound', :status, :operator, :at)"
+                ),
+                {"status": status, "operator": operator, "at": at},
+            )
+
+    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=30)
+    await sim.advance(0.2)
+    await ws.next("pop")
+    assert (await ana.post("/api/v1/desk/answer")).status == 200
+    shown = await ws.next("attention")
+    assert shown["attention"]["next_call_at"] is None  # the call's own attention plans none
+    due = datetime.fromisoformat(shown["footer"]["next_call"])
+    assert due == now + timedelta(days=1, hours=4)

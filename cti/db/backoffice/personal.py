@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -147,14 +147,20 @@ def present(
 
 
 async def write_reads(target: Database | AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Write audit lines made by :func:`present`: one INSERT (in its own transaction for a db)."""
+    """Write audit lines made by :func:`present`: one INSERT (in its own transaction for a db).
+
+    A Core insert on the table: the ORM's bulk insert of the mapped class read each new line's id
+    back, which nothing uses, on every screen-pop and attention shown."""
     if not rows:
         return
     if isinstance(target, AsyncSession):
-        await target.execute(sa.insert(AuditEvent), list(rows))
+        await target.execute(_AUDIT_INSERT, list(rows))
         return
     async with target.sessions.begin() as session:
-        await session.execute(sa.insert(AuditEvent), list(rows))
+        await session.execute(_AUDIT_INSERT, list(rows))
+
+
+_AUDIT_INSERT = sa.insert(cast(sa.Table, AuditEvent.__table__))
 
 
 async def show_personal(

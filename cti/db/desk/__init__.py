@@ -22,12 +22,13 @@ from cti.db.desk.attentions import (
     Party,
     add_note,
     attention_detail,
+    desk_attention,
     link_attention_party,
     open_attention,
     save_attention,
 )
 from cti.db.desk.calls import CallKey, log_end, log_ring
-from cti.db.desk.history import PARTIES, history, next_planned_call
+from cti.db.desk.history import PARTIES, history
 from cti.db.desk.lists import (
     desk_lists,
     pause_reason_exists,
@@ -49,6 +50,7 @@ __all__ = [
     "PopLookup",
     "add_note",
     "attention_detail",
+    "desk_attention",
     "desk_lists",
     "history",
     "link_attention_party",
@@ -56,7 +58,6 @@ __all__ = [
     "log_end",
     "log_ring",
     "lookup_caller",
-    "next_planned_call",
     "open_attention",
     "pause_reason_exists",
     "record_wrapup",

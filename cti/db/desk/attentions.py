@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cti.db import outbox
@@ -234,36 +235,67 @@ async def attention_detail(
     """
     async with db.sessions.begin() as s:
         row = (await s.execute(_DETAIL, {"id": attention_id, "viewer": viewer.id})).first()
+        return None if row is None else await _shown_detail(s, row, viewer)
+
+
+async def desk_attention(
+    db: Database, attention_id: int, viewer: Viewer, *, after: datetime
+) -> tuple[dict[str, Any] | None, str | None]:
+    """:func:`attention_detail`, and when the viewer's next planned call after ``after`` is due
+    (the desk's footer), read in the same statement: the desk reads both at every connect."""
+    params = {"id": attention_id, "viewer": viewer.id, "after": after}
+    async with db.sessions.begin() as s:
+        row = (await s.execute(_DESK_DETAIL, params)).first()
         if row is None:
-            return None
-        a, op_name, op_user, customer, contact, call, has, allowed = row
-        # What an attention may have besides its call is read only where it has some: an
-        # attention opened at connect has none, and is read on the screen-pop's loop.
-        notes: Sequence[Any] = ()
-        if has & _HAS_NOTES:
-            notes = (
-                await s.execute(
-                    sa.select(AttentionNote, Operator.full_name, Operator.username)
-                    .join(Operator, Operator.id == AttentionNote.author_id)
-                    .where(AttentionNote.attention_id == attention_id)
-                    .order_by(AttentionNote.at, AttentionNote.id)
-                )
-            ).all()
-        operation = await attention_operation(s, a.id) if has & _HAS_SALES else None
-        detail = _detail(
-            a,
-            operator=op_name or op_user,
-            names={"customer": customer, "contact": contact},
-            notes=notes,
-            call=call,
-            operation=operation,
+            due = (await s.execute(sa.select(next_call_due(viewer.id, after)))).scalar()
+            return None, iso(due)
+        return await _shown_detail(s, row, viewer), iso(row[-1])
+
+
+def next_call_due(operator: Any, after: Any) -> sa.ScalarSelect[Any]:
+    """When the operator's next planned call at or after ``after`` is due (NULL if none)."""
+    planned = aliased(Attention)
+    return (
+        sa.select(sa.func.min(planned.next_call_at))
+        .where(
+            planned.operator_id == operator,
+            planned.status == AttentionStatus.PLANNED,
+            planned.next_call_at >= after,
         )
-        detail["items"] = await items_of(s, a.id) if has & _HAS_ITEMS else []
-        # As show_personal does, with the viewer's permission read in the same statement.
-        [shown], rows = present(
-            viewer, [(_subject(a), detail)], ATTENTION_SPEC, allowed=allowed, purpose="attention"
-        )
-        await write_reads(s, rows)
+        .scalar_subquery()
+    )
+
+
+async def _shown_detail(s: AsyncSession, row: Any, viewer: Viewer) -> dict[str, Any]:
+    """The detail of ``row`` (of :data:`_DETAIL`'s columns first) as ``viewer`` may see it."""
+    a, op_name, op_user, customer, contact, call, has, allowed = row[:8]
+    # What an attention may have besides its call is read only where it has some: an
+    # attention opened at connect has none, and is read on the screen-pop's loop.
+    notes: Sequence[Any] = ()
+    if has & _HAS_NOTES:
+        notes = (
+            await s.execute(
+                sa.select(AttentionNote, Operator.full_name, Operator.username)
+                .join(Operator, Operator.id == AttentionNote.author_id)
+                .where(AttentionNote.attention_id == a.id)
+                .order_by(AttentionNote.at, AttentionNote.id)
+            )
+        ).all()
+    operation = await attention_operation(s, a.id) if has & _HAS_SALES else None
+    detail = _detail(
+        a,
+        operator=op_name or op_user,
+        names={"customer": customer, "contact": contact},
+        notes=notes,
+        call=call,
+        operation=operation,
+    )
+    detail["items"] = await items_of(s, a.id) if has & _HAS_ITEMS else []
+    # As show_personal does, with the viewer's permission read in the same statement.
+    [shown], rows = present(
+        viewer, [(_subject(a), detail)], ATTENTION_SPEC, allowed=allowed, purpose="attention"
+    )
+    await write_reads(s, rows)
     return shown
 
 
@@ -325,10 +357,11 @@ def _detail(
     }
 
 
-def _detail_statement() -> sa.Select[Any]:
+def _detail_statement(*, next_call: bool = False) -> sa.Select[Any]:
     """One attention with its operator's names, its party's names, its first call, a bit mask
     of what else it has (:data:`_HAS_NOTES`, :data:`_HAS_SALES`, :data:`_HAS_ITEMS`) and whether
-    the viewer may see personal data (parameters ``id`` and ``viewer``)."""
+    the viewer may see personal data (parameters ``id`` and ``viewer``); with ``next_call``,
+    last, when the viewer's next planned call at or after the parameter ``after`` is due."""
     first_call = (
         sa.select(Call)
         .where(Call.attention_id == Attention.id)
@@ -360,6 +393,7 @@ def _detail_statement() -> sa.Select[Any]:
         + flag(_HAS_SALES, SalesOrder.attention_id, Quote.attention_id)
         + flag(_HAS_ITEMS, TicketItem.attention_id)
     )
+    due = [next_call_due(sa.bindparam("viewer"), sa.bindparam("after"))] if next_call else []
     return (
         sa.select(
             Attention,
@@ -370,6 +404,7 @@ def _detail_statement() -> sa.Select[Any]:
             call,
             has,
             sa.text(f"{PERMISSION_SQL} AS allowed"),
+            *due,
         )
         .outerjoin(Operator, Operator.id == Attention.operator_id)
         .outerjoin(first_call, sa.true())
@@ -379,6 +414,7 @@ def _detail_statement() -> sa.Select[Any]:
 
 _HAS_NOTES, _HAS_SALES, _HAS_ITEMS = 1, 2, 4
 _DETAIL = _detail_statement()
+_DESK_DETAIL = _detail_statement(next_call=True)
 
 
 async def save_attention(

@@ -1,22 +1,17 @@
-"""The history of a customer, contact or lead (their attentions, newest first), and the
-operator's next planned call."""
+"""The history of a customer, contact or lead (their attentions, newest first)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from cti.db.backoffice.common import iso
 from cti.db.backoffice.personal import Viewer, show_personal
 from cti.db.desk.attentions import HISTORY_SPEC
 from cti.db.desk.tickets import ATTENTION_SUBJECT_SQL
 from cti.db.engine import Database
-from cti.db.models import Attention
 from cti.domain.attentions import PARTIES, check_party
-from cti.domain.model import AttentionStatus
 
 _HISTORY_SQL = sa.text(
     f"""
@@ -74,19 +69,4 @@ async def history(
     return shown
 
 
-async def next_planned_call(db: Database, operator_id: int, *, after: datetime) -> str | None:
-    """When the operator's next planned call is due (the footer's "next call")."""
-    async with db.sessions() as s:
-        at = (
-            await s.execute(
-                sa.select(sa.func.min(Attention.next_call_at)).where(
-                    Attention.operator_id == operator_id,
-                    Attention.status == AttentionStatus.PLANNED,
-                    Attention.next_call_at >= after,
-                )
-            )
-        ).scalar_one_or_none()
-    return iso(at)
-
-
-__all__ = ["PARTIES", "history", "next_planned_call"]
+__all__ = ["PARTIES", "history"]
