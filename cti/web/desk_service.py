@@ -566,14 +566,19 @@ class DeskService(AfterCallWork, CallRecovery):
 
     def audit_pop(self, agent: DeskAgent, pop: dict[str, Any]) -> None:
         """Write the audit lines of showing ``pop`` to the agent (behind the pop, by the writer)."""
-        rows = read_rows(
+        rows = self._pop_reads(agent, pop)
+        if rows:
+            self._writes.put("audit", partial(write_reads, self.rt.db, rows))
+
+    @staticmethod
+    def _pop_reads(agent: DeskAgent, pop: dict[str, Any]) -> list[dict[str, Any]]:
+        """The audit lines of showing ``pop`` to the agent."""
+        return read_rows(
             Viewer(agent.user.id, agent.user.username),
             pop_parts(pop),
             allowed=agent.personal_data,
             purpose=SCREEN_POP,
         )
-        if rows:
-            self._writes.put("audit", partial(write_reads, self.rt.db, rows))
 
     def _is_dialer_call(self, pbx: str, linkedid: str) -> bool:
         """Whether a channel of the call runs in the PBX's dialer context (no query needed)."""
@@ -627,8 +632,8 @@ class DeskService(AfterCallWork, CallRecovery):
         agent.pop = pop
         self._remember(agent.user.id, pop)
         self.push(agent.user.id, {"type": "pop", "pop": pop})
-        self.audit_pop(agent, pop)
         self.pops_pushed += 1
+        # The ring and the pop's audit lines, in one transaction behind the pop.
         self._writes.put(
             "ring",
             partial(
@@ -643,6 +648,7 @@ class DeskService(AfterCallWork, CallRecovery):
                 caller_name=n.caller_name,
                 phone=phone,
                 at=n.at,
+                reads=self._pop_reads(agent, pop),
             ),
         )
 
@@ -737,9 +743,13 @@ class DeskService(AfterCallWork, CallRecovery):
         )
 
     async def _call_ended(self, agent: DeskAgent, n: AgentCallEnded) -> None:
-        # The group's rule is read first: from the call's end on, a Clear or a Pause arriving
-        # finds the wrap-up already there (never an ended call without one, for an instant).
-        rule = await self.wrapup_rule_for(agent)
+        # The end is logged and the group's rule read first, in one transaction: from the call's
+        # end on, a Clear or a Pause arriving finds the wrap-up already there (never an ended
+        # call without one, for an instant), and the attention shown next holds the call's times.
+        outcome = CallOutcome.LOST if n.reason == "lost" else CallOutcome.ANSWERED
+        rule = await repo.end_call_and_rule(
+            self.rt.db, repo.CallKey(n.pbx, n.uniqueid), agent.user.id, at=n.at, outcome=outcome
+        )
         if agent.call is not None and agent.call["uniqueid"] == n.uniqueid:
             agent.call["ended_ms"] = epoch_ms(n.at)
             agent.call["ended_at"] = n.at.isoformat()
@@ -760,9 +770,6 @@ class DeskService(AfterCallWork, CallRecovery):
         )
         attention_id = (agent.attention or {}).get("id")
         paused = self._begin_wrapup(agent, n, attention_id, rule)
-        # Written here, in the agent's order, so the attention shown next holds the call's times.
-        outcome = CallOutcome.LOST if n.reason == "lost" else CallOutcome.ANSWERED
-        await repo.log_end(self.rt.db, repo.CallKey(n.pbx, n.uniqueid), at=n.at, outcome=outcome)
         if attention_id is not None:
             await self.show_call_end(agent, attention_id, n.at, outcome)
         w = agent.wrapup

@@ -66,10 +66,6 @@ class AfterCallWork:
             agent.user.id, {"type": "attention", "attention": shown, "footer": agent.footer()}
         )
 
-    async def wrapup_rule_for(self, agent: DeskAgent) -> WrapupRule:
-        """The agent's group's after-call work rule."""
-        return await repo.wrapup_rule(self.rt.db, agent.user.id)
-
     def _begin_wrapup(
         self, agent: DeskAgent, n: AgentCallEnded, attention_id: int | None, rule: WrapupRule
     ) -> bool:

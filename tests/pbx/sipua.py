@@ -707,6 +707,7 @@ class Call:
         self.end_reason: EndReason | None = None
         self.provisional: list[int] = []
         self.received: list[str] = []
+        self._requested = asyncio.Event()  # an in-dialog request came (``received`` has it)
         self.answered = asyncio.Event()
         self.media_received = asyncio.Event()
         self.media = _Media(phone.host, self.media_received)
@@ -781,6 +782,16 @@ class Call:
             raise SipError(f"call {self.number}: still {self._state} after {timeout} s") from None
         assert self.end_reason is not None
         return self.end_reason
+
+    async def requests(self, timeout: float = 15) -> list[str]:
+        """The methods of the in-dialog requests the far end sent so far, waiting for the first
+        if none came yet (whenever it came: before this was called, or after)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._requested.wait()
+        except TimeoutError:
+            raise SipError(f"call {self.number}: no request within {timeout} s") from None
+        return list(self.received)
 
     async def wait_answered(self, timeout: float = 30) -> None:
         """Wait until an outgoing call is answered; ``SipError`` if it fails or takes too long."""
@@ -941,6 +952,7 @@ class Call:
     def _on_request(self, request: SipMessage, transaction: _ServerTransaction) -> None:
         """An in-dialog request from the far end."""
         self.received.append(request.method)
+        self._requested.set()
         method = request.method
         if method == "BYE":
             self.phone._respond(transaction, 200)

@@ -37,7 +37,7 @@ from cti.db.desk.lists import (
 )
 from cti.db.desk.pop import PopLookup, lookup_caller
 from cti.db.desk.tickets import NewItem, list_nonconformities
-from cti.db.desk.wrapups import record_wrapup, wrapup_rule
+from cti.db.desk.wrapups import end_call_and_rule, record_wrapup
 
 __all__ = [
     "ATTENTION_SPEC",
@@ -52,6 +52,7 @@ __all__ = [
     "attention_detail",
     "desk_attention",
     "desk_lists",
+    "end_call_and_rule",
     "history",
     "link_attention_party",
     "list_nonconformities",
@@ -64,5 +65,4 @@ __all__ = [
     "register_contact",
     "register_suspect",
     "save_attention",
-    "wrapup_rule",
 ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -11,6 +12,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from cti.db.backoffice.personal import write_reads
 from cti.db.engine import Database
 from cti.db.models import Call
 from cti.domain.model import CallOutcome, Direction
@@ -80,8 +82,12 @@ async def log_ring(
     caller_name: str,
     phone: str | None,
     at: datetime,
+    reads: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """A queue call rang a desk agent (the first ring is kept; the agent is the latest rung)."""
+    """A queue call rang a desk agent (the first ring is kept; the agent is the latest rung).
+
+    ``reads``: the audit lines of the pop shown for the ring (:func:`present`'s rows), written in
+    the same transaction; if that fails, on their own (an audit line is never lost with a ring)."""
     params = {
         "pbx": key.pbx,
         "uniqueid": key.uniqueid,
@@ -95,22 +101,34 @@ async def log_ring(
         "direction": Direction.INBOUND,
         "ring_at": at,
     }
-    async with db.sessions.begin() as s:
-        await s.execute(_ring_upsert(), params)
+    try:
+        async with db.sessions.begin() as s:
+            await s.execute(_ring_upsert(), params)
+            await write_reads(s, reads)
+    except Exception:
+        await write_reads(db, reads)
+        raise
 
 
 async def log_end(
     db: Database, key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
 ) -> None:
     """The call ended (answered and hung up, or abandoned by the caller)."""
+    async with db.sessions.begin() as s:
+        await s.execute(*end_call(key, at=at, outcome=outcome, cause=cause))
+
+
+def end_call(
+    key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
+) -> tuple[sa.Insert, dict[str, Any]]:
+    """The statement and parameters of :func:`log_end`, to run in a transaction of the caller's."""
     values: dict[str, Any] = {
         "direction": Direction.INBOUND,
         "ended_at": at,
         "outcome": outcome,
         "hangup_cause": cause,
     }
-    async with db.sessions.begin() as s:
-        await s.execute(*upsert_call(key, values, ("ended_at", "outcome", "hangup_cause")))
+    return upsert_call(key, values, ("ended_at", "outcome", "hangup_cause"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +181,7 @@ __all__ = [
     "CallInProgress",
     "CallKey",
     "call_in_progress",
+    "end_call",
     "log_end",
     "log_ring",
     "upsert_call",

@@ -1,5 +1,6 @@
-"""After-call work: an operator's wrap-up rule (their attention group's), and each wrap-up
-recorded when it ends (an attention left undisposed by a released agent is flagged)."""
+"""After-call work: an operator's wrap-up rule (their attention group's, read with the end of
+each call), and each wrap-up recorded when it ends (an attention left undisposed by a released
+agent is flagged)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,35 @@ from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from cti.db.desk.calls import CallKey, end_call
 from cti.db.engine import Database
 from cti.db.models import Attention, AttentionGroup, Operator, Wrapup
-from cti.domain.model import AttentionStatus
+from cti.domain.model import AttentionStatus, CallOutcome
 from cti.domain.stats import LoggedWrapup
 from cti.domain.wrapup import WrapupNeeds, WrapupRule
 
 
-async def wrapup_rule(db: Database, operator_id: int) -> WrapupRule:
+async def end_call_and_rule(
+    db: Database, key: CallKey, operator_id: int, *, at: datetime, outcome: CallOutcome
+) -> WrapupRule:
+    """An agent's call ended: its end logged (:func:`cti.db.desk.calls.log_end`) and the
+    operator's wrap-up rule read, in one transaction (the desk does both at every call's end)."""
+    async with db.sessions.begin() as s:
+        await s.execute(*end_call(key, at=at, outcome=outcome))
+        return await _rule(s, operator_id)
+
+
+async def _rule(s: AsyncSession, operator_id: int) -> WrapupRule:
     """The operator's attention group's wrap-up rule (the defaults without a group)."""
-    async with db.sessions() as s:
-        row = (
-            await s.execute(
-                sa.select(AttentionGroup.wrapup_needs, AttentionGroup.max_wrapup_seconds)
-                .join(Operator, Operator.group_id == AttentionGroup.id)
-                .where(Operator.id == operator_id)
-            )
-        ).first()
+    row = (
+        await s.execute(
+            sa.select(AttentionGroup.wrapup_needs, AttentionGroup.max_wrapup_seconds)
+            .join(Operator, Operator.group_id == AttentionGroup.id)
+            .where(Operator.id == operator_id)
+        )
+    ).first()
     if row is None:
         return WrapupRule()
     return WrapupRule(needs=WrapupNeeds(row[0]), max_seconds=row[1])
