@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util.concurrency import await_
 
 from cti.config import Secret
+from cti.db.direct import Direct
 from cti.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        # What runs at every call, as plain SQL outside SQLAlchemy (:mod:`cti.db.direct`).
+        self.direct = Direct(url)
 
     async def ping(self, within: float = 2.0) -> bool:
         """True if ``SELECT 1`` answers within ``within`` seconds."""
@@ -116,6 +119,7 @@ class Database:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        await self.direct.close()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:

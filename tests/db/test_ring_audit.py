@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from asyncpg.exceptions import ForeignKeyViolationError
 
 from cti.db import desk as repo
 from cti.db.engine import Database
@@ -66,6 +66,6 @@ async def test_a_ring_and_its_pops_audit_lines_are_written_and_a_failed_ring_kee
 
     # An operator who no longer exists (removed while the call rang): the ring is refused,
     # the audit line of what the pop showed is written all the same.
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ForeignKeyViolationError):
         await _ring(db, "17.2", operator + 1000, "customer:2")
     assert await _stored(db) == (["17.1"], ["customer:1", "customer:2"])

@@ -22,8 +22,9 @@ from cti.db.backoffice.common import enforce_required, iso
 from cti.db.backoffice.messages import finalize_by_action
 from cti.db.backoffice.personal import PERMISSION_SQL, Viewer, present, write_reads
 from cti.db.backoffice.telesales import attention_operation
-from cti.db.desk.calls import CallKey, upsert_call
+from cti.db.desk.calls import CallKey, agent_leg_args
 from cti.db.desk.tickets import NewItem, add_and_confirm_items, first_item, items_of
+from cti.db.direct import compiled
 from cti.db.engine import Database
 from cti.db.models import (
     Attention,
@@ -109,94 +110,102 @@ async def open_attention(
     """
     if direction is None:
         direction = Direction.INBOUND if campaign_id is None else Direction.OUTBOUND
-    group = sa.select(Operator.group_id).where(Operator.id == operator_id).scalar_subquery()
-    async with db.sessions.begin() as s:
+    call = (
+        *agent_leg_args(
+            key,
+            linkedid=linkedid,
+            queue=queue,
+            interface=interface,
+            operator_id=operator_id,
+            caller_num=caller_num,
+            caller_name=caller_name,
+            phone=phone,
+        ),
+        direction.value,
+        answered_at,
+        campaign_id,
+    )
+    async with db.direct.transaction() as conn:
         # Two instances holding the desk for a moment (one taking it over) open it once.
-        await s.execute(sa.select(sa.func.pg_advisory_xact_lock(_call_lock(key))))
-        opened = (
-            await s.execute(
-                sa.select(Call.attention_id)
-                .join(Attention, Attention.id == Call.attention_id)
-                .where(
-                    Call.pbx == key.pbx,
-                    Call.uniqueid == key.uniqueid,
-                    Call.operator_id == operator_id,
-                    Attention.status == AttentionStatus.PENDING,
-                )
-            )
-        ).scalar_one_or_none()
+        await conn.execute(_OPEN_LOCK, f"attention:{key.pbx}/{key.uniqueid}")
+        opened = await conn.fetchval(
+            _OPENED, key.pbx, key.uniqueid, operator_id, AttentionStatus.PENDING.value
+        )
         if opened is not None:
             return int(opened)
-        attention_id = None
         if continues is not None:
-            attention_id = (
-                await s.execute(
-                    sa.update(Attention)
-                    .where(
-                        Attention.id == continues,
-                        Attention.operator_id == operator_id,
-                        Attention.status.in_([AttentionStatus.PENDING, AttentionStatus.PLANNED]),
-                    )
-                    .values(status=AttentionStatus.PENDING)
-                    .returning(Attention.id)
-                )
-            ).scalar_one_or_none()
-        attention_id = (
-            attention_id
-            or (
-                await s.execute(
-                    sa.insert(Attention)
-                    .values(
-                        kind=kind,
-                        direction=direction,
-                        status=AttentionStatus.PENDING,
-                        campaign_id=campaign_id,
-                        lead_id=lead_id,
-                        operator_id=operator_id,
-                        group_id=group,
-                        customer_id=party.customer_id,
-                        contact_id=party.contact_id,
-                        suspect_id=party.suspect_id,
-                        prospect_id=party.prospect_id,
-                        phone=phone,
-                    )
-                    .returning(Attention.id)
-                )
-            ).scalar_one()
-        )
-        values = {
-            "linkedid": linkedid,
-            "queue": queue,
-            "agent_interface": interface,
-            "operator_id": operator_id,
-            "caller_id_num": caller_num or None,
-            "caller_id_name": caller_name or None,
-            "phone": phone,
-            "direction": direction,
-            "answered_at": answered_at,
-            "attention_id": attention_id,
-            "campaign_id": campaign_id,
-        }
-        await s.execute(
-            *upsert_call(
-                key,
-                values,
-                (
-                    "agent_interface",
-                    "operator_id",
-                    "answered_at",
-                    "attention_id",
-                    "direction",
-                    "campaign_id",
-                ),
+            continued = await conn.fetchval(
+                _CONTINUE,
+                continues,
+                operator_id,
+                AttentionStatus.PENDING.value,
+                AttentionStatus.PLANNED.value,
             )
+            if continued is not None:
+                await conn.execute(_ANSWERED + "SELECT 1", *call, continued)
+                return int(continued)
+        new_id = await conn.fetchval(
+            _OPEN,
+            *call,
+            kind.value,
+            AttentionStatus.PENDING.value,
+            lead_id,
+            party.customer_id,
+            party.contact_id,
+            party.suspect_id,
+            party.prospect_id,
         )
-    return int(attention_id)
+        return int(new_id)
 
 
-def _call_lock(key: CallKey) -> sa.ColumnElement[int]:
-    """The transaction lock of one call's attention (the key's hash, as PostgreSQL makes it)."""
-    return sa.func.hashtext(f"attention:{key.pbx}/{key.uniqueid}")
+# A call answered by an agent, as plain SQL (:mod:`cti.db.direct`): the call's row upserted with
+# its answer and attention ($13); the rest of a statement follows.
+_ANSWERED = """
+WITH answered AS (
+    INSERT INTO calls AS c (pbx, uniqueid, linkedid, queue, agent_interface, operator_id,
+                           caller_id_num, caller_id_name, phone, direction, answered_at,
+                           campaign_id, attention_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    ON CONFLICT (pbx, uniqueid) DO UPDATE SET
+        agent_interface = excluded.agent_interface, operator_id = excluded.operator_id,
+        answered_at = excluded.answered_at, attention_id = excluded.attention_id,
+        direction = excluded.direction, campaign_id = excluded.campaign_id
+)
+"""
+# The transaction lock of one call's attention (the key's hash, as PostgreSQL makes it): a
+# statement of its own, so that what is read next is read after the wait.
+_OPEN_LOCK = "SELECT pg_advisory_xact_lock(hashtext($1))"
+_OPENED = """
+SELECT c.attention_id FROM calls c JOIN attentions a ON a.id = c.attention_id
+WHERE c.pbx = $1 AND c.uniqueid = $2 AND c.operator_id = $3 AND a.status = $4
+"""
+_CONTINUE = """
+UPDATE attentions SET status = $3
+WHERE id = $1 AND operator_id = $2 AND status IN ($3, $4)
+RETURNING id
+"""
+# A new attention (its kind, status, lead and party: $13-$19) in the operator's group, and the
+# call's row pointing at it (as :data:`_ANSWERED`), in one statement.
+_OPEN = """
+WITH opened AS (
+    INSERT INTO attentions (kind, direction, status, campaign_id, lead_id, operator_id, group_id,
+                            customer_id, contact_id, suspect_id, prospect_id, phone)
+    VALUES ($13, $10, $14, $12, $15, $6, (SELECT group_id FROM operators WHERE id = $6),
+            $16, $17, $18, $19, $9)
+    RETURNING id
+),
+answered AS (
+    INSERT INTO calls AS c (pbx, uniqueid, linkedid, queue, agent_interface, operator_id,
+                           caller_id_num, caller_id_name, phone, direction, answered_at,
+                           campaign_id, attention_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT id FROM opened))
+    ON CONFLICT (pbx, uniqueid) DO UPDATE SET
+        agent_interface = excluded.agent_interface, operator_id = excluded.operator_id,
+        answered_at = excluded.answered_at, attention_id = excluded.attention_id,
+        direction = excluded.direction, campaign_id = excluded.campaign_id
+)
+SELECT id FROM opened
+"""
 
 
 # The personal fields of an attention as the desk shows it (names of its party, the phone).
@@ -244,12 +253,25 @@ async def desk_attention(
     """:func:`attention_detail`, and when the viewer's next planned call after ``after`` is due
     (the desk's footer), read in the same statement: the desk reads both at every connect."""
     params = {"id": attention_id, "viewer": viewer.id, "after": after}
+    # Sent as plain SQL (:mod:`cti.db.direct`): the desk reads it at every connect. An attention
+    # with notes, sales or items (one a call continues) is read again with them.
+    row = await db.direct.fetchrow(_DESK_PLAIN.sql, *_DESK_PLAIN.args(params))
+    if row is not None and not row[_HAS_AT]:
+        attention = Attention(
+            **dict(zip(_ATTENTION_KEYS, row[: len(_ATTENTION_KEYS)], strict=True))
+        )
+        found = row[_CALL_AT : _CALL_AT + len(_CALL_KEYS)]
+        call = None if found[0] is None else Call(**dict(zip(_CALL_KEYS, found, strict=True)))
+        names = row[len(_ATTENTION_KEYS) : _CALL_AT]
+        shown, rows = _present_detail((attention, *names, call, 0, row[_HAS_AT + 1]), viewer)
+        await write_reads(db, rows)
+        return shown, iso(row[-1])
     async with db.sessions.begin() as s:
-        row = (await s.execute(_DESK_DETAIL, params)).first()
-        if row is None:
+        orm = (await s.execute(_DESK_DETAIL, params)).first()
+        if orm is None:
             due = (await s.execute(sa.select(next_call_due(viewer.id, after)))).scalar()
             return None, iso(due)
-        return await _shown_detail(s, row, viewer), iso(row[-1])
+        return await _shown_detail(s, orm, viewer), iso(orm[-1])
 
 
 def next_call_due(operator: Any, after: Any) -> sa.ScalarSelect[Any]:
@@ -291,12 +313,37 @@ async def _shown_detail(s: AsyncSession, row: Any, viewer: Viewer) -> dict[str, 
         operation=operation,
     )
     detail["items"] = await items_of(s, a.id) if has & _HAS_ITEMS else []
-    # As show_personal does, with the viewer's permission read in the same statement.
+    shown, rows = _presented(a, detail, viewer, allowed)
+    await write_reads(s, rows)
+    return shown
+
+
+def _presented(
+    a: Attention, detail: dict[str, Any], viewer: Viewer, allowed: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """As show_personal does, with the viewer's permission read in the same statement: the
+    detail as the viewer may see it, and the audit lines of the read."""
     [shown], rows = present(
         viewer, [(_subject(a), detail)], ATTENTION_SPEC, allowed=allowed, purpose="attention"
     )
-    await write_reads(s, rows)
-    return shown
+    return shown, rows
+
+
+def _present_detail(
+    row: tuple[Any, ...], viewer: Viewer
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`_shown_detail` of an attention with no notes, sales or items (nothing more to read)."""
+    a, op_name, op_user, customer, contact, call, _, allowed = row[:8]
+    detail = _detail(
+        a,
+        operator=op_name or op_user,
+        names={"customer": customer, "contact": contact},
+        notes=(),
+        call=call,
+        operation=None,
+    )
+    detail["items"] = []
+    return _presented(a, detail, viewer, allowed)
 
 
 def _detail(
@@ -415,6 +462,13 @@ def _detail_statement(*, next_call: bool = False) -> sa.Select[Any]:
 _HAS_NOTES, _HAS_SALES, _HAS_ITEMS = 1, 2, 4
 _DETAIL = _detail_statement()
 _DESK_DETAIL = _detail_statement(next_call=True)
+# The same statement for asyncpg: the attention's columns, its operator's two names, its party's
+# two, its first call's columns, what else it has, the viewer's permission, the next call due.
+_DESK_PLAIN = compiled(_DESK_DETAIL)
+_ATTENTION_KEYS = tuple(c.key for c in sa.inspect(Attention).column_attrs)
+_CALL_KEYS = tuple(c.key for c in sa.inspect(Call).column_attrs)
+_CALL_AT = len(_ATTENTION_KEYS) + 4
+_HAS_AT = _CALL_AT + len(_CALL_KEYS)
 
 
 async def save_attention(

@@ -12,7 +12,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from cti.db.backoffice.personal import write_reads
+from cti.db.backoffice.personal import audit_args, audit_lines_sql, write_reads
 from cti.db.engine import Database
 from cti.db.models import Call
 from cti.domain.model import CallOutcome, Direction
@@ -49,24 +49,47 @@ def upsert_call(
     return _upsert(update), {"pbx": key.pbx, "uniqueid": key.uniqueid, **values}
 
 
-@functools.cache
-def _ring_upsert() -> sa.Insert:
-    """The first ring is kept; the agent is the latest rung, unless one already answered."""
-    stmt = pg_insert(_CALLS)
-    c = _CALLS.c
-    return stmt.on_conflict_do_update(
-        index_elements=[c.pbx, c.uniqueid],
-        set_={
-            "ring_at": sa.func.coalesce(c.ring_at, stmt.excluded.ring_at),
-            # An agent who already answered keeps the call.
-            "agent_interface": sa.case(
-                (c.answered_at.is_(None), stmt.excluded.agent_interface),
-                else_=c.agent_interface,
-            ),
-            "operator_id": sa.case(
-                (c.answered_at.is_(None), stmt.excluded.operator_id), else_=c.operator_id
-            ),
-        },
+# The first ring is kept; the agent is the latest rung, unless one already answered. Then the
+# pop's audit lines (parameters 12-15), in the same statement.
+_RING = """
+WITH ring AS (
+    INSERT INTO calls AS c (pbx, uniqueid, linkedid, queue, agent_interface, operator_id,
+                           caller_id_num, caller_id_name, phone, direction, ring_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (pbx, uniqueid) DO UPDATE SET
+        ring_at = COALESCE(c.ring_at, excluded.ring_at),
+        agent_interface = CASE WHEN c.answered_at IS NULL
+                               THEN excluded.agent_interface ELSE c.agent_interface END,
+        operator_id = CASE WHEN c.answered_at IS NULL
+                           THEN excluded.operator_id ELSE c.operator_id END
+)
+""" + audit_lines_sql(12)
+
+
+def agent_leg_args(
+    key: CallKey,
+    *,
+    linkedid: str,
+    queue: str,
+    interface: str,
+    operator_id: int,
+    caller_num: str,
+    caller_name: str,
+    phone: str | None,
+) -> tuple[Any, ...]:
+    """A call's row as an agent's phone rings or answers, as plain SQL's first nine parameters:
+    pbx, uniqueid, linkedid, queue, agent_interface, operator_id, caller_id_num, caller_id_name
+    and phone (a caller id that is empty is stored as NULL)."""
+    return (
+        key.pbx,
+        key.uniqueid,
+        linkedid,
+        queue,
+        interface,
+        operator_id,
+        caller_num or None,
+        caller_name or None,
+        phone,
     )
 
 
@@ -88,47 +111,49 @@ async def log_ring(
 
     ``reads``: the audit lines of the pop shown for the ring (:func:`present`'s rows), written in
     the same transaction; if that fails, on their own (an audit line is never lost with a ring)."""
-    params = {
-        "pbx": key.pbx,
-        "uniqueid": key.uniqueid,
-        "linkedid": linkedid,
-        "queue": queue,
-        "agent_interface": interface,
-        "operator_id": operator_id,
-        "caller_id_num": caller_num or None,
-        "caller_id_name": caller_name or None,
-        "phone": phone,
-        "direction": Direction.INBOUND,
-        "ring_at": at,
-    }
+    party = agent_leg_args(
+        key,
+        linkedid=linkedid,
+        queue=queue,
+        interface=interface,
+        operator_id=operator_id,
+        caller_num=caller_num,
+        caller_name=caller_name,
+        phone=phone,
+    )
     try:
-        async with db.sessions.begin() as s:
-            await s.execute(_ring_upsert(), params)
-            await write_reads(s, reads)
+        await db.direct.execute(_RING, *party, Direction.INBOUND.value, at, *audit_args(reads))
     except Exception:
         await write_reads(db, reads)
         raise
+
+
+# A call's end (parameters 1-6), as plain SQL: the rest of a statement may follow it.
+END_SQL = """
+WITH ended AS (
+    INSERT INTO calls AS c (pbx, uniqueid, direction, ended_at, outcome, hangup_cause)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (pbx, uniqueid) DO UPDATE SET
+        ended_at = excluded.ended_at, outcome = excluded.outcome,
+        hangup_cause = excluded.hangup_cause
+)
+"""
+
+
+def end_args(
+    key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
+) -> tuple[Any, ...]:
+    """The parameters of :data:`END_SQL`."""
+    return (key.pbx, key.uniqueid, Direction.INBOUND.value, at, outcome.value, cause)
 
 
 async def log_end(
     db: Database, key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
 ) -> None:
     """The call ended (answered and hung up, or abandoned by the caller)."""
-    async with db.sessions.begin() as s:
-        await s.execute(*end_call(key, at=at, outcome=outcome, cause=cause))
-
-
-def end_call(
-    key: CallKey, *, at: datetime, outcome: CallOutcome, cause: int | None = None
-) -> tuple[sa.Insert, dict[str, Any]]:
-    """The statement and parameters of :func:`log_end`, to run in a transaction of the caller's."""
-    values: dict[str, Any] = {
-        "direction": Direction.INBOUND,
-        "ended_at": at,
-        "outcome": outcome,
-        "hangup_cause": cause,
-    }
-    return upsert_call(key, values, ("ended_at", "outcome", "hangup_cause"))
+    await db.direct.execute(
+        END_SQL + "SELECT 1", *end_args(key, at=at, outcome=outcome, cause=cause)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +203,12 @@ async def call_in_progress(
 
 
 __all__ = [
+    "END_SQL",
     "CallInProgress",
     "CallKey",
+    "agent_leg_args",
     "call_in_progress",
-    "end_call",
+    "end_args",
     "log_end",
     "log_ring",
     "upsert_call",

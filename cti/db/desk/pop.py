@@ -8,20 +8,16 @@ quotes and orders, pending incoming-call messages) as one JSON document.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from cti.db.backoffice.personal import PERMISSION_SQL
 from cti.db.desk.tickets import ATTENTION_SUBJECT_SQL
+from cti.db.direct import args, positional
 from cti.db.engine import Database
 
-_POP_SQL = sa.text(
+_POP_TEXT, _POP_NAMES = positional(
     """
 WITH hit AS (
     SELECT p.customer_id, p.contact_id, p.suspect_id, p.prospect_id, p.raw, p.label
@@ -143,55 +139,18 @@ SELECT json_build_object(
 
 
 class PopLookup:
-    """A few connections kept open for screen-pops: one round trip per pop.
-
-    A pooled checkout would add a ping and a BEGIN/ROLLBACK around the query; these connections
-    run in autocommit and are reused. A connection that fails is dropped and reopened on next use.
-    """
+    """A few connections kept for screen-pops alone (:class:`cti.db.direct.Direct`): a pop is one
+    round trip, and never waits behind the call log's writes."""
 
     def __init__(self, db: Database, *, size: int = 4) -> None:
-        self._db = db
-        self._free: asyncio.Queue[AsyncConnection | None] = asyncio.Queue()
-        self._open: set[AsyncConnection] = set()
-        for _ in range(size):
-            self._free.put_nowait(None)
-
-    async def _checkout(self) -> AsyncConnection:
-        conn = await self._free.get()
-        if conn is not None:
-            return conn
-        try:
-            conn = await self._db.engine.connect()
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            # One plan for every caller: a plan made for each caller's values (what PostgreSQL
-            # does for a statement's first runs, and for good if it prices the generic plan
-            # higher) took longer to make than to run; the generic plan is index lookups.
-            await conn.execute(sa.text("SET plan_cache_mode = force_generic_plan"))
-        except BaseException:
-            self._free.put_nowait(None)
-            raise
-        self._open.add(conn)
-        return conn
+        self._direct = db.direct.another(size)
 
     async def run(self, params: dict[str, Any]) -> Any:
         """The pop query's one value for ``params``."""
-        conn = await self._checkout()
-        try:
-            value = (await conn.execute(_POP_SQL, params)).scalar_one()
-        except BaseException:
-            self._open.discard(conn)
-            self._free.put_nowait(None)
-            with contextlib.suppress(Exception):
-                await conn.close()
-            raise
-        self._free.put_nowait(conn)
-        return value
+        return await self._direct.fetchval(_POP_TEXT, *args(_POP_NAMES, params))
 
     async def close(self) -> None:
-        for conn in list(self._open):
-            with contextlib.suppress(Exception):
-                await conn.close()
-        self._open.clear()
+        await self._direct.close()
 
 
 async def lookup_caller(
@@ -237,8 +196,7 @@ async def lookup_caller(
     if isinstance(db, PopLookup):
         raw = await db.run(params)
     else:
-        async with db.engine.connect() as conn:
-            raw = (await conn.execute(_POP_SQL, params)).scalar_one()
+        raw = await db.direct.fetchval(_POP_TEXT, *args(_POP_NAMES, params))
     found: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
     match = found.get("match")
     customer = found.get("customer")
