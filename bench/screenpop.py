@@ -334,12 +334,12 @@ async def server_main(args: argparse.Namespace) -> None:
                     left = gc.collect()
                     gc.freeze()
                     print(f"garbage left by the set-up, collected before the calls: {left} objects")
-                statements = count_statements()
+                trips = count_round_trips()
                 cpu0 = time.process_time()
                 plan = {"phones": phones, "calls": calls, "rate": args.rate, "talk": args.talk}
                 t0 = await sim.calls(plan)
                 cpu, elapsed = time.process_time() - cpu0, time.monotonic() - t0
-                done = statements[0]
+                done = trips[0]
                 child.stdin.write(b"stop\n")
                 await child.stdin.drain()
                 measured = json.loads(await child.stdout.readline())
@@ -350,7 +350,7 @@ async def server_main(args: argparse.Namespace) -> None:
                 print(
                     f"work per call in the server process ({'cti' if args.pbx_process else 'cti and the simulator'}): "
                     f"{cpu / calls * 1000:.1f} ms of CPU ({cpu / elapsed:.0%} of"
-                    f" one core while calls came in), {done / calls:.1f} SQL statements"
+                    f" one core while calls came in), {done / calls:.1f} round trips to PostgreSQL"
                 )
                 import resource
 
@@ -362,18 +362,34 @@ async def server_main(args: argparse.Namespace) -> None:
         await drop_database(name)
 
 
-def count_statements() -> list[int]:
-    """From now on, how many SQL statements the process sends (every engine): the work a call
-    costs the database path, the same on any machine."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import Engine
+def count_round_trips() -> list[int]:
+    """From now on, how many round trips to PostgreSQL the process makes (every connection,
+    SQLAlchemy's and cti's own: statements, BEGIN, COMMIT, pings): the work a call costs the
+    database path, the same on any machine."""
+    from asyncpg.connection import Connection
+    from asyncpg.prepared_stmt import PreparedStatement
 
     count = [0]
+    do_execute = Connection._do_execute
+    execute = Connection.execute
+    bind_execute = PreparedStatement._PreparedStatement__bind_execute  # type: ignore[attr-defined]
 
-    def one(*_: Any) -> None:
+    async def counted_do_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
         count[0] += 1
+        return await do_execute(self, *args, **kwargs)
 
-    sa.event.listen(Engine, "before_cursor_execute", one)
+    async def counted_execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        if not args:  # a simple query (BEGIN, COMMIT); with arguments it is _do_execute's
+            count[0] += 1
+        return await execute(self, query, *args, **kwargs)
+
+    async def counted_bind_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return await bind_execute(self, *args, **kwargs)
+
+    Connection._do_execute = counted_do_execute  # type: ignore[method-assign]
+    Connection.execute = counted_execute  # type: ignore[method-assign]
+    PreparedStatement._PreparedStatement__bind_execute = counted_bind_execute  # type: ignore[attr-defined]
     return count
 
 

@@ -17,7 +17,16 @@ from tests.backoffice.conftest import (
     seeded_database,
     seeded_template,
 )
-from tests.integrations.conftest import FAST, Receiver, clock_of, receiver, save_attention, until
+from tests.integrations.conftest import (
+    FAST,
+    Receiver,
+    attempted,
+    clock_of,
+    deliveries,
+    receiver,
+    save_attention,
+    until,
+)
 
 from .conftest import sign_in
 
@@ -50,21 +59,26 @@ async def test_admin_registers_a_webhook_replays_a_dead_letter_and_manages_keys(
 
     # The receiver fails every post: after the last retry the delivery is a dead letter.
     receiver.status = 500
-    async with logins_for(hooks) as login:
-        await save_attention(await login("admin"), 1)
     clock = clock_of(hooks)
-    for tries in range(1, FAST.max_attempts + 1):
-        await until(lambda n=tries: len(receiver.got) >= n, what=f"try {tries}")
-        clock.advance(10)
-    await page.select_option("#delivery-filter", "dead")
-    dead = page.locator("#deliveries-table tr[data-status=dead]")
-    await expect(dead).to_have_count(1)
-    await expect(dead).to_contain_text("HTTP 500")
+    async with logins_for(hooks) as login:
+        admin = await login("admin")
+        await save_attention(admin, 1)
+        for tries in range(1, FAST.max_attempts + 1):
+            await until(lambda n=tries: len(receiver.got) >= n, what=f"try {tries}")
+            # The retry is due from when the failure was recorded: the clock moves after that.
+            await until(lambda n=tries: attempted(admin, n), what=f"try {tries} recorded")
+            clock.advance(10)
+        await page.select_option("#delivery-filter", "dead")
+        dead = page.locator("#deliveries-table tr[data-status=dead]")
+        await expect(dead).to_have_count(1)
+        await expect(dead).to_contain_text("HTTP 500")
 
-    receiver.status = 200
-    await dead.locator("button.replay").click()
-    await expect(page.locator(".toast")).to_contain_text("will be sent again")
-    await until(lambda: len(receiver.got) == FAST.max_attempts + 1, what="the replay")
+        receiver.status = 200
+        await dead.locator("button.replay").click()
+        await expect(page.locator(".toast")).to_contain_text("will be sent again")
+        await until(lambda: len(receiver.got) == FAST.max_attempts + 1, what="the replay")
+        # The list is read when the filter changes: once the delivery is recorded.
+        await until(lambda: deliveries(admin, "?status=delivered"), what="the replay recorded")
     await page.select_option("#delivery-filter", "delivered")
     await expect(page.locator("#deliveries-table tr[data-status=delivered]")).to_have_count(1)
 

@@ -30,7 +30,7 @@ async def test_embedded_postgres_starts_serves_cti_and_stops(tmp_path: Path) -> 
         await asyncpg.connect(url, timeout=2)
 
     # Started again on the same directory, the data is still there, and the unix-socket URL
-    # serves SQLAlchemy and the migrations as any other URL does.
+    # serves SQLAlchemy, cti's own connections and the migrations as any other URL does.
     with EmbeddedPostgres(data) as again:
         conn = await asyncpg.connect(again.url)
         try:
@@ -40,6 +40,8 @@ async def test_embedded_postgres_starts_serves_cti_and_stops(tmp_path: Path) -> 
         await migrate.upgrade_async(again.url)
         async with Database(again.url) as db:
             assert await db.ping()
+            # The desk's own connections (cti.db.direct) reach it by the same URL.
+            assert await db.direct.fetchval("SELECT x FROM kept") == 42
         assert await migrate.current_async(again.url) == migrate.head()
 
 

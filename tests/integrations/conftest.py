@@ -144,6 +144,19 @@ async def ok(resp: aiohttp.ClientResponse, status: int = 200) -> Any:
     return data
 
 
+async def deliveries(admin: Client, query: str = "") -> list[dict[str, Any]]:
+    """The webhook deliveries an admin sees (``query``: the list's filter)."""
+    found: list[dict[str, Any]] = (
+        await ok(await admin.get(f"/api/v1/webhooks/deliveries{query}"))
+    )["deliveries"]
+    return found
+
+
+async def attempted(admin: Client, total: int) -> bool:
+    """Whether the deliveries' attempts recorded add up to ``total`` at least."""
+    return sum(r["attempts"] for r in await deliveries(admin)) >= total
+
+
 async def save_attention(admin: Client, attention: int = 1) -> None:
     """The admin saves an attention (unchanged): one ``attention.saved`` event."""
     await ok(await admin.patch(f"/api/v1/desk/attentions/{attention}", json={}))

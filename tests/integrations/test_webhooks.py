@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import logging
 from datetime import timedelta
-from typing import Any
 
 import aiohttp
 import pytest
@@ -25,8 +24,10 @@ from .conftest import (
     Receiver,
     add_endpoint,
     add_key,
+    attempted,
     audit_lines,
     clock_of,
+    deliveries,
     ok,
     save_attention,
     until,
@@ -41,13 +42,6 @@ def stripe_style_check(secret: str, header: str, body: bytes) -> int:
     ).hexdigest()
     assert hmac.compare_digest(expected, parts["v1"]), "the signature does not verify"
     return int(parts["t"])
-
-
-async def deliveries(admin: Client, query: str = "") -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = (
-        await ok(await admin.get(f"/api/v1/webhooks/deliveries{query}"))
-    )["deliveries"]
-    return found
 
 
 async def test_a_post_is_signed_and_verifies(
@@ -76,7 +70,8 @@ async def test_a_post_is_signed_and_verifies(
         pass
     else:
         raise AssertionError("a changed body verified")
-    rows = await deliveries(admin)
+    # Recorded once the post is answered.
+    rows = await until(lambda: deliveries(admin, "?status=delivered"), what="the post recorded")
     assert [(r["status"], r["attempts"], r["last_status"]) for r in rows] == [("delivered", 1, 200)]
 
 
@@ -88,14 +83,14 @@ async def test_a_receiver_down_for_a_while_gets_every_event_once_back_in_order(
     for attention in (1, 1, 2, 1, 2):
         await save_attention(admin, attention)
     # The first of each attention is tried and fails; the later ones of the same attention wait.
-    await until(lambda: _attempted(admin, 2), what="the head of each attention's events tried")
+    await until(lambda: attempted(admin, 2), what="the head of each attention's events tried")
     rows = await deliveries(admin)
     assert sum(r["attempts"] for r in rows) == 2, rows
     assert {r["status"] for r in rows} == {"pending"}
 
     clock = clock_of(hooks)
     clock.advance(30)  # a failure more while it is still down
-    await until(lambda: _attempted(admin, 4), what="a second try of each")
+    await until(lambda: attempted(admin, 4), what="a second try of each")
     await receiver.up()
     clock.advance(30)
     await until(
@@ -106,10 +101,6 @@ async def test_a_receiver_down_for_a_while_gets_every_event_once_back_in_order(
     for attention in (1, 2):
         ids = [e["id"] for e in got if e["data"]["attention"]["id"] == attention]
         assert ids == sorted(ids), f"attention {attention}'s events out of order: {ids}"
-
-
-async def _attempted(admin: Client, total: int) -> bool:
-    return sum(r["attempts"] for r in await deliveries(admin)) >= total
 
 
 async def _all_delivered(admin: Client, count: int) -> bool:
@@ -135,7 +126,7 @@ async def test_cti_stopped_between_the_commit_and_the_delivery_delivers_after_a_
         admin = await login("admin")
         await until(lambda: receiver.got, what="the delivery after the start")
         assert receiver.events()[0]["type"] == "attention.saved"
-        assert [r["status"] for r in await deliveries(admin)] == ["delivered"]
+        await until(lambda: _all_delivered(admin, 1), what="the delivery recorded")
 
 
 async def test_n_failures_dead_letter_and_an_admin_replay_delivers(
@@ -147,6 +138,8 @@ async def test_n_failures_dead_letter_and_an_admin_replay_delivers(
     clock = clock_of(hooks)
     for tries in range(1, FAST.max_attempts + 1):
         await until(lambda n=tries: len(receiver.got) == n, what=f"try {tries}")
+        # The retry is due from when the failure was recorded: the clock moves after that.
+        await until(lambda n=tries: attempted(admin, n), what=f"try {tries} recorded")
         clock.advance(10)
     dead = await until(lambda: deliveries(admin, "?status=dead"), what="a dead letter")
     assert dead[0]["attempts"] == FAST.max_attempts and dead[0]["last_error"] == "HTTP 500"
@@ -230,6 +223,7 @@ async def test_secrets_never_reach_the_logs(
         headers = {"Authorization": f"Bearer {token}x"}
         async with http.get(f"{hooks.url}api/v1/events/stream", headers=headers) as resp:
             assert resp.status == 401
+    await until(lambda: attempted(admin, 1), what="the failure recorded")
     rows = await deliveries(admin)
     assert rows[0]["last_error"] == "HTTP 500"
     assert "webhook delivery" in caplog.text, "the delivery is logged"
@@ -245,6 +239,7 @@ async def test_old_events_are_purged_once_no_delivery_waits_for_them(
     await until(lambda: _all_delivered(admin, 1), what="the first delivery")
     await receiver.down()
     await save_attention(admin, 2)  # its delivery waits for the receiver
+    await until(lambda: attempted(admin, 2), what="its first try recorded")
     clock = clock_of(hooks)
     clock.advance(31 * 86400)
     days = hooks.runtime.settings.webhooks.retention_days
@@ -263,7 +258,7 @@ async def test_a_redirect_is_a_failure_not_followed(
 ) -> None:
     await add_endpoint(admin, receiver.url.replace("/hooks", "/moved"))
     await save_attention(admin, 1)
-    await until(lambda: _attempted(admin, 1), what="a try")
+    await until(lambda: attempted(admin, 1), what="a try")
     rows = await deliveries(admin)
     assert rows[0]["status"] == "pending" and rows[0]["last_error"] == "HTTP 307"
     assert receiver.got == [], "the post went only where the admin said"
@@ -312,7 +307,7 @@ async def test_a_switched_off_endpoint_is_sent_nothing_and_keeps_what_was_pendin
     path = f"/api/v1/webhooks/{made['id']}"
     await receiver.down()
     await save_attention(admin, 1)  # pending: the receiver is down
-    await until(lambda: _attempted(admin, 1), what="a failed try")
+    await until(lambda: attempted(admin, 1), what="a failed try")
     await ok(await admin.patch(path, json={"active": False}))
     await save_attention(admin, 2)  # while it is off: not for it
     await receiver.up()
