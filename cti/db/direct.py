@@ -101,6 +101,7 @@ class Direct:
 
     def __init__(self, url: str | Secret, *, size: int = 4) -> None:
         self._dsn = _dsn(url)
+        self._size = size
         self._free: asyncio.Queue[asyncpg.Connection | None] = asyncio.Queue()
         self._open: set[asyncpg.Connection] = set()
         for _ in range(size):
@@ -155,6 +156,14 @@ class Direct:
     async def fetchval(self, sql: str, *arguments: Any) -> Any:
         async with self.connection() as conn:
             return await conn.fetchval(sql, *arguments)
+
+    async def warm(self, sql: str, *arguments: Any) -> None:
+        """Open every connection and run ``sql`` once on each, so that none is opened, nor the
+        statement prepared and planned, while a caller waits (the first screen-pops after a start
+        took 15-30 ms for that, against 3 ms)."""
+        async with contextlib.AsyncExitStack() as stack:
+            held = [await stack.enter_async_context(self.connection()) for _ in range(self._size)]
+            await asyncio.gather(*(conn.fetchval(sql, *arguments) for conn in held))
 
     async def close(self) -> None:
         """Close every connection (those in use are closed when their use ends)."""

@@ -141,6 +141,7 @@ class DeskService(AfterCallWork, CallRecovery):
         self._wrapup_checker = asyncio.get_running_loop().create_task(
             self._release_overrun_wrapups(), name="desk-wrapups"
         )
+        self._lookups.start(self.rt.clock.now().date())
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:

@@ -8,7 +8,10 @@ quotes and orders, pending incoming-call messages) as one JSON document.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from datetime import date
 from typing import Any
 
@@ -16,6 +19,8 @@ from cti.db.backoffice.personal import PERMISSION_SQL
 from cti.db.desk.tickets import ATTENTION_SUBJECT_SQL
 from cti.db.direct import args, positional
 from cti.db.engine import Database
+
+log = logging.getLogger(__name__)
 
 _POP_TEXT, _POP_NAMES = positional(
     """
@@ -144,12 +149,37 @@ class PopLookup:
 
     def __init__(self, db: Database, *, size: int = 4) -> None:
         self._direct = db.direct.another(size)
+        self._warming: asyncio.Task[None] | None = None
+
+    def start(self, today: date) -> None:
+        """Open the connections and plan the pop on each in the background, before the first call
+        rings (the first pops after a start took 15-30 ms for that, against 3 ms)."""
+        self._warming = asyncio.get_running_loop().create_task(self._warm(today), name="pop-warm")
+
+    async def _warm(self, today: date) -> None:
+        # The lookup of a number nobody has, on every connection.
+        params = {
+            "viewer": 0,
+            "phone": "",
+            "today": today,
+            "collection": False,
+            "sales": False,
+            "attentions": 1,
+        }
+        try:
+            await self._direct.warm(_POP_TEXT, *args(_POP_NAMES, params))
+        except Exception as exc:  # the database not up yet: the first pops open them
+            log.warning("screen-pop connections not opened ahead: %s", type(exc).__name__)
 
     async def run(self, params: dict[str, Any]) -> Any:
         """The pop query's one value for ``params``."""
         return await self._direct.fetchval(_POP_TEXT, *args(_POP_NAMES, params))
 
     async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
         await self._direct.close()
 
 
