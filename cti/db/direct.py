@@ -126,7 +126,7 @@ class Direct:
             if conn is None or conn.is_closed():
                 if conn is not None:
                     self._open.discard(conn)
-                conn = None
+                    conn = None  # closed already: nothing to end if opening fails
                 conn = await self._connect()
                 self._open.add(conn)
             yield conn
@@ -166,7 +166,7 @@ class Direct:
             await asyncio.gather(*(conn.fetchval(sql, *arguments) for conn in held))
 
     async def close(self) -> None:
-        """Close every connection (those in use are closed when their use ends)."""
+        """Close every connection (one still in use fails; the next use opens another)."""
         for conn in list(self._open):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 2.0)
