@@ -65,12 +65,14 @@ async def clients_main() -> None:
     arrivals: list[tuple[str, float]] = []
 
     async def desk(token: str, ready: asyncio.Event, counter: list[int]) -> None:
-        async with connect(
-            base.replace("http://", "ws://") + "ws/desk",
-            additional_headers={"Cookie": f"cti_session={token}"},
-            origin=base.rstrip("/"),  # type: ignore[arg-type]
-            max_queue=None,
-        ) as ws:
+        async with opening:
+            ws = await connect(
+                base.replace("http://", "ws://") + "ws/desk",
+                additional_headers={"Cookie": f"cti_session={token}"},
+                origin=base.rstrip("/"),  # type: ignore[arg-type]
+                max_queue=None,
+            )
+        async with ws:
             counter[0] += 1
             if counter[0] == len(tokens):
                 ready.set()
@@ -80,10 +82,16 @@ async def clients_main() -> None:
                     msg = json.loads(frame)
                     arrivals.append((msg["pop"]["id"], t))
 
+    # Thousands of handshakes at once time out (10 s each) on a small machine: a few at a time.
+    opening = asyncio.Semaphore(64)
     ready = asyncio.Event()
     counter = [0]
     tasks = [asyncio.create_task(desk(t, ready, counter)) for t in tokens]
-    await ready.wait()
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait([waiting, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    if not ready.is_set():  # a desk's socket failed or closed before all were open
+        failed = next(t for t in tasks if t.done())
+        raise SystemExit(f"a desk WebSocket did not stay open: {failed.exception()!r}")
     # This one process stands for thousands of browsers: its sockets are frozen out of its
     # collector's sight as cti freezes its own, and its collections are reported with the pops
     # (a pause here delays noting a pop that had arrived).
