@@ -316,7 +316,14 @@ def _forge_negative_counter(state: PbxState) -> None:
     next(iter(state.queues.values())).abandoned = -1
 
 
+def _forge_unindexed_channel(state: PbxState) -> None:
+    agent = next(a for a in state.agents.values() if a.channel is not None)
+    object.__setattr__(agent, "channel", UniqueId("999.5"))  # past the agent index
+
+
 FORGERIES = {
+    "not indexed by its channel": _forge_unindexed_channel,
+    "indexed by a stale channel": _forge_unindexed_channel,
     "in two calls": _forge_two_calls,
     "holds missing channel": _forge_missing_channel,
     "but linked to": _forge_foreign_channel,

@@ -8,7 +8,17 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from cti.domain.events import BridgeId, ChannelInfo, ChannelState, LinkedId, UniqueId
-from cti.domain.live.entities import Agent, Bridge, Call, Channel, Member, Queue, Spy, WaitingCaller
+from cti.domain.live.entities import (
+    Agent,
+    AgentIndex,
+    Bridge,
+    Call,
+    Channel,
+    Member,
+    Queue,
+    Spy,
+    WaitingCaller,
+)
 from cti.domain.live.transitions import (
     AGENT_TRANSITIONS,
     CALL_TRANSITIONS,
@@ -57,6 +67,7 @@ class StateCore:
         self.bridges: dict[BridgeId, Bridge] = {}
         self.queues: dict[str, Queue] = {}
         self.agents: dict[str, Agent] = {}
+        self.engaged = AgentIndex()  # the agents by their call, channel and ringing caller
         self.spies: dict[UniqueId, Spy] = {}
         # The device a member's channels are named after -> its interface (when they differ).
         self.devices: dict[str, str] = {}
@@ -173,6 +184,7 @@ class StateCore:
         if agent is None:
             agent = Agent(interface=interface, name=name, state=AgentState.OFFLINE, since=at)
             self.agents[interface] = agent
+            self.engaged.add(agent)
         elif name and not agent.name:
             agent.name = name
         return agent

@@ -145,9 +145,17 @@ class Queue:
     available: int = 0
 
 
+# The fields by which an agent is engaged with a call: kept in its state's :class:`AgentIndex`.
+ENGAGEMENTS = ("call", "channel", "ringing_for")
+
+
 @dataclass(slots=True)
 class Agent:
-    """A queue member interface seen across its queues."""
+    """A queue member interface seen across its queues.
+
+    Setting ``call``, ``channel`` or ``ringing_for`` keeps the agent's place in its state's
+    :class:`AgentIndex` (``index``, once the state holds the agent).
+    """
 
     interface: str
     name: str
@@ -172,6 +180,60 @@ class Agent:
     unavailable: bool = False
     # What the last AgentStateChanged said of ``unavailable`` (a change alone is news too).
     announced_unavailable: bool = False
+    index: AgentIndex | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ENGAGEMENTS:
+            index = getattr(self, "index", None)  # unset while __init__ runs
+            if index is not None:
+                index.moved(self, name, getattr(self, name, None), value)
+        object.__setattr__(self, name, value)
+
+
+class AgentIndex:
+    """A state's agents by the call (linkedid), own channel or ringing caller (uniqueid) they are
+    engaged with, kept as those fields change: a hang-up or a call's end finds its agents without
+    visiting every agent (2,000 of them at every hang-up made a tenth of cti's work at 50 calls/s).
+    """
+
+    __slots__ = ("_by", "_order")
+
+    def __init__(self) -> None:
+        self._by: dict[tuple[str, object], dict[str, Agent]] = {}
+        self._order: dict[str, int] = {}
+
+    def add(self, agent: Agent) -> None:
+        """Index ``agent`` (new to the state) from now on."""
+        self._order.setdefault(agent.interface, len(self._order))
+        agent.index = self
+        for name in ENGAGEMENTS:
+            self.moved(agent, name, None, getattr(agent, name))
+
+    def moved(self, agent: Agent, name: str, old: object, new: object) -> None:
+        if old == new:
+            return
+        if old is not None:
+            held = self._by.get((name, old))
+            if held is not None:
+                held.pop(agent.interface, None)
+                if not held:
+                    del self._by[(name, old)]
+        if new is not None:
+            self._by.setdefault((name, new), {})[agent.interface] = agent
+
+    def entries(self) -> list[tuple[str, object, Agent]]:
+        """Every ``(field, value, agent)`` the index holds."""
+        return [(name, value, a) for (name, value), held in self._by.items() for a in held.values()]
+
+    def engaged(self, *fields: tuple[str, object]) -> list[Agent]:
+        """The agents whose field is the value, for any of the ``(field, value)`` pairs given, in
+        the order the state first saw them."""
+        found: dict[str, Agent] = {}
+        for key in fields:
+            found.update(self._by.get(key) or {})
+        if len(found) < 2:
+            return list(found.values())
+        return sorted(found.values(), key=lambda a: self._order[a.interface])
 
 
 @dataclass(slots=True)

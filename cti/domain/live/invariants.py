@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cti.domain.events import LinkedId, UniqueId
 from cti.domain.live.core import StateCore
+from cti.domain.live.entities import ENGAGEMENTS
 from cti.domain.live.transitions import CallState
 from cti.domain.notices import AgentState
 
@@ -38,6 +39,14 @@ def invariant_violations(state: StateCore) -> list[str]:
             problems.append(f"agent {agent.interface} in call with a channel but no call")
         if agent.unavailable and agent.state in (AgentState.READY, AgentState.PAUSED):
             problems.append(f"agent {agent.interface} {agent.state} with an unreachable phone")
+        for name in ENGAGEMENTS:
+            value = getattr(agent, name)
+            held = state.engaged.engaged((name, value)) if value is not None else []
+            if value is not None and not any(a is agent for a in held):
+                problems.append(f"agent {agent.interface} not indexed by its {name} {value}")
+    for name, value, agent in state.engaged.entries():
+        if getattr(agent, name) != value or state.agents.get(agent.interface) is not agent:
+            problems.append(f"agent {agent.interface} indexed by a stale {name} {value}")
     for uid in state.channels:
         if uid in state._gone:
             problems.append(f"hung-up channel {uid} still present")

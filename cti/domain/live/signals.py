@@ -148,9 +148,8 @@ class SignalHandlers(StateCore):
     # --- ChanSpy (supervisor listen / whisper / barge) ---------------------------------------------
 
     def _spied_agent(self, spyee: ChannelInfo) -> str | None:
-        for agent in self.agents.values():
-            if agent.channel == spyee.uniqueid:
-                return agent.interface
+        for agent in self.engaged.engaged(("channel", spyee.uniqueid)):
+            return agent.interface
         base = spyee.channel.rpartition("-")[0]
         return base if base in self.agents else None
 
