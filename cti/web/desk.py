@@ -128,8 +128,15 @@ def register(api: Api) -> None:
 
 async def desk_socket(request: web.Request) -> web.StreamResponse:
     """``/ws/desk``: the agent's live desk."""
+    # Uncompressed: a desk's frames are small, and a compressor for each of 2,000 desks held
+    # 200 MB of cti's memory and a few per cent of its CPU (bench/screenpop.py).
     opened = await open_socket(
-        request, topic=DESK_TOPIC, least_role="operator", page="the desk", max_msg_size=64 * 1024
+        request,
+        topic=DESK_TOPIC,
+        least_role="operator",
+        page="the desk",
+        max_msg_size=64 * 1024,
+        compress=False,
     )
     if isinstance(opened, web.Response):
         return opened

@@ -61,11 +61,19 @@ class Opened:
 
 
 async def open_socket(
-    request: web.Request, *, topic: str, least_role: str, page: str, max_msg_size: int
+    request: web.Request,
+    *,
+    topic: str,
+    least_role: str,
+    page: str,
+    max_msg_size: int,
+    compress: bool = True,
 ) -> Opened | web.Response:
     """Open the request's WebSocket for ``topic``, or the JSON refusal to answer instead.
 
-    ``page`` names what is opened in a refusal ("the desk", "the wallboard").
+    ``page`` names what is opened in a refusal ("the desk", "the wallboard"). ``compress``: offer
+    per-message deflate to a browser that asks for it (each socket then keeps its own compressor,
+    about 100 KB of memory).
     """
     st = web_state(request)
     session = await st.user_of(request)
@@ -75,7 +83,7 @@ async def open_socket(
         return json_error(403, f"{page} needs the role {least_role}")
     if not origin_allowed(request, st.runtime.settings.server.allowed_origins):
         return json_error(403, f"this page may not open {page} (Origin)")
-    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=max_msg_size)
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=max_msg_size, compress=compress)
     await ws.prepare(request)
     client = st.hub.attach(
         ws, user_id=session.id, role=session.role, session=session.key, topics=(topic,)

@@ -278,6 +278,23 @@ async def test_desk_socket_needs_a_session_and_the_servers_origin(
     await ws.close()
 
 
+async def test_the_desk_socket_is_not_compressed_even_when_the_browser_offers_it(
+    service: RunningService, users: dict[str, str], client_factory: Callable[[], Awaitable[Client]]
+) -> None:
+    """A desk's frames are small and a call center opens thousands of desks: per-message deflate
+    would keep a compressor (about 100 KB) for each socket in cti's memory."""
+    ana = await client_factory()
+    await ana.login("ana", users["ana"])
+    ws = await ana.http.ws_connect(
+        f"{ana.base}ws/desk", headers={"Origin": ana.base.rstrip("/")}, compress=15
+    )
+    try:
+        assert ws.compress == 0  # offered, not taken
+        assert (await ws.receive_json())["type"] == "snapshot"
+    finally:
+        await ws.close()
+
+
 async def test_transfer_moves_the_caller_to_another_queue(
     service: RunningService, sim: PbxSimulator, customers: dict[str, int], at_desk: AtDesk
 ) -> None:
