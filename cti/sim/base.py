@@ -108,6 +108,8 @@ class PbxBase:
         self.amd_seconds = 2.5
         self.abandon_message_seconds = 4.0
         self.channels: dict[str, Channel] = {}
+        # Live channels by device (a phone is BUSY while it has one), kept with ``channels``.
+        self.channels_on: dict[str, int] = {}
         self.global_vars: dict[str, str] = {}
         self.processed_calls = 0
         self.events_emitted = 0
@@ -398,6 +400,7 @@ class PbxBase:
         if cid is not None:
             ch.cid_num, ch.cid_name = cid
         self.channels[name] = ch
+        self.channels_on[device] = self.channels_on.get(device, 0) + 1
         self._ch("Newchannel", ch)
         return ch
 

@@ -99,8 +99,7 @@ class Phones:
         """The phone's device state: UNAVAILABLE, BUSY (one channel or more) or NOT_INUSE."""
         if not self.reachable(device):
             return "UNAVAILABLE"
-        busy = any(ch.device == device for ch in self.pbx.channels.values() if ch.alive)
-        return "BUSY" if busy else "NOT_INUSE"
+        return "BUSY" if self.pbx.channels_on.get(device) else "NOT_INUSE"
 
     def changed(self, device: str) -> None:
         """Publish the phone's device state and its queue members' status, if they changed."""

@@ -70,8 +70,13 @@ class Pbx(AttendedTransfers):
             ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown")),
             *([("TechCause", str(tech))] if tech is not None else []),
         )
+        if self.channels.pop(ch.name, None) is ch and ch.alive:
+            left = self.channels_on[ch.device] - 1
+            if left:
+                self.channels_on[ch.device] = left
+            else:
+                del self.channels_on[ch.device]
         ch.alive = False
-        self.channels.pop(ch.name, None)
         self._call_ids.pop(ch.name, None)
 
     # --- restarts ----------------------------------------------------------------------------
@@ -105,6 +110,7 @@ class Pbx(AttendedTransfers):
         for ch in self.channels.values():
             ch.alive = False
         self.channels = {}
+        self.channels_on = {}
         self._call_ids.clear()
         self._pending_spies.clear()
         self._spies.clear()

@@ -114,7 +114,14 @@ class QueueMembers(Originate):
         ]
 
     def _avail_device(self, q: Queue) -> None:
-        free = any(self._available(m) for m in q.members.values())
+        # Looked for from the member after the last one rung: those rung longest ago come first
+        # and are the likeliest free (from the first member, a busy team's scan went past every
+        # member in a call or in wrap-up, at every change: a tenth of the simulator's work).
+        members = list(q.members.values())
+        start = (q.rr_last + 1) % len(members) if members else 0
+        free = any(self._available(m) for m in members[start:]) or any(
+            self._available(m) for m in members[:start]
+        )
         self._dsc_cached(f"Queue:{q.name}_avail", "NOT_INUSE" if free else "INUSE")
 
     def _available(self, m: Member) -> bool:

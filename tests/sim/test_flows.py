@@ -192,3 +192,36 @@ async def test_traffic_is_repeatable_for_a_seed() -> None:
     # 3 agents, ~2 min talk + wrap-up, 10 minutes of 30 calls/min: they are saturated.
     assert sum(1 for e in first if e.startswith("AgentComplete")) >= 10
     assert sum(1 for e in first if e.startswith("QueueCallerAbandon")) >= 100
+
+
+async def test_phone_and_queue_device_states_follow_the_calls_through_a_busy_half_hour() -> None:
+    """What the simulator publishes of a phone (BUSY while it has a channel) and of a queue's
+    availability hint (INUSE while no member is free) agrees at every step with the channels and
+    members themselves, through calls coming and going (the states are kept as they change)."""
+    async with PbxSimulator(
+        manual_time=True, seed=3, traffic=TrafficModel(inbound_per_minute={"support": 6.0})
+    ) as sim:
+        client = await login(sim)
+        await client.response("l1")
+        phones = [f"PJSIP/agent{i}" for i in range(1, 5)]
+        for i, phone in enumerate(phones):
+            sim.add_simulated_agent("support", phone, f"Agent{i}")
+        seen: set[tuple[str, str]] = set()
+        pbx = sim.pbx
+        for _ in range(180):
+            await sim.advance(10.0)
+            await client.drain()
+            published = {
+                get(m, "Device"): get(m, "State") for m in events(client, "DeviceStateChange")
+            }
+            for phone in phones:
+                busy = any(ch.alive and ch.device == phone for ch in pbx.channels.values())
+                assert pbx.phones.state(phone) == ("BUSY" if busy else "NOT_INUSE")
+                seen.add((phone, pbx.phones.state(phone)))
+            free = any(pbx._available(m) for m in pbx.queues["support"].members.values())
+            hint = published.get("Queue:support_avail")
+            assert hint == ("NOT_INUSE" if free else "INUSE")
+            seen.add(("queue", hint))
+        await client.close()
+    assert ("queue", "INUSE") in seen and ("queue", "NOT_INUSE") in seen
+    assert {state for _, state in seen} >= {"BUSY", "NOT_INUSE"}
