@@ -216,6 +216,8 @@ class Queue:
     talktime: int = 0
     service_level: int = 0
     rr_last: int = -1
+    # The member last found free (the queue's availability hint looks at it first).
+    free_hint: str | None = None
 
     def perf(self) -> str:
         if self.completed == 0:
