@@ -109,8 +109,11 @@ class Result:
     dialled: int
     first_decision: int
     seconds: float = 0.0
-    # Occupancy over each whole 15 minutes of the run, in order (where a strategy gains or loses).
+    # Occupancy over each whole 15 minutes of the run, in order (where a strategy gains or loses),
+    # and the live answers and abandoned calls answered in each.
     slices: tuple[float, ...] = ()
+    answers_by_slice: tuple[int, ...] = ()
+    abandoned_by_slice: tuple[int, ...] = ()
 
     @property
     def abandon_rate(self) -> float:
@@ -310,6 +313,8 @@ def simulate(scenario: Scenario, strategy: Strategy, seed: int) -> Result:
     waiting_ids: set[int] = set()
     talk = 0.0
     talk_by_slice = [0.0] * (int(end // FIRST) + 1)
+    answers_by_slice = [0] * (int(end // FIRST) + 1)
+    abandoned_by_slice = [0] * (int(end // FIRST) + 1)
     dialled = 0
     next_call = 0
     first_decision = -1
@@ -321,6 +326,8 @@ def simulate(scenario: Scenario, strategy: Strategy, seed: int) -> Result:
         lost = ledger.record(EPOCH + timedelta(seconds=answered_at), after)
         answers += 1
         abandoned += lost
+        answers_by_slice[int(answered_at // FIRST)] += 1
+        abandoned_by_slice[int(answered_at // FIRST)] += lost
         if answered_at < FIRST:
             first_answers += 1
             first_abandoned += lost
@@ -405,4 +412,6 @@ def simulate(scenario: Scenario, strategy: Strategy, seed: int) -> Result:
         dialled=dialled,
         first_decision=first_decision,
         slices=tuple(t / (scenario.agents * FIRST) for t in talk_by_slice[: int(end // FIRST)]),
+        answers_by_slice=tuple(answers_by_slice[: int(end // FIRST)]),
+        abandoned_by_slice=tuple(abandoned_by_slice[: int(end // FIRST)]),
     )
