@@ -195,9 +195,10 @@ async def test_traffic_is_repeatable_for_a_seed() -> None:
 
 
 async def test_phone_and_queue_device_states_follow_the_calls_through_a_busy_half_hour() -> None:
-    """What the simulator publishes of a phone (BUSY while it has a channel) and of a queue's
-    availability hint (INUSE while no member is free) agrees at every step with the channels and
-    members themselves, through calls coming and going (the states are kept as they change)."""
+    """A phone's state as the simulator works it out (BUSY while it has a channel) and a queue's
+    availability hint as it publishes it (INUSE while no member is free) agree at every step with
+    the channels and members themselves, through calls coming and going (both are kept as they
+    change, not recounted)."""
     async with PbxSimulator(
         manual_time=True, seed=3, traffic=TrafficModel(inbound_per_minute={"support": 6.0})
     ) as sim:

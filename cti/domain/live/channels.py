@@ -69,7 +69,7 @@ class ChannelHandlers(DirectCalls):
             if uid in q.waiting:
                 # Gone without QueueCallerLeave: the stream lost it; keep the list truthful.
                 self._remove_waiting(q, uid)
-        for agent in self.engaged.engaged(("ringing_for", uid), ("channel", uid)):
+        for agent in self.engaged.find(("ringing_for", uid), ("channel", uid)):
             if agent.ringing_for == uid:
                 self._move(agent, AgentTrigger.CALL_GONE, at)
             elif agent.channel == uid and agent.state is AgentState.IN_CALL:
@@ -86,7 +86,7 @@ class ChannelHandlers(DirectCalls):
             call.channels.discard(uid)
             if not call.channels:
                 del self.calls[ch.linkedid]
-                for agent in self.engaged.engaged(("call", call.linkedid)):
+                for agent in self.engaged.find(("call", call.linkedid)):
                     if agent.call == call.linkedid:
                         self._agent_call_gone(agent, call, at, "lost" if lost else "hangup")
                 self._out.append(

@@ -225,7 +225,7 @@ class AgentIndex:
         """Every ``(field, value, agent)`` the index holds."""
         return [(name, value, a) for (name, value), held in self._by.items() for a in held.values()]
 
-    def engaged(self, *fields: tuple[str, object]) -> list[Agent]:
+    def find(self, *fields: tuple[str, object]) -> list[Agent]:
         """The agents whose field is the value, for any of the ``(field, value)`` pairs given, in
         the order the state first saw them."""
         found: dict[str, Agent] = {}

@@ -41,7 +41,7 @@ def invariant_violations(state: StateCore) -> list[str]:
             problems.append(f"agent {agent.interface} {agent.state} with an unreachable phone")
         for name in ENGAGEMENTS:
             value = getattr(agent, name)
-            held = state.engaged.engaged((name, value)) if value is not None else []
+            held = state.engaged.find((name, value)) if value is not None else []
             if value is not None and not any(a is agent for a in held):
                 problems.append(f"agent {agent.interface} not indexed by its {name} {value}")
     for name, value, agent in state.engaged.entries():

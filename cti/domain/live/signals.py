@@ -148,7 +148,7 @@ class SignalHandlers(StateCore):
     # --- ChanSpy (supervisor listen / whisper / barge) ---------------------------------------------
 
     def _spied_agent(self, spyee: ChannelInfo) -> str | None:
-        for agent in self.engaged.engaged(("channel", spyee.uniqueid)):
+        for agent in self.engaged.find(("channel", spyee.uniqueid)):
             return agent.interface
         base = spyee.channel.rpartition("-")[0]
         return base if base in self.agents else None
