@@ -123,6 +123,9 @@ async def test_progressive_never_counts_an_agent_whose_phone_is_not_registered(
     await first.answered.wait()
     leg = await agent1.incoming(PBX_WAIT)
     await leg.answered.wait()
+    # Hang up once cti has seen the customer put through to Ana: the agent's phone answering is
+    # not yet the bridge, and a customer gone before it counts as abandoned.
+    await wait_desk(ana, "in a call", lambda d: d["state"] == "in_call")
     await first.hangup()
     # Ana is in after-call work until she disposes the attention: then she is free again.
     await dispose_after_call(ana)
@@ -131,6 +134,7 @@ async def test_progressive_never_counts_an_agent_whose_phone_is_not_registered(
     assert not first.is_up and len(carrier.calls) == 2
     await second.answered.wait()
     await (await agent1.incoming(PBX_WAIT)).answered.wait()
+    await wait_desk(ana, "in a call", lambda d: d["state"] == "in_call")
     await second.hangup()
     found = await until_rows(
         migrated_database,
