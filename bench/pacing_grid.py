@@ -28,9 +28,10 @@ rebuilt them from its priors, as it did; the abandon ledger comes back whole in 
 cti's and the hindsight ratio's: where cti gains or loses (its first minutes, while it learns, or all
 along) and where it spends its abandons.
 
-Eight seeds by default (about 8 minutes on 2 cores): with four, the hindsight ratio is picked on the
-luck of four seeds (the highest ratio whose worst of four stays under the cap), a ratio that other
-seeds of the same scenario break; eight make both the yardstick and cti's figure steadier.
+Eight seeds by default (under 6 minutes on 2 cores, the pre-#19 pacing included): with four, the
+hindsight ratio is picked on the luck of four seeds (the highest ratio whose worst of four stays
+under the cap), a ratio that other seeds of the same scenario break; eight make both the yardstick
+and cti's figure steadier.
 
 Run: ``.venv/bin/python bench/pacing_grid.py [--seeds 8] [--workers 2] [--scale 1.0] [--only 20]
 [--slices]``
