@@ -36,6 +36,7 @@ class RunningService:
     port: int
     database_url: str
     runtime: Runtime
+    app: web.Application
 
 
 @asynccontextmanager
@@ -126,7 +127,9 @@ async def running_service(
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
         url = f"http://{shown}:{port}/"
         log.info("cti listening on %s", url)
-        yield RunningService(url=url, port=port, database_url=database_url, runtime=runtime)
+        yield RunningService(
+            url=url, port=port, database_url=database_url, runtime=runtime, app=app
+        )
         log.info("stopping")
 
 

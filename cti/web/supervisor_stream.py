@@ -237,11 +237,14 @@ class WallboardService:
         if not self.watchers:
             return
         # Role, activity and personal-data permission of the users watching, read every tick.
-        found = await standing_of(
-            self._rt.db, sorted({w.viewer.id for w in self.watchers.values()})
-        )
-        ended = await self._web.sessions.ended_among({c.session for c in self.watchers})
-        for client, watcher in list(self.watchers.items()):
+        # Only the wallboards open when the reading began are judged by it: one opened while it
+        # runs was checked as it opened (``watch``), and the next tick reads its viewer too.
+        watching = list(self.watchers.items())
+        found = await standing_of(self._rt.db, sorted({w.viewer.id for _, w in watching}))
+        ended = await self._web.sessions.ended_among({c.session for c, _ in watching})
+        for client, watcher in watching:
+            if self.watchers.get(client) is not watcher:
+                continue  # closed meanwhile
             role, active, allowed = found.get(watcher.viewer.id, ("", False, False))
             if client.session in ended:
                 self.unwatch(client)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from cti.app import RunningService
 from cti.db.models import AuditEvent
 from cti.sim import PbxSimulator
+from cti.web.supervisor_stream import WALLBOARD_SERVICE
 
 from .conftest import Client, agent_of, open_wallboard
 from .test_reports import seed
@@ -135,4 +136,29 @@ async def test_live_views_mask_caller_ids_audit_them_and_a_demoted_supervisor_lo
     await asyncio.wait_for(sofia_wb.closed.wait(), timeout=3)
     assert loop.time() - started < 1.5
     assert sofia_wb.ws.close_code == 4003
+    assert not vera_wb.closed.is_set()
+
+
+async def test_a_wallboard_opened_while_a_tick_checks_who_may_watch_stays_open(
+    service: RunningService,
+    supervisor: Client,
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    """A tick reads the role of everyone watching, then judges the boards: one opened while it
+    reads was not in that reading, and must not be closed as if its supervisor were nobody."""
+    vera_wb = await open_wallboard(supervisor)
+    sofia_wb = await open_wallboard(await _sofia(users, client_factory))
+    boards = service.app[WALLBOARD_SERVICE]
+    ((client, watcher),) = [
+        (c, w) for c, w in boards.watchers.items() if w.viewer.username == "sofia"
+    ]
+    # Sofia's board is registered just after a tick has started reading who watches.
+    del boards.watchers[client]
+    check = asyncio.create_task(boards.check_watchers())
+    await asyncio.sleep(0)
+    boards.watchers[client] = watcher
+    await check
+    await sofia_wb.next(since=len(sofia_wb.frames))
+    assert not sofia_wb.closed.is_set() and sofia_wb.ws.close_code is None
     assert not vera_wb.closed.is_set()
