@@ -195,16 +195,20 @@ async def desk_back(client: Client) -> dict[str, Any]:
 
 
 def call_shown(ws: DeskSocket) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The pop and attention of the call the desk shows, whether it was told of the call by a
-    snapshot or as it connected (None: not shown yet)."""
+    """The pop and attention of the call the desk shows, however it was told of each: in a
+    snapshot, as the call connected, or the attention pushed after a snapshot that showed the
+    call before its attention was opened (None: not both shown yet)."""
+    pop: dict[str, Any] | None = None
+    attention: dict[str, Any] | None = None
     for m in ws.messages:
-        desk = m.get("desk") or {}
-        if m["type"] == "snapshot" and desk.get("pop") and desk.get("attention"):
-            return desk["pop"], desk["attention"]
-    connected, attention = ws.of("connected"), ws.of("attention")
-    if connected and attention:
-        return connected[0]["pop"], attention[0]["attention"]
-    return None
+        if m["type"] == "snapshot":
+            desk = m.get("desk") or {}
+            pop, attention = desk.get("pop") or pop, desk.get("attention") or attention
+        elif m["type"] == "connected":
+            pop = m["pop"]
+        elif m["type"] == "attention":
+            attention = m["attention"]
+    return (pop, attention) if pop and attention else None
 
 
 async def until_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
