@@ -361,8 +361,11 @@ class DialerService(Placing):
         return ledger
 
     async def _reload_ledgers(self) -> None:
-        for cid, live in list(self._live.items()):
-            live.ledger = await self._ledger_of(cid)
+        # Not during a pacing pass: a ledger read before the pass stores the calls it settles
+        # would replace the one that counted them (the upkeep job runs beside the pacing task).
+        async with self._pace_lock:
+            for cid, live in list(self._live.items()):
+                live.ledger = await self._ledger_of(cid)
 
     async def pace(self) -> None:
         """One pacing pass over every campaign (settle answered calls, then place new ones)."""

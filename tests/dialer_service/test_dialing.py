@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -260,5 +261,32 @@ async def test_a_restart_resumes_what_pacing_measured(
         assert resumed is not None
         assert resumed["placed"] == 0  # a new process...
         assert resumed["answer_rate"] == measured["answer_rate"]  # ...that knows the campaign
+    finally:
+        await st.close()
+
+
+async def test_a_ledger_reload_does_not_drop_the_calls_a_pacing_pass_is_counting(
+    migrated_database: str, sim_factory: Callable[..., Any]
+) -> None:
+    """The upkeep job reloads each campaign's abandon ledger from the database (to count what
+    other instances dialled) while this instance's pacing pass may be settling calls: a reload
+    that read the rows before the pass stored its calls must not replace the ledger without them
+    (the abandon cap would be judged on a ledger missing its latest abandons)."""
+    sim = await sim_factory(traffic())
+    clock = FakeClock(monday(15))
+    st = await open_stack(migrated_database, sim, clock)
+    try:
+        cid = await make_campaign(st.db, mode=CampaignMode.PREDICTIVE)
+        await st.dialer.refresh()
+        figures = st.dialer.figures_of(cid)
+        assert figures is not None and (figures["live_answers"], figures["abandoned"]) == (0, 0)
+        async with st.dialer._pace_lock:  # a pacing pass is settling calls
+            upkeep = asyncio.create_task(st.dialer.run_job("upkeep", ""))
+            await asyncio.sleep(0.2)  # long enough for the upkeep to read the ledger's rows
+            # The pass stores the calls it settled (answers and abandons of the last hours).
+            await add_history(st.db, cid, clock.now(), answers=10, abandoned=2)
+        await upkeep
+        figures = st.dialer.figures_of(cid)
+        assert figures is not None and (figures["live_answers"], figures["abandoned"]) == (10, 2)
     finally:
         await st.close()
