@@ -41,6 +41,25 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
     await expect(page.locator("[data-tile=suspended] .value")).to_have_text("1")
     await expect(page.locator("[data-tile=messages] .value")).to_have_text("3")
     await expect(page.locator("#load .bar-row")).to_have_count(4)
+    # Each operator's bar is filled in proportion to their open cases against the busiest
+    # operator's, on a pale track: one with none shows an empty bar, and the figures beside it
+    # read on one line.
+    bars = await page.evaluate(
+        """() => [...document.querySelectorAll('#load .bar-row')].map((row) => {
+            const [name, bar, label] = row.children;
+            const filled = [...bar.children].reduce((w, i) => w + i.getBoundingClientRect().width, 0);
+            return {name: name.textContent, label: label.textContent,
+                    filled: filled / bar.getBoundingClientRect().width,
+                    track: getComputedStyle(bar).backgroundColor,
+                    label_height: label.getBoundingClientRect().height};
+        })"""
+    )
+    top = max(int(b["label"].split(" ")[0]) for b in bars)
+    assert top > 0 and any(b["label"].startswith("0 ") for b in bars), bars
+    for b in bars:
+        assert abs(b["filled"] - int(b["label"].split(" ")[0]) / top) < 0.02, b
+        assert b["track"] == "rgb(238, 240, 243)", b
+        assert b["label_height"] < 24, b
     await expect(page.locator("#nav [data-count=active]")).to_have_text("1")
     await page.screenshot(path=str(screenshot_path("admin.png", tmp_path)))
 

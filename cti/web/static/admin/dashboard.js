@@ -2,7 +2,7 @@
 // what waits to be handled.
 import { api, el, when, money } from "../js/api.js";
 import { CASE_STATES, fromText, toText } from "../js/inbox.js";
-import { t, N_ } from "../js/i18n.js";
+import { t, N_, fmt } from "../js/i18n.js";
 import { pageHead, table } from "./ui.js";
 
 const FOOT = {
@@ -59,7 +59,7 @@ export default async function dashboard(main, ctx) {
       return load.map((o) => el("div", { class: "bar-row" },
         el("span", {}, o.username),
         el("span", { class: "bar" }, Object.entries(o.by_status).map(([s, n]) => el("i", { class: `s-${s}`, style: `width:${(100 * n) / top}%`, title: `${n} ${s}` }))),
-        el("span", { class: "muted small" }, t("{open} · load {load}", { open: o.open_cases, load: o.weighted_load }))));
+        el("span", { class: "muted small" }, t("{open} · load {load}", { open: o.open_cases, load: fmt.number(o.weighted_load) }))));
     })()) : el("div", { class: "empty" }, t("No operators yet.")),
     el("div", { class: "legend" }, el("span", {}, el("i", { style: "background:#7c3aed" }), t("active / assigned")),
       el("span", {}, el("i", { style: "background:var(--bad)" }), t("delinquent")), el("span", {}, el("i", { style: "background:#f59e0b" }), t("suspended")))) : null;
