@@ -66,6 +66,17 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
     # Users: add maria, a telemarketing operator of the Service group on extension 1050.
     await page.click("#nav [data-section=users]")
     await expect(page.locator("#users-table tr[data-user=ana]")).to_contain_text("PJSIP/agent1")
+    # The whole table fits its half of the page beside the form (it ran under the form, hiding
+    # who is signed in), the admin's own flags under their name.
+    await expect(page.locator("#users-table tr[data-user=admin] .user-flags")).to_contain_text(
+        "signed in"
+    )
+    table_right, card_right = await page.evaluate(
+        """() => { const table = document.querySelector('#users-table');
+            return [table.getBoundingClientRect().right,
+                    table.closest('.card').getBoundingClientRect().right]; }"""
+    )
+    assert table_right <= card_right, (table_right, card_right)
     await page.click("#user-new")
     await page.fill("#user-username", "maria")
     await page.fill("#user-password", "maria-tram-42")

@@ -7,9 +7,18 @@ import { act, pageHead, table, toast, field, check } from "./ui.js";
 const ROUTINES = ["telemarketing", "telesales", "collection"];
 const ROLES = ["operator", "supervisor", "admin"];
 
+function flags(u) {
+  const chips = [
+    !u.active ? el("span", { class: "chip bad" }, t("deactivated")) : u.signed_in ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), t("signed in")) : null,
+    u.weak_password ? el("span", { class: "chip bad weak-password", title: t("Their password breaks the password rule: reset it") }, t("weak password")) : null,
+  ].filter(Boolean);
+  return chips.length ? el("div", { class: "user-flags" }, chips) : null;
+}
+
 export default async function users(main, ctx) {
   const state = { rows: [], open: null, groups: [] };
-  const list = el("section", { class: "card" });
+  // Scrolls sideways where the page is too narrow for the whole table (never under the form).
+  const list = el("section", { class: "card wide-table" });
   const side = el("aside", { class: "card sticky", id: "user-side" });
   const showInactive = el("input", { type: "checkbox", id: "show-inactive", onchange: () => paintList() });
 
@@ -27,15 +36,14 @@ export default async function users(main, ctx) {
   function paintList() {
     const rows = state.rows.filter((u) => u.active || showInactive.checked);
     list.replaceChildren(table([
-      [t("User"), (u) => el("span", {}, el("b", {}, u.username), el("div", { class: "sub" }, u.full_name || "—"))],
+      // Whether they are signed in, deactivated or have a weak password: under their name (a
+      // column of its own made the table too wide for its half of the page).
+      [t("User"), (u) => el("span", {}, el("b", {}, u.username), el("div", { class: "sub" }, u.full_name || "—"), flags(u))],
       [t("Role"), (u) => el("span", { class: `chip role-chip ${u.role}` }, t(u.role))],
       [t("Routines"), (u) => u.routines.length ? u.routines.map((r) => t(r)).join(", ") : el("span", { class: "muted" }, "—")],
       [t("Group"), (u) => u.group || el("span", { class: "muted" }, "—")],
       [t("Phone"), (u) => u.interface ? el("span", {}, u.interface, el("div", { class: "sub" }, u.softphone ? t("ext. {ext} · browser phone", { ext: u.extension || "—" }) : t("ext. {ext}", { ext: u.extension || "—" }))) : el("span", { class: "muted" }, "—")],
       [t("Personal data"), (u) => u.personal_data ? el("span", { class: "chip ok" }, t("allowed")) : u.group_personal_data ? el("span", { class: "chip ok" }, t("by group")) : el("span", { class: "chip grey" }, t("masked"))],
-      ["", (u) => el("span", {},
-        !u.active ? el("span", { class: "chip bad" }, t("deactivated")) : u.signed_in ? el("span", { class: "chip ok" }, el("span", { class: "dot" }), t("signed in")) : "",
-        u.weak_password ? el("span", { class: "chip bad weak-password", title: t("Their password breaks the password rule: reset it") }, t("weak password")) : "")],
     ], rows, {
       id: "users-table",
       rowAttrs: (u) => ({ "data-user": u.username, class: `clickable${u.active ? "" : " inactive"}${state.open === u.id ? " selected" : ""}`,
