@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.async_api import Browser, Page, expect
 
 from cti.app import RunningService, running_service
@@ -162,3 +163,25 @@ async def test_the_back_office_dashboard_speaks_portuguese(
     await expect(page.locator("#nav")).to_contain_text("Configuração")
     await expect(page.locator("[data-tile=messages] .label")).to_have_text("Recados pendentes")
     await expect(page.locator("#me-role")).to_have_text("administrador")
+
+    # A message postponed to tomorrow says so in Portuguese, with the date as Brazil writes it.
+    async with local_service.runtime.db.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO call_message_situations (code, name, pending)"
+                " VALUES ('PE', 'Pendente', true)"
+            )
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO call_messages (created_by, situation_code, from_phone, to_user_id,"
+                " description, postponed_until, postpone_reason)"
+                " SELECT id, 'PE', '+5511999990000', id, 'Retornar amanhã',"
+                " TIMESTAMPTZ '2030-03-04 12:00+00', 'cliente viajando'"
+                " FROM operators WHERE username = 'root'"
+            )
+        )
+    await page.click("#nav [data-section=messages]")
+    chip = page.locator(".chip.warn")
+    await expect(chip).to_contain_text("adiado até 04/03/2030")
+    assert "postponed" not in _plain(await page.locator("main").inner_text())

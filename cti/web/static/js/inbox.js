@@ -64,7 +64,7 @@ function localInput(d) {
 
 export function messageChip(m) {
   if (!m.pending) return el("span", { class: "chip ok" }, t("finalized"));
-  if (m.postponed_until && new Date(m.postponed_until) > new Date()) return el("span", { class: "chip warn" }, `postponed to ${when(m.postponed_until)}`);
+  if (m.postponed_until && new Date(m.postponed_until) > new Date()) return el("span", { class: "chip warn" }, t("postponed until {when}", { when: when(m.postponed_until) }));
   return el("span", { class: "chip" }, m.situation || m.situation_code);
 }
 
