@@ -4,6 +4,7 @@ Leaves a screenshot in docs/wallboard.png with CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ AGENTS = [
     ("support", "Local/103@sim-agent/n", "Carla Souza"),
     ("sales", "Local/201@sim-agent/n", "Diego Costa"),
     ("sales", "Local/202@sim-agent/n", "Elena Gomez"),
-    ("collections", "Local/301@sim-agent/n", "Fabio Santos"),
+    ("collections", "Local/301@sim-agent/n", "Fabiana Cristina de Albuquerque"),
     ("collections", "Local/302@sim-agent/n", "Irene Lopez"),
 ]
 
@@ -69,6 +70,9 @@ async def test_the_wallboard_follows_the_calls(
     await expect(a2).to_have_attribute("data-state", "in_call")
     await expect(page.locator('.queue[data-queue="support"] .waiting')).to_contain_text("1")
     await expect(a1.locator(".call")).to_contain_text("Caller")
+    # Today's talk time counts the call going on (the server adds a call's talk when it ends).
+    await sim.advance(12)
+    await expect(a1.locator(".taken")).to_contain_text(re.compile(r"^1 call · 0:1\d talk"))
 
     # The first two calls end: the waiting caller is answered, the other agent is free.
     await sim.advance(40)
@@ -115,6 +119,15 @@ async def test_the_wallboard_follows_the_calls(
         await sim.advance(1)
     await expect(page.locator('.agent[data-state="paused"]')).to_have_count(1)
     await expect(page.locator("#kpi-abandoned .value")).not_to_have_text("0")
+    # Every agent's name is shown whole beside their state, long ones on two lines (a name cut
+    # to "Fabiana Cri…" leaves the supervisor guessing who it is).
+    await expect(page.locator(".agent")).to_have_count(len(AGENTS))
+    names = await page.evaluate(
+        """() => [...document.querySelectorAll('.agent .name')].map((n) => ({
+            text: n.textContent, cut: n.scrollWidth > n.clientWidth + 1
+                || n.scrollHeight > n.clientHeight + 1}))"""
+    )
+    assert not [n for n in names if n["cut"]], names
     await page.wait_for_timeout(1200)
     await page.set_viewport_size({"width": 1600, "height": 1000})
     await page.wait_for_timeout(600)

@@ -303,12 +303,16 @@ function renderAgents(b) {
         : a.state === "wrap_up" ? t("after-call work: no call offered") : "");
     const longPause = a.state === "paused" && inState > 900;
     const onCall = a.state === "in_call";
+    // Today's totals so far: the call or the wrap-up going on counts as well (the server adds
+    // each when it ends; its call is counted from the answer).
+    const talk = a.talk_seconds + (onCall && a.call ? Math.max(0, (now - a.call.started_ms) / 1000) : 0);
+    const wrapped = (a.wrapup_seconds || 0) + (a.state === "wrap_up" ? Math.max(0, inState) : 0);
     return el("article", { class: "agent", dataset: { state: a.state, interface: a.interface, pbx: a.pbx } },
       el("div", { class: "row" }, el("span", { class: "name", title: a.name }, a.name), el("span", { class: "state" }, stateLabel(a.state))),
       el("div", { class: "row" },
         el("span", { class: longPause ? "since long" : "since", dataset: { since: a.since_ms } }, clock(inState)),
-        el("span", { class: "taken" }, a.calls_taken === 1 ? t("1 call · {talk} talk", { talk: clock(a.talk_seconds) }) : t("{n} calls · {talk} talk", { n: fmt.number(a.calls_taken), talk: clock(a.talk_seconds) }),
-          el("span", { class: "wrapped", title: t("Time in after-call work today") }, ` · ${t("{time} wrap-up", { time: clock(a.wrapup_seconds || 0) })}`))),
+        el("span", { class: "taken" }, a.calls_taken === 1 ? t("1 call · {talk} talk", { talk: clock(talk) }) : t("{n} calls · {talk} talk", { n: fmt.number(a.calls_taken), talk: clock(talk) }),
+          el("span", { class: "wrapped", title: t("Time in after-call work today") }, ` · ${t("{time} wrap-up", { time: clock(wrapped) })}`))),
       call,
       el("div", { class: "row" }, el("span", { class: "iface" }, a.interface)),
       el("div", { class: "actions" },
