@@ -406,3 +406,93 @@ def test_an_agent_whose_leg_hung_up_is_no_longer_the_agent_of_that_call() -> Non
         if type(ev).__name__ == "AgentAnswered":
             break
     assert invariant_violations(state) == []
+
+
+def test_a_call_found_by_a_resync_ends_for_its_agent_whichever_event_comes_first() -> None:
+    """cti started (or reconnected) while an agent was on a queue call: the resync finds the call.
+    When it ends, the agent's call must end for their desk, whether Asterisk's AgentComplete or
+    the channels' hang-ups come first (on a real PBX the hang-ups can: then the AgentComplete
+    comes to an agent no longer in the call, and only the hang-up can end it)."""
+    from cti.domain.events import (
+        ChannelsListed,
+        ListedChannel,
+        ListedQueue,
+        ListedSummary,
+        QueuesListed,
+        SummariesListed,
+    )
+    from cti.domain.notices import AgentCallEnded
+
+    before = _connected_state()
+    busy = next(a for a in before.agents.values() if a.call)
+    member = MemberInfo(
+        queue="support",
+        interface=busy.interface,
+        name=busy.name,
+        in_call=True,
+        status=DeviceStatus.IN_USE,
+    )
+    listed = tuple(
+        ListedChannel(
+            chan=ChannelInfo(
+                uniqueid=ch.uniqueid,
+                linkedid=ch.linkedid,
+                channel=ch.name,
+                state=ch.state,
+                caller_num=ch.caller_num,
+                caller_name=ch.caller_name,
+            ),
+            bridge_id=ch.bridge_id,
+            application="",
+            application_data="",
+            duration=30,
+        )
+        for ch in before.channels.values()
+    )
+    at = T0 + timedelta(minutes=1)
+    completed = next(
+        e for e in STREAMS["inbound_queue_call"] if type(e).__name__ == "AgentCompleted"
+    )
+    for hangups_first in (True, False):
+        state = PbxState("pbx1", strict=True)
+        state.apply(ChannelsListed(at=at, channels=listed))
+        state.apply(
+            QueuesListed(
+                at=at, queues=(ListedQueue(queue="support"),), members=(member,), entries=()
+            )
+        )
+        state.apply(
+            SummariesListed(
+                at=at,
+                summaries=(
+                    ListedSummary(
+                        queue="support",
+                        logged_in=1,
+                        available=0,
+                        callers=0,
+                        hold_time=0,
+                        talk_time=0,
+                        longest_hold_time=0,
+                    ),
+                ),
+            )
+        )
+        agent = state.agents[busy.interface]
+        assert agent.state is AgentState.IN_CALL and agent.call == busy.call
+        hangups = [
+            ChannelHungUp(
+                at=at + timedelta(seconds=5),
+                chan=ChannelInfo(
+                    uniqueid=ch.uniqueid, linkedid=ch.linkedid, channel=ch.name, state=ch.state
+                ),
+                cause=16,
+                cause_text="Normal Clearing",
+            )
+            for ch in list(state.channels.values())
+        ]
+        order = [*hangups, completed] if hangups_first else [completed, *hangups]
+        notices = [n for ev in order for n in state.apply(ev)]
+        ended = [n for n in notices if isinstance(n, AgentCallEnded)]
+        assert len(ended) == 1, (hangups_first, notices)
+        assert ended[0].interface == busy.interface and ended[0].linkedid == busy.call
+        assert agent.state is not AgentState.IN_CALL

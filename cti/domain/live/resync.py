@@ -172,7 +172,7 @@ class ResyncHandlers(ChannelHandlers):
             if target is AgentState.IN_CALL and direct is not None:
                 self._resync_direct(agent, direct, at)
             elif target is AgentState.IN_CALL:
-                self._find_agent_call(agent, members)
+                self._find_agent_call(agent, members, at)
                 agent.call_kind = CallKind.QUEUE
                 if agent.call is None:
                     # InCall without a channel we can see: trust the PBX's word for the state.
@@ -207,7 +207,7 @@ class ResyncHandlers(ChannelHandlers):
         agent.call, agent.channel = ch.linkedid, ch.uniqueid
         agent.caller, agent.call_queue = None, ""
 
-    def _find_agent_call(self, agent: Agent, members: list[Member]) -> None:
+    def _find_agent_call(self, agent: Agent, members: list[Member], at: datetime) -> None:
         if agent.call is not None and agent.call in self.calls:
             return
         prefixes = {m.state_interface for m in members if m.state_interface}
@@ -217,8 +217,22 @@ class ResyncHandlers(ChannelHandlers):
             base, sep, _ = ch.name.rpartition("-")
             if sep and base in prefixes:
                 agent.call, agent.channel = ch.linkedid, ch.uniqueid
+                self._found_caller(agent, ch, members, at)
                 return
         agent.call = None
+
+    def _found_caller(self, agent: Agent, ch: Channel, members: list[Member], at: datetime) -> None:
+        """A queue call found by the resync: its caller (the call's first channel, whose uniqueid
+        is the linkedid), queue and connect time, which end it for the agent when it vanishes
+        without AgentComplete (Asterisk may send the hang-ups first: its AgentComplete then finds
+        the agent out of the call)."""
+        if agent.caller is None or agent.caller not in self.channels:
+            first = UniqueId(str(ch.linkedid))
+            agent.caller = first if first in self.channels and first != ch.uniqueid else None
+        if not agent.call_queue:
+            agent.call_queue = next((m.queue for m in members if m.in_call), "")
+        if agent.connected_at is None:
+            agent.connected_at = ch.answered_at or at
 
     def _on_summaries_listed(self, ev: SummariesListed) -> None:
         for row in ev.summaries:
