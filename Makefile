@@ -36,12 +36,15 @@ lint: $(VENV)/.dev-installed node_modules/.bin/biome
 test: $(VENV)/.dev-installed lint
 	scripts/ensure-chromium
 	scripts/ensure-haproxy
+	scripts/ensure-coturn
 	@scripts/pbx-tier-note
 	$(BIN)/pytest
 
 # Only the pbx tier: cti against a real Asterisk (../shared/pbx/build-asterisk builds it once).
 test-pbx: $(VENV)/.dev-installed
+	scripts/ensure-chromium
 	scripts/ensure-haproxy
+	scripts/ensure-coturn
 	@scripts/pbx-tier-note
 	$(BIN)/pytest tests/pbx
 

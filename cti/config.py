@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cti.domain.softphone import ice_url_problem, is_turn
 from cti.errors import ConfigError
 
 # The commented defaults of a source checkout. An installed copy may not have it: the built-in
@@ -159,8 +160,16 @@ class SoftphoneSettings:
     ws_url: str = "wss://localhost:8089/ws"
     # The SIP domain in the softphone's address (sip:<extension>@<domain>).
     domain: str = "localhost"
-    # STUN/TURN servers the browser uses to find its way through NAT (RTCIceServer urls).
+    # STUN/TURN servers the browser uses to find its way through NAT (RTCIceServer urls):
+    # stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp], turns:HOST[:PORT].
     ice_servers: tuple[str, ...] = ()
+    # A TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each desk gets
+    # a TURN user of its own that expires after credential_hours, never the secret.
+    turn_secret: Secret = field(default_factory=lambda: Secret(""))
+    # Or one fixed TURN user for every desk (a TURN server without a shared secret).
+    turn_username: str = ""
+    turn_password: Secret = field(default_factory=lambda: Secret(""))
+    credential_hours: float = field(default=12.0, metadata=_range(0.1, 24 * 7))
     # The dialplan context of calls the softphone makes (as pjsip.conf's agents).
     context: str = "from-agents"
 
@@ -527,6 +536,22 @@ def _check_desk_hours(desk: DeskSettings) -> None:
         raise ConfigError(f"desk.{field_name}: {exc.problem}") from None
 
 
+def _check_softphone(phone: SoftphoneSettings) -> None:
+    for url in phone.ice_servers:
+        problem = ice_url_problem(url)
+        if problem:
+            raise ConfigError(f"softphone.ice_servers: {url!r}: {problem}")
+    turn = [url for url in phone.ice_servers if is_turn(url)]
+    if turn and not (phone.turn_secret or phone.turn_username):
+        raise ConfigError(
+            f"softphone.ice_servers: {turn[0]!r} needs softphone.turn_secret (the TURN server's"
+            " shared secret) or softphone.turn_username and turn_password: a browser refuses a"
+            " TURN server without a user"
+        )
+    if phone.turn_username and not phone.turn_password:
+        raise ConfigError("softphone.turn_password: missing; turn_username needs it")
+
+
 def _check_whole(settings: Settings) -> None:
     names: set[str] = set()
     for i, pbx in enumerate(settings.ami):
@@ -549,6 +574,7 @@ def _check_whole(settings: Settings) -> None:
                 f"supervisor.timezone: expected an IANA time zone like 'America/Sao_Paulo', "
                 f"got {settings.supervisor.timezone!r}"
             ) from None
+    _check_softphone(settings.softphone)
     if not settings.desk.transfer_contexts:
         raise ConfigError("desk.transfer_contexts: name at least one dialplan context")
     _check_desk_hours(settings.desk)

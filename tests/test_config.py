@@ -76,6 +76,26 @@ def test_settings_are_frozen() -> None:
         ('[[ami]]\nname = "a"\n[[ami]]\nname = "a"\n', "ami[1].name: 'a' is used twice"),
         ('[server]\nlanguage = "fr"\n', "server.language: expected one of en, pt-BR, es, got 'fr'"),
         ('[server]\ncurrency = "real"\n', "server.currency: expected an ISO 4217 code"),
+        (
+            '[softphone]\nice_servers = ["stun.example.com:3478"]\n',
+            "softphone.ice_servers: 'stun.example.com:3478': not a STUN/TURN URL: write stun:HOST",
+        ),
+        (
+            '[softphone]\nice_servers = ["turn:turn.example.com:3478"]\n',
+            "softphone.ice_servers: 'turn:turn.example.com:3478' needs softphone.turn_secret",
+        ),
+        (
+            '[softphone]\nice_servers = ["turn:t.example.com:500"]\nturn_secret = "s"\n',
+            "only on ports 53, 80, 443 or above 1024, not 500",
+        ),
+        (
+            '[softphone]\nice_servers = ["stun:s.example.com:10080"]\n',
+            "softphone.ice_servers: 'stun:s.example.com:10080': browsers refuse to reach port 10080",
+        ),
+        (
+            '[softphone]\nturn_username = "desk"\n',
+            "softphone.turn_password: missing; turn_username needs it",
+        ),
     ],
 )
 def test_a_wrong_key_or_value_is_one_line_naming_key_file_and_expectation(
@@ -120,3 +140,19 @@ def test_secrets_never_show(tmp_path: Path) -> None:
         load_settings(bad, environ={})
     assert "12345678" not in str(info.value)
     assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
+
+
+def test_stun_and_turn_servers_a_browser_can_use_are_accepted() -> None:
+    s = load_settings(
+        environ={
+            "CTI_SOFTPHONE__ICE_SERVERS": "stun:[2001:db8::1],turn:turn.example.com:443?transport=tcp,"
+            "turns:turn.example.com",
+            "CTI_SOFTPHONE__TURN_SECRET": "shared",
+        }
+    )
+    assert s.softphone.ice_servers == (
+        "stun:[2001:db8::1]",
+        "turn:turn.example.com:443?transport=tcp",
+        "turns:turn.example.com",
+    )
+    assert "shared" not in repr(s)

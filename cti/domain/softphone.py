@@ -4,11 +4,19 @@ A user whose phone is the softphone gets a PJSIP endpoint named as their extensi
 in Asterisk's realtime tables (``cti.db.tables.pbx``). The password is issued for one signed-in
 desk and never stored: Asterisk keeps only its digest hash (``auth_type = md5``), which is what
 :func:`md5_credential` computes.
+
+Behind NAT the browser also needs STUN and TURN servers (:func:`ice_servers_for`): each TURN server
+comes with a user that expires, derived from the TURN server's shared secret
+(:func:`turn_rest_credential`), and :func:`ice_url_problem` names what would keep a browser from
+using a server at all.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import re
 from dataclasses import dataclass
 
 from cti.domain.texts import _
@@ -48,3 +56,92 @@ def endpoint_for(
 def md5_credential(username: str, password: str, realm: str = REALM) -> str:
     """The digest hash Asterisk checks a REGISTER against (RFC 2617 HA1)."""
     return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+# --- the browser's way through NAT: STUN and TURN servers ---------------------------------------
+
+# The ports a browser refuses to reach (the Fetch standard's "bad ports"). Chromium applies them
+# to ICE as well: it sends nothing to a STUN/TURN server, or to a media candidate, on one of them.
+BROWSER_BLOCKED_PORTS = frozenset(
+    {1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101}
+    | {102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179}
+    | {389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587}
+    | {601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061}
+    | {6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080}
+)
+# Chromium reaches a TURN server only on these ports or above 1024.
+_TURN_LOW_PORTS = frozenset({53, 80, 443})
+_DEFAULT_PORTS = {"stun": 3478, "turn": 3478, "stuns": 5349, "turns": 5349}
+_ICE_URL = re.compile(
+    r"(?P<scheme>stuns?|turns?):(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)"
+    r"(?::(?P<port>\d{1,5}))?(?:\?transport=(?P<transport>udp|tcp))?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """One entry of the browser's ``RTCConfiguration.iceServers``."""
+
+    urls: str
+    username: str | None = None
+    credential: str | None = None
+
+
+def is_turn(url: str) -> bool:
+    return url.startswith(("turn:", "turns:"))
+
+
+def ice_url_problem(url: str) -> str | None:
+    """What keeps a browser from using this STUN/TURN URL (RFC 7064, RFC 7065), or ``None``."""
+    match = _ICE_URL.fullmatch(url)
+    if match is None:
+        return (
+            "not a STUN/TURN URL: write stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp]"
+            " or turns:HOST[:PORT]"
+        )
+    scheme = match["scheme"]
+    if match["transport"] and scheme.startswith("stun"):
+        return "a STUN URL takes no ?transport="
+    if match["transport"] == "udp" and scheme == "turns":
+        return "turns: runs over TLS, which is TCP: ?transport=udp does not go with it"
+    port = int(match["port"]) if match["port"] else _DEFAULT_PORTS[scheme]
+    if not 1 <= port <= 65535:
+        return f"port {port} is not a port"
+    if scheme.startswith("turn") and port <= 1024 and port not in _TURN_LOW_PORTS:
+        return f"browsers reach a TURN server only on ports 53, 80, 443 or above 1024, not {port}"
+    if port in BROWSER_BLOCKED_PORTS and port not in _TURN_LOW_PORTS:
+        return f"browsers refuse to reach port {port}"
+    return None
+
+
+def turn_rest_credential(secret: str, user: str, *, expires: float) -> tuple[str, str]:
+    """A TURN user that lasts until ``expires`` (seconds since the epoch), by the TURN REST API
+    scheme coturn checks with ``use-auth-secret``: the user name is ``<expiry>:<user>`` and the
+    password base64(HMAC-SHA1(shared secret, user name)). The secret never leaves cti."""
+    username = f"{int(expires)}:{user}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode("ascii")
+
+
+def ice_servers_for(
+    urls: tuple[str, ...],
+    *,
+    user: str,
+    now: float,
+    turn_secret: str = "",
+    turn_username: str = "",
+    turn_password: str = "",
+    credential_hours: float = 12.0,
+) -> list[IceServer]:
+    """What one desk's browser is given: the STUN servers as they are, each TURN server with a
+    user of its own that expires (``turn_secret``) or the fixed one (``turn_username``)."""
+    if turn_secret:
+        username, password = turn_rest_credential(
+            turn_secret, user, expires=now + credential_hours * 3600
+        )
+    else:
+        username, password = turn_username, turn_password
+    return [
+        IceServer(url, username, password) if is_turn(url) and username else IceServer(url)
+        for url in urls
+    ]

@@ -13,12 +13,23 @@ from aiohttp import web
 from pydantic import Field
 
 from cti.db import softphones
+from cti.domain.softphone import ice_servers_for
 from cti.web.api import Route, RouteMaker
 from cti.web.desk_phone import reply
 from cti.web.models import Answer
 from cti.web.state import current, web_state
 
 route = RouteMaker("desk", "operator")
+
+
+class IceServerAnswer(Answer):
+    """A STUN or TURN server, as the browser's RTCIceServer."""
+
+    urls: str = Field(description="stun:, turn: or turns: URL")
+    username: str | None = Field(
+        default=None, description="a TURN server's user for this desk (expires: see settings)"
+    )
+    credential: str | None = Field(default=None, description="that user's password")
 
 
 class SoftphoneAccount(Answer):
@@ -34,7 +45,7 @@ class SoftphoneAccount(Answer):
     username: str
     password: str = Field(description="valid until the desk signs out or another desk asks")
     display_name: str
-    ice_servers: list[str] = Field(description="STUN/TURN URLs for the browser")
+    ice_servers: list[IceServerAnswer] = Field(description="STUN/TURN servers for the browser")
 
 
 async def softphone(request: web.Request) -> web.StreamResponse:
@@ -67,7 +78,18 @@ async def softphone(request: web.Request) -> web.StreamResponse:
             username=issued.username,
             password=issued.password,
             display_name=issued.display_name,
-            ice_servers=list(settings.ice_servers),
+            ice_servers=[
+                IceServerAnswer(urls=s.urls, username=s.username, credential=s.credential)
+                for s in ice_servers_for(
+                    settings.ice_servers,
+                    user=issued.username,
+                    now=st.runtime.clock.now().timestamp(),
+                    turn_secret=settings.turn_secret.reveal(),
+                    turn_username=settings.turn_username,
+                    turn_password=settings.turn_password.reveal(),
+                    credential_hours=settings.credential_hours,
+                )
+            ],
         )
     )
     answer.headers["Cache-Control"] = "no-store"

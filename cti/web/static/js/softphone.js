@@ -8,6 +8,9 @@ import { api } from "./api.js";
 import { N_ } from "./i18n.js";
 
 const QUALITY_EVERY_MS = 2000;
+// The longest an answer waits for a STUN or TURN server's candidate (a server out of reach would
+// otherwise hold it until the browser gives up on it, many seconds).
+const ICE_WAIT_MS = 1500;
 
 // A ring made by the browser itself (no sound file): 440 + 480 Hz, 2 s on, 4 s off.
 class Ringer {
@@ -135,6 +138,9 @@ export class Softphone {
       this.session = null;
       this.set({ call: "idle", held: false, muted: false, level: 0, quality: null });
     };
+    // The answer waits for the browser's candidates: with a STUN or TURN server, only until the
+    // one that server gives (or ICE_WAIT_MS), not until every server answered or timed out.
+    session.on("icecandidate", this.gathering());
     session.on("ended", done);
     session.on("failed", done);
     // The call this page asked to get back (a reload lost its leg): answered without a click.
@@ -142,6 +148,20 @@ export class Softphone {
       this.answerBackUntil = 0;
       this.answer();
     }
+  }
+
+  // One call's handler of its candidates: ready (send the answer) at the first candidate of the
+  // best kind the servers can give (a TURN relay, else a STUN address), or ICE_WAIT_MS after the
+  // first candidate; JsSIP sends it anyway once gathering is complete.
+  gathering() {
+    const servers = this.account.ice_servers.map((s) => s.urls);
+    const best = servers.some((u) => u.startsWith("turn")) ? "relay" : "srflx";
+    let wait = null;
+    return ({ candidate, ready }) => {
+      if (!servers.length) return; // host candidates only: gathering is over in a moment
+      if (candidate.type === best) { clearTimeout(wait); ready(); return; }
+      if (wait === null) wait = setTimeout(ready, ICE_WAIT_MS);
+    };
   }
 
   watch(pc) {
@@ -208,7 +228,8 @@ export class Softphone {
     if (this.simulated) return api("POST", "/api/v1/desk/answer");
     if (!this.session || this.call !== "ringing") return;
     this.ringer.stop();
-    const iceServers = this.account.ice_servers.map((url) => ({ urls: url }));
+    const iceServers = this.account.ice_servers.map(({ urls, username, credential }) =>
+      username ? { urls, username, credential } : { urls });
     const clicked = performance.now();
     this.setupMs = null;
     this.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers } });
