@@ -164,12 +164,11 @@ class SoftphoneSettings:
     # stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp], turns:HOST[:PORT].
     ice_servers: tuple[str, ...] = ()
     # A TURN server's shared secret (coturn: use-auth-secret, static-auth-secret): each desk gets
-    # a TURN user of its own that expires after credential_hours, never the secret.
+    # a TURN user of its own that expires with its sign-in, never the secret.
     turn_secret: Secret = field(default_factory=lambda: Secret(""))
     # Or one fixed TURN user for every desk (a TURN server without a shared secret).
     turn_username: str = ""
     turn_password: Secret = field(default_factory=lambda: Secret(""))
-    credential_hours: float = field(default=12.0, metadata=_range(0.1, 24 * 7))
     # The dialplan context of calls the softphone makes (as pjsip.conf's agents).
     context: str = "from-agents"
 

@@ -127,18 +127,16 @@ def ice_servers_for(
     urls: tuple[str, ...],
     *,
     user: str,
-    now: float,
+    expires: float,
     turn_secret: str = "",
     turn_username: str = "",
     turn_password: str = "",
-    credential_hours: float = 12.0,
 ) -> list[IceServer]:
     """What one desk's browser is given: the STUN servers as they are, each TURN server with a
-    user of its own that expires (``turn_secret``) or the fixed one (``turn_username``)."""
+    user of its own that lasts until ``expires``, when the desk's sign-in does (``turn_secret``),
+    or the fixed one (``turn_username``)."""
     if turn_secret:
-        username, password = turn_rest_credential(
-            turn_secret, user, expires=now + credential_hours * 3600
-        )
+        username, password = turn_rest_credential(turn_secret, user, expires=expires)
     else:
         username, password = turn_username, turn_password
     return [

@@ -27,7 +27,7 @@ class IceServerAnswer(Answer):
 
     urls: str = Field(description="stun:, turn: or turns: URL")
     username: str | None = Field(
-        default=None, description="a TURN server's user for this desk (expires: see settings)"
+        default=None, description="a TURN server's user for this desk, until its sign-in expires"
     )
     credential: str | None = Field(default=None, description="that user's password")
 
@@ -83,11 +83,10 @@ async def softphone(request: web.Request) -> web.StreamResponse:
                 for s in ice_servers_for(
                     settings.ice_servers,
                     user=issued.username,
-                    now=st.runtime.clock.now().timestamp(),
+                    expires=current(request).expires.timestamp(),
                     turn_secret=settings.turn_secret.reveal(),
                     turn_username=settings.turn_username,
                     turn_password=settings.turn_password.reveal(),
-                    credential_hours=settings.credential_hours,
                 )
             ],
         )

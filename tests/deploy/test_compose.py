@@ -203,7 +203,7 @@ def test_compose_publishes_sip_rtp_and_web_but_not_ami(compose: dict[str, Any]) 
 
 
 # The ports above 1024 a browser refuses to reach (the Fetch standard's "bad ports", which
-# Chromium also applies to ICE: it sends no connectivity check to a candidate on one).
+# Chromium also applies to ICE: it discards a media candidate on one).
 BROWSER_BLOCKED_PORTS = {1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566}
 BROWSER_BLOCKED_PORTS |= {6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080}
 
@@ -215,7 +215,7 @@ def rtp_range() -> tuple[int, int]:
 
 def test_no_media_port_is_one_a_browser_refuses() -> None:
     # A browser phone's call that Asterisk gave port 10080 (once in the old 10000-10099 range)
-    # never had audio: Chromium's ICE would not send to it (seen in the pbx tier).
+    # never had audio: Chromium's ICE discarded it (seen in the pbx tier).
     start, end = rtp_range()
     assert start > 1024
     refused = sorted(BROWSER_BLOCKED_PORTS & set(range(start, end + 1)))

@@ -23,12 +23,10 @@ def coturn_accepts(secret: str, username: str, password: str, *, at: float) -> b
 
 
 def test_each_desk_gets_a_turn_user_of_its_own_that_expires() -> None:
-    carla = ice_servers_for(
-        URLS, user="web1", now=NOW, turn_secret="shared-secret", credential_hours=12
-    )
-    diego = ice_servers_for(
-        URLS, user="web2", now=NOW, turn_secret="shared-secret", credential_hours=12
-    )
+    # Signed in until NOW + 12 h.
+    until = NOW + 12 * 3600
+    carla = ice_servers_for(URLS, user="web1", expires=until, turn_secret="shared-secret")
+    diego = ice_servers_for(URLS, user="web2", expires=until, turn_secret="shared-secret")
     # STUN needs no user; the TURN server gets one.
     assert carla[0] == IceServer("stun:turn.example.com:3478")
     turn = carla[1]
@@ -43,9 +41,11 @@ def test_each_desk_gets_a_turn_user_of_its_own_that_expires() -> None:
 
 
 def test_a_fixed_turn_user_is_given_as_configured() -> None:
-    servers = ice_servers_for(URLS, user="web1", now=NOW, turn_username="desk", turn_password="pw")
+    servers = ice_servers_for(
+        URLS, user="web1", expires=NOW, turn_username="desk", turn_password="pw"
+    )
     assert servers == [IceServer(URLS[0]), IceServer(URLS[1], "desk", "pw")]
-    assert ice_servers_for(URLS[:1], user="web1", now=NOW) == [IceServer(URLS[0])]
+    assert ice_servers_for(URLS[:1], user="web1", expires=NOW) == [IceServer(URLS[0])]
 
 
 def test_what_keeps_a_browser_from_a_server_is_named() -> None:

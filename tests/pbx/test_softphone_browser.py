@@ -18,6 +18,7 @@ from tests.pbx.asterisk import Asterisk
 from tests.pbx.conftest import until
 from tests.pbx.cti_server import CtiServer
 from tests.pbx.helpers import PBX_WAIT, Phones, SignedIn, members, sign_in_to_phone, wait_desk
+from tests.pbx.sipua import Phone
 
 pytestmark = pytest.mark.browser
 # ms: registration, ringing and media (ICE and DTLS in the browser) on a real PBX take their time,
@@ -69,6 +70,26 @@ async def carla(migrated_database: str) -> str:
             softphone=True,
         )
     return CARLA
+
+
+async def answer_a_queue_call(
+    page: Page, cti: CtiServer, pbx: Asterisk, phones: Phones
+) -> tuple[Phone, float]:
+    """Carla signs in to the desk, a caller (Dora) rings the queue, she answers on the page's
+    phone: the caller's phone and the seconds from her click until the call was up."""
+    await sign_in(page, cti.url, "carla", password=CARLA, landing="desk")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Ready", timeout=SLOW)
+    carrier = await phones("carrier")
+    caller = await carrier.call(
+        "5000", caller="2025550177", caller_name="Dora", target=pbx.trunk_address
+    )
+    await expect(page.locator("#sp-status")).to_have_text("ringing", timeout=SLOW)
+    loop = asyncio.get_running_loop()
+    clicked = loop.time()
+    await page.click("#answer")
+    await expect(page.locator("#sp-status")).to_have_text("in call", timeout=SLOW)
+    return caller, loop.time() - clicked
 
 
 async def test_an_agent_takes_a_queue_call_on_the_desks_own_phone(
@@ -165,16 +186,7 @@ async def test_a_reload_mid_call_gives_the_agent_the_same_caller_back(
     tmp_path: Path,
 ) -> None:
     page = desk_page
-    await sign_in(page, cti.url, "carla", password=CARLA, landing="desk")
-    await page.click("#desk-signin")
-    await expect(page.locator("#state-text")).to_have_text("Ready", timeout=SLOW)
-    carrier = await phones("carrier")
-    caller = await carrier.call(
-        "5000", caller="2025550177", caller_name="Dora", target=pbx.trunk_address
-    )
-    await expect(page.locator("#sp-status")).to_have_text("ringing", timeout=SLOW)
-    await page.click("#answer")
-    await expect(page.locator("#sp-status")).to_have_text("in call", timeout=SLOW)
+    caller, _ = await answer_a_queue_call(page, cti, pbx, phones)
     await expect(page.locator("#attention-id")).to_contain_text("inbound", timeout=SLOW)
     attention = await page.locator("#attention-id").text_content()
     assert attention
