@@ -14,6 +14,7 @@ A user's language is their own setting, else their browser's ``Accept-Language``
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -61,9 +62,15 @@ def messages(language: str) -> dict[str, str]:
 
 
 def translate(language: str, text: str, /, **values: object) -> str:
-    """``text`` in ``language`` (itself when not translated), its ``{name}`` fields filled."""
-    found = messages(language).get(text, text)
+    """``text`` in ``language`` (itself when not translated), its ``{name}`` fields filled.
+
+    A text that needs a translation of its own in some context carries it after a bar
+    (``"Closed|cases"``); English shows it without (``"Closed"``)."""
+    found = messages(language).get(text) or _CONTEXT.sub("", text)
     return found.format(**values) if values else found
+
+
+_CONTEXT = re.compile(r"\|[\w-]+$")
 
 
 def canonical(tag: str) -> str | None:

@@ -69,8 +69,12 @@ class _Marked(HTMLParser):
         for attr in (named.get("data-i18n-attrs") or "").split():
             if value := normalized(named.get(attr) or ""):
                 self.found.append((value, line))
+        key = named.get("data-i18n")
+        if key:
+            # The text to translate is the attribute's (a text with its context, "Closed|cases").
+            self.found.append((key, line))
         if tag not in self._VOID:
-            self._stack.append((tag, "data-i18n" in named, []))
+            self._stack.append((tag, "data-i18n" in named and not key, []))
 
     def handle_endtag(self, tag: str) -> None:
         while self._stack:

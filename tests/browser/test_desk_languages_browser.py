@@ -163,6 +163,12 @@ async def test_the_back_office_dashboard_speaks_portuguese(
     await expect(page.locator("#nav")).to_contain_text("Configuração")
     await expect(page.locator("[data-tile=messages] .label")).to_have_text("Recados pendentes")
     await expect(page.locator("#me-role")).to_have_text("administrador")
+    # The case groups read as a list of plurals, closed ones included (they read "Encerrado", the
+    # word an attention's status takes).
+    groups = page.locator("#nav a.sub[data-section^='cases/'] span[data-i18n]")
+    await expect(groups).to_have_text(
+        ["Ativos", "Atribuídos", "Suspensos", "Inadimplentes", "Desistências", "Encerrados"]
+    )
 
     # A message postponed to tomorrow says so in Portuguese, with the date as Brazil writes it.
     async with local_service.runtime.db.engine.begin() as conn:

@@ -41,8 +41,24 @@ def test_the_extractor_finds_what_the_pages_mark() -> None:
         "<button data-i18n>Sign in\n   to phone</button>"
         '<input placeholder="Number to call" data-i18n-attrs="placeholder">'
         "<span>not marked</span>"
+        '<option value="closed" data-i18n="Closed|cases">Closed</option>'
     )
-    assert sorted(text for text, _ in from_html(html)) == ["Number to call", "Sign in to phone"]
+    assert sorted(text for text, _ in from_html(html)) == [
+        "Closed|cases",
+        "Number to call",
+        "Sign in to phone",
+    ]
+
+
+def test_one_english_word_gets_the_translation_its_context_needs() -> None:
+    # A case group among plural ones, an attention's status, a report's count of attentions.
+    assert [translate("es", t) for t in ("Active", "Closed|cases")] == ["Activos", "Cerrados"]
+    assert [translate("pt-BR", t) for t in ("Active", "Closed|cases")] == ["Ativos", "Encerrados"]
+    assert translate("es", "Closed") == "Cerrada"
+    assert translate("es", "Closed|attentions") == "Cerradas"
+    # English reads the word alone; so does a language that has no translation for it.
+    assert translate("en", "Closed|cases") == "Closed"
+    assert translate("es", "Nothing|here") == "Nothing"
 
 
 def test_the_language_is_the_users_own_then_the_browsers_then_the_servers() -> None:

@@ -7,8 +7,13 @@
 //   N_(text)                          // marks a text written here, translated where shown
 //   fmt.money(1234.5)                 // "R$ 1.234,50" in pt-BR with BRL
 //
-// Static markup is marked in the HTML: data-i18n (the element's text) and data-i18n-attrs
-// ("placeholder title aria-label": those attributes); translatePage() translates them.
+// Static markup is marked in the HTML: data-i18n (the element's text, or the attribute's value when
+// it has one) and data-i18n-attrs ("placeholder title aria-label": those attributes);
+// translatePage() translates them.
+//
+// One English word can need several translations ("Closed": a case group, Spanish "Cerrados"; an
+// attention's status, "Cerrada"): its text then carries the context after a bar, "Closed|cases",
+// which English shows without it.
 
 import { api } from "./api.js";
 
@@ -34,15 +39,18 @@ const squash = (s) => s.replace(/\s+/g, " ").trim();
 
 export const N_ = (text) => text;
 
+// The text without its context ("Closed|cases" → "Closed").
+const plain = (text) => text.replace(/\|[\w-]+$/, "");
+
 export function t(text, values) {
-  const found = state.messages[text] || text;
+  const found = state.messages[text] || plain(text);
   if (!values) return found;
   return found.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
 export function translatePage(root) {
   for (const node of root.querySelectorAll("[data-i18n]")) {
-    const text = squash(node.textContent);
+    const text = node.getAttribute("data-i18n") || squash(node.textContent);
     if (text) node.textContent = t(text);
   }
   for (const node of root.querySelectorAll("[data-i18n-attrs]")) {

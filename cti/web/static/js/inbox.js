@@ -6,7 +6,7 @@ import { t, N_ } from "./i18n.js";
 
 const CASE_STATES = [
   ["active", N_("Active")], ["assigned", N_("Assigned")], ["suspended", N_("Suspended")],
-  ["delinquent", N_("Delinquent")], ["withdrawn", N_("Withdrawn")], ["closed", N_("Closed")],
+  ["delinquent", N_("Delinquent")], ["withdrawn", N_("Withdrawn")], ["closed", N_("Closed|cases")],
 ];
 export const CASE_LABEL = Object.fromEntries(CASE_STATES);
 export { CASE_STATES };
