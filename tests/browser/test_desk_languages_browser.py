@@ -6,6 +6,7 @@ language herself, and the desk speaks it from then on."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -191,3 +192,16 @@ async def test_the_back_office_dashboard_speaks_portuguese(
     chip = page.locator(".chip.warn")
     await expect(chip).to_contain_text("adiado até 04/03/2030")
     assert "postponed" not in _plain(await page.locator("main").inner_text())
+    # The long chip takes two lines; what the call was about keeps room to be read (it was
+    # squeezed to a word a line beside it).
+    about = await page.locator("#messages-table .msg-about").first.bounding_box()
+    assert about and about["width"] >= 200, about
+    # Its card, too: who took it, until when and why it waits, in Portuguese.
+    await page.click("tr[data-message]")
+    card = page.locator(".msg-card")
+    await expect(card.locator(".msg-head b")).to_have_text(re.compile(r"^Recado #\d+$"))
+    await expect(card.locator(".msg-meta")).to_contain_text("por Rita Root")
+    await expect(card.locator(".msg-meta")).to_contain_text("até 04/03/2030")
+    await expect(card.locator(".msg-meta")).to_contain_text("— cliente viajando")
+    words = set(re.findall(r"[a-z]+", _plain(await card.locator(".msg-meta").inner_text())))
+    assert not words & {"by", "until", "message"}, words

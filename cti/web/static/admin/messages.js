@@ -31,10 +31,10 @@ export default async function messages(main, ctx) {
   function paintList() {
     list.replaceChildren(table([
       ["#", (m) => el("b", {}, String(m.id))],
-      [t("Received"), (m) => el("span", {}, when(m.created_at), el("div", { class: "sub" }, t("by {name}", { name: m.created_by || "—" })))],
+      [t("Received"), (m) => el("span", {}, when(m.created_at), el("div", { class: "sub" }, t("by {name}", { name: m.created_by_name || m.created_by || "—" })))],
       [t("From"), (m) => el("b", {}, fromText(m))],
       [t("To"), (m) => toText(m, ctx.lists)],
-      [t("About"), (m) => el("span", {}, m.description, el("div", { class: "sub" }, t("type {type} · {n} note(s)", { type: m.type || m.type_code || "—", n: m.notes.length })))],
+      [t("About"), (m) => el("span", { class: "msg-about" }, m.description, el("div", { class: "sub" }, t("type {type} · {n} note(s)", { type: m.type || m.type_code || "—", n: m.notes.length })))],
       ["", (m) => messageChip(m)],
     ], state.rows, {
       id: "messages-table",

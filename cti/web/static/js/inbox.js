@@ -49,7 +49,7 @@ export function recipientSelect(lists, name, selected) {
     }, `${u.full_name} (${u.username})`))),
     el("optgroup", { label: t("Groups") }, lists.groups.map((g) => el("option", {
       value: `g:${g.id}`, selected: selected === `g:${g.id}`,
-    }, `Group ${g.name}`))));
+    }, t("group {name}", { name: g.name })))));
 }
 
 export function recipient(value) {
@@ -86,13 +86,13 @@ export function messageCard(m, lists, { toast, changed, canEdit = false }) {
   };
 
   const stamps = el("dl", { class: "msg-meta" },
-    el("dt", {}, t("Received")), el("dd", {}, `${when(m.created_at)} by ${m.created_by_name || "—"}`),
+    el("dt", {}, t("Received")), el("dd", {}, t("{when} by {name}", { when: when(m.created_at), name: m.created_by_name || "—" })),
     el("dt", {}, t("From")), el("dd", { class: "msg-from" }, fromText(m)),
     el("dt", {}, t("To")), el("dd", { class: "msg-to" }, toText(m, lists)),
     el("dt", {}, t("Situation")), el("dd", {}, `${m.situation_code} · ${m.situation || ""}`),
     el("dt", {}, t("Type")), el("dd", {}, m.type ? `${m.type} (${m.type_code})` : m.type_code || "—"),
-    m.postponed_until ? [el("dt", {}, t("Postponed")), el("dd", {}, `until ${when(m.postponed_until)} — ${m.postpone_reason || ""}`)] : null,
-    m.finalized_at ? [el("dt", {}, t("Finalized")), el("dd", {}, `${when(m.finalized_at)} by ${m.finalized_by_name || "—"}`)] : null,
+    m.postponed_until ? [el("dt", {}, t("Postponed")), el("dd", {}, [t("until {when}", { when: when(m.postponed_until) }), m.postpone_reason ? ` — ${m.postpone_reason}` : ""].join(""))] : null,
+    m.finalized_at ? [el("dt", {}, t("Finalized")), el("dd", {}, t("{when} by {name}", { when: when(m.finalized_at), name: m.finalized_by_name || "—" }))] : null,
   );
 
   const notes = el("div", { class: "notes", id: "msg-notes" }, m.notes.length
@@ -106,7 +106,7 @@ export function messageCard(m, lists, { toast, changed, canEdit = false }) {
   }, t("Note added")) }, t("Add note"));
 
   root.append(
-    el("div", { class: "msg-head" }, el("b", {}, `Message #${m.id}`), messageChip(m)),
+    el("div", { class: "msg-head" }, el("b", {}, t("Message #{id}", { id: m.id })), messageChip(m)),
     el("p", { class: "msg-desc" }, m.description),
     stamps,
     el("h3", {}, t("Notes")), notes,
