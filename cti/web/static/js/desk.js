@@ -1,6 +1,6 @@
 // The agent desk: wires the socket, the pop, the talk timer, the attention form and the footer.
 import { api, ApiError, el, setCsrf, when, showError, clearErrors } from "./api.js";
-import { loadI18n, t, N_, languagePicker } from "./i18n.js";
+import { loadI18n, t, N_, fmt, languagePicker } from "./i18n.js";
 import { DeskSocket, CLOSE_TAKEN_OVER, CLOSE_SESSION_ENDED } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
@@ -515,7 +515,11 @@ function paintPhone(p) {
   $("sp-quality").dataset.sent = q ? q.sent : 0;
   $("sp-quality").dataset.received = q ? q.received : 0;
   $("sp-quality").dataset.setup = p.setupMs ?? "";
-  $("sp-quality").title = q ? `audio packets sent ${q.sent}, received ${q.received}; jitter ${Math.round(q.jitter || 0)} ms${p.setupMs != null ? `; audio ${p.setupMs} ms after answering` : ""}` : "";
+  const counted = q && t("audio packets sent {sent}, received {received}; jitter {jitter} ms", {
+    sent: fmt.number(q.sent), received: fmt.number(q.received), jitter: fmt.number(Math.round(q.jitter || 0)),
+  });
+  const setup = p.setupMs != null ? `; ${t("audio {ms} ms after answering", { ms: fmt.number(p.setupMs) })}` : "";
+  $("sp-quality").title = q ? `${counted}${setup}` : "";
   const up = p.call === "up";
   for (const id of ["sp-mute", "sp-hold", "sp-keys"]) $(id).disabled = !up;
   $("sp-mute").textContent = p.muted ? t("Unmute") : t("Mute");
