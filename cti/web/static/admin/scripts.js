@@ -187,11 +187,11 @@ export default async function scripts(box, ctx, arg) {
   box.replaceChildren(
     pageHead(t("Campaign scripts"), t("What agents run during a campaign call; each change is a new version."),
       ctx.isAdmin ? el("a", { class: "button primary", href: "#scripts/new", id: "script-new" }, t("New script")) : null),
-    table([
+    el("section", { class: "card" }, table([
       [t("Script"), (s) => el("a", { href: `#scripts/${s.id}` }, s.name)],
       [t("Version"), (s) => String(s.version)],
       [t("Steps"), (s) => String(s.steps.length)],
       [t("Campaigns"), (s) => s.campaigns.join(", ") || "—"],
-    ], all, { id: "scripts-table", empty: t("No script yet.") }));
+    ], all, { id: "scripts-table", empty: t("No script yet.") })));
   return undefined;
 }
