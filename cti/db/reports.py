@@ -53,11 +53,12 @@ from cti.i18n import _
 # The supervisor's pause form asks the same as the desk's.
 pause_reason_active = pause_reason_exists
 STATUSES = tuple(s.value for s in AttentionStatus)
+# Column labels: how many attentions an operator has in each status.
 STATUS_LABELS = {
-    "pending": _("Pending"),
-    "planned": _("Planned"),
-    "closed": _("Closed"),
-    "cancelled": _("Cancelled"),
+    "pending": _("Pending|attentions"),
+    "planned": _("Planned|attentions"),
+    "closed": _("Closed|attentions"),
+    "cancelled": _("Cancelled|attentions"),
 }
 # The critical report's problems (``problem_kind``: overdue, pending, promise).
 PROBLEMS = {

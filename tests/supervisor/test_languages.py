@@ -107,6 +107,10 @@ async def test_the_json_report_speaks_the_users_own_language(
     words = {(r["status"], r["closing_reason"]) for r in body["rows"]}
     assert ("cerrada", "Solved") in words and ("cancelada", "(sin motivo)") in words
     assert body["chart"]["series"][0]["label"] == "cerrada"
+    # Operators' counts of attentions by status read as counts (plural), not as one's status.
+    resp = await supervisor.get(f"/api/v1/reports/productivity?from={d}&to={d}")
+    labels = [c["label"] for c in (await resp.json())["columns"]]
+    assert labels[-4:] == ["Pendientes", "Planificadas", "Cerradas", "Canceladas"]
 
 
 def test_every_text_of_the_wallboard_and_the_reports_is_translated() -> None:

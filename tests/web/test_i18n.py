@@ -51,10 +51,11 @@ def test_the_extractor_finds_what_the_pages_mark() -> None:
 
 
 def test_one_english_word_gets_the_translation_its_context_needs() -> None:
-    # A case group among plural ones, an attention's status, a report's count of attentions.
+    # A case group among plural ones; a report's count of attentions beside a message's status.
     assert [translate("es", t) for t in ("Active", "Closed|cases")] == ["Activos", "Cerrados"]
     assert [translate("pt-BR", t) for t in ("Active", "Closed|cases")] == ["Ativos", "Encerrados"]
-    assert translate("es", "Closed") == "Cerrada"
+    assert translate("es", "Pending") == "Pendiente"
+    assert translate("es", "Pending|attentions") == "Pendientes"
     assert translate("es", "Closed|attentions") == "Cerradas"
     # English reads the word alone; so does a language that has no translation for it.
     assert translate("en", "Closed|cases") == "Closed"
