@@ -474,9 +474,9 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
             "stacked": True,
             "labels": [r["queue"] for r in rows],
             "series": [
-                {"label": _("answered"), "data": [r["answered"] for r in rows]},
-                {"label": _("abandoned"), "data": [r["abandoned"] for r in rows]},
-                {"label": _("not answered"), "data": [r["not_answered"] for r in rows]},
+                {"label": _("answered|calls"), "data": [r["answered"] for r in rows]},
+                {"label": _("abandoned|calls"), "data": [r["abandoned"] for r in rows]},
+                {"label": _("not answered|calls"), "data": [r["not_answered"] for r in rows]},
             ],
         },
     )
@@ -587,9 +587,12 @@ async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
             "type": "bar",
             "labels": [r["campaign"] for r in rows],
             "series": [
-                {"label": _("answered"), "data": [r["answered"] for r in rows]},
-                {"label": _("abandoned"), "data": [r["abandoned"] for r in rows]},
-                {"label": _("not answered"), "data": [r["attempts"] - r["answered"] for r in rows]},
+                {"label": _("answered|calls"), "data": [r["answered"] for r in rows]},
+                {"label": _("abandoned|calls"), "data": [r["abandoned"] for r in rows]},
+                {
+                    "label": _("not answered|calls"),
+                    "data": [r["attempts"] - r["answered"] for r in rows],
+                },
             ],
         },
     )
@@ -649,8 +652,8 @@ async def areas(s: AsyncSession, p: Period, now: datetime) -> Report:
             "type": "bar",
             "labels": [r["region"] for r in rows],
             "series": [
-                {"label": _("closed"), "data": [r["closed"] for r in rows]},
-                {"label": _("open"), "data": [r["open"] for r in rows]},
+                {"label": _("closed|attentions"), "data": [r["closed"] for r in rows]},
+                {"label": _("open|attentions"), "data": [r["open"] for r in rows]},
             ],
         },
     )

@@ -111,6 +111,10 @@ async def test_the_json_report_speaks_the_users_own_language(
     resp = await supervisor.get(f"/api/v1/reports/productivity?from={d}&to={d}")
     labels = [c["label"] for c in (await resp.json())["columns"]]
     assert labels[-4:] == ["Pendientes", "Planificadas", "Cerradas", "Canceladas"]
+    # A chart's legend of calls counts calls: all three plural (the first read "contestada").
+    resp = await supervisor.get(f"/api/v1/reports/campaigns?from={d}&to={d}")
+    legend = [s["label"] for s in (await resp.json())["chart"]["series"]]
+    assert legend == ["contestadas", "abandonadas", "no contestadas"]
 
 
 def test_every_text_of_the_wallboard_and_the_reports_is_translated() -> None:
