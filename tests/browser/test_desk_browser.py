@@ -3,6 +3,7 @@ saved with a note and found in the customer's history. Leaves a screenshot in do
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -152,6 +153,8 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     assert sim.hangup("PJSIP/agent1")
     await expect(timer).to_have_text("00:00")
     await expect(page.locator("#f-last")).to_contain_text("ACME")
+    # How long it lasted reads as the timer did (minutes:seconds), not as a count of seconds.
+    await expect(page.locator("#f-last")).to_have_text(re.compile(r"ACME.* · \d\d:\d\d · "))
 
 
 async def test_in_an_800_px_window_nothing_overlaps_and_every_select_shows_its_value(

@@ -127,7 +127,7 @@ function paintFooter(f) {
   if (!f) return;
   view.footer = f;
   const last = f.last_call;
-  $("f-last").textContent = last ? `${last.caller || "?"} · ${last.talk_seconds}s · ${when(last.at)}` : "—";
+  $("f-last").textContent = last ? `${last.caller || "?"} · ${clock(last.talk_seconds)} · ${when(last.at)}` : "—";
   $("f-operator").textContent = f.operator || "—";
   $("f-status").textContent = f.attention_status ? word(f.attention_status) : "—";
   $("f-operation").textContent = f.operation || "—";
@@ -383,7 +383,7 @@ async function loadHistory(a) {
     el("tbody", {}, attentions.map((h) => {
       const talk = h.answered_at && h.ended_at ? Math.round((new Date(h.ended_at) - new Date(h.answered_at)) / 1000) : null;
       return el("tr", { "data-attention": h.id },
-        el("td", {}, when(h.created_at), talk != null ? el("div", { class: "small muted" }, t("{seconds}s talk", { seconds: talk })) : null,
+        el("td", {}, when(h.created_at), talk != null ? el("div", { class: "small muted" }, t("{time} talk", { time: clock(talk) })) : null,
           h.recording_id && !masked ? recordingButton(h.recording_id) : null,
           el("button", { type: "button", class: "ghost small", "data-dial": `attention:${h.id}`, title: t("Call this number") }, t("☎ Call"))),
         el("td", {}, el("b", {}, h.subject || word(h.kind)), el("div", { class: "small muted" }, `${word(h.kind)} · ${word(h.direction)}${h.contact ? ` · ${h.contact}` : ""}`)),
