@@ -66,7 +66,7 @@ def demo_settings(
 
 async def run_demo(settings: Settings, *, port: int | None = None) -> None:
     """Run the demo until Ctrl-C."""
-    from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, DEMO_QUEUES, seed_demo
+    from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, DEMO_QUEUES, seed_demo, seeded_language
     from cti.sim import PbxSimulator, TrafficModel
 
     queues = DEMO_QUEUES
@@ -113,13 +113,18 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
                 language = settings.server.language
                 if await seed_demo(service.runtime.db, clock=clock, language=language):
                     log.info("demo data seeded")
-                _print_banner(service.url, sim.port, DEMO_LOGINS, settings.server.language)
+                written = await seeded_language(service.runtime.db) or language
+                _print_banner(service.url, sim.port, DEMO_LOGINS, language, written)
                 await wait_for_stop_signal()
         finally:
             await sim.__aexit__(None, None, None)
 
 
-def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin], language: str) -> None:
+def _print_banner(
+    url: str, sim_port: int, logins: Iterable[DemoLogin], language: str, written: str
+) -> None:
+    """What the demo prints: where to go, who to sign in as, and the language of its data
+    (``written``, which an earlier run may have chosen) and of its pages (``language``)."""
     lines = [
         "",
         f"  cti demo is running: open {url}",
@@ -132,10 +137,22 @@ def _print_banner(url: str, sim_port: int, logins: Iterable[DemoLogin], language
             login.note if login.note.startswith(str(login.role)) else f"{login.role}: {login.note}"
         )
         lines.append(f"    {login.username:<8} / {login.password:<10} {note}")
+    name = LANGUAGE_NAMES.get(written, written)
+    if written == language:
+        said = [
+            f"  demo data in {name}"
+            " (cti demo --language en|pt-BR|es; the data keeps the language it was first seeded in)"
+        ]
+    else:
+        said = [
+            f"  demo data in {name}, as an earlier run wrote it; the pages default to"
+            f" {LANGUAGE_NAMES.get(language, language)}.",
+            "  The data keeps the language it was first seeded in: for data in another language,"
+            " start the demo on an empty database (CTI_DATABASE__EMBEDDED_DIR=<an empty folder>).",
+        ]
     lines += [
         "",
-        f"  demo data in {LANGUAGE_NAMES.get(language, language)}"
-        " (cti demo --language en|pt-BR|es; the data keeps the language it was first seeded in)",
+        *said,
         "  Ctrl-C stops everything.",
         "",
     ]

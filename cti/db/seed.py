@@ -306,6 +306,16 @@ async def _seeded(session: AsyncSession) -> bool:
     return found.first() is not None
 
 
+async def seeded_language(db: Database) -> str | None:
+    """The language the demo data was written in, ``None`` when it is not known (not seeded, or
+    seeded by a version that did not record it)."""
+    async with db.sessions() as s:
+        found = await s.execute(
+            sa.select(AuditEvent.details["language"].astext).where(AuditEvent.action == SEED_MARK)
+        )
+    return found.scalars().first()
+
+
 async def seed_demo(db: Database, *, clock: Clock, language: str = "en") -> bool:
     """Fill an empty (migrated) database with the demo data; False if it was already seeded.
 
@@ -416,7 +426,11 @@ async def seed_demo(db: Database, *, clock: Clock, language: str = "en") -> bool
                 for c, customer in zip(_CUSTOMERS, customers, strict=True)
             ],
         )
-        s.add(AuditEvent(actor="system", action=SEED_MARK, subject="demo", details={}))
+        s.add(
+            AuditEvent(
+                actor="system", action=SEED_MARK, subject="demo", details={"language": language}
+            )
+        )
     return True
 
 

@@ -26,7 +26,8 @@ from cti.db.models import (
     SalesOrder,
     Script,
 )
-from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, seed_demo
+from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, seed_demo, seeded_language
+from cti.demo import _print_banner
 from cti.domain.model import CampaignKind, Role, Routine
 from cti.domain.phone import normalize_phone
 from cti.errors import UserInputError
@@ -160,3 +161,19 @@ async def test_a_language_cti_does_not_speak_is_refused_before_anything_is_writt
     with pytest.raises(UserInputError, match="en, pt-BR, es"):
         await seed_demo(db, clock=FakeClock(), language="de")
     assert await _count(db, sa.select(sa.func.count()).select_from(Operator)) == 0
+
+
+async def test_the_demo_data_remembers_its_language_when_a_later_run_asks_for_another(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await seeded_language(db) is None
+    assert await seed_demo(db, clock=FakeClock(), language="es") is True
+    # A later `make demo LANGUAGE=pt-BR` on the same database writes nothing...
+    assert await seed_demo(db, clock=FakeClock(), language="pt-BR") is False
+    assert await seeded_language(db) == "es"
+    # ...and says the data is Spanish, not Portuguese (it said "demo data in Português").
+    _print_banner("http://127.0.0.1:8080/", 5038, DEMO_LOGINS, "pt-BR", "es")
+    banner = capsys.readouterr().out
+    assert "demo data in Español, as an earlier run wrote it" in banner
+    assert "the pages default to Português (Brasil)" in banner
+    assert "demo data in Português" not in banner
