@@ -61,7 +61,7 @@ def md5_credential(username: str, password: str, realm: str = REALM) -> str:
 # --- the browser's way through NAT: STUN and TURN servers ---------------------------------------
 
 # The ports a browser refuses to reach (the Fetch standard's "bad ports"). Chromium applies them
-# to ICE as well: it sends nothing to a STUN/TURN server, or to a media candidate, on one of them.
+# to ICE as well: a media candidate on one is discarded (Asterisk's RTP range must avoid them).
 BROWSER_BLOCKED_PORTS = frozenset(
     {1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101}
     | {102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179}

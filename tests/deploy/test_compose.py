@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from cti.config import DEFAULTS_FILE, load_settings
+from cti.domain.softphone import BROWSER_BLOCKED_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -202,12 +203,6 @@ def test_compose_publishes_sip_rtp_and_web_but_not_ami(compose: dict[str, Any]) 
     assert end - start < 1000, "keep the published RTP range small"
 
 
-# The ports above 1024 a browser refuses to reach (the Fetch standard's "bad ports", which
-# Chromium also applies to ICE: it discards a media candidate on one).
-BROWSER_BLOCKED_PORTS = {1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566}
-BROWSER_BLOCKED_PORTS |= {6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080}
-
-
 def rtp_range() -> tuple[int, int]:
     rtp_conf = dict(read_conf("rtp.conf")[0].items)
     return int(rtp_conf["rtpstart"]), int(rtp_conf["rtpend"])
@@ -218,6 +213,7 @@ def test_no_media_port_is_one_a_browser_refuses() -> None:
     # never had audio: Chromium's ICE discarded it (seen in the pbx tier).
     start, end = rtp_range()
     assert start > 1024
+    # Those ports (the Fetch standard's "bad ports"): Chromium discards a media candidate on one.
     refused = sorted(BROWSER_BLOCKED_PORTS & set(range(start, end + 1)))
     assert not refused, f"rtp.conf's range {start}-{end} holds ports browsers refuse: {refused}"
 

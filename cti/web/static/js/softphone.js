@@ -140,7 +140,7 @@ export class Softphone {
     };
     // The answer waits for the browser's candidates: with a STUN or TURN server, only until the
     // one that server gives (or ICE_WAIT_MS), not until every server answered or timed out.
-    session.on("icecandidate", this.gathering());
+    session.on("icecandidate", this.gathering(session));
     session.on("ended", done);
     session.on("failed", done);
     // The call this page asked to get back (a reload lost its leg): answered without a click.
@@ -153,10 +153,13 @@ export class Softphone {
   // One call's handler of its candidates: ready (send the answer) at the first candidate of the
   // best kind the servers can give (a TURN relay, else a STUN address), or ICE_WAIT_MS after the
   // first candidate; JsSIP sends it anyway once gathering is complete.
-  gathering() {
+  gathering(session) {
     const servers = this.account.ice_servers.map((s) => s.urls);
     const best = servers.some((u) => u.startsWith("turn")) ? "relay" : "srflx";
     let wait = null;
+    const stop = () => clearTimeout(wait);
+    session.on("ended", stop);
+    session.on("failed", stop);
     return ({ candidate, ready }) => {
       if (!servers.length) return; // host candidates only: gathering is over in a moment
       if (candidate.type === best) { clearTimeout(wait); ready(); return; }
