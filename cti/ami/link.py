@@ -37,6 +37,7 @@ from cti.domain.events import (
     QueuesListed,
     SummariesListed,
 )
+from cti.domain.softphone import media_ports, media_ports_problem
 from cti.errors import AmiError, AmiLoginError, AmiRemoteError, AmiTimeoutError
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,9 @@ class PbxLink:
         self._booted = asyncio.Event()
         self.last_error: str | None = None
         self.resyncing = False
+        # What is wrong with the PBX's own configuration, as far as cti can tell (see
+        # _check_media_ports); read at every resync.
+        self.warnings: tuple[str, ...] = ()
 
     def pause_reading(self, paused: bool) -> None:
         """Stop (or resume) reading the socket while the event queue is full."""
@@ -346,6 +350,7 @@ class PbxLink:
             for attempt in range(1, RESYNC_ATTEMPTS + 1):
                 try:
                     await self._resync_lists()
+                    await self._check_media_ports()
                     return
                 except AmiError as exc:
                     if attempt == RESYNC_ATTEMPTS or not self.connected:
@@ -415,6 +420,28 @@ class PbxLink:
                     done([])
             elif isinstance(result, BaseException):
                 raise result
+
+    async def _check_media_ports(self) -> None:
+        """Read the PBX's RTP port range (CLI ``rtp show settings``) and keep a warning when it
+        holds a port browsers refuse: a browser phone's call given one has no audio at all."""
+        headers: ActionHeaders = {
+            "Action": "Command",
+            "ActionID": self.next_action_id("rtp"),
+            "Command": "rtp show settings",
+        }
+        try:
+            frames = await self.request(headers)
+        except AmiError as exc:
+            # A user without the 'command' write class, or no RTP module: nothing to judge.
+            log.info("PBX %r: its RTP settings could not be read: %s", self.pbx, exc)
+            return
+        ports = media_ports(frames[0].get("Output", "")) if frames else None
+        problem = media_ports_problem(*ports) if ports else None
+        warnings = (problem,) if problem else ()
+        if warnings != self.warnings:
+            for warning in warnings:
+                log.warning("PBX %r: %s", self.pbx, warning)
+            self.warnings = warnings
 
     # --- reconciliation helper ----------------------------------------------------------------------
 

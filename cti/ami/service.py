@@ -151,6 +151,10 @@ class AmiService:
             for name in self._settings
         }
 
+    def warnings(self) -> dict[str, tuple[str, ...]]:
+        """What is wrong with each PBX's own configuration, by PBX (none: empty)."""
+        return {name: link.warnings for name, link in self._links.items() if link.warnings}
+
     def state(self, pbx: str) -> PbxState:
         """The current reduced state of ``pbx``; read it, never change it."""
         try:

@@ -143,3 +143,29 @@ def ice_servers_for(
         IceServer(url, username, password) if is_turn(url) and username else IceServer(url)
         for url in urls
     ]
+
+
+_PORT_START = re.compile(r"^\s*Port start:\s*(\d+)\s*$", re.M)
+_PORT_END = re.compile(r"^\s*Port end:\s*(\d+)\s*$", re.M)
+
+
+def media_ports(rtp_settings: str) -> tuple[int, int] | None:
+    """The RTP port range in Asterisk's ``rtp show settings`` output, if it says one."""
+    start, end = _PORT_START.search(rtp_settings), _PORT_END.search(rtp_settings)
+    if start is None or end is None:
+        return None
+    return int(start[1]), int(end[1])
+
+
+def media_ports_problem(start: int, end: int) -> str | None:
+    """Why a PBX's RTP port range fails browser phones, or ``None``: a call that Asterisk gives
+    one of the ports browsers refuse has no audio at all (Chromium discards the candidate)."""
+    refused = sorted(p for p in BROWSER_BLOCKED_PORTS if start <= p <= end)
+    if not refused:
+        return None
+    ports = ", ".join(str(p) for p in refused)
+    return (
+        f"its RTP ports {start}-{end} include {ports}, which browsers refuse: a browser phone's"
+        " call given one has no audio (move rtpstart/rtpend in rtp.conf past them, e.g."
+        " 10100-10199)"
+    )

@@ -10,7 +10,16 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cti.sim.model import AGENT, CALL, ORIGINATE, REPORTING, SYSTEM, AgentMode, parse_mask
+from cti.sim.model import (
+    AGENT,
+    CALL,
+    COMMAND,
+    ORIGINATE,
+    REPORTING,
+    SYSTEM,
+    AgentMode,
+    parse_mask,
+)
 from cti.sim.protocol import Headers, encode, get, get_all
 
 if TYPE_CHECKING:
@@ -38,6 +47,23 @@ def _ping(s: AmiSession, m: Headers) -> bool:
     s.respond(
         m, "Success", None, [("Ping", "Pong"), ("Timestamp", f"{s.server.pbx.now_epoch():.6f}")]
     )
+    return True
+
+
+def _command(s: AmiSession, m: Headers) -> bool:
+    """A CLI command: Asterisk answers its output one ``Output:`` line each (manager.c
+    action_command). The simulator knows one, ``rtp show settings`` (its first lines)."""
+    command = " ".join(get(m, "Command").split())
+    if command == "rtp show settings":
+        start, end = s.server.pbx.rtp_ports
+        lines = ["", "", "General Settings:", "----------------"]
+        lines += [f"  Port start:      {start}", f"  Port end:        {end}"]
+        lines += ["  DTMF Timeout:    3000", "  Strict RTP:      Yes", "  ICE support:     Yes"]
+    else:
+        lines = [
+            f"No such command '{command}' (type 'core show help {command}' for other possible commands)"
+        ]
+    s.respond(m, "Success", "Command output follows", [("Output", line) for line in lines])
     return True
 
 
@@ -495,6 +521,7 @@ ACTIONS: dict[str, tuple[int, Handler]] = {
     "logoff": (0, _logoff),
     "ping": (0, _ping),
     "events": (0, _events),
+    "command": (COMMAND, _command),
     "corestatus": (SYSTEM | REPORTING, _core_status),
     "coresettings": (SYSTEM | REPORTING, _core_settings),
     "coreshowchannels": (SYSTEM | REPORTING, _core_show_channels),

@@ -79,6 +79,8 @@ class PbxBase:
         self.scheduler = scheduler
         # Where queue calls are "recorded" (see PbxSimulator's recordings_dir); None: nowhere.
         self.recordings_dir: Path | None = None
+        # rtp.conf's rtpstart and rtpend, as `rtp show settings` says them (config/asterisk's).
+        self.rtp_ports = (10100, 10199)
         # manager.conf ``channelvars``: every channel snapshot shows these as ChanVariable.
         self.channelvars = tuple(channelvars)
         self.rng = random.Random(seed)

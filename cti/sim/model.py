@@ -31,6 +31,7 @@ CATEGORIES: dict[str, int] = {
 ALL = sum(CATEGORIES.values())
 SYSTEM = CATEGORIES["system"]
 CALL = CATEGORIES["call"]
+COMMAND = CATEGORIES["command"]
 AGENT = CATEGORIES["agent"]
 USER = CATEGORIES["user"]
 DIALPLAN = CATEGORIES["dialplan"]

@@ -90,6 +90,7 @@ class PbxSimulator:
         boot_seconds: float = 0.4,
         qualify_seconds: float = 2.0,
         recordings_dir: Path | None = None,
+        rtp_ports: tuple[int, int] = (10100, 10199),
     ) -> None:
         self.host = host
         self.port = port
@@ -112,6 +113,7 @@ class PbxSimulator:
         )
         self.pbx.phones.registered_by_default = phones_registered
         self.pbx.recordings_dir = recordings_dir
+        self.pbx.rtp_ports = rtp_ports
         self.restart_seconds = restart_seconds
         self.boot_seconds = boot_seconds
         self.qualify_seconds = qualify_seconds

@@ -28,7 +28,8 @@ route = RouteMaker("supervisor", "supervisor")
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Overall status, each PBX link and the database, as JSON.
+    """Overall status, each PBX link and the database, as JSON, with what is wrong with a PBX's
+    own configuration (``warnings``: an RTP port range that silences browser phones).
 
     200 while the database answers (``ok``, or ``degraded`` when a PBX is disconnected);
     503 when the database does not.
@@ -51,6 +52,11 @@ async def healthz(request: web.Request) -> web.Response:
         "version": __version__,
         "database": "up" if db_up else "down",
         "pbx": pbx,
+        "warnings": [
+            f"PBX {name!r}: {warning}"
+            for name, warnings in rt.ami.warnings().items()
+            for warning in warnings
+        ],
     }
     return web.json_response(body, status=200 if db_up else 503)
 

@@ -6,9 +6,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import pytest
 
 from cti.app import RunningService, running_service
+from cti.sim import PbxSimulator
+from tests.desk.conftest import until
 
 from .conftest import Client, closed_port, service_settings
 
@@ -25,6 +28,33 @@ async def test_healthz_reports_database_up_and_unreachable_pbx_disconnected(
     assert body["database"] == "up"
     assert body["pbx"] == {"pbx1": "disconnected"}
     assert body["status"] == "degraded"
+
+
+async def test_healthz_warns_of_a_pbx_whose_media_ports_silence_browser_phones(
+    migrated_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Asterisk's own default range, 10000-20000, holds 10080, which browsers refuse.
+    async with PbxSimulator(rtp_ports=(10000, 20000)) as sim:
+        settings = service_settings(ami_port=sim.port)
+        async with running_service(settings, database_url=migrated_database) as svc:
+            await until(lambda: bool(svc.runtime.ami.warnings()), what="the RTP settings read")
+            async with aiohttp.ClientSession() as http:
+                body = await (await http.get(f"{svc.url}healthz")).json()
+    assert body["status"] == "ok"  # the PBX works; its configuration is what is wrong
+    [warning] = body["warnings"]
+    assert "PBX 'pbx1'" in warning and "10000-20000 include 10080" in warning
+    assert "browser phone" in warning and "rtp.conf" in warning
+    assert any("10080" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+    # Ours (config/asterisk/rtp.conf, the simulator's default): nothing to say.
+    async with PbxSimulator() as sim:
+        settings = service_settings(ami_port=sim.port)
+        async with running_service(settings, database_url=migrated_database) as svc:
+            await until(lambda: svc.runtime.ami.status()["pbx1"] == "connected", what="login")
+            await svc.runtime.ami.resync("pbx1")
+            async with aiohttp.ClientSession() as http:
+                body = await (await http.get(f"{svc.url}healthz")).json()
+    assert body["warnings"] == []
 
 
 async def test_unreachable_pbx_is_retried_with_backoff_and_logged_without_spam(
