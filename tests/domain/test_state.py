@@ -25,6 +25,7 @@ from cti.domain.events import (
     PbxEvent,
     UniqueId,
 )
+from cti.domain.live.entities import Channel
 from cti.domain.notices import AgentState, AgentStateChanged
 from cti.domain.state import (
     AGENT_TRANSITIONS,
@@ -255,6 +256,18 @@ def test_only_a_ready_agent_with_a_reachable_phone_may_dial() -> None:
     assert "paused" in (why_cannot_dial(agent) or "")
 
 
+def _info(ch: Channel) -> ChannelInfo:
+    """What an AMI event (or a channel list) says of a channel cti already holds."""
+    return ChannelInfo(
+        uniqueid=ch.uniqueid,
+        linkedid=ch.linkedid,
+        channel=ch.name,
+        state=ch.state,
+        caller_num=ch.caller_num,
+        caller_name=ch.caller_name,
+    )
+
+
 def _connected_state() -> PbxState:
     """The agent talking to the caller, both in a bridge."""
     state = PbxState("pbx1", strict=True)
@@ -394,10 +407,7 @@ def test_an_agent_whose_leg_hung_up_is_no_longer_the_agent_of_that_call() -> Non
     first = agent.call
     assert agent.channel is not None
     leg = state.channels[agent.channel]
-    info = ChannelInfo(
-        uniqueid=leg.uniqueid, linkedid=leg.linkedid, channel=leg.name, state=leg.state
-    )
-    state.apply(ChannelHungUp(at=T0, chan=info, cause=16, cause_text="Normal Clearing"))
+    state.apply(ChannelHungUp(at=T0, chan=_info(leg), cause=16, cause_text="Normal Clearing"))
     assert agent.state is not AgentState.IN_CALL
     if first in state.calls:
         assert state.calls[first].agent is None
@@ -434,14 +444,7 @@ def test_a_call_found_by_a_resync_ends_for_its_agent_whichever_event_comes_first
     )
     listed = tuple(
         ListedChannel(
-            chan=ChannelInfo(
-                uniqueid=ch.uniqueid,
-                linkedid=ch.linkedid,
-                channel=ch.name,
-                state=ch.state,
-                caller_num=ch.caller_num,
-                caller_name=ch.caller_name,
-            ),
+            chan=_info(ch),
             bridge_id=ch.bridge_id,
             application="",
             application_data="",
@@ -482,9 +485,7 @@ def test_a_call_found_by_a_resync_ends_for_its_agent_whichever_event_comes_first
         hangups = [
             ChannelHungUp(
                 at=at + timedelta(seconds=5),
-                chan=ChannelInfo(
-                    uniqueid=ch.uniqueid, linkedid=ch.linkedid, channel=ch.name, state=ch.state
-                ),
+                chan=_info(ch),
                 cause=16,
                 cause_text="Normal Clearing",
             )
