@@ -37,7 +37,7 @@ from cti.domain.events import (
     QueuesListed,
     SummariesListed,
 )
-from cti.domain.softphone import media_ports, media_ports_problem
+from cti.domain.softphone import PbxWarning, media_ports, media_ports_warning
 from cti.errors import AmiError, AmiLoginError, AmiRemoteError, AmiTimeoutError
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class PbxLink:
         self.resyncing = False
         # What is wrong with the PBX's own configuration, as far as cti can tell (see
         # _check_media_ports); read at every resync.
-        self.warnings: tuple[str, ...] = ()
+        self.warnings: tuple[PbxWarning, ...] = ()
 
     def pause_reading(self, paused: bool) -> None:
         """Stop (or resume) reading the socket while the event queue is full."""
@@ -436,11 +436,11 @@ class PbxLink:
             log.info("PBX %r: its RTP settings could not be read: %s", self.pbx, exc)
             return
         ports = media_ports(frames[0].get("Output", "")) if frames else None
-        problem = media_ports_problem(*ports) if ports else None
-        warnings = (problem,) if problem else ()
+        warning = media_ports_warning(*ports) if ports else None
+        warnings = (warning,) if warning else ()
         if warnings != self.warnings:
-            for warning in warnings:
-                log.warning("PBX %r: %s", self.pbx, warning)
+            for each in warnings:
+                log.warning("PBX %r: %s", self.pbx, each.text)
             self.warnings = warnings
 
     # --- reconciliation helper ----------------------------------------------------------------------

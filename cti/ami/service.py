@@ -25,6 +25,7 @@ from cti.config import AmiServerSettings
 from cti.domain.commands import Command, Originate, OriginateResult, Response
 from cti.domain.events import ActionId, ChannelState, OriginateOutcome, PbxEvent, UniqueId
 from cti.domain.notices import AnyNotice, LinkChanged, LinkStatus, OriginateFinished, StateResynced
+from cti.domain.softphone import PbxWarning
 from cti.domain.state import ACTION_ID_VARIABLE, PbxState
 from cti.errors import AmiError, AmiRemoteError, AmiUsageError
 
@@ -151,7 +152,7 @@ class AmiService:
             for name in self._settings
         }
 
-    def warnings(self) -> dict[str, tuple[str, ...]]:
+    def warnings(self) -> dict[str, tuple[PbxWarning, ...]]:
         """What is wrong with each PBX's own configuration, by PBX (none: empty)."""
         return {name: link.warnings for name, link in self._links.items() if link.warnings}
 

@@ -8,7 +8,8 @@ desk and never stored: Asterisk keeps only its digest hash (``auth_type = md5``)
 Behind NAT the browser also needs STUN and TURN servers (:func:`ice_servers_for`): each TURN server
 comes with a user that expires, derived from the TURN server's shared secret
 (:func:`turn_rest_credential`), and :func:`ice_url_problem` names what would keep a browser from
-using a server at all.
+using a server at all. :func:`media_ports_warning` says what a PBX's RTP port range does to them
+when it holds a port browsers refuse.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
 from cti.domain.texts import _
 from cti.errors import Refused
@@ -157,15 +159,54 @@ def media_ports(rtp_settings: str) -> tuple[int, int] | None:
     return int(start[1]), int(end[1])
 
 
-def media_ports_problem(start: int, end: int) -> str | None:
-    """Why a PBX's RTP port range fails browser phones, or ``None``: a call that Asterisk gives
-    one of the ports browsers refuse has no audio at all (Chromium discards the candidate)."""
-    refused = sorted(p for p in BROWSER_BLOCKED_PORTS if start <= p <= end)
+# The range config/asterisk/rtp.conf gives Asterisk: clear of every port browsers refuse, and the
+# one a warning proposes instead.
+CLEAR_MEDIA_PORTS = (10100, 10199)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RtpPortsBrowserRefused:
+    """A PBX's RTP port range, ``first``-``last`` (rtp.conf's rtpstart, rtpend), holds ports
+    browsers refuse (``refused``, ascending): a browser phone's call that Asterisk gives one has no
+    audio at all, as Chromium discards the candidate. Said in English by :attr:`text` (cti's log,
+    ``/healthz``); the back office says it in the reader's language from the fields."""
+
+    code: Literal["rtp_ports_browser_refused"] = "rtp_ports_browser_refused"
+    first: int
+    last: int
+    refused: tuple[int, ...]
+
+    @property
+    def one_in(self) -> int | None:
+        """About one browser-phone call in this many is silent; ``None`` when no call can be given
+        a refused port. Asterisk draws each call's RTP port at random among the even ports from
+        ``first`` to ``last - 1`` (res_rtp_asterisk's rtp_allocate_transport; RTCP rides on the
+        same port, rtcp-mux), so an odd refused port is never given and an even one as often as
+        any other."""
+        drawn = range(self.first + self.first % 2, self.last, 2)
+        silent = sum(1 for port in self.refused if port in drawn)
+        return round(len(drawn) / silent) if silent else None
+
+    @property
+    def text(self) -> str:
+        """The warning in English, as cti's log and ``/healthz`` say it."""
+        ports = ", ".join(str(p) for p in self.refused)
+        first, last = CLEAR_MEDIA_PORTS
+        return (
+            f"its RTP ports {self.first}-{self.last} include {ports}, which browsers refuse: a"
+            " browser phone's call given one has no audio (move rtpstart/rtpend in rtp.conf past"
+            f" them, e.g. {first}-{last})"
+        )
+
+
+# What cti finds wrong in a PBX's own configuration (one kind so far).
+PbxWarning: TypeAlias = RtpPortsBrowserRefused
+
+
+def media_ports_warning(start: int, end: int) -> RtpPortsBrowserRefused | None:
+    """What is wrong with a PBX's RTP port range for browser phones, or ``None``: the ports
+    browsers refuse that it holds."""
+    refused = tuple(sorted(p for p in BROWSER_BLOCKED_PORTS if start <= p <= end))
     if not refused:
         return None
-    ports = ", ".join(str(p) for p in refused)
-    return (
-        f"its RTP ports {start}-{end} include {ports}, which browsers refuse: a browser phone's"
-        " call given one has no audio (move rtpstart/rtpend in rtp.conf past them, e.g."
-        " 10100-10199)"
-    )
+    return RtpPortsBrowserRefused(first=start, last=end, refused=refused)

@@ -53,7 +53,7 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "up" if db_up else "down",
         "pbx": pbx,
         "warnings": [
-            f"PBX {name!r}: {warning}"
+            f"PBX {name!r}: {warning.text}"
             for name, warnings in rt.ami.warnings().items()
             for warning in warnings
         ],

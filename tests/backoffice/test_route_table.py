@@ -223,6 +223,7 @@ TABLE: dict[tuple[str, str], Call] = {
         )
     },
     ("GET", "/api/v1/nonconformities"): Call(SUPERVISOR, "/api/v1/nonconformities"),
+    ("GET", "/api/v1/pbx/warnings"): Call(ADMIN, "/api/v1/pbx/warnings"),
     ("GET", "/api/v1/config/attention-statuses"): Call(
         OPERATOR, "/api/v1/config/attention-statuses"
     ),

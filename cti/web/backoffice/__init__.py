@@ -1,6 +1,7 @@
 """The back office: telesales, collection, cases, incoming-call messages, suspects, configuration
 (the telemarketing tickets' catalogues too), the quality team's non-conformities,
-and personal-data protection (masking, audit log search, exports); user administration.
+and personal-data protection (masking, audit log search, exports); user administration; what cti
+finds wrong in a PBX's own configuration.
 
 One module per area; each declares its endpoints with ``register(api)``. All paths are under
 ``/api/v1/``; bodies and answers are JSON; a refusal names the field
@@ -16,6 +17,7 @@ from cti.web.backoffice import (
     customers_search,
     leads,
     messages,
+    pbx_warnings,
     privacy,
     quality,
     scripts,
@@ -31,3 +33,4 @@ def register(api: Api) -> None:
         part.register(api)
     quality.register(api)
     customers_search.register(api)
+    pbx_warnings.register(api)

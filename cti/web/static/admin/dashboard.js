@@ -1,5 +1,5 @@
 // Tablero: cases by state, pending messages, overdue promises to pay, the operators' load and
-// what waits to be handled.
+// what waits to be handled; for admins, what cti finds wrong in a PBX's own configuration.
 import { api, el, when, money } from "../js/api.js";
 import { CASE_STATES, fromText, toText } from "../js/inbox.js";
 import { t, N_, fmt } from "../js/i18n.js";
@@ -31,13 +31,37 @@ async function overduePromises(ctx) {
   return report.rows.filter((r) => String(r.problem).startsWith("promise"));
 }
 
+// The command that makes Asterisk read rtp.conf again.
+const RTP_RELOAD = "module reload res_rtp_asterisk.so";
+
+// A PBX gives browser phones RTP ports browsers refuse (GET /api/v1/pbx/warnings): which PBX,
+// what it does to calls, and what to change. Ports are written as rtp.conf writes them.
+function rtpPortsCard(w) {
+  const values = { pbx: w.pbx, first: w.first, last: w.last, ports: w.refused.join(", ") };
+  const what = w.refused.length === 1
+    ? t("PBX {pbx} gives browser phones RTP ports {first}–{last}, which include {ports}: browsers refuse that port.", values)
+    : t("PBX {pbx} gives browser phones RTP ports {first}–{last}, which include {ports}: browsers refuse those ports.", values);
+  const chance = w.one_in ? t("About one browser-phone call in {n} is given such a port and has no audio at all.", { n: fmt.number(w.one_in) }) : null;
+  return el("section", { class: "card pbx-warning", "data-pbx-warning": w.code, "data-pbx": w.pbx },
+    el("div", { class: "card-head" }, el("h2", {}, `⚠ ${t("Browser phones: some calls have no audio")}`), el("span", { class: "chip warn" }, t("PBX {pbx}", { pbx: w.pbx }))),
+    el("p", { class: "what" }, chance ? `${what} ${chance}` : what),
+    el("p", { class: "todo" }, el("b", {}, t("What to do:")), " ",
+      t("in the PBX's rtp.conf, set rtpstart and rtpend to a range without such ports, for example {first}–{last}; open that range (UDP) in the firewall; then have Asterisk read the file again:", { first: w.clear_first, last: w.clear_last }),
+      " ", el("code", {}, RTP_RELOAD)),
+    el("p", { class: "muted small" }, t("cti reads the range again each time it connects to the PBX; this notice goes away then. More in docs/production.md, “The browser phone (WebRTC)”.")));
+}
+
+// How each kind of PBX warning is shown, by its code.
+const WARNING_CARDS = { rtp_ports_browser_refused: rtpPortsCard };
+
 export default async function dashboard(main, ctx) {
-  const [by, pending, load, promises, delinquents] = await Promise.all([
+  const [by, pending, load, promises, delinquents, pbx] = await Promise.all([
     api("GET", "/api/v1/cases/counts"),
     api("GET", "/api/v1/messages?pending=true"),
     ctx.isAdmin ? api("GET", "/api/v1/cases/suggestion") : Promise.resolve(null),
     overduePromises(ctx),
     api("GET", "/api/v1/collection/delinquents"),
+    ctx.isAdmin ? api("GET", "/api/v1/pbx/warnings") : Promise.resolve({ warnings: [] }),
   ]);
   const now = new Date();
   const due = pending.filter((m) => !m.postponed_until || new Date(m.postponed_until) <= now);
@@ -84,6 +108,7 @@ export default async function dashboard(main, ctx) {
 
   main.append(...[
     pageHead(t("Dashboard"), greeting(now, ctx.user.full_name)),
+    ...pbx.warnings.map((w) => WARNING_CARDS[w.code]?.(w)),
     tiles,
     el("div", { class: "cols" }, loadCard || debtCard, messagesCard),
     loadCard ? debtCard : null].filter(Boolean));
