@@ -4,8 +4,10 @@ a real Asterisk, is tests/pbx/test_softphone_browser.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from cti.app import RunningService
 from cti.db.users import add_user
@@ -48,3 +50,98 @@ async def test_a_browser_phone_agent_takes_a_call_on_the_simulator(
     await page.click("#hangup")
     await expect(page.locator("#timer")).to_have_text("00:00")
     await expect(page.locator("#sp-status")).to_have_text("phone ready · simulated PBX")
+
+
+# The desk's header: who the agent is, their state and phone, the inbox, the language and signing
+# out on one row; the call's buttons (the browser phone's too) on the row under it.
+_FIRST_ROW = (
+    ".who",
+    "#state",
+    "#phone-label",
+    "#sp-status",
+    "#inbox-open",
+    "select.lang-picker",
+    "#logout",
+)
+_CALL_ROW = (
+    "#answer",
+    "#hangup",
+    "#transfer-open",
+    "#stop-recording",
+    "#sp-mute",
+    "#sp-hold",
+    "#sp-keys",
+    "#pause-reason",
+    "#pause",
+    "#desk-signout",
+)
+
+
+async def _boxes(page: Page, selectors: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    return dict(
+        await page.evaluate(
+            """sels => sels.map(s => {
+                const r = document.querySelector(s).getBoundingClientRect();
+                return [s, {top: r.top, bottom: r.bottom, middle: (r.top + r.bottom) / 2,
+                            right: r.right, width: r.width}];
+            })""",
+            list(selectors),
+        )
+    )
+
+
+def _two_rows(first: dict[str, dict[str, float]], second: dict[str, dict[str, float]]) -> None:
+    """Each group on one row of its own, the second under the first, nothing off the page."""
+    assert all(box["width"] > 0 and box["right"] <= 1440 for box in (first | second).values())
+    middles = [box["middle"] for box in first.values()]
+    assert max(middles) - min(middles) < 4, first
+    tops = [box["top"] for box in second.values()]
+    assert max(tops) - min(tops) < 4, second
+    assert max(box["bottom"] for box in first.values()) <= min(tops), (first, second)
+
+
+async def test_at_1440_px_the_desk_header_keeps_its_calls_buttons_on_one_row_under_the_agent(
+    service: RunningService, sim: PbxSimulator, chromium: Browser, tmp_path: Path
+) -> None:
+    await add_user(
+        service.runtime.db,
+        username="diana",
+        password="diana-secret-1",
+        role="operator",
+        routines=["telemarketing", "telesales", "collection"],
+        extension="PJSIP/agent3",
+        full_name="Diana Prates",
+        softphone=True,
+    )
+    context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale="es-ES")
+    page = await context.new_page()
+    page.set_default_timeout(8000)
+    await sign_in(page, service.url, "diana", password="diana-secret-1", landing="desk")
+    await expect(page.locator("#agent-name")).to_have_text("Diana Prates")
+    # Not signed in to the phone yet: its sign-in is where the call's buttons will be.
+    await page.screenshot(path=str(tmp_path / "desk-header-off.png"))
+    no_phone_yet = tuple(s for s in _FIRST_ROW if s != "#phone-label")
+    _two_rows(await _boxes(page, no_phone_yet), await _boxes(page, ("#interface", "#desk-signin")))
+    await expect(page.locator("#sp-mute")).to_be_hidden()
+
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Disponible")
+    sim.inbound_call("collections", "+12025550101", "ACME", talk_seconds=None)
+    await sim.advance(0.2)
+    await expect(page.locator("#answer")).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "desk-header.png"))
+    _two_rows(await _boxes(page, _FIRST_ROW), await _boxes(page, _CALL_ROW))
+    header = await _boxes(page, ("header.topbar", "#desk-signout"))
+    # No third row.
+    assert header["header.topbar"]["bottom"] - header["#desk-signout"]["bottom"] < 16, header
+
+    # In the call, the keypad opens under its button, over the page.
+    await page.click("#answer")
+    await page.click("#sp-keys")
+    await expect(page.locator('#sp-keypad [data-tone="5"]')).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "desk-keypad.png"))
+    keys = await _boxes(page, ("#sp-keys", "#sp-keypad"))
+    button, keypad = keys["#sp-keys"], keys["#sp-keypad"]
+    assert keypad["top"] >= button["bottom"] - 1, keys
+    assert abs((keypad["right"] - keypad["width"]) - (button["right"] - button["width"])) < 2, keys
+    await context.close()

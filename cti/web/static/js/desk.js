@@ -533,7 +533,11 @@ function mountPhone() {
   $("softphone").classList.remove("hidden");
   $("sp-mute").onclick = () => phone.toggleMute();
   $("sp-hold").onclick = () => phone.toggleHold();
-  $("sp-keys").onclick = () => $("sp-keypad").classList.toggle("hidden");
+  $("sp-keys").onclick = () => {
+    // The keypad opens under its button (the header places the phone's items, see app.css).
+    $("sp-keypad").style.left = `${$("sp-keys").offsetLeft}px`;
+    $("sp-keypad").classList.toggle("hidden");
+  };
   $("sp-keypad").replaceChildren(..."123456789*0#".split("").map((tone) =>
     el("button", { type: "button", class: "ghost", "data-tone": tone, onclick: () => phone.dtmf(tone) }, tone)));
   paintPhone(phone);
