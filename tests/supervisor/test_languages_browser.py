@@ -78,6 +78,46 @@ async def service(
         yield svc
 
 
+# The header's texts that take more than one line (their text's line boxes have several tops), and
+# the phone's label when it is not beside its field.
+_SQUEEZED = """() => {
+  const lines = [...document.querySelectorAll(
+      ".top .brand, .top #link, .top #pbx span, .top #day, .top .myphone label > span,"
+      + " .top .links > *")]
+    .filter((e) => {
+      const range = document.createRange();
+      range.selectNodeContents(e);
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      return e.offsetParent !== null && tops.size > 1;
+    })
+    .map((e) => e.textContent.trim());
+  const label = document.querySelector(".top .myphone label > span").getBoundingClientRect();
+  const field = document.querySelector("#my-phone").getBoundingClientRect();
+  const middle = (label.top + label.bottom) / 2;
+  if (middle < field.top || middle > field.bottom) lines.push("label above its field");
+  return lines;
+}"""
+
+# The campaigns' buttons that stand outside their row or the table, or in a cell shorter than its
+# row (the row's line stops short of them).
+_SPILLED = """() => {
+  const table = document.querySelector("#campaigns table").getBoundingClientRect();
+  return [...document.querySelectorAll("#campaigns tbody tr[data-campaign]")].flatMap((tr) => {
+    const row = tr.getBoundingClientRect();
+    const cell = tr.querySelector("td.actions").getBoundingClientRect();
+    const out = [...tr.querySelectorAll("td.actions button")]
+      .filter((b) => {
+        const r = b.getBoundingClientRect();
+        return r.top < row.top || r.bottom > row.bottom || r.right > table.right + 0.5;
+      })
+      .map((b) => `${tr.dataset.campaign}: ${b.textContent}`);
+    // The row's line runs under the buttons: their cell is as tall as the row.
+    if (Math.abs(cell.bottom - row.bottom) > 1) out.push(`${tr.dataset.campaign}: cell short`);
+    return out;
+  });
+}"""
+
+
 async def _page(chromium: Browser, locale: str) -> Page:
     context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
     page = await context.new_page()
@@ -121,6 +161,15 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
     await page.screenshot(
         path=str(screenshot_path(f"wallboard.{locale}.png", tmp_path)), full_page=True
     )
+    # At 1440 px, and at a desk's 1280, nothing in the header is squeezed onto two lines, and each
+    # campaign's buttons sit in its row, inside the table.
+    for width in (1440, 1280):
+        await page.set_viewport_size({"width": width, "height": 900})
+        squeezed = await page.evaluate(_SQUEEZED)
+        assert squeezed == [], (width, squeezed)
+        await expect(page.locator("#campaigns tbody tr[data-campaign]")).not_to_have_count(0)
+        spilled = await page.evaluate(_SPILLED)
+        assert spilled == [], (width, spilled)
 
     # The critical report: its title, columns and problems translated; money and dates local.
     day = s["d"]

@@ -176,13 +176,13 @@ function renderCampaigns(live, today) {
       el("td", { class: "num" }, live ? fmt.number(c.calls_in_progress) : "—"),
       el("td", { class: "num" }, live ? fmt.number(c.leads_left) : "—"),
       el("td", { class: "num today" }, todayText(day.get(String(row.id)))),
-      el("td", { class: "actions" },
+      el("td", { class: "actions" }, el("div", { class: "acts" },
         running
           ? el("button", { type: "button", class: "pause", onclick: () => campaignAct(c, "pause") }, t("Pause"))
           : el("button", { type: "button", class: "resume", disabled: c.status === "finished", onclick: () => campaignAct(c, "start") }, t("Start")),
         el("button", { type: "button", disabled: c.status === "finished", onclick: () => campaignAct(c, "stop") }, t("Stop")),
         el("button", { type: "button", onclick: () => askPacing(c) }, t("Pacing")),
-        el("button", { type: "button", disabled: c.status === "finished", title: t("Add leads from a CSV file (phone, name, customer_code, timezone, priority)"), onclick: () => uploadLeads(c) }, t("Leads…"))));
+        el("button", { type: "button", disabled: c.status === "finished", title: t("Add leads from a CSV file (phone, name, customer_code, timezone, priority)"), onclick: () => uploadLeads(c) }, t("Leads…")))));
   }));
 }
 
