@@ -61,6 +61,13 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
         assert b["track"] == "rgb(238, 240, 243)", b
         assert b["label_height"] < 24, b
     await expect(page.locator("#nav [data-count=active]")).to_have_text("1")
+    # Who is signed in sits at the right of the header, beside signing out, after the links.
+    header = await page.evaluate(
+        """() => Object.fromEntries(["header .brand", "header nav", "#me-name", "#logout"]
+            .map((s) => [s, document.querySelector(s).getBoundingClientRect().left]))"""
+    )
+    assert header["header .brand"] < header["header nav"] < header["#me-name"], header
+    assert header["#me-name"] < header["#logout"], header
     await page.screenshot(path=str(screenshot_path("admin.png", tmp_path)))
 
     # Users: add maria, a telemarketing operator of the Service group on extension 1050.
