@@ -199,7 +199,10 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
             "type": "bar",
             "stacked": True,
             "labels": [r["operator"] for r in rows],
-            "series": [{"label": s_, "data": [r[s_] for r in rows]} for s_ in STATUSES],
+            # Counts of attentions, as the table's columns say them.
+            "series": [
+                {"label": STATUS_LABELS[s_], "data": [r[s_] for r in rows]} for s_ in STATUSES
+            ],
         },
     )
 

@@ -109,8 +109,12 @@ async def test_the_json_report_speaks_the_users_own_language(
     assert body["chart"]["series"][0]["label"] == "cerrada"
     # Operators' counts of attentions by status read as counts (plural), not as one's status.
     resp = await supervisor.get(f"/api/v1/reports/productivity?from={d}&to={d}")
-    labels = [c["label"] for c in (await resp.json())["columns"]]
+    productivity = await resp.json()
+    labels = [c["label"] for c in productivity["columns"]]
     assert labels[-4:] == ["Pendientes", "Planificadas", "Cerradas", "Canceladas"]
+    # Its chart's legend says them as its columns do (it read "pendiente, planificada...").
+    legend = [s["label"] for s in productivity["chart"]["series"]]
+    assert legend == ["Pendientes", "Planificadas", "Cerradas", "Canceladas"]
     # A chart's legend of calls counts calls: all three plural (the first read "contestada").
     resp = await supervisor.get(f"/api/v1/reports/campaigns?from={d}&to={d}")
     legend = [s["label"] for s in (await resp.json())["chart"]["series"]]
