@@ -60,6 +60,8 @@ STATUS_LABELS = {
     "closed": _("Closed|attentions"),
     "cancelled": _("Cancelled|attentions"),
 }
+# The colour each status's series is drawn in (the page's TONES): done in green, to do in amber.
+STATUS_TONES = {"pending": "warn", "planned": "info", "closed": "good", "cancelled": "muted"}
 # The critical report's problems (``problem_kind``: overdue, pending, promise).
 PROBLEMS = {
     "overdue": _("overdue next call"),
@@ -80,7 +82,9 @@ class Report:
     title: str
     columns: list[tuple[str, str]]
     rows: list[dict[str, Any]]
-    # {"type": "bar"|"doughnut"|..., "labels": [...], "series": [{"label": .., "data": [...]}]}
+    # {"type": "bar"|"doughnut"|..., "labels": [...], "series": [{"label": .., "data": [...]}]};
+    # a series may carry a ``tone`` (good, bad, warn, info, muted: the report page's TONES), the
+    # colour it is drawn in: what was answered or closed in green, abandoned in red...
     chart: dict[str, Any] = field(default_factory=dict)
     # The personal columns of its rows (masked for a viewer without personal_data).
     personal: Mapping[str, PersonalKind] = field(default_factory=dict)
@@ -201,7 +205,12 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
             "labels": [r["operator"] for r in rows],
             # Counts of attentions, as the table's columns say them.
             "series": [
-                {"label": STATUS_LABELS[s_], "data": [r[s_] for r in rows]} for s_ in STATUSES
+                {
+                    "label": STATUS_LABELS[s_],
+                    "data": [r[s_] for r in rows],
+                    "tone": STATUS_TONES[s_],
+                }
+                for s_ in STATUSES
             ],
         },
     )
@@ -466,7 +475,7 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
             ("calls", _("Calls")),
             ("answered", _("Answered")),
             ("abandoned", _("Abandoned")),
-            ("not_answered", _("Not answered")),
+            ("not_answered", _("Not answered|calls")),
             ("answer_rate", _("Answer rate")),
             ("avg_talk_seconds", _("Average talk (s)")),
             ("talk_seconds", _("Talk time (s)")),
@@ -477,9 +486,21 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
             "stacked": True,
             "labels": [r["queue"] for r in rows],
             "series": [
-                {"label": _("answered|calls"), "data": [r["answered"] for r in rows]},
-                {"label": _("abandoned|calls"), "data": [r["abandoned"] for r in rows]},
-                {"label": _("not answered|calls"), "data": [r["not_answered"] for r in rows]},
+                {
+                    "label": _("answered|calls"),
+                    "data": [r["answered"] for r in rows],
+                    "tone": "good",
+                },
+                {
+                    "label": _("abandoned|calls"),
+                    "data": [r["abandoned"] for r in rows],
+                    "tone": "bad",
+                },
+                {
+                    "label": _("not answered|calls"),
+                    "data": [r["not_answered"] for r in rows],
+                    "tone": "muted",
+                },
             ],
         },
     )
@@ -590,11 +611,20 @@ async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
             "type": "bar",
             "labels": [r["campaign"] for r in rows],
             "series": [
-                {"label": _("answered|calls"), "data": [r["answered"] for r in rows]},
-                {"label": _("abandoned|calls"), "data": [r["abandoned"] for r in rows]},
+                {
+                    "label": _("answered|calls"),
+                    "data": [r["answered"] for r in rows],
+                    "tone": "good",
+                },
+                {
+                    "label": _("abandoned|calls"),
+                    "data": [r["abandoned"] for r in rows],
+                    "tone": "bad",
+                },
                 {
                     "label": _("not answered|calls"),
                     "data": [r["attempts"] - r["answered"] for r in rows],
+                    "tone": "muted",
                 },
             ],
         },
@@ -655,8 +685,12 @@ async def areas(s: AsyncSession, p: Period, now: datetime) -> Report:
             "type": "bar",
             "labels": [r["region"] for r in rows],
             "series": [
-                {"label": _("closed|attentions"), "data": [r["closed"] for r in rows]},
-                {"label": _("open|attentions"), "data": [r["open"] for r in rows]},
+                {
+                    "label": _("closed|attentions"),
+                    "data": [r["closed"] for r in rows],
+                    "tone": "good",
+                },
+                {"label": _("open|attentions"), "data": [r["open"] for r in rows], "tone": "warn"},
             ],
         },
     )

@@ -48,7 +48,7 @@ async def test_a_csv_export_in_portuguese_opens_in_excel(
         "Chamadas",
         "Atendidas",
         "Abandonadas",
-        "Não atendida",
+        "Não atendidas",
         "Taxa de atendimento",
         "Conversa média (s)",
         "Tempo de conversa (s)",

@@ -42,6 +42,7 @@ CASES = {
         "tab": "Críticos",
         "browser_language": "Idioma do navegador",
         "amount_label": "Valor",
+        "not_answered": "Não atendidas",
     },
     "es": {
         "currency": "EUR",
@@ -56,6 +57,7 @@ CASES = {
         "tab": "Críticos",
         "browser_language": "Idioma del navegador",
         "amount_label": "Importe",
+        "not_answered": "No contestadas",
     },
 }
 
@@ -202,4 +204,14 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert lines[0][0] == case["problem"] and lines[0][-1] == case["amount_label"]
     assert [line[-1] for line in lines[1:]].count("120,5") == 1
+
+    # The queues' results: counts of calls, plural, and drawn in the colours their outcome has
+    # everywhere else: answered green, abandoned red, not answered grey (abandoned was green).
+    await page.click('#tabs button[data-report="queues"]')
+    await expect(page.locator("#table thead")).to_contain_text(case["not_answered"])
+    colours = await page.evaluate(
+        """() => Chart.getChart(document.getElementById("chart")).data.datasets
+            .map((d) => d.backgroundColor)"""
+    )
+    assert colours == ["#22c55e", "#ef4444", "#64748b"], colours
     await page.context.close()

@@ -8,6 +8,9 @@ const TITLES = {
   critical: N_("Critical"), queues: N_("Queues"), campaigns: N_("Campaigns"), areas: N_("Areas"),
 };
 const PALETTE = ["#3b82f6", "#22c55e", "#ef4444", "#f59e0b", "#a78bfa", "#14b8a6", "#ec4899", "#64748b"];
+// A series' tone (cti/db/reports.py): what was answered or closed in green, abandoned in red, what is
+// still to do in amber, what went nowhere in grey.
+const TONES = { good: "#22c55e", bad: "#ef4444", warn: "#f59e0b", info: "#3b82f6", muted: "#64748b" };
 const RATE = new Set(["answer_rate", "abandon_rate", "abandon_cap", "close_rate"]);
 const MONEY = new Set(["amount"]);
 const $ = (id) => document.getElementById(id);
@@ -65,7 +68,7 @@ function drawChart(spec, printing = false) {
       labels: spec.labels || [],
       datasets: (spec.series || []).map((s, i) => ({
         label: s.label, data: s.data,
-        backgroundColor: doughnut ? PALETTE : PALETTE[i % PALETTE.length],
+        backgroundColor: doughnut ? PALETTE : TONES[s.tone] || PALETTE[i % PALETTE.length],
         borderColor: doughnut ? "#141b2e" : undefined,
       })),
     },
