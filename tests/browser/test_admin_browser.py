@@ -84,6 +84,17 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
                     table.closest('.card').getBoundingClientRect().right]; }"""
     )
     assert table_right <= card_right, (table_right, card_right)
+    # Until a user is picked or added there is no empty form beside the table: it has the page's
+    # width, and at a desk's 1280 px still shows every column, the phones' included.
+    await expect(page.locator("#user-side")).to_be_hidden()
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    table_right, card_right = await page.evaluate(
+        """() => { const table = document.querySelector('#users-table');
+            return [table.getBoundingClientRect().right,
+                    table.closest('.card').getBoundingClientRect().right]; }"""
+    )
+    assert table_right <= card_right, (table_right, card_right)
+    await page.set_viewport_size({"width": 1440, "height": 900})
     await page.click("#user-new")
     await page.fill("#user-username", "maria")
     await page.fill("#user-password", "maria-tram-42")
@@ -99,6 +110,10 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
     await expect(row).to_contain_text("PJSIP/1050")
     await expect(row).to_contain_text("telemarketing")
     await expect(row).to_contain_text("Service")
+    # Saved, her form stays open beside the table; closing it gives the table its width back.
+    await expect(page.locator("#user-side h2")).to_have_text("maria")
+    await page.click("#user-close")
+    await expect(page.locator("#user-side")).to_be_hidden()
 
     async with logins_for(backoffice) as login:
         maria = await login("maria", "maria-tram-42")

@@ -20,13 +20,16 @@ export default async function users(main, ctx) {
   // Scrolls sideways where the page is too narrow for the whole table (never under the form).
   const list = el("section", { class: "card wide-table" });
   const side = el("aside", { class: "card sticky", id: "user-side" });
+  // Until a user is picked or added the table has the page's whole width (beside the form, at a
+  // desk's 1280 px, it had to scroll to show the phones).
+  const split = el("div", { class: "split idle" }, list, side);
   const showInactive = el("input", { type: "checkbox", id: "show-inactive", onchange: () => paintList() });
 
   main.append(
     pageHead(t("Users"), t("Operators, supervisors and admins: what each may do and where their phone is."),
       el("label", { class: "check" }, showInactive, t("Show deactivated")),
       el("button", { type: "button", class: "primary", id: "user-new", onclick: () => { state.open = "new"; paintList(); paintSide(); } }, t("Add a user"))),
-    el("div", { class: "split" }, list, side));
+    split);
 
   async function reload() {
     [state.rows, state.groups] = await Promise.all([api("GET", "/api/v1/users"), api("GET", "/api/v1/config/attention-groups")]);
@@ -104,16 +107,21 @@ export default async function users(main, ctx) {
     return f;
   }
 
+  // Closing the form gives the table the whole width again.
+  const close = () => el("button", { type: "button", class: "ghost", id: "user-close", onclick: () => { state.open = null; paintList(); paintSide(); } }, t("Close"));
+
   function paintSide() {
+    if (state.open !== "new" && !state.rows.some((x) => x.id === state.open)) state.open = null;
+    split.classList.toggle("idle", state.open === null);
+    if (state.open === null) {
+      side.replaceChildren();
+      return;
+    }
     if (state.open === "new") {
-      side.replaceChildren(el("div", { class: "card-head" }, el("h2", {}, t("Add a user"))), form(null));
+      side.replaceChildren(el("div", { class: "card-head" }, el("h2", {}, t("Add a user")), close()), form(null));
       return;
     }
     const u = state.rows.find((x) => x.id === state.open);
-    if (!u) {
-      side.replaceChildren(el("div", { class: "placeholder" }, el("div", {}, el("div", { style: "font-size:28px" }, "☺"), t("Pick a user to change them,"), el("br"), t("or add a new one."))));
-      return;
-    }
     const pw = el("input", { type: "password", name: "password", id: "reset-password", autocomplete: "new-password", placeholder: t("new password") });
     const pwBox = el("div", { class: "form-grid" }, field(t("Reset the password"), pw),
       el("div", { class: "form-foot" }, el("button", { type: "button", id: "reset-go", onclick: () => act(async () => {
@@ -138,7 +146,7 @@ export default async function users(main, ctx) {
         await reload(); paintSide();
       }) }, t("Reactivate"));
     side.replaceChildren(
-      el("div", { class: "card-head" }, el("h2", {}, u.username), u.active ? null : el("span", { class: "chip bad" }, t("deactivated"))),
+      el("div", { class: "card-head" }, el("h2", {}, u.username), u.active ? null : el("span", { class: "chip bad" }, t("deactivated")), close()),
       form(u),
       el("div", { class: "danger-zone" }, pwBox,
         el("div", { class: "row", style: "align-items:center" },
