@@ -196,6 +196,11 @@ async def test_the_back_office_dashboard_speaks_portuguese(
     # squeezed to a word a line beside it).
     about = await page.locator("#messages-table .msg-about").first.bounding_box()
     assert about and about["width"] >= 200, about
+    # The filters count messages (recados: plural, masculine; "Pendente, Finalizada" before).
+    pills = await page.locator(".subtabs .pill").all_inner_texts()
+    assert pills == ["Pendentes", "Finalizados", "Todos"], pills
+    # No empty card beside the list until one is picked: the list has the page's width.
+    await expect(page.locator("#message-side")).to_be_hidden()
     # Its card, too: who took it, until when and why it waits, in Portuguese.
     await page.click("tr[data-message]")
     card = page.locator(".msg-card")
@@ -205,3 +210,5 @@ async def test_the_back_office_dashboard_speaks_portuguese(
     await expect(card.locator(".msg-meta")).to_contain_text("— cliente viajando")
     words = set(re.findall(r"[a-z]+", _plain(await card.locator(".msg-meta").inner_text())))
     assert not words & {"by", "until", "message"}, words
+    await page.click("#message-close")
+    await expect(page.locator("#message-side")).to_be_hidden()

@@ -7,12 +7,15 @@ import { CustomerPicker } from "../js/customer_picker.js";
 import { t, N_ } from "../js/i18n.js";
 import { act, pageHead, table, toast, field } from "./ui.js";
 
-const FILTERS = [["true", N_("Pending")], ["false", N_("Finalized")], ["", N_("All")]];
+// The list's filters: which messages it shows (plural, as the language says messages).
+const FILTERS = [["true", N_("Pending|messages")], ["false", N_("Finalized|messages")], ["", N_("All|messages")]];
 
 export default async function messages(main, ctx) {
   const state = { pending: "true", rows: [], open: null };
   const list = el("section", { class: "card" });
   const side = el("aside", { class: "card sticky", id: "message-side" });
+  // Until a message is picked or a call registered the list has the page's whole width.
+  const split = el("div", { class: "split idle" }, list, side);
   const newBtn = el("button", { type: "button", class: "primary", id: "message-new", onclick: () => { state.open = "new"; paintSide(); } }, t("Register a call"));
 
   main.append(
@@ -21,7 +24,7 @@ export default async function messages(main, ctx) {
       type: "button", class: `pill${state.pending === v ? " active" : ""}`, "data-filter": v,
       onclick: (e) => { state.pending = v; for (const p of e.target.parentNode.querySelectorAll(".pill")) p.classList.toggle("active", p === e.target); reload(); },
     }, t(label)))),
-    el("div", { class: "split" }, list, side));
+    split);
 
   async function reload() {
     state.rows = await api("GET", `/api/v1/messages${state.pending ? `?pending=${state.pending}` : ""}`);
@@ -44,13 +47,13 @@ export default async function messages(main, ctx) {
   }
 
   function paintSide() {
+    if (state.open !== "new" && !state.rows.some((x) => x.id === state.open)) state.open = null;
+    split.classList.toggle("idle", state.open === null);
+    if (state.open === null) { side.replaceChildren(); return; }
     if (state.open === "new") { side.replaceChildren(newForm()); return; }
     const m = state.rows.find((x) => x.id === state.open);
-    if (!m) {
-      side.replaceChildren(el("div", { class: "placeholder" }, el("div", {}, el("div", { style: "font-size:28px" }, "✉"), t("Pick a message to read its notes, finalize or postpone it,"), el("br"), t("or register a new call."))));
-      return;
-    }
-    side.replaceChildren(messageCard(m, ctx.lists, { toast, canEdit: true, changed: async (fresh) => {
+    const close = el("button", { type: "button", class: "ghost small", id: "message-close", onclick: () => { state.open = null; paintList(); paintSide(); } }, t("Close"));
+    side.replaceChildren(el("div", { class: "side-close" }, close), messageCard(m, ctx.lists, { toast, canEdit: true, changed: async (fresh) => {
       await reload();
       if (!state.rows.some((x) => x.id === fresh.id)) state.rows.unshift(fresh);
       state.open = fresh.id; paintList(); paintSide();
