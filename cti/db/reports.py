@@ -433,6 +433,15 @@ async def critical(s: AsyncSession, p: Period, now: datetime, *, pending_days: i
     )
 
 
+def _outcomes(answered: list[int], abandoned: list[int], unanswered: list[int]) -> list[Any]:
+    """A chart's series of calls by outcome, each in the colour its outcome has everywhere."""
+    return [
+        {"label": _("answered|calls"), "data": answered, "tone": "good"},
+        {"label": _("abandoned|calls"), "data": abandoned, "tone": "bad"},
+        {"label": _("not answered|calls"), "data": unanswered, "tone": "muted"},
+    ]
+
+
 async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
     queue = sa.func.coalesce(Call.queue, "(no queue)")
     talk = sa.case(
@@ -485,23 +494,11 @@ async def queues(s: AsyncSession, p: Period, now: datetime) -> Report:
             "type": "bar",
             "stacked": True,
             "labels": [r["queue"] for r in rows],
-            "series": [
-                {
-                    "label": _("answered|calls"),
-                    "data": [r["answered"] for r in rows],
-                    "tone": "good",
-                },
-                {
-                    "label": _("abandoned|calls"),
-                    "data": [r["abandoned"] for r in rows],
-                    "tone": "bad",
-                },
-                {
-                    "label": _("not answered|calls"),
-                    "data": [r["not_answered"] for r in rows],
-                    "tone": "muted",
-                },
-            ],
+            "series": _outcomes(
+                [r["answered"] for r in rows],
+                [r["abandoned"] for r in rows],
+                [r["not_answered"] for r in rows],
+            ),
         },
     )
 
@@ -610,23 +607,11 @@ async def campaigns(s: AsyncSession, p: Period, now: datetime) -> Report:
         chart={
             "type": "bar",
             "labels": [r["campaign"] for r in rows],
-            "series": [
-                {
-                    "label": _("answered|calls"),
-                    "data": [r["answered"] for r in rows],
-                    "tone": "good",
-                },
-                {
-                    "label": _("abandoned|calls"),
-                    "data": [r["abandoned"] for r in rows],
-                    "tone": "bad",
-                },
-                {
-                    "label": _("not answered|calls"),
-                    "data": [r["attempts"] - r["answered"] for r in rows],
-                    "tone": "muted",
-                },
-            ],
+            "series": _outcomes(
+                [r["answered"] for r in rows],
+                [r["abandoned"] for r in rows],
+                [r["attempts"] - r["answered"] for r in rows],
+            ),
         },
     )
 
