@@ -43,6 +43,7 @@ CASES = {
         "browser_language": "Idioma do navegador",
         "amount_label": "Valor",
         "not_answered": "Não atendidas",
+        "calls_legend": ["atendidas", "abandonadas"],
     },
     "es": {
         "currency": "EUR",
@@ -58,6 +59,7 @@ CASES = {
         "browser_language": "Idioma del navegador",
         "amount_label": "Importe",
         "not_answered": "No contestadas",
+        "calls_legend": ["contestadas", "abandonadas"],
     },
 }
 
@@ -163,6 +165,12 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
     await page.screenshot(
         path=str(screenshot_path(f"wallboard.{locale}.png", tmp_path)), full_page=True
     )
+    # The calls-per-hour chart counts calls: both of its legends plural ("atendida" before).
+    legend = await page.evaluate(
+        """() => Chart.getChart(document.getElementById("chart-hourly")).data.datasets
+            .map((d) => d.label)"""
+    )
+    assert legend == case["calls_legend"], legend
     # At 1440 px, and at a desk's 1280, nothing in the header is squeezed onto two lines, and each
     # campaign's buttons sit in its row, inside the table.
     for width in (1440, 1280):

@@ -347,8 +347,8 @@ function makeCharts() {
     hourly: new C($("chart-hourly"), {
       type: "bar",
       data: { labels: [...Array(24).keys()].map((h) => `${h}h`), datasets: [
-        { label: t("answered"), data: [], backgroundColor: COLORS.ok, stack: "c" },
-        { label: t("abandoned"), data: [], backgroundColor: COLORS.bad, stack: "c" }] },
+        { label: t("answered|calls"), data: [], backgroundColor: COLORS.ok, stack: "c" },
+        { label: t("abandoned|calls"), data: [], backgroundColor: COLORS.bad, stack: "c" }] },
       options: { ...common, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
     }),
     sl: new C($("chart-sl"), {
