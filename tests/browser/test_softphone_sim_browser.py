@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from cti.app import RunningService
-from cti.db.users import add_user
+from cti.db.users import add_user, ensure_group
 from cti.sim import PbxSimulator
 
 from .conftest import sign_in
@@ -90,9 +90,11 @@ async def _boxes(page: Page, selectors: tuple[str, ...]) -> dict[str, dict[str, 
     )
 
 
-def _two_rows(first: dict[str, dict[str, float]], second: dict[str, dict[str, float]]) -> None:
+def _two_rows(
+    first: dict[str, dict[str, float]], second: dict[str, dict[str, float]], width: int = 1440
+) -> None:
     """Each group on one row of its own, the second under the first, nothing off the page."""
-    assert all(box["width"] > 0 and box["right"] <= 1440 for box in (first | second).values())
+    assert all(box["width"] > 0 and box["right"] <= width for box in (first | second).values())
     middles = [box["middle"] for box in first.values()]
     assert max(middles) - min(middles) < 4, first
     tops = [box["top"] for box in second.values()]
@@ -144,4 +146,36 @@ async def test_at_1440_px_the_desk_header_keeps_its_calls_buttons_on_one_row_und
     button, keypad = keys["#sp-keys"], keys["#sp-keypad"]
     assert keypad["top"] >= button["bottom"] - 1, keys
     assert abs((keypad["right"] - keypad["width"]) - (button["right"] - button["width"])) < 2, keys
+    await context.close()
+
+
+async def test_at_1280_px_a_long_phone_label_is_cut_short_not_the_header_wrapped(
+    service: RunningService, sim: PbxSimulator, chromium: Browser, tmp_path: Path
+) -> None:
+    # In three queues and a group, on a desk phone: "PJSIP/agent4 · support, sales, collections"
+    # took the room of the sign-out, which went to a row of its own.
+    await ensure_group(service.runtime.db, "Cobranza y atención exprés", 30)
+    await add_user(
+        service.runtime.db,
+        username="dario",
+        password="dario-secret-1",
+        role="operator",
+        routines=["telemarketing", "telesales", "collection"],
+        extension="PJSIP/agent4",
+        full_name="Dario Montes de Oca",
+        group="Cobranza y atención exprés",
+    )
+    context = await chromium.new_context(viewport={"width": 1280, "height": 800}, locale="es-ES")
+    page = await context.new_page()
+    page.set_default_timeout(8000)
+    await sign_in(page, service.url, "dario", password="dario-secret-1", landing="desk")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text("Disponible")
+    label = page.locator("#phone-label")
+    whole = await label.text_content() or ""
+    await page.screenshot(path=str(tmp_path / "desk-header-1280.png"))
+    first = tuple(s for s in _FIRST_ROW if s != "#sp-status")
+    _two_rows(await _boxes(page, first), await _boxes(page, _CALL_ROW[1:3]), width=1280)
+    # Cut short where the row has no more room, whole in its tooltip.
+    assert await label.get_attribute("title") == whole and whole.count(",") >= 1, whole
     await context.close()

@@ -70,6 +70,7 @@ function paintState() {
   $("phone-off").classList.toggle("hidden", d.signed_in);
   $("phone-on").classList.toggle("hidden", !d.signed_in);
   $("phone-label").textContent = d.signed_in ? `${d.interface} · ${d.queues.join(", ")}` : "";
+  $("phone-label").title = $("phone-label").textContent; // whole where the header cuts it short
   // Signed in, but the PBX cannot reach the phone: say so, or the agent waits for calls that
   // never come.
   const unreachable = d.signed_in && d.phone_unavailable;
