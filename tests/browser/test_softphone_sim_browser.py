@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from cti.app import RunningService
 from cti.db.users import add_user, ensure_group
@@ -102,24 +102,44 @@ def _two_rows(
     assert max(box["bottom"] for box in first.values()) <= min(tops), (first, second)
 
 
+async def _desk_in_spanish(
+    service: RunningService,
+    chromium: Browser,
+    width: int,
+    username: str,
+    full_name: str,
+    extension: str,
+    *,
+    softphone: bool = False,
+    group: str | None = None,
+) -> tuple[BrowserContext, Page]:
+    """An operator of all three routines signed in to the desk in Spanish, ``width`` px wide."""
+    password = f"{username}-secret-1"
+    await add_user(
+        service.runtime.db,
+        username=username,
+        password=password,
+        role="operator",
+        routines=["telemarketing", "telesales", "collection"],
+        extension=extension,
+        full_name=full_name,
+        softphone=softphone,
+        group=group,
+    )
+    context = await chromium.new_context(viewport={"width": width, "height": 900}, locale="es-ES")
+    page = await context.new_page()
+    page.set_default_timeout(8000)
+    await sign_in(page, service.url, username, password=password, landing="desk")
+    await expect(page.locator("#agent-name")).to_have_text(full_name)
+    return context, page
+
+
 async def test_at_1440_px_the_desk_header_keeps_its_calls_buttons_on_one_row_under_the_agent(
     service: RunningService, sim: PbxSimulator, chromium: Browser, tmp_path: Path
 ) -> None:
-    await add_user(
-        service.runtime.db,
-        username="diana",
-        password="diana-secret-1",
-        role="operator",
-        routines=["telemarketing", "telesales", "collection"],
-        extension="PJSIP/agent3",
-        full_name="Diana Prates",
-        softphone=True,
+    context, page = await _desk_in_spanish(
+        service, chromium, 1440, "diana", "Diana Prates", "PJSIP/agent3", softphone=True
     )
-    context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale="es-ES")
-    page = await context.new_page()
-    page.set_default_timeout(8000)
-    await sign_in(page, service.url, "diana", password="diana-secret-1", landing="desk")
-    await expect(page.locator("#agent-name")).to_have_text("Diana Prates")
     # Not signed in to the phone yet: its sign-in is where the call's buttons will be.
     await page.screenshot(path=str(tmp_path / "desk-header-off.png"))
     no_phone_yet = tuple(s for s in _FIRST_ROW if s != "#phone-label")
@@ -155,20 +175,15 @@ async def test_at_1280_px_a_long_phone_label_is_cut_short_not_the_header_wrapped
     # In three queues and a group, on a desk phone: "PJSIP/agent4 · support, sales, collections"
     # took the room of the sign-out, which went to a row of its own.
     await ensure_group(service.runtime.db, "Cobranza y atención exprés", 30)
-    await add_user(
-        service.runtime.db,
-        username="dario",
-        password="dario-secret-1",
-        role="operator",
-        routines=["telemarketing", "telesales", "collection"],
-        extension="PJSIP/agent4",
-        full_name="Dario Montes de Oca",
+    context, page = await _desk_in_spanish(
+        service,
+        chromium,
+        1280,
+        "dario",
+        "Dario Montes de Oca",
+        "PJSIP/agent4",
         group="Cobranza y atención exprés",
     )
-    context = await chromium.new_context(viewport={"width": 1280, "height": 800}, locale="es-ES")
-    page = await context.new_page()
-    page.set_default_timeout(8000)
-    await sign_in(page, service.url, "dario", password="dario-secret-1", landing="desk")
     await page.click("#desk-signin")
     await expect(page.locator("#state-text")).to_have_text("Disponible")
     label = page.locator("#phone-label")
