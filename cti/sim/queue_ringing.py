@@ -12,7 +12,11 @@ class QueueRinging(QueueCallers):
     """Which member rings for which caller, and what happens when one answers or does not."""
 
     def _distribute(self, q: Queue) -> None:
-        """Ring a free member for the first waiting caller (ringall would be a loop; rrmemory is one)."""
+        """Ring a free member for the first waiting caller (ringall would be a loop; rrmemory is one).
+
+        As app_queue's metric has it, the lowest penalty wins (a member with penalty 1 rings only
+        while every free member has a higher one or none is free with 0); among equal penalties the
+        round robin goes on from the member rung last."""
         for c in q.callers:
             if c.state != "waiting" or self.scheduler.now() < c.retry_at:
                 continue
@@ -20,6 +24,7 @@ class QueueRinging(QueueCallers):
             if not members:
                 return
             n = len(members)
+            best: int | None = None
             for i in range(1, n + 1):
                 idx = (q.rr_last + i) % n
                 m = members[idx]
@@ -27,12 +32,13 @@ class QueueRinging(QueueCallers):
                     self._available(m)
                     and self.scheduler.now() >= m.wrapup_until
                     and not self._busy_elsewhere(m)
+                    and (best is None or m.penalty < members[best].penalty)
                 ):
-                    q.rr_last = idx
-                    self._ring_member(c, m)
-                    break
-            else:
+                    best = idx
+            if best is None:
                 return
+            q.rr_last = best
+            self._ring_member(c, members[best])
 
     def _ring_member(self, c: QueueCaller, m: Member) -> None:
         caller = c.chan

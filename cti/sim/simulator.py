@@ -191,8 +191,10 @@ class PbxSimulator:
         *,
         paused: bool = False,
         ring_seconds: float | None = None,
+        penalty: int = 0,
     ) -> None:
-        """What ``QueueAdd`` does, with the interface's phone simulated (answers, talks, wraps up)."""
+        """What ``QueueAdd`` does, with the interface's phone simulated (answers, talks, wraps up);
+        a member with a higher ``penalty`` is rung only while those with a lower one are busy."""
         if ring_seconds is not None:
             base = self.pbx.agents
             self.pbx.agents = AgentBehaviour(
@@ -201,7 +203,7 @@ class PbxSimulator:
                 wrapup_seconds=base.wrapup_seconds,
             )
         err = self.pbx.queue_add(
-            queue, interface, name=name, paused=paused, mode=AgentMode.SIMULATED
+            queue, interface, name=name, paused=paused, penalty=penalty, mode=AgentMode.SIMULATED
         )
         if err is not None:
             raise ValueError(err)

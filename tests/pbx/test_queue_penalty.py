@@ -1,0 +1,38 @@
+"""Queue members' penalties on a real Asterisk: a free member with the lowest penalty is rung before
+the others, who ring only while it is busy (the demo's simulated agents wait behind the people at a
+desk this way; ``tests/sim/test_queue_penalty.py`` holds the simulator to the same)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.pbx.asterisk import Asterisk
+from tests.pbx.helpers import PBX_WAIT, Phones
+from tests.pbx.sipua import SipError
+
+
+async def test_the_free_member_with_the_lowest_penalty_is_rung_first(
+    pbx: Asterisk, phones: Phones
+) -> None:
+    backup, person = await phones("agent1"), await phones("agent2")
+    carrier = await phones("carrier")
+    # The backup joins first: round robin alone would ring it first.
+    for interface, penalty in (("PJSIP/agent1", 1), ("PJSIP/agent2", 0)):
+        await asyncio.to_thread(
+            pbx.cli, f"queue add member {interface} to support penalty {penalty}"
+        )
+    first = await carrier.dial("5000", caller="2025550101", target=pbx.trunk_address)
+    taken = await person.incoming(PBX_WAIT)
+    with pytest.raises(SipError):
+        await backup.incoming(3.0)  # not rung while the person's phone rings
+    await taken.answer()
+
+    second = await carrier.dial("5000", caller="2025550102", target=pbx.trunk_address)
+    overflow = await backup.incoming(PBX_WAIT)  # the person is busy: the backup rings
+    await overflow.answer()
+    for call in (first, second):
+        await call.hangup()
+    for call in (taken, overflow):
+        assert await call.ended(PBX_WAIT) == "bye-received"

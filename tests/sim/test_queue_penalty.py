@@ -1,0 +1,43 @@
+"""Queue members' penalties in the simulator, as app_queue has them (``tests/pbx/
+test_queue_penalty.py`` shows a real Asterisk doing the same): the free member with the lowest
+penalty is rung first; the others ring only while it is busy."""
+
+from __future__ import annotations
+
+from cti.sim import PbxSimulator
+from cti.sim.protocol import get
+from tests.sim.test_flows import events
+from tests.sim.test_protocol import login
+
+
+async def test_the_free_member_with_the_lowest_penalty_is_rung_first() -> None:
+    async with PbxSimulator(manual_time=True) as sim:
+        client = await login(sim)
+        await client.response("l1")
+        # The backup joins first: round robin alone would ring it first.
+        for n, (interface, penalty) in enumerate((("PJSIP/agent1", 1), ("PJSIP/agent2", 0))):
+            client.send(
+                [
+                    ("Action", "QueueAdd"),
+                    ("Queue", "support"),
+                    ("Interface", interface),
+                    ("Penalty", str(penalty)),
+                    ("ActionID", f"add{n}"),
+                ]
+            )
+            await client.response(f"add{n}")
+
+        def rung() -> list[str]:
+            return [get(m, "Interface") for m in events(client, "AgentCalled")]
+
+        sim.inbound_call("5000", "2025550101", talk_seconds=None)
+        await sim.advance(5.0)
+        await client.drain()
+        assert rung() == ["PJSIP/agent2"]  # not the backup while the person's phone rings
+        assert sim.answer("PJSIP/agent2")
+
+        sim.inbound_call("5000", "2025550102", talk_seconds=None)
+        await sim.advance(5.0)
+        await client.drain()
+        assert rung() == ["PJSIP/agent2", "PJSIP/agent1"]  # the person is busy: the backup
+        await client.close()
