@@ -87,7 +87,7 @@ async def service(
 _SQUEEZED = """() => {
   const lines = [...document.querySelectorAll(
       ".top .brand, .top #link, .top #pbx span, .top #day, .top .myphone label > span,"
-      + " .top .links > *")]
+      + " .top .links > *, .queue dd")]
     .filter((e) => {
       const range = document.createRange();
       range.selectNodeContents(e);
@@ -171,10 +171,27 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
             .map((d) => d.label)"""
     )
     assert legend == case["calls_legend"], legend
-    # At 1440 px, and at a desk's 1280, nothing in the header is squeezed onto two lines, and each
+    # A call answered and ended in support: its card shows an average wait and talk.
+    sim.inbound_call("5000", "2025550101", "Dora Cliente", talk_seconds=30)
+    for _ in range(12):
+        await sim.advance(5.0)
+    averages = page.locator('.queue[data-queue="support"] dd').last
+    await expect(averages).to_have_text(re.compile(r"^\d+:\d\d · \d+:\d\d$"))
+    # Whatever the window's width, and after it narrows again (a wallboard moved from the TV to a
+    # laptop), the page is no wider than the window: the charts shrink with it. At 1440 px, and at a
+    # desk's 1280, nothing in the header or the queues' figures is squeezed onto two lines, and each
     # campaign's buttons sit in its row, inside the table.
-    for width in (1440, 1280):
+    for width in (1920, 1440, 1280, 1024, 1920, 1440):
         await page.set_viewport_size({"width": width, "height": 900})
+        wide = 0
+        for _ in range(20):  # the charts follow the window a frame or two later
+            await page.wait_for_timeout(100)
+            wide = await page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+            if wide <= 0:
+                break
+        assert wide <= 0, f"at {width} px the page is {wide} px wider than the window"
+        if width not in (1440, 1280):
+            continue
         squeezed = await page.evaluate(_SQUEEZED)
         assert squeezed == [], (width, squeezed)
         await expect(page.locator("#campaigns tbody tr[data-campaign]")).not_to_have_count(0)
