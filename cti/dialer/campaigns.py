@@ -236,6 +236,7 @@ class LiveCampaign:
         rate = abandoned / answers if answers else None
         ringing = sum(1 for f in self.inflight.values() if f.answered_at is None)
         staffed = self.agents_ready + self.agents_busy
+        measured = self.answers.measured
         return {
             "id": self.row.id,
             "name": self.row.name,
@@ -248,7 +249,7 @@ class LiveCampaign:
             "ringing": ringing,
             "agents_ready": self.agents_ready,
             "agents_busy": self.agents_busy,
-            "answer_rate": round(self.answers.rate, 4),
+            "answer_rate": round(measured, 4) if measured is not None else None,
             "abandon_rate": round(rate, 4) if rate is not None else None,
             "abandon_cap": self.pacing.abandon_cap,
             "target_abandon": self.pacing.target_abandon,

@@ -111,6 +111,12 @@ class AnswerStats:
         w = self.prior_weight
         return (self.answered + self.prior_rate * w) / (self.attempts + w)
 
+    @property
+    def measured(self) -> float | None:
+        """The share of finished attempts a person answered (long memory, no prior): what a
+        supervisor reads as the campaign's answer rate; ``None`` before the first attempt ends."""
+        return self.answered / self.attempts if self.attempts > 1e-9 else None
+
     def rebased(self, at: float) -> AnswerStats:
         """The same counts, valued at ``at`` (nothing fades)."""
         return replace(self, at=at)

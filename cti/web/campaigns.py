@@ -139,7 +139,10 @@ class CampaignFigures(Answer):
     ringing: int
     agents_ready: int
     agents_busy: int
-    answer_rate: float
+    answer_rate: float | None = Field(
+        description="answered ÷ finished attempts, the last hour weighing most;"
+        " None before the first attempt ends"
+    )
     abandon_rate: float | None = Field(description="None before the first live answer")
     abandon_cap: float
     target_abandon: float

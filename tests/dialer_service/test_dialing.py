@@ -243,13 +243,12 @@ async def test_a_restart_resumes_what_pacing_measured(
         )
         await add_leads(st.db, cid, [(f"+1202556{i:04d}", "America/New_York") for i in range(300)])
         await add_history(st.db, cid, clock.now(), answers=2000, abandoned=10)
-        fresh = st.dialer.figures_of(cid) or {}
         for _ in range(90):
             await step(sim, clock, [st], 2.0)
         measured = st.dialer.figures_of(cid)
         assert measured is not None
         assert measured["placed"] > 30
-        assert measured["answer_rate"] < fresh.get("answer_rate", 0.4) - 0.1
+        assert measured["answer_rate"] < 0.3  # one call in five is answered
     finally:
         await st.close()  # saves the measurements
 

@@ -63,6 +63,11 @@ def inputs(**overrides: object) -> PacingInput:
 def test_answer_rate_starts_at_the_prior_and_learns_the_measured_rate() -> None:
     cold = AnswerStats(prior_rate=0.3)
     assert cold.rate == pytest.approx(0.3)
+    # What a supervisor reads: nothing before an attempt ends (the prior is no measurement), then
+    # the share answered, the prior left out.
+    assert cold.measured is None
+    one = cold.observe_unanswered(0.0, 20.0).observe_answer(1.0, 9.0)
+    assert one.measured == pytest.approx(0.5, abs=0.01)
     assert ANSWERS.rate == pytest.approx(0.25, abs=0.03)
     assert ANSWERS.estimate().rate == pytest.approx(0.25, abs=0.03)
 
