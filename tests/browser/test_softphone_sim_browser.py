@@ -194,3 +194,22 @@ async def test_at_1280_px_a_long_phone_label_is_cut_short_not_the_header_wrapped
     # Cut short where the row has no more room, whole in its tooltip.
     assert await label.get_attribute("title") == whole and whole.count(",") >= 1, whole
     await context.close()
+
+
+async def test_at_1280_px_the_browser_phones_state_is_cut_short_not_the_header_wrapped(
+    service: RunningService, sim: PbxSimulator, chromium: Browser, tmp_path: Path
+) -> None:
+    # A browser phone on the simulator, in three queues: "teléfono listo · centralita simulada" and
+    # the phone's label took the sign-out's room, which went to a row of its own (the demo's carla).
+    context, page = await _desk_in_spanish(
+        service, chromium, 1280, "dora", "Dora Lima", "PJSIP/agent3", softphone=True
+    )
+    await page.click("#desk-signin")
+    status = page.locator("#sp-status")
+    await expect(status).to_have_text("teléfono listo · centralita simulada")
+    await page.screenshot(path=str(tmp_path / "desk-header-softphone-1280.png"))
+    _two_rows(await _boxes(page, _FIRST_ROW), await _boxes(page, ("#pause", "#desk-signout")), 1280)
+    # Whole in its tooltip wherever it is cut short.
+    assert await status.get_attribute("title") == "teléfono listo · centralita simulada"
+    await context.close()
+

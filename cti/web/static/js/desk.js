@@ -508,6 +508,7 @@ function paintPhone(p) {
   $("sp-status").className = `chip ${p.call === "ringing" ? "warn" : tone}`;
   const shown = p.simulated && p.call === "idle" && p.status === "registered" ? t("{state} · simulated PBX", { state: text }) : text;
   $("sp-status").textContent = p.error && p.status !== "registered" ? `${text}: ${p.error}` : shown;
+  $("sp-status").title = $("sp-status").textContent;
   $("sp-mic").style.width = `${Math.round(p.level * 100)}%`;
   const q = p.quality;
   $("sp-quality").textContent = q ? `${t("quality {label}", { label: t(q.label) })}${q.rtt != null ? ` · ${Math.round(q.rtt)} ms` : ""}${q.lost ? ` · ${t("{percent}% lost", { percent: q.lost.toFixed(1) })}` : ""}` : "";
