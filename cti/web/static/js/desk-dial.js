@@ -8,7 +8,7 @@
 // the desk says an attention changed (the "cti:attention" event of desk.js); the badge counts the
 // ones that are due. A number that did not answer is told (the desk frame dial_failed).
 import { api, ApiError, el, when } from "./api.js";
-import { t } from "./i18n.js";
+import { t, whenTranslated } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const SOURCES = { attention: "attention_id", callback: "callback_id", customer: "customer_id", contact: "contact_id" };
@@ -86,8 +86,11 @@ function mount() {
   });
   document.addEventListener("cti:attention", () => loadPending());
   document.addEventListener("cti:dial_failed", (ev) => toast(t("Not connected: {why}.", { why: t(ev.detail.reason) }), true));
-  loadPending();
-  setInterval(loadPending, 30000);
+  // In the page's language: desk.js loads it (the list came back first and read "No pending calls.").
+  whenTranslated().then(() => {
+    loadPending();
+    setInterval(loadPending, 30000);
+  });
 }
 
 mount();

@@ -19,6 +19,9 @@ import { api } from "./api.js";
 
 const state = { language: "en", currency: "USD", messages: {}, languages: { en: "English" }, chosen: null };
 
+let translated;
+const loaded = new Promise((resolve) => { translated = resolve; });
+
 export async function loadI18n() {
   try {
     Object.assign(state, await api("GET", "/api/v1/i18n"));
@@ -27,8 +30,13 @@ export async function loadI18n() {
   }
   document.documentElement.lang = state.language;
   translatePage(document);
+  translated(state);
   return state;
 }
+
+// Resolves once the page's script has loaded its language: another module of the page that writes
+// text at start waits for it (it wrote English when its data came back first).
+export function whenTranslated() { return loaded; }
 
 export function language() { return state.language; }
 export function languages() { return state.languages; }
