@@ -261,7 +261,7 @@ class DemoSettings:
     sim_host: str = "127.0.0.1"
     sim_port: int = field(default=5038, metadata=_range(0, 65535))
     # Inbound calls per minute, per queue.
-    inbound_per_minute: float = field(default=4.0, metadata=_range(0, 100000))
+    inbound_per_minute: float = field(default=1.5, metadata=_range(0, 100000))
     seed: int = 7
 
 

@@ -28,8 +28,20 @@ log = logging.getLogger("cti.demo")
 
 SIM_USER = "cti"
 SIM_SECRET = "ctisecret"  # noqa: S105 - the simulator's own demo login, on loopback only
-# Simulated agents that answer the demo's inbound calls beside the people at the desk.
-SIM_AGENTS_PER_QUEUE = 2
+# Simulated agents that answer the demo's inbound calls beside the people at the desk. They are
+# the queues' backups (a higher penalty): a free person at a desk is rung first, so whoever tries the
+# demo gets the next call of their queue (one every 40 s by default) rather than one in four.
+SIM_AGENTS_PER_QUEUE = 3
+SIM_AGENT_PENALTY = 1
+# Callers talk a minute and a quarter on average and wait three minutes on average before they
+# give up: with the default arrivals the simulated agents alone lose a few calls in a hundred (a
+# wallboard that looks like a call center's, not one in crisis).
+DEMO_TALK_SECONDS = 75.0
+DEMO_PATIENCE_SECONDS = 180.0
+# The simulated agents answer within a second, as agents on a headset with auto-answer do: the
+# predictive campaign's customers are connected within the two seconds the law gives (a ring of
+# three seconds made nearly every answered customer an abandon).
+DEMO_AGENT_RING_SECONDS = 0.8
 
 
 def demo_recordings(settings: Settings) -> Path:
@@ -68,11 +80,15 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
     """Run the demo until Ctrl-C."""
     from cti.db.seed import DEMO_CALLERS, DEMO_LOGINS, DEMO_QUEUES, seed_demo, seeded_language
     from cti.sim import PbxSimulator, TrafficModel
+    from cti.sim.traffic import Duration
 
     queues = DEMO_QUEUES
     traffic = TrafficModel(
         inbound_per_minute=dict.fromkeys(queues, settings.demo.inbound_per_minute),
         callers=tuple(DEMO_CALLERS),
+        talk=Duration(mean=DEMO_TALK_SECONDS, spread=0.6, minimum=10.0, maximum=1800.0),
+        patience=Duration(mean=DEMO_PATIENCE_SECONDS, spread=0.7, minimum=5.0, maximum=600.0),
+        agent_ring=Duration(mean=DEMO_AGENT_RING_SECONDS, spread=0.3, minimum=0.3, maximum=1.5),
     )
     recordings = demo_recordings(settings)
     async with embedded_or_configured_database(settings) as database_url:
@@ -104,7 +120,12 @@ async def run_demo(settings: Settings, *, port: int | None = None) -> None:
             for q_index, queue in enumerate(queues):
                 for n in range(SIM_AGENTS_PER_QUEUE):
                     ext = 200 + 10 * q_index + n
-                    sim.add_simulated_agent(queue, f"Local/{ext}@sim-agent/n", f"Sim Agent {ext}")
+                    sim.add_simulated_agent(
+                        queue,
+                        f"Local/{ext}@sim-agent/n",
+                        f"Sim Agent {ext}",
+                        penalty=SIM_AGENT_PENALTY,
+                    )
             run_settings = demo_settings(settings, sim.port, port, recordings)
             clock = SystemClock()
             async with running_service(

@@ -106,6 +106,11 @@ async def test_demo_shows_calls_arriving_and_stops_cleanly_on_ctrl_c(tmp_path: P
                 await asyncio.sleep(0.5)
             assert seen_calls, live
             assert {"support", "sales", "collections"} <= set(queues)
+            # The simulated agents are every queue's backups: a person who signs in at a desk
+            # (penalty 0) is rung first (tests/sim/test_queue_penalty.py).
+            backups = [m for q in queues.values() for m in q["members"]]
+            assert len(backups) == 9, backups
+            assert {m["penalty"] for m in backups} == {1}, backups
 
 
 async def test_a_demo_in_portuguese_has_its_data_pages_and_money_in_portuguese(
