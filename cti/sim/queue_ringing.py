@@ -14,9 +14,9 @@ class QueueRinging(QueueCallers):
     def _distribute(self, q: Queue) -> None:
         """Ring a free member for the first waiting caller (ringall would be a loop; rrmemory is one).
 
-        As app_queue's metric has it, the lowest penalty wins (a member with penalty 1 rings only
-        while every free member has a higher one or none is free with 0); among equal penalties the
-        round robin goes on from the member rung last."""
+        As app_queue's metric has it, the free member with the lowest penalty is rung (one with
+        penalty 1 only while no member with penalty 0 is free); among equal penalties the round
+        robin goes on from the member rung last."""
         for c in q.callers:
             if c.state != "waiting" or self.scheduler.now() < c.retry_at:
                 continue

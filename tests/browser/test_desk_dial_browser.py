@@ -274,4 +274,3 @@ async def test_the_pending_calls_speak_the_desks_language_whatever_answers_first
     await expect(page.locator("#agent-name")).to_have_text("Elena Ruiz")
     await expect(page.locator("#pending-list")).to_have_text("No hay llamadas pendientes.")
     await context.close()
-

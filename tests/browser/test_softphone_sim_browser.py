@@ -212,4 +212,3 @@ async def test_at_1280_px_the_browser_phones_state_is_cut_short_not_the_header_w
     # Whole in its tooltip wherever it is cut short.
     assert await status.get_attribute("title") == "teléfono listo · centralita simulada"
     await context.close()
-
