@@ -212,3 +212,17 @@ async def test_the_back_office_dashboard_speaks_portuguese(
     assert not words & {"by", "until", "message"}, words
     await page.click("#message-close")
     await expect(page.locator("#message-side")).to_be_hidden()
+
+    # A case's own state is singular, its list plural: the active cases ("Ativos") hold a case
+    # that is "Ativo" (its chip read "Ativos").
+    async with local_service.runtime.db.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "WITH c AS (INSERT INTO customers (code, name) VALUES ('C900', 'Padaria Sol')"
+                " RETURNING id) INSERT INTO cases (customer_id, kind, subject)"
+                " SELECT id, 'telemarketing', 'Entrega atrasada' FROM c"
+            )
+        )
+    await page.click("#nav [data-section='cases/active']")
+    await expect(page.locator("main h1")).to_have_text("Casos ativos")
+    await expect(page.locator("#cases-table tbody tr .chip")).to_have_text("Ativo")

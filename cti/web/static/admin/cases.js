@@ -1,7 +1,7 @@
 // Cases by state (Activos, Asignados, Suspendidos, Morosos, Retirados, Cerrados): admins assign
 // and reassign the selected cases, helped by the balancing suggestion, and move them between states.
 import { api, el, when } from "../js/api.js";
-import { CASE_LABEL, CASE_STATES } from "../js/inbox.js";
+import { CASE_LABEL, CASE_STATES, caseState } from "../js/inbox.js";
 import { t, N_ } from "../js/i18n.js";
 import { act, pageHead, table, toast, field } from "./ui.js";
 
@@ -106,7 +106,7 @@ export default async function cases(main, ctx, arg) {
       [t("Customer"), (r) => el("span", {}, el("b", {}, r.customer_name), el("div", { class: "sub" }, r.customer_code))],
       [t("Subject"), (r) => r.subject || "—"],
       [t("Operator"), (r) => r.assignee || el("span", { class: "muted" }, t("nobody"))],
-      [t("State"), (r) => el("span", { class: `chip case-${r.status}` }, label(r.status))],
+      [t("State"), (r) => el("span", { class: `chip case-${r.status}` }, caseState(r.status))],
       [t("Updated"), (r) => when(r.updated_at)],
     ];
     body.replaceChildren(

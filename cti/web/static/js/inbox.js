@@ -10,6 +10,13 @@ const CASE_STATES = [
 ];
 export const CASE_LABEL = Object.fromEntries(CASE_STATES);
 export { CASE_STATES };
+// One case's state, on its chip: the lists above are named in the plural ("Ativos"), a case is
+// "Ativo".
+const CASE_STATE = {
+  active: N_("Active|case"), assigned: N_("Assigned|case"), suspended: N_("Suspended|case"),
+  delinquent: N_("Delinquent|case"), withdrawn: N_("Withdrawn|case"), closed: N_("Closed|case"),
+};
+export const caseState = (s) => (CASE_STATE[s] ? t(CASE_STATE[s]) : s);
 
 // What the message forms offer: users, groups, situations, types (loaded once per page).
 export async function messageLists() {
@@ -202,7 +209,7 @@ export function mountInbox({ button, count, drawer, user, toast }) {
     body.append(filter);
     if (!state.cases.length) { body.append(el("div", { class: "empty" }, t("No cases here."))); return; }
     body.append(el("ul", { class: "list", id: "inbox-cases" }, state.cases.map((c) => el("li", { "data-case": c.id },
-      el("div", { class: "row" }, el("b", {}, c.customer_name || c.customer_code), el("span", { class: `chip case-${c.status}` }, CASE_LABEL[c.status] ? t(CASE_LABEL[c.status]) : c.status)),
+      el("div", { class: "row" }, el("b", {}, c.customer_name || c.customer_code), el("span", { class: `chip case-${c.status}` }, caseState(c.status))),
       el("div", { class: "small" }, c.subject || "—"),
       el("div", { class: "small muted" }, `#${c.id} · ${c.kind} · ${c.customer_code} · ${t("updated {when}", { when: when(c.updated_at) })}`)))));
   }
