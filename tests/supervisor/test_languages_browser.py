@@ -171,6 +171,12 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
             .map((d) => d.label)"""
     )
     assert legend == case["calls_legend"], legend
+    # A board just started has one sample of its last 30 minutes: drawn as dots (it was blank).
+    dots = await page.evaluate(
+        """() => { const c = Chart.getChart(document.getElementById("chart-trend"));
+            return [c.data.labels.length, c.getDatasetMeta(2).data.map((p) => p.options.radius)]; }"""
+    )
+    assert dots == [1, [4]], dots
     # A call answered and ended in support: its card shows an average wait and talk.
     sim.inbound_call("5000", "2025550101", "Dora Cliente", talk_seconds=30)
     for _ in range(12):

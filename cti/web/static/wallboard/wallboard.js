@@ -343,6 +343,7 @@ function makeCharts() {
   C.defaults.font.size = 13;
   C.defaults.animation = false;
   const common = { responsive: true, maintainAspectRatio: false, plugins: { legend: { labels: { boxWidth: 12 } } } };
+  const lone = (ctx) => (ctx.chart.data.labels.length < 2 ? 4 : 0);
   return {
     hourly: new C($("chart-hourly"), {
       type: "bar",
@@ -356,12 +357,13 @@ function makeCharts() {
       data: { labels: [], datasets: [{ label: t("service level %"), data: [], backgroundColor: [] }] },
       options: { ...common, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => fmt.percent(v / 100, 0) } } } },
     }),
+    // Lines without points; a lone sample (the first minute after cti starts) is a dot, not nothing.
     trend: new C($("chart-trend"), {
       type: "line",
       data: { labels: [], datasets: [
-        { label: t("waiting"), data: [], borderColor: COLORS.warn, backgroundColor: "rgba(245,158,11,.15)", fill: true, tension: .3, pointRadius: 0 },
-        { label: t("on a call"), data: [], borderColor: COLORS.info, tension: .3, pointRadius: 0 },
-        { label: t("ready"), data: [], borderColor: COLORS.ok, tension: .3, pointRadius: 0 }] },
+        { label: t("waiting"), data: [], borderColor: COLORS.warn, backgroundColor: "rgba(245,158,11,.15)", fill: true, tension: .3, pointRadius: lone },
+        { label: t("on a call"), data: [], borderColor: COLORS.info, tension: .3, pointRadius: lone },
+        { label: t("ready"), data: [], borderColor: COLORS.ok, tension: .3, pointRadius: lone }] },
       options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     }),
     agents: new C($("chart-agents"), {
