@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import MISSING, AwareDatetime, BaseModel, Field
 
 from cti.db import desk as repo
+from cti.domain.backoffice import MASK
 from cti.domain.model import AttentionKind, AttentionStatus, Direction
 from cti.domain.phone import normalize_phone
 from cti.domain.tickets import TicketStatus
@@ -248,6 +249,10 @@ async def register_caller(request: web.Request) -> web.StreamResponse:
         raise UserInputError("phone", _("there is no caller number to register"))
     phone = normalize_phone(raw, st.runtime.settings.telephony.default_region)
     name = body.name.strip()
+    if MASK in name:
+        # A desk without the personal-data permission shows the caller's name masked; that is no
+        # one's name, and storing it would lose the one the caller gives.
+        raise UserInputError("name", _("is masked on your screen: type the name the caller gives"))
     if body.kind == "suspect":
         ident = await repo.register_suspect(
             st.runtime.db, name=name, company=body.company, phone=phone, raw_phone=raw

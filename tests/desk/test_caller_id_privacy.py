@@ -158,3 +158,26 @@ async def test_a_permission_taken_away_or_given_reaches_the_open_desk_at_once(
     assert resp.status == 200, await resp.text()
     snapshot = await ws.next("snapshot", after=seen)
     assert snapshot["desk"]["pop"]["caller_name"] == NAME
+
+
+async def test_a_masked_caller_name_is_never_registered_as_the_callers_name(
+    service: RunningService, sim: PbxSimulator, at_desk: AtDesk
+) -> None:
+    # The desk's "unknown number" form offered the pop's name as the new suspect's: masked, it
+    # was stored as "Ma*** Jo***".
+    bruno, ws = await at_desk("bruno")  # telesales, no personal_data
+    sim.inbound_call("sales", NUMBER, NAME, talk_seconds=None)
+    await sim.advance(0.2)
+    pop = (await ws.next("pop"))["pop"]
+    assert pop["masked"] and pop["known"] is False and pop["caller_name"] == "Ma*** Jo***"
+    resp = await bruno.post(
+        "/api/v1/desk/register", json={"kind": "suspect", "name": pop["caller_name"]}
+    )
+    assert resp.status == 400, await resp.text()
+    problem = await resp.json()
+    assert problem["field"] == "name" and "masked" in problem["error"], problem
+    async with service.runtime.db.engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT count(*) FROM suspects")) == 0
+    # The name the caller gives, typed, is taken.
+    resp = await bruno.post("/api/v1/desk/register", json={"kind": "suspect", "name": "Maria Lee"})
+    assert resp.status == 200, await resp.text()

@@ -147,7 +147,8 @@ function registerForm(pop) {
     if (focused) queueMicrotask(() => { if (focused.isConnected) focused.focus(); });
     return registering.node;
   }
-  const name = el("input", { placeholder: t("Name"), value: pop.caller_name || "", id: "reg-name" });
+  // A masked caller id is no one's name: the agent types the one the caller gives.
+  const name = el("input", { placeholder: t("Name"), value: pop.masked ? "" : pop.caller_name || "", id: "reg-name" });
   const company = el("input", { placeholder: t("Company"), id: "reg-company" });
   const customer = new CustomerPicker({ id: "reg-customer", label: t("Customer"), placeholder: t("Customer: name, code, tax id or phone") });
   const kind = el("select", { id: "reg-kind", onchange: () => paintKind() },
