@@ -211,4 +211,15 @@ async def test_at_1280_px_the_browser_phones_state_is_cut_short_not_the_header_w
     _two_rows(await _boxes(page, _FIRST_ROW), await _boxes(page, ("#pause", "#desk-signout")), 1280)
     # Whole in its tooltip wherever it is cut short.
     assert await status.get_attribute("title") == "teléfono listo · centralita simulada"
+    # A call rings: its buttons, the browser phone's and pause / leave the queues share one row
+    # ("Salir de las colas" went to a third).
+    sim.inbound_call("collections", "+12025550101", "ACME", talk_seconds=None)
+    await sim.advance(0.2)
+    await expect(page.locator("#answer")).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "desk-header-softphone-1280-ringing.png"))
+    # Dora may not see personal data: the unknown caller's masked name ("AC**") is no name to
+    # register them under; she types the one they give.
+    await expect(page.locator("#pop-masked")).to_be_visible()
+    await expect(page.locator("#reg-name")).to_have_value("")
+    _two_rows(await _boxes(page, _FIRST_ROW), await _boxes(page, _CALL_ROW), 1280)
     await context.close()
