@@ -36,3 +36,26 @@ async def test_the_free_member_with_the_lowest_penalty_is_rung_first(
         await call.hangup()
     for call in (taken, overflow):
         assert await call.ended(PBX_WAIT) == "bye-received"
+
+
+async def test_a_person_who_does_not_answer_is_rung_again_not_the_backup(
+    pbx: Asterisk, phones: Phones
+) -> None:
+    """After the ring timeout (15 s) and the retry (2 s) the lowest penalty still wins: the person
+    rings again and the backup does not (cti pauses no one who misses a call)."""
+    backup, person = await phones("agent1"), await phones("agent2")
+    carrier = await phones("carrier")
+    for interface, penalty in (("PJSIP/agent1", 1), ("PJSIP/agent2", 0)):
+        await asyncio.to_thread(
+            pbx.cli, f"queue add member {interface} to support penalty {penalty}"
+        )
+    caller = await carrier.dial("5000", caller="2025550101", target=pbx.trunk_address)
+    missed = await person.incoming(PBX_WAIT)
+    # Its 15 s of ringing go by unanswered; 2 s later it rings again.
+    again = await person.incoming(15.0 + 2.0 + PBX_WAIT)
+    assert again is not missed
+    with pytest.raises(SipError):
+        await backup.incoming(1.0)
+    await again.answer()
+    await caller.hangup()
+    assert await again.ended(PBX_WAIT) == "bye-received"

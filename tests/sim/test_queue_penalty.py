@@ -41,3 +41,29 @@ async def test_the_free_member_with_the_lowest_penalty_is_rung_first() -> None:
         await client.drain()
         assert rung() == ["PJSIP/agent2", "PJSIP/agent1"]  # the person is busy: the backup
         await client.close()
+
+
+async def test_a_person_who_does_not_answer_is_rung_again_not_the_backup() -> None:
+    """As app_queue does (tests/pbx/test_queue_penalty.py): after the ring timeout (15 s) and the
+    retry (2 s) the lowest penalty still wins, so the same free member rings again."""
+    async with PbxSimulator(manual_time=True) as sim:
+        client = await login(sim)
+        await client.response("l1")
+        for n, (interface, penalty) in enumerate((("PJSIP/agent1", 1), ("PJSIP/agent2", 0))):
+            client.send(
+                [
+                    ("Action", "QueueAdd"),
+                    ("Queue", "support"),
+                    ("Interface", interface),
+                    ("Penalty", str(penalty)),
+                    ("ActionID", f"add{n}"),
+                ]
+            )
+            await client.response(f"add{n}")
+        sim.inbound_call("5000", "2025550101", talk_seconds=None)
+        for _ in range(40):
+            await sim.advance(1.0)
+        await client.drain()
+        rung = [get(m, "Interface") for m in events(client, "AgentCalled")]
+        assert rung == ["PJSIP/agent2"] * 3, rung  # at 0, 17 and 34 s
+        await client.close()
