@@ -10,19 +10,24 @@ import pytest
 
 from tests.pbx.asterisk import Asterisk
 from tests.pbx.helpers import PBX_WAIT, Phones
-from tests.pbx.sipua import SipError
+from tests.pbx.sipua import Phone, SipError
+
+
+async def _backup_and_person(pbx: Asterisk, phones: Phones) -> tuple[Phone, Phone, Phone]:
+    """The backup (agent1, penalty 1) then the person (agent2, penalty 0) in support, and the
+    carrier: round robin alone would ring the backup first."""
+    backup, person = await phones("agent1"), await phones("agent2")
+    for interface, penalty in (("PJSIP/agent1", 1), ("PJSIP/agent2", 0)):
+        await asyncio.to_thread(
+            pbx.cli, f"queue add member {interface} to support penalty {penalty}"
+        )
+    return backup, person, await phones("carrier")
 
 
 async def test_the_free_member_with_the_lowest_penalty_is_rung_first(
     pbx: Asterisk, phones: Phones
 ) -> None:
-    backup, person = await phones("agent1"), await phones("agent2")
-    carrier = await phones("carrier")
-    # The backup joins first: round robin alone would ring it first.
-    for interface, penalty in (("PJSIP/agent1", 1), ("PJSIP/agent2", 0)):
-        await asyncio.to_thread(
-            pbx.cli, f"queue add member {interface} to support penalty {penalty}"
-        )
+    backup, person, carrier = await _backup_and_person(pbx, phones)
     first = await carrier.dial("5000", caller="2025550101", target=pbx.trunk_address)
     taken = await person.incoming(PBX_WAIT)
     with pytest.raises(SipError):
@@ -43,12 +48,7 @@ async def test_a_person_who_does_not_answer_is_rung_again_not_the_backup(
 ) -> None:
     """After the ring timeout (15 s) and the retry (2 s) the lowest penalty still wins: the person
     rings again and the backup does not (cti pauses no one who misses a call)."""
-    backup, person = await phones("agent1"), await phones("agent2")
-    carrier = await phones("carrier")
-    for interface, penalty in (("PJSIP/agent1", 1), ("PJSIP/agent2", 0)):
-        await asyncio.to_thread(
-            pbx.cli, f"queue add member {interface} to support penalty {penalty}"
-        )
+    backup, person, carrier = await _backup_and_person(pbx, phones)
     caller = await carrier.dial("5000", caller="2025550101", target=pbx.trunk_address)
     missed = await person.incoming(PBX_WAIT)
     # Its 15 s of ringing go by unanswered; 2 s later it rings again.
