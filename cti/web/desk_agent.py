@@ -24,6 +24,7 @@ from cti.domain.backoffice import (
     POP_SPEC,
     FieldSpec,
 )
+from cti.domain.no_answer import MissedCalls
 from cti.domain.notices import AgentState, AnyNotice
 from cti.domain.wrapup import WrapupRule, deadline, why_not_disposed
 from cti.i18n import _
@@ -47,6 +48,7 @@ DESK_FRAMES: dict[str, FieldSpec] = {
     "dial_failed": {},
     "wrapup": {},
     "after_ring": {},
+    "missed_pause": {},
     "taken_over": {},
     "pong": {},
     "error": {},
@@ -152,6 +154,8 @@ class DeskAgent:
     # A Pause (its reason) or a Resume (None) pressed while a call rang the agent: it takes
     # effect when the ring ends (missed), or after the call's wrap-up (answered).
     after_ring: tuple[str | None] | None = None
+    # Queue calls that rang out unanswered in a row (cti.domain.no_answer).
+    missed: MissedCalls = field(default_factory=MissedCalls)
     # The linkedid of a call being taken back after the desk's browser phone lost its leg (a
     # reload): see cti.web.desk_recovery.
     recovering: str | None = None

@@ -19,6 +19,8 @@ the browser can correct its own clock's offset):
 ``cleared``   the agent cleared the attention from the screen
 ``dial_failed`` a number the agent dialled from the desk did not answer (``reason``: why)
 ``wrapup``    after-call work began, changed (what is left to do) or ended (``wrapup`` null)
+``missed_pause`` calls rang out unanswered (``missed`` in a row): cti paused the agent (reason
+              ``missed calls``) so that callers go to their colleagues (cti.domain.no_answer)
 ``footer``    the footer changed
 ``taken_over`` (from the sign-in endpoint) this desk was taken over from another machine
 ``pong``, ``error`` answers to the client's ``ping`` and to a message that cannot be handled
@@ -48,6 +50,7 @@ from cti.domain.commands import QueueAdd
 from cti.domain.desk_dial import DialledCall, agent_not_answered_text, not_answered_text
 from cti.domain.events import OriginateOutcome, UniqueId
 from cti.domain.model import CallOutcome, Direction
+from cti.domain.no_answer import MissedCalls
 from cti.domain.notices import (
     AgentCallEnded,
     AgentConnected,
@@ -405,6 +408,8 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
         if isinstance(n, AgentStateChanged):
             agent.state, agent.reason, agent.since = n.state.value, n.reason, n.since
             agent.phone_unavailable = n.unavailable
+            if n.state is AgentState.PAUSED:
+                agent.missed = MissedCalls()  # a pause of any reason starts the count again
             await self._wrapup_state(agent, n)
             self.push(
                 uid,
@@ -423,7 +428,7 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             if pop is not None and pop["id"] == n.uniqueid and pop["status"] == "ringing":
                 pop["status"] = "missed"
                 self.push(uid, {"type": "pop_update", "pop": pop})
-                await self.ring_over(agent)
+                await self.ring_over(agent, missed=True)
         elif isinstance(n, CallerAbandoned):
             pop = agent.pop
             if (
@@ -553,6 +558,7 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
                 lead=dialled.lead_id if dialled else None,
             )
         assert agent.pop is not None
+        agent.missed = MissedCalls()
         agent.pop["status"] = "answered"
         agent.call = {
             "uniqueid": str(n.uniqueid),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cti.db import desk as repo
 from cti.domain.commands import QueuePause
 from cti.domain.model import CallOutcome
+from cti.domain.no_answer import MISSED_REASON, MissedCalls
 from cti.domain.notices import AgentCallEnded, AgentState, AgentStateChanged, CallKind
 from cti.domain.wrapup import (
     WRAPUP_REASON,
@@ -117,14 +118,34 @@ class AfterCallWork:
             return True
         return False
 
-    async def ring_over(self, agent: DeskAgent) -> None:
+    async def ring_over(self, agent: DeskAgent, *, missed: bool = False) -> None:
         """The call that rang the agent was not answered: a Pause or Resume pressed meanwhile
-        takes effect now."""
-        if agent.after_ring is None or agent.ringing():
+        takes effect now; else a call that rang out (``missed``) counts towards the group's
+        pause for missed calls (:mod:`cti.domain.no_answer`)."""
+        if agent.ringing():
             return
-        reason, agent.after_ring = agent.after_ring[0], None
-        self.push(agent.user.id, {"type": "after_ring", "after_ring": None})
-        await self._pause_for(agent, reason)
+        if agent.after_ring is not None:
+            reason, agent.after_ring = agent.after_ring[0], None
+            agent.missed = MissedCalls()  # they pressed a button: they are there
+            self.push(agent.user.id, {"type": "after_ring", "after_ring": None})
+            await self._pause_for(agent, reason)
+        elif missed:
+            await self._missed(agent)
+
+    async def _missed(self, agent: DeskAgent) -> None:
+        """A queue call rang the agent out: after their group's number of such calls in a row,
+        pause them (unless they are paused, on a call or in wrap-up already) and tell their desk."""
+        agent.missed = agent.missed.missed()
+        limit = await repo.pause_after_missed(self.rt.db, agent.user.id)
+        if not agent.missed.pauses(limit):
+            return
+        count, agent.missed = agent.missed.in_row, MissedCalls()
+        busy = agent.wrapup is not None or agent.holding or agent.timer() is not None
+        if busy or agent.state == AgentState.PAUSED.value:
+            return
+        if await self._pause_for(agent, MISSED_REASON):
+            log.info("desk of %s: paused after %d missed calls", agent.user.username, count)
+            self.push(agent.user.id, {"type": "missed_pause", "missed": count})
 
     async def _pause_for(self, agent: DeskAgent, reason: str | None) -> bool:
         """Pause the agent's member for ``reason`` (None: unpause); False if the PBX refused."""

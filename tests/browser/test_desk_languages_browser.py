@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from cti.app import RunningService, running_service
 from cti.db.users import add_user
 from cti.sim import PbxSimulator
-from tests.desk.conftest import until
+from tests.desk.conftest import add_carla, until
 from tests.web.conftest import service_settings
 
 from .conftest import screenshot_path, sign_in
@@ -40,6 +40,8 @@ CASES = {
         "other": ("es", "Colgar"),
         "sign_in": "Entrar",
         "wrong": "usuário ou senha incorretos",
+        "missed": "chamadas perdidas",
+        "missed_toast": "Uma chamada tocou sem resposta",
     },
     "es": {
         "currency": "EUR",
@@ -54,6 +56,8 @@ CASES = {
         "other": ("pt-BR", "Desligar"),
         "sign_in": "Entrar",
         "wrong": "usuario o contraseña incorrectos",
+        "missed": "llamadas perdidas",
+        "missed_toast": "Una llamada sonó sin respuesta",
     },
 }
 
@@ -96,16 +100,7 @@ async def test_the_desk_speaks_the_operators_language_with_local_money_and_dates
     tmp_path: Path,
 ) -> None:
     case = CASES[language]
-    await add_user(
-        local_service.runtime.db,
-        username="carla",
-        password="carla-secret-1",
-        role="operator",
-        routines=["collection"],
-        extension="PJSIP/agent3",
-        full_name="Carla Souza",
-        personal_data=True,
-    )
+    await add_carla(local_service)
     await _delinquent(local_service)
     page = await _page(chromium, language)
     # The sign-in page already speaks the browser's language, its refusals too.
@@ -145,6 +140,49 @@ async def test_the_desk_speaks_the_operators_language_with_local_money_and_dates
     await page.select_option("select.lang-picker", other)
     await expect(page.locator("html")).to_have_attribute("lang", other)
     await expect(page.locator("#hangup")).to_have_text(hang_up)
+
+
+async def test_a_call_left_ringing_pauses_the_agent_and_the_desk_says_why_in_her_language(
+    local_service: RunningService,
+    sim: PbxSimulator,
+    chromium: Browser,
+    language: str,
+    tmp_path: Path,
+) -> None:
+    case = CASES[language]
+    await add_carla(local_service, personal_data=False)
+    page = await _page(chromium, language)
+    await sign_in(page, local_service.url, "carla", password="carla-secret-1", landing="desk")
+    await page.click("#desk-signin")
+    await expect(page.locator("#state-text")).to_have_text(case["ready"])
+
+    # A call rings her desk out (she is away): cti pauses her and the desk says why.
+    sim.inbound_call("collections", "+12025550104", "BLUE HARBOR", talk_seconds=None)
+    await sim.advance(0.2)
+    await expect(page.locator("#pop-name")).to_be_visible()
+    await sim.advance(sim.pbx.queues["collections"].timeout + 0.5)
+    await expect(page.locator(".toast.bad")).to_contain_text(case["missed_toast"])
+    await expect(page.locator("#state-text")).to_contain_text(case["missed"])
+    member = sim.pbx.queues["collections"].members["PJSIP/agent3"]
+    assert member.paused
+    await page.screenshot(path=str(screenshot_path(f"desk-missed.{language}.png", tmp_path)))
+    # The supervisor's wallboard says why, in the same language.
+    await add_user(
+        local_service.runtime.db,
+        username="vera",
+        password="vera-secret-1",
+        role="supervisor",
+        full_name="Vera Lopes",
+    )
+    board = await _page(chromium, language)
+    await sign_in(board, local_service.url, "vera", password="vera-secret-1", landing="wallboard")
+    tile = board.locator('.agent[data-interface="PJSIP/agent3"]')
+    await expect(tile).to_contain_text(f"motivo: {case['missed']}")
+
+    # Back, she resumes: ready for the queue's calls.
+    await page.click("#resume")
+    await expect(page.locator("#state-text")).to_have_text(case["ready"])
+    assert not member.paused
 
 
 @pytest.mark.parametrize("language", ["pt-BR"])

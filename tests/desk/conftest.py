@@ -155,9 +155,9 @@ async def customers(service: RunningService) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture
-async def carla(service: RunningService) -> dict[str, str]:
-    """A collection operator (routine collection, phone PJSIP/agent3, personal_data)."""
+async def add_carla(service: RunningService, *, personal_data: bool = True) -> dict[str, str]:
+    """Carla, a collection operator (routine collection, phone PJSIP/agent3, in no attention
+    group): her login."""
     await add_user(
         service.runtime.db,
         username="carla",
@@ -166,9 +166,26 @@ async def carla(service: RunningService) -> dict[str, str]:
         routines=["collection"],
         extension="PJSIP/agent3",
         full_name="Carla Souza",
-        personal_data=True,
+        personal_data=personal_data,
     )
     return {"username": "carla", "password": "carla-secret-1"}
+
+
+@pytest.fixture
+async def carla(service: RunningService) -> dict[str, str]:
+    """A collection operator (routine collection, phone PJSIP/agent3, personal_data)."""
+    return await add_carla(service)
+
+
+async def admin_and_fast_group(
+    users: dict[str, str], client_factory: Callable[[], Awaitable[Client]]
+) -> tuple[Client, dict[str, Any]]:
+    """The admin (root) signed in, and ana's attention group (Fast) as the back office lists it."""
+    admin = await client_factory()
+    assert (await admin.login("root", users["root"])).status == 200
+    groups = await (await admin.get("/api/v1/config/attention-groups")).json()
+    fast: dict[str, Any] = next(g for g in groups if g["name"] == "Fast")
+    return admin, fast
 
 
 async def calls_rows(db: Database) -> list[dict[str, Any]]:

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from cti.app import RunningService
 from cti.db.models import Attempt, Attention, Campaign, Customer, Lead, Phone, Receivable
 from cti.domain.model import CampaignKind, CampaignMode, CampaignStatus
+from cti.domain.no_answer import MISSED_REASON
 from cti.sim import PbxSimulator
-from tests.desk.conftest import answering_customers
+from tests.desk.conftest import answering_customers, until
 from tests.web.conftest import Client
 
 ALL_DAY = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
@@ -31,13 +32,17 @@ async def sim() -> AsyncIterator[PbxSimulator]:
         yield simulator
 
 
-async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
+@pytest.fixture
+async def collection_call(
     service: RunningService,
     sim: PbxSimulator,
     at_desk: Callable[..., Any],
     users: dict[str, str],
     client_factory: Callable[[], Awaitable[Client]],
-) -> None:
+) -> tuple[Client, Any, int, int]:
+    """A progressive collection campaign started for ana (ready in support), its one lead a
+    debtor who answers: the call rings ana's phone. Her client and desk socket, the campaign's
+    and the debtor's ids."""
     db = service.runtime.db
     today = service.runtime.clock.now().date()
     async with db.sessions.begin() as s:
@@ -96,6 +101,14 @@ async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
         # PBX time stands still while the desk works: the connect limit (2 s) does not run out.
         if sim.pbx.queues["support"].members["PJSIP/agent1"].ringing:
             break
+    return ana, ana_ws, cid, debtor_id
+
+
+async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
+    service: RunningService, sim: PbxSimulator, collection_call: tuple[Client, Any, int, int]
+) -> None:
+    db = service.runtime.db
+    ana, ana_ws, cid, debtor_id = collection_call
     pop = (await ana_ws.next("pop"))["pop"]
     assert pop["campaign"]["campaign"]["name"] == "Overdue 30+"
     assert pop["campaign"]["lead"]["phone"] == "+12025550190"
@@ -119,6 +132,26 @@ async def test_a_collection_campaign_call_pops_the_lead_with_its_debts(
             await s.execute(sa.select(Lead.status).where(Lead.campaign_id == cid))
         ).scalar_one()
     assert str(lead_status) != "new"
+
+
+async def test_a_campaign_call_the_agent_lets_ring_is_abandoned_and_pauses_them(
+    service: RunningService, sim: PbxSimulator, collection_call: tuple[Client, Any, int, int]
+) -> None:
+    """The customer answered and waits for ana, whose phone rings out the connect limit (2 s):
+    the customer hears the abandon message, and ana is paused (her group's one missed call): the
+    dialer counts no empty desk as a free agent."""
+    _, ana_ws, _, _ = collection_call
+    await ana_ws.next("pop")
+    member = sim.pbx.queues["support"].members["PJSIP/agent1"]
+    for _ in range(20):
+        await sim.advance(0.25)
+        await service.runtime.ami.flush("pbx1")
+        if ana_ws.of("missed_pause"):
+            break
+    assert (await ana_ws.next("missed_pause"))["missed"] == 1
+    await until(lambda: member.paused, what="ana paused")
+    assert member.paused_reason == MISSED_REASON
+    await ana_ws.next("pop_update", lambda m: m["pop"]["status"] == "caller_hung_up")
 
 
 async def test_a_preview_call_rings_the_agent_who_dialled_and_the_desk_follows_it(

@@ -22,7 +22,7 @@ from cti.domain.transfer import TARGET_VARIABLE, TRANSFER_CONTEXT
 from cti.domain.wrapup import WRAPUP_REASON
 from cti.sim import PbxSimulator
 
-from .conftest import Client, DeskSocket, until
+from .conftest import Client, DeskSocket, admin_and_fast_group, until
 
 AtDesk = Callable[..., Awaitable[tuple[Client, DeskSocket]]]
 
@@ -201,10 +201,7 @@ async def test_an_admin_sets_a_groups_wrap_up_and_bad_values_are_named(
     users: dict[str, str],
     client_factory: Callable[[], Awaitable[Client]],
 ) -> None:
-    admin = await client_factory()
-    assert (await admin.login("root", users["root"])).status == 200
-    groups = await (await admin.get("/api/v1/config/attention-groups")).json()
-    fast = next(g for g in groups if g["name"] == "Fast")
+    admin, fast = await admin_and_fast_group(users, client_factory)
     assert (fast["wrapup_needs"], fast["max_wrapup_seconds"]) == ("status", None)
     path = f"/api/v1/config/attention-groups/{fast['id']}"
     resp = await admin.patch(path, json={"wrapup_needs": "reason", "max_wrapup_seconds": 90})

@@ -47,7 +47,8 @@ async def test_a_person_who_does_not_answer_is_rung_again_not_the_backup(
     pbx: Asterisk, phones: Phones
 ) -> None:
     """After the ring timeout (15 s) and the retry (2 s) the lowest penalty still wins: the person
-    rings again and the backup does not (cti pauses no one who misses a call)."""
+    rings again and the backup does not: Asterisk's autopause is off (with cti, a desk agent who
+    lets a call ring out is paused instead: tests/pbx/test_missed_calls.py)."""
     backup, person, carrier = await _backup_and_person(pbx, phones)
     caller = await carrier.dial("5000", caller="2025550101", target=pbx.trunk_address)
     missed = await person.incoming(PBX_WAIT)

@@ -54,7 +54,14 @@ TABLES: dict[str, tuple[type[Base], str, tuple[str, ...]]] = {
     "attention-groups": (
         AttentionGroup,
         "id",
-        ("name", "ideal_talk_seconds", "personal_data", "wrapup_needs", "max_wrapup_seconds"),
+        (
+            "name",
+            "ideal_talk_seconds",
+            "personal_data",
+            "wrapup_needs",
+            "max_wrapup_seconds",
+            "pause_after_missed",
+        ),
     ),
     "message-situations": (CallMessageSituation, "code", ("name", "pending", "usual_pending")),
     "message-types": (CallMessageType, "code", ("name", "is_default")),
@@ -105,6 +112,8 @@ def _integrity(exc: IntegrityError) -> UserInputError:
         return UserInputError("name", _("'wrap-up' is cti's own pause for after-call work"))
     if "max_wrapup_positive" in text:
         return UserInputError("max_wrapup_seconds", _("must be more than 0"))
+    if "pause_after_missed_positive" in text:
+        return UserInputError("pause_after_missed", _("must be more than 0"))
     if "ideal_talk_positive" in text:
         return UserInputError("ideal_talk_seconds", _("must be more than 0"))
     for constraint, name in _REFERENCES.items():

@@ -37,7 +37,7 @@ from cti.db.desk.lists import (
 )
 from cti.db.desk.pop import PopLookup, lookup_caller
 from cti.db.desk.tickets import NewItem, list_nonconformities
-from cti.db.desk.wrapups import end_call_and_rule, record_wrapup
+from cti.db.desk.wrapups import end_call_and_rule, pause_after_missed, record_wrapup
 
 __all__ = [
     "ATTENTION_SPEC",
@@ -60,6 +60,7 @@ __all__ = [
     "log_ring",
     "lookup_caller",
     "open_attention",
+    "pause_after_missed",
     "pause_reason_exists",
     "record_wrapup",
     "register_contact",

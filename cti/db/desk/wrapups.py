@@ -1,6 +1,6 @@
 """After-call work: an operator's wrap-up rule (their attention group's, read with the end of
 each call), and each wrap-up recorded when it ends (an attention left undisposed by a released
-agent is flagged)."""
+agent is flagged); the group's rule for missed calls (read with each miss)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from cti.db.desk.calls import END_SQL, CallKey, end_args
 from cti.db.engine import Database
 from cti.db.models import Wrapup
 from cti.domain.model import AttentionStatus, CallOutcome
+from cti.domain.no_answer import DEFAULT_PAUSE_AFTER_MISSED
 from cti.domain.stats import LoggedWrapup
 from cti.domain.wrapup import WrapupNeeds, WrapupRule
 
@@ -28,6 +29,19 @@ async def end_call_and_rule(
         return WrapupRule()
     return WrapupRule(needs=WrapupNeeds(row[0]), max_seconds=row[1])
 
+
+async def pause_after_missed(db: Database, operator_id: int) -> int | None:
+    """After how many missed queue calls in a row the operator's group pauses them (None: never;
+    an operator without a group: the default)."""
+    row = await db.direct.fetchrow(_PAUSE_AFTER_MISSED, operator_id)
+    return DEFAULT_PAUSE_AFTER_MISSED if row is None else row[0]
+
+
+_PAUSE_AFTER_MISSED = """
+SELECT g.pause_after_missed
+FROM operators o JOIN attention_groups g ON g.id = o.group_id
+WHERE o.id = $1
+"""
 
 # One statement (plain SQL, :mod:`cti.db.direct`): the end, and the operator's attention group's
 # wrap-up rule (no row without a group: the defaults).

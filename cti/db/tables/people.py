@@ -32,6 +32,7 @@ class AttentionGroup(Base):
     __table_args__ = (
         sa.CheckConstraint("ideal_talk_seconds > 0", name="ideal_talk_positive"),
         sa.CheckConstraint("max_wrapup_seconds > 0", name="max_wrapup_positive"),
+        sa.CheckConstraint("pause_after_missed > 0", name="pause_after_missed_positive"),
     )
 
     id: Mapped[IdPk]
@@ -46,6 +47,9 @@ class AttentionGroup(Base):
         enum_type(WrapupNeeds, "wrapup_needs"), server_default="status"
     )
     max_wrapup_seconds: Mapped[int | None] = mapped_column(sa.Integer)
+    # Redirection on no answer: after this many queue calls in a row rang out unanswered, cti
+    # pauses the agent (cti.domain.no_answer); None: never.
+    pause_after_missed: Mapped[int | None] = mapped_column(sa.Integer, server_default="1")
 
 
 class Operator(Base):

@@ -38,6 +38,15 @@ MaxWrapupSeconds = Annotated[
         " the attention stays pending, flagged (null: no limit)",
     ),
 ]
+PauseAfterMissed = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=20,
+        description="after this many queue calls in a row rang out unanswered the agent is paused"
+        " (reason 'missed calls'), so that callers go to their colleagues (null: never)",
+    ),
+]
 WrapupNeedsField = Annotated[
     WrapupNeeds,
     Field(
@@ -82,6 +91,7 @@ class AttentionGroupNew(Body):
     personal_data: bool | MISSING = MISSING
     wrapup_needs: WrapupNeedsField | MISSING = MISSING
     max_wrapup_seconds: MaxWrapupSeconds | None = None
+    pause_after_missed: PauseAfterMissed | MISSING | None = MISSING
 
 
 class AttentionGroupChange(Body):
@@ -92,6 +102,7 @@ class AttentionGroupChange(Body):
     personal_data: bool | MISSING = MISSING
     wrapup_needs: WrapupNeedsField | MISSING = MISSING
     max_wrapup_seconds: MaxWrapupSeconds | MISSING | None = MISSING
+    pause_after_missed: PauseAfterMissed | MISSING | None = MISSING
 
 
 class MessageSituationSet(Body):
@@ -196,6 +207,7 @@ class AttentionGroupRow(Answer):
     personal_data: bool
     wrapup_needs: WrapupNeeds
     max_wrapup_seconds: int | None
+    pause_after_missed: int | None
 
 
 class AttentionGroupRows(RootModel[list[AttentionGroupRow]]):

@@ -1,6 +1,6 @@
 // The agent desk: wires the socket, the pop, the talk timer, the attention form and the footer.
 import { api, ApiError, el, setCsrf, when, showError, clearErrors } from "./api.js";
-import { loadI18n, t, N_, fmt, languagePicker } from "./i18n.js";
+import { loadI18n, t, N_, fmt, languagePicker, pauseReason } from "./i18n.js";
 import { DeskSocket, CLOSE_TAKEN_OVER, CLOSE_SESSION_ENDED } from "./socket.js";
 import { TalkTimer } from "./timer.js";
 import { renderPop } from "./pop.js";
@@ -64,7 +64,7 @@ function paintState() {
   const [raw, tone] = d.timer ? STATES.in_call : STATES[d.state] || [d.state, "grey"];
   const label = t(raw);
   $("state").className = `chip ${tone}`;
-  const stateText = d.state === "paused" && d.reason ? `${label} · ${d.reason}` : label;
+  const stateText = d.state === "paused" && d.reason ? `${label} · ${pauseReason(d.reason)}` : label;
   // A Pause or Resume pressed while a call rings waits for the ring to end: the chip says so.
   $("state-text").textContent = d.after_ring ? t("{state} · then {next}", { state: stateText, next: word(d.after_ring) }) : stateText;
   $("phone-off").classList.toggle("hidden", d.signed_in);
@@ -407,6 +407,12 @@ function onMessage(msg) {
       break;
     case "state":
       d.state = msg.state; d.reason = msg.reason; d.phone_unavailable = !!msg.phone_unavailable; paintState();
+      break;
+    case "missed_pause":
+      // cti paused the agent after calls rang out unanswered: callers go to their colleagues.
+      toast(msg.missed === 1
+        ? t("A call rang out unanswered: you are paused so that callers go to your colleagues. Resume when you can take calls.")
+        : t("{count} calls in a row rang out unanswered: you are paused so that callers go to your colleagues. Resume when you can take calls.", { count: msg.missed }), true);
       break;
     case "pop":
     case "pop_update":

@@ -56,6 +56,13 @@ export function t(text, values) {
   return found.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+// cti's own pause reasons, as the PBX reports them (cti.domain.no_answer.MISSED_REASON), in the
+// reader's language; the reasons an admin named are shown as named.
+const OWN_REASONS = { "missed calls": N_("missed calls|pause") };
+export function pauseReason(reason) {
+  return Object.hasOwn(OWN_REASONS, reason) ? t(OWN_REASONS[reason]) : reason;
+}
+
 export function translatePage(root) {
   for (const node of root.querySelectorAll("[data-i18n]")) {
     const text = node.getAttribute("data-i18n") || squash(node.textContent);

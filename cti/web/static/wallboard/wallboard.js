@@ -1,6 +1,6 @@
 // The wallboard: one WebSocket (/ws/wallboard) sends the whole board about once a second.
 import { api, ApiError, clock, csrfToken, el, sessionEnded } from "/static/js/api.js";
-import { fmt, language, languagePicker, loadI18n, N_, t } from "/static/js/i18n.js";
+import { fmt, language, languagePicker, loadI18n, N_, pauseReason, t } from "/static/js/i18n.js";
 import { signInAgain, signOut, signedInSupervisor } from "./common.js";
 import { Softphone } from "/static/js/softphone.js";
 
@@ -299,7 +299,7 @@ function renderAgents(b) {
           el("span", { class: "muted" }, a.call.queue ? `· ${a.call.queue} ` : ""),
           a.call.kind in CALL_KIND ? el("span", { class: "kind", dataset: { kind: a.call.kind } }, `· ${t(CALL_KIND[a.call.kind])} `) : "",
           el("b", { dataset: { started: a.call.started_ms } }, clock((now - a.call.started_ms) / 1000)))
-      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? t("reason: {reason}", { reason: a.reason })
+      : el("div", { class: "call muted" }, a.state === "paused" && a.reason ? t("reason: {reason}", { reason: pauseReason(a.reason) })
         : a.state === "wrap_up" ? t("after-call work: no call offered") : "");
     const longPause = a.state === "paused" && inState > 900;
     const onCall = a.state === "in_call";
