@@ -144,7 +144,9 @@ class AfterCallWork:
         if busy or agent.state == AgentState.PAUSED.value:
             return
         if await self._pause_for(agent, MISSED_REASON):
-            log.info("desk of %s: paused after %d missed calls", agent.user.username, count)
+            log.info(
+                "desk of %s: paused after missed calls (%d in a row)", agent.user.username, count
+            )
             self.push(agent.user.id, {"type": "missed_pause", "missed": count})
 
     async def _pause_for(self, agent: DeskAgent, reason: str | None) -> bool:

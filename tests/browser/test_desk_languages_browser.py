@@ -88,6 +88,22 @@ async def _page(chromium: Browser, locale: str) -> Page:
     return page
 
 
+async def _signed_in(
+    service: RunningService, chromium: Browser, locale: str, user: tuple[str, str, str]
+) -> Page:
+    """A new ``user`` (username, full name, role) signed in, in a browser speaking ``locale``,
+    on their role's page (the back office or the wallboard)."""
+    username, full_name, role = user
+    password = f"{username}-secret-1"
+    await add_user(
+        service.runtime.db, username=username, password=password, role=role, full_name=full_name
+    )
+    page = await _page(chromium, locale)
+    landing = "admin" if role == "admin" else "wallboard"
+    await sign_in(page, service.url, username, password=password, landing=landing)
+    return page
+
+
 def _plain(text: str) -> str:
     return text.replace("\xa0", " ").replace("\u202f", " ")
 
@@ -167,15 +183,9 @@ async def test_a_call_left_ringing_pauses_the_agent_and_the_desk_says_why_in_her
     assert member.paused
     await page.screenshot(path=str(screenshot_path(f"desk-missed.{language}.png", tmp_path)))
     # The supervisor's wallboard says why, in the same language.
-    await add_user(
-        local_service.runtime.db,
-        username="vera",
-        password="vera-secret-1",
-        role="supervisor",
-        full_name="Vera Lopes",
+    board = await _signed_in(
+        local_service, chromium, language, ("vera", "Vera Lopes", "supervisor")
     )
-    board = await _page(chromium, language)
-    await sign_in(board, local_service.url, "vera", password="vera-secret-1", landing="wallboard")
     tile = board.locator('.agent[data-interface="PJSIP/agent3"]')
     await expect(tile).to_contain_text(f"motivo: {case['missed']}")
 
@@ -189,15 +199,7 @@ async def test_a_call_left_ringing_pauses_the_agent_and_the_desk_says_why_in_her
 async def test_the_back_office_dashboard_speaks_portuguese(
     local_service: RunningService, chromium: Browser, language: str
 ) -> None:
-    await add_user(
-        local_service.runtime.db,
-        username="root",
-        password="root-secret-1",
-        role="admin",
-        full_name="Rita Root",
-    )
-    page = await _page(chromium, language)
-    await sign_in(page, local_service.url, "root", password="root-secret-1", landing="admin")
+    page = await _signed_in(local_service, chromium, language, ("root", "Rita Root", "admin"))
     await expect(page.locator("main h1")).to_have_text("Painel")
     await expect(page.locator("#nav")).to_contain_text("Configuração")
     await expect(page.locator("[data-tile=messages] .label")).to_have_text("Recados pendentes")
