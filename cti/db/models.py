@@ -87,6 +87,7 @@ from cti.db.tables.tickets import (
     TicketSubject,
 )
 from cti.db.tables.work import (
+    AgentPause,
     Attention,
     AttentionNote,
     CallMessage,
@@ -99,6 +100,7 @@ from cti.db.tables.work import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AgentPause",
     "ApiKey",
     "Attempt",
     "Attention",

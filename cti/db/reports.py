@@ -13,6 +13,7 @@ Reports (``REPORTS`` by name):
 ``queues``             calls per queue: answered, abandoned, not answered, talk time
 ``campaigns``          dial attempts per campaign: answer and abandon rates, leads left
 ``areas``              attentions and calls per region of the customer
+``pauses``             per operator and reason: pauses at a desk, time paused, the longest
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from cti.db.audit import audit_row
 from cti.db.desk.lists import pause_reason_exists
 from cti.db.engine import Database
 from cti.db.models import (
+    AgentPause,
     Attempt,
     Attention,
     Call,
@@ -46,6 +48,7 @@ from cti.domain.accounts import check_active_user
 from cti.domain.attentions import OPEN_STATUSES, check_movable, check_reassignment
 from cti.domain.backoffice import PersonalKind
 from cti.domain.model import AttentionStatus, CallOutcome, LeadStatus, PromiseStatus
+from cti.domain.no_answer import MISSED_REASON
 from cti.domain.reporting import MAX_DAYS, Period, check_report
 from cti.errors import UserInputError
 from cti.i18n import _
@@ -84,7 +87,8 @@ class Report:
     rows: list[dict[str, Any]]
     # {"type": "bar"|"doughnut"|..., "labels": [...], "series": [{"label": .., "data": [...]}]};
     # a series may carry a ``tone`` (good, bad, warn, info, muted: the report page's TONES), the
-    # colour it is drawn in: what was answered or closed in green, abandoned in red...
+    # colour it is drawn in: what was answered or closed in green, abandoned in red...; and
+    # ``named``: its label is a name someone gave (a pause reason), shown as given, not translated.
     chart: dict[str, Any] = field(default_factory=dict)
     # The personal columns of its rows (masked for a viewer without personal_data).
     personal: Mapping[str, PersonalKind] = field(default_factory=dict)
@@ -681,6 +685,73 @@ async def areas(s: AsyncSession, p: Period, now: datetime) -> Report:
     )
 
 
+async def pauses(s: AsyncSession, p: Period, now: datetime) -> Report:
+    """Per operator and reason: the pauses at a desk that overlap the period, and the time paused
+    within it (a pause still going on counts until now)."""
+    until = sa.func.coalesce(AgentPause.ended_at, sa.literal(now, sa.DateTime(timezone=True)))
+    start = sa.func.greatest(AgentPause.started_at, sa.literal(p.start, sa.DateTime(timezone=True)))
+    end = sa.func.least(until, sa.literal(p.end, sa.DateTime(timezone=True)))
+    # Whole seconds per pause, so that the total, the average and the longest agree.
+    paused = sa.func.greatest(sa.func.round(_seconds(end - start)), 0)
+    q = (
+        sa.select(
+            _name(Operator),
+            AgentPause.reason,
+            sa.func.count(),
+            sa.func.sum(paused),
+            sa.func.max(paused),
+        )
+        .join(Operator, Operator.id == AgentPause.operator_id)
+        .where(AgentPause.started_at < p.end, until > p.start)
+        .group_by(_name(Operator), AgentPause.reason)
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "operator": name,
+            "reason": reason,
+            "pauses": int(n),
+            "paused_seconds": int(total or 0),
+            "avg_pause_seconds": _num((total or 0) / n) if n else None,
+            "longest_seconds": int(longest or 0),
+        }
+        for name, reason, n, total, longest in (await s.execute(q)).all()
+    ]
+    rows.sort(key=lambda r: (r["operator"], -r["paused_seconds"], r["reason"]))
+    operators = list(dict.fromkeys(r["operator"] for r in rows))
+    reasons = sorted({r["reason"] for r in rows})
+    paused_by = {(r["operator"], r["reason"]): r["paused_seconds"] for r in rows}
+    return Report(
+        name="pauses",
+        title=_("Pauses by operator and reason"),
+        columns=[
+            ("operator", _("Operator")),
+            ("reason", _("Reason")),
+            ("pauses", _("Pauses")),
+            ("paused_seconds", _("Paused time (s)")),
+            ("avg_pause_seconds", _("Average pause (s)")),
+            ("longest_seconds", _("Longest pause (s)")),
+        ],
+        rows=rows,
+        chart={
+            "type": "bar",
+            "stacked": True,
+            "labels": operators,
+            # Seconds paused per operator (the table's unit), one series per reason (cti's
+            # missed calls in red), each reason as named (``named``: not translated), as the
+            # wallboard and the table show it.
+            "series": [
+                {
+                    "label": reason,
+                    "named": True,
+                    "data": [paused_by.get((op, reason), 0) for op in operators],
+                    **({"tone": "bad"} if reason == MISSED_REASON else {}),
+                }
+                for reason in reasons
+            ],
+        },
+    )
+
+
 ReportFn = Callable[[AsyncSession, Period, datetime], Awaitable[Report]]
 REPORTS: dict[str, ReportFn] = {
     "productivity": productivity,
@@ -690,6 +761,7 @@ REPORTS: dict[str, ReportFn] = {
     "queues": queues,
     "campaigns": campaigns,
     "areas": areas,
+    "pauses": pauses,
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cti.clock import Clock
 from cti.db.engine import Database
 from cti.db.models import (
+    AgentPause,
     Attention,
     AttentionGroup,
     AttentionNote,
@@ -57,6 +58,7 @@ from cti.domain.model import (
     Role,
     Routine,
 )
+from cti.domain.no_answer import MISSED_REASON
 from cti.domain.tickets import TicketStatus
 from cti.i18n import Say, _, translator
 from cti.passwords import hash_password
@@ -445,7 +447,7 @@ async def _history(
     customers: list[Customer],
     contacts: list[Contact],
 ) -> None:
-    """Closed attentions with notes and calls in the past, and a planned call back."""
+    """Closed attentions with notes and calls in the past, pauses, and a planned call back."""
     plan = (
         ("ana", AttentionKind.TELEMARKETING, "Service", "Solved", _("Delivery delayed")),
         ("bruno", AttentionKind.TELESALES, "Sales", "Sale made", _("Asked for a quote")),
@@ -504,6 +506,29 @@ async def _history(
                     attention_id=attention.id,
                 )
             )
+    # The operators' pauses of the last two days (the pauses report): lunch, a break, and one
+    # pause cti made after a call rang ana out.
+    for days, who, lunch, rest in ((1, "ana", 34, 12), (1, "bruno", 41, 9), (2, "diego", 30, 16)):
+        day = now - timedelta(days=days)
+        for hours, reason, minutes in ((5, tr(_("lunch")), lunch), (2, tr(_("break")), rest)):
+            began = day - timedelta(hours=hours)
+            s.add(
+                AgentPause(
+                    operator_id=users[who].id,
+                    reason=reason,
+                    started_at=began,
+                    ended_at=began + timedelta(minutes=minutes),
+                )
+            )
+    missed = now - timedelta(days=1, hours=3)
+    s.add(
+        AgentPause(
+            operator_id=users["ana"].id,
+            reason=MISSED_REASON,
+            started_at=missed,
+            ended_at=missed + timedelta(minutes=3, seconds=20),
+        )
+    )
     s.add(
         Attention(
             kind=AttentionKind.TELEMARKETING,

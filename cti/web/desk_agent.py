@@ -156,6 +156,9 @@ class DeskAgent:
     after_ring: tuple[str | None] | None = None
     # Queue calls that rang out unanswered in a row (cti.domain.no_answer).
     missed: MissedCalls = field(default_factory=MissedCalls)
+    # The pause last written to the pauses report (its reason; None: not paused), in a tuple;
+    # None before the first.
+    noted_pause: tuple[str | None] | None = None
     # The linkedid of a call being taken back after the desk's browser phone lost its leg (a
     # reload): see cti.web.desk_recovery.
     recovering: str | None = None

@@ -145,7 +145,7 @@ class DeskHolding:
                     agent.user.username,
                 )
                 self._held.discard(user_id)
-                await service.remove(agent)
+                await service.remove(agent, handed_over=True)
                 continue
             await holders.claim(db, user_id, self.instance, agent.pbx, agent.interface, force=True)
             self._held.add(user_id)

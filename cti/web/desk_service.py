@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -46,6 +47,7 @@ from aiohttp import web
 from cti.db import desk as repo
 from cti.db.backoffice.personal import Viewer
 from cti.db.desk import dialing
+from cti.db.desk.pauses import note_pause
 from cti.domain.commands import QueueAdd
 from cti.domain.desk_dial import DialledCall, agent_not_answered_text, not_answered_text
 from cti.domain.events import OriginateOutcome, UniqueId
@@ -212,6 +214,19 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
         else:
             agent.state, agent.reason, agent.since = live.state.value, live.reason, live.since
             agent.phone_unavailable = live.unavailable
+        paused = agent.state == AgentState.PAUSED.value
+        self.note_pause(agent, agent.reason if paused else None, agent.since)
+
+    def note_pause(self, agent: DeskAgent, reason: str | None, at: datetime | None) -> None:
+        """Write the agent's pause (its reason; None: not paused) for the pauses report when it
+        changed: a pause begins or ends ``at`` (now if unknown)."""
+        if agent.noted_pause == (reason,):
+            return
+        agent.noted_pause = (reason,)
+        self._writes.put(
+            "pause",
+            partial(note_pause, self.rt.db, agent.user.id, reason, at or self.rt.clock.now()),
+        )
 
     async def join_queues(self, agent: DeskAgent, *, missing_only: bool) -> list[str]:
         """QueueAdd the agent's phone to its queues, paused as last reported; the queues added.
@@ -253,8 +268,9 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             added.append(queue)
         return added
 
-    async def remove(self, agent: DeskAgent) -> None:
-        """Forget an agent (desk sign-out); its worker finishes what it has queued."""
+    async def remove(self, agent: DeskAgent, *, handed_over: bool = False) -> None:
+        """Forget an agent (desk sign-out); its worker finishes what it has queued. A desk
+        ``handed_over`` to another instance goes on there: its pause with it."""
         if self._by_user.get(agent.user.id) is agent:
             del self._by_user[agent.user.id]
         if self._by_iface.get((agent.pbx, agent.interface)) is agent:
@@ -266,6 +282,8 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             with contextlib.suppress(asyncio.CancelledError):
                 async with asyncio.timeout(3.0):
                     await asyncio.shield(agent.worker)
+        if not handed_over:
+            self.note_pause(agent, None, None)  # signed out: no longer paused at a desk
 
     def follow_direct(self, agent: DeskAgent, linkedid: str) -> None:
         """A call put straight through to the agent (no queue: a transfer to them): its end, the
@@ -410,6 +428,7 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             agent.phone_unavailable = n.unavailable
             if n.state is AgentState.PAUSED:
                 agent.missed = MissedCalls()  # a pause of any reason starts the count again
+            self.note_pause(agent, n.reason if n.state is AgentState.PAUSED else None, n.since)
             await self._wrapup_state(agent, n)
             self.push(
                 uid,

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from cti.db import reports as repo
+from cti.domain.no_answer import MISSED_REASON
 from cti.i18n import Formats, _, translate
 
 # The words a report's rows hold, as the database gives them (its enums' values, and the
@@ -40,9 +41,10 @@ WORDS: dict[str, str] = {
     "(unknown)": _("(unknown)"),
     "(no queue)": _("(no queue)"),
     "promises to pay": _("promises to pay"),
+    MISSED_REASON: _("missed calls|pause"),
 }
 WORD_COLUMNS = frozenset(
-    {"status", "kind", "mode", "closing_reason", "customer", "region", "queue"}
+    {"status", "kind", "mode", "closing_reason", "customer", "region", "queue", "reason"}
 )
 BOM = "\ufeff"
 
@@ -78,7 +80,12 @@ def localized(report: repo.Report, formats: Formats, *, pending_days: int) -> re
         ]
     if "series" in chart:
         chart["series"] = [
-            {**s, "label": translate(language, WORDS.get(s["label"], s["label"]))}
+            {
+                **s,
+                "label": _word(language, s["label"])
+                if s.get("named")
+                else translate(language, WORDS.get(s["label"], s["label"])),
+            }
             for s in chart["series"]
         ]
     return replace(

@@ -187,6 +187,15 @@ async def test_a_killed_instance_costs_no_desk_call_or_lead_and_a_rolling_restar
                 socks[name] = await served_again(client, False, time.monotonic() + 10.0)
         twice = {n: c for n, c in dials.per_number.items() if c > 1}
         assert twice == {}, f"dialled more than once: {twice}"
+        # For the pauses report, each lunch is one pause still going on, through the kill and
+        # the rolling restart (a desk served by another instance keeps its pause).
+        lunches = await conn.fetch(
+            "SELECT o.username, p.ended_at FROM agent_pauses p"
+            " JOIN operators o ON o.id = p.operator_id WHERE p.reason = 'lunch'"
+        )
+        assert sorted((r["username"], r["ended_at"]) for r in lunches) == [
+            (n, None) for n in sorted(OPERATORS) if n != victim
+        ]
     except BaseException:
         print(cluster.logs())
         raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -79,6 +80,7 @@ async def test_a_restart_gives_each_desk_back_as_it_was(
         attention = (await ws.next("attention"))["attention"]
         await ws.close()
 
+        stopped_at = datetime.now(UTC)
         await cti.stop()
         # The PBX keeps its members and the call while cti is away.
         assert {"PJSIP/agent1", "PJSIP/agent2"} <= set(sim.pbx.queues["support"].members)
@@ -119,9 +121,16 @@ async def test_a_restart_gives_each_desk_back_as_it_was(
         conn = await asyncpg.connect(migrated_database)
         try:
             rows = await until_rows(conn)
+            pauses = await conn.fetch(
+                "SELECT p.reason, p.started_at, p.ended_at FROM agent_pauses p"
+                " JOIN operators o ON o.id = p.operator_id WHERE o.username = 'bruno'"
+            )
         finally:
             await conn.close()
         assert [(r["outcome"], r["attention_id"]) for r in rows] == [("answered", attention["id"])]
+        # For the pauses report, Bruno's lunch across the restart is one pause, still going on.
+        assert [(p["reason"], p["ended_at"]) for p in pauses] == [("lunch", None)]
+        assert pauses[0]["started_at"] < stopped_at
     finally:
         for jar in jars:
             await jar.close()

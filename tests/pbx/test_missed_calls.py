@@ -61,5 +61,15 @@ async def test_a_call_that_rings_out_pauses_the_agent_and_its_caller_goes_to_the
         assert "paused" not in mine[0]
         await caller.hangup()
         assert await taken.ended(PBX_WAIT) == "bye-received"
+
+        # The supervisors' pauses report counts it: one pause of ana for missed calls, ended.
+        sofia = await signed_in("sofia")
+        rows = (await (await sofia.get("/api/v1/reports/pauses")).json())["rows"]
+        assert [(r["operator"], r["reason"], r["pauses"]) for r in rows] == [
+            ("Ana Lima", MISSED_REASON, 1)
+        ]
+        await asyncio.sleep(1.1)
+        again = (await (await sofia.get("/api/v1/reports/pauses")).json())["rows"]
+        assert again == rows  # ended at the Resume: no longer growing
     finally:
         await sock.close()

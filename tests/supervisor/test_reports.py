@@ -320,4 +320,5 @@ async def test_csv_export_is_audited_and_filters_are_checked(
         "queues",
         "campaigns",
         "areas",
+        "pauses",
     ]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -222,6 +222,7 @@ class CallMessageNote(Base):
 
 
 __all__ = [
+    "AgentPause",
     "Attention",
     "AttentionNote",
     "CallMessage",
@@ -251,3 +252,28 @@ class Wrapup(Base):
     ended_at: Mapped[Timestamp]
     seconds: Mapped[int] = mapped_column(sa.Integer)
     released: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.text("false"))
+
+
+class AgentPause(Base):
+    """One pause of an operator at a desk (paused in their queues for ``reason``; a wrap-up is a
+    :class:`Wrapup`), open (``ended_at`` NULL) while it goes on: at most one open per operator."""
+
+    __tablename__ = "agent_pauses"
+    __table_args__ = (
+        sa.CheckConstraint("ended_at >= started_at", name="ends_after_start"),
+        sa.Index("ix_agent_pauses_started", "started_at"),
+        sa.Index(
+            "ix_agent_pauses_open",
+            "operator_id",
+            unique=True,
+            postgresql_where=sa.text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[IdPk]
+    operator_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("operators.id", ondelete="CASCADE")
+    )
+    reason: Mapped[str] = mapped_column(sa.Text)
+    started_at: Mapped[Timestamp]
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -5,7 +5,7 @@ import { signOut, signedInSupervisor } from "/static/wallboard/common.js";
 
 const TITLES = {
   productivity: N_("Productivity"), dispositions: N_("Dispositions"), "contact-frequency": N_("Contact frequency"),
-  critical: N_("Critical"), queues: N_("Queues"), campaigns: N_("Campaigns"), areas: N_("Areas"),
+  critical: N_("Critical"), queues: N_("Queues"), campaigns: N_("Campaigns"), areas: N_("Areas"), pauses: N_("Pauses"),
 };
 const PALETTE = ["#3b82f6", "#22c55e", "#ef4444", "#f59e0b", "#a78bfa", "#14b8a6", "#ec4899", "#64748b"];
 // A series' tone (cti/db/reports.py): what was answered or closed in green, abandoned in red, what is
