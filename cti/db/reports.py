@@ -6,7 +6,7 @@ layer turns a report into JSON or CSV; nothing here knows about HTTP.
 
 Reports (``REPORTS`` by name):
 
-``productivity``       per operator: calls answered, talk time, wrap-up time, attentions by status
+``productivity``       per operator: calls, talk, wrap-up and paused time, attentions by status
 ``dispositions``       attentions closed in the period by closing reason, and by status
 ``contact-frequency``  how often each customer (or number) was contacted
 ``critical``           overdue next calls, long-pending attentions, overdue promises to pay
@@ -155,6 +155,14 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
         for op, n, secs in (await s.execute(wraps)).all()
         if op is not None
     }
+    # Paused at the desk (any reason) within the period: the pauses report in one figure.
+    seconds, overlaps = _paused(p, now)
+    paused_q = (
+        sa.select(AgentPause.operator_id, sa.func.sum(seconds))
+        .where(overlaps)
+        .group_by(AgentPause.operator_id)
+    )
+    paused: dict[int, int] = {op: int(secs or 0) for op, secs in (await s.execute(paused_q)).all()}
     att = (
         sa.select(Attention.operator_id, Attention.status, sa.func.count())
         .where(Attention.operator_id.is_not(None), _in(Attention.created_at, p))
@@ -164,7 +172,7 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
     for op, status, n in (await s.execute(att)).all():
         if op is not None:
             statuses.setdefault(op, {})[str(status)] = int(n)
-    ids = sorted(set(by_op) | set(statuses) | set(wrapped))
+    ids = sorted(set(by_op) | set(statuses) | set(wrapped) | set(paused))
     names: dict[int, str] = {
         i: n
         for i, n in (
@@ -184,6 +192,7 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
                 "avg_talk_seconds": _num(c["talk_seconds"] / c["calls"]) if c["calls"] else None,
                 "wrapups": wrapped.get(op, (0, 0))[0],
                 "wrapup_seconds": wrapped.get(op, (0, 0))[1],
+                "paused_seconds": paused.get(op, 0),
                 **{s_: st.get(s_, 0) for s_ in STATUSES},
                 "attentions": sum(st.values()),
             }
@@ -199,6 +208,7 @@ async def productivity(s: AsyncSession, p: Period, now: datetime) -> Report:
             ("avg_talk_seconds", _("Average talk (s)")),
             ("wrapups", _("Wrap-ups")),
             ("wrapup_seconds", _("Wrap-up time (s)")),
+            ("paused_seconds", _("Paused time (s)")),
             ("attentions", _("Attentions")),
             *((s_, STATUS_LABELS[s_]) for s_ in STATUSES),
         ],
@@ -685,14 +695,21 @@ async def areas(s: AsyncSession, p: Period, now: datetime) -> Report:
     )
 
 
-async def pauses(s: AsyncSession, p: Period, now: datetime) -> Report:
-    """Per operator and reason: the pauses at a desk that overlap the period, and the time paused
-    within it (a pause still going on counts until now)."""
+def _paused(p: Period, now: datetime) -> tuple[Any, Any]:
+    """The whole seconds of each pause at a desk within the period (one still going on counts
+    until now), and the condition that it overlaps the period."""
     until = sa.func.coalesce(AgentPause.ended_at, sa.literal(now, sa.DateTime(timezone=True)))
     start = sa.func.greatest(AgentPause.started_at, sa.literal(p.start, sa.DateTime(timezone=True)))
     end = sa.func.least(until, sa.literal(p.end, sa.DateTime(timezone=True)))
-    # Whole seconds per pause, so that the total, the average and the longest agree.
-    paused = sa.func.greatest(sa.func.round(_seconds(end - start)), 0)
+    # Whole seconds per pause, so that a total, an average and the longest agree.
+    seconds = sa.func.greatest(sa.func.round(_seconds(end - start)), 0)
+    return seconds, sa.and_(AgentPause.started_at < p.end, until > p.start)
+
+
+async def pauses(s: AsyncSession, p: Period, now: datetime) -> Report:
+    """Per operator and reason: the pauses at a desk that overlap the period, and the time paused
+    within it (a pause still going on counts until now)."""
+    paused, overlaps = _paused(p, now)
     q = (
         sa.select(
             _name(Operator),
@@ -702,7 +719,7 @@ async def pauses(s: AsyncSession, p: Period, now: datetime) -> Report:
             sa.func.max(paused),
         )
         .join(Operator, Operator.id == AgentPause.operator_id)
-        .where(AgentPause.started_at < p.end, until > p.start)
+        .where(overlaps)
         .group_by(_name(Operator), AgentPause.reason)
     )
     rows: list[dict[str, Any]] = [

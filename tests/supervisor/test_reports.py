@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.models import (
+    AgentPause,
     Attempt,
     Attention,
     AuditEvent,
@@ -160,6 +161,22 @@ async def seed(service: RunningService) -> dict[str, Any]:
                     outcome=outcome,
                 )
             )
+        # Pauses at the desk: ana's lunch on D, her break from the evening before into D (its
+        # 10 minutes on D count), bruno's break from 23:00 on D still going on (its hour on D).
+        s.add_all(
+            [
+                AgentPause(
+                    operator_id=ana, reason="lunch", started_at=at(d, 13), ended_at=at(d, 13, 20)
+                ),
+                AgentPause(
+                    operator_id=ana,
+                    reason="break",
+                    started_at=at(d, 0) - timedelta(minutes=10),
+                    ended_at=at(d, 0, 10),
+                ),
+                AgentPause(operator_id=bruno, reason="break", started_at=at(d, 23)),
+            ]
+        )
         s.add(
             PaymentPromise(
                 customer_id=acme.id,
@@ -195,6 +212,17 @@ async def test_reports_count_the_seeded_rows(service: RunningService, supervisor
     assert ana["attentions"] == 5
     assert (bruno["calls"], bruno["talk_seconds"]) == (1, 30)
     assert (bruno["pending"], bruno["cancelled"], bruno["attentions"]) == (1, 1, 2)
+    assert (ana["paused_seconds"], bruno["paused_seconds"]) == (1800, 3600)
+
+    paused = {
+        (r["operator"], r["reason"]): (r["pauses"], r["paused_seconds"], r["longest_seconds"])
+        for r in (await report(supervisor, "pauses", d))["rows"]
+    }
+    assert paused == {
+        ("Ana Lima", "lunch"): (1, 1200, 1200),
+        ("Ana Lima", "break"): (1, 600, 600),
+        ("Bruno Dias", "break"): (1, 3600, 3600),
+    }
 
     disp = await report(supervisor, "dispositions", d)
     counts = {(r["status"], r["closing_reason"]): r["attentions"] for r in disp["rows"]}
@@ -267,9 +295,11 @@ async def test_reports_count_the_seeded_rows(service: RunningService, supervisor
     }
     assert areas["US"]["calls"] == 1
 
-    # The day before D has none of it.
-    empty = await report(supervisor, "productivity", d - timedelta(days=1))
-    assert empty["rows"] == []
+    # The day before D has none of it but the first ten minutes of ana's break.
+    before = await report(supervisor, "productivity", d - timedelta(days=1))
+    assert [
+        (r["operator"], r["calls"], r["attentions"], r["paused_seconds"]) for r in before["rows"]
+    ] == [("Ana Lima", 0, 0, 600)]
 
 
 async def test_csv_export_is_audited_and_filters_are_checked(
