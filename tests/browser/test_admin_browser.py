@@ -178,6 +178,10 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
         await page.click("#audit-go")
         await expect(page.locator("#audit-table tbody tr")).to_have_count(1)
         await expect(page.locator("#audit-table tbody tr")).to_contain_text("maria")
+        # Its details read as names and values, not as JSON.
+        shown = page.locator("#audit-table tbody tr .audit-details")
+        await expect(shown.locator("dt:text-is('username') + dd")).to_have_text("maria")
+        await expect(shown).not_to_contain_text("{")
 
 
 async def test_a_supervisor_sees_the_back_office_without_the_admin_sections(

@@ -6,6 +6,19 @@ import { act, pageHead, table, field } from "./ui.js";
 
 const PAGE = 100;
 
+// A line's details as a person reads them: one "name value" row each (a list's items joined).
+function details(found) {
+  const keys = Object.keys(found || {});
+  if (!keys.length) return "";
+  return el("dl", { class: "audit-details" }, ...keys.flatMap((key) => [el("dt", {}, key), el("dd", {}, shown(found[key]))]));
+}
+
+function shown(value) {
+  if (Array.isArray(value)) return value.map(shown).join(", ");
+  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
 export default async function audit(main) {
   const state = { rows: [], more: false };
   const form = el("form", { class: "toolbar card", id: "audit-form" },
@@ -44,7 +57,7 @@ export default async function audit(main) {
         [t("Actor"), (r) => el("b", {}, r.actor || "—")],
         [t("Action"), (r) => el("span", { class: "code" }, r.action)],
         [t("Subject"), (r) => r.subject || "—"],
-        [t("Details"), (r) => el("div", { class: "audit-details" }, Object.keys(r.details || {}).length ? JSON.stringify(r.details) : "")],
+        [t("Details"), (r) => details(r.details)],
       ], state.rows, { id: "audit-table", empty: t("No line matches."), rowAttrs: (r) => ({ "data-action": r.action }) }),
       ...(state.more ? [el("div", { class: "form-foot" }, el("button", { type: "button", id: "audit-more", onclick: () => act(() => search(true)) }, t("Older lines")))] : []));
   }
