@@ -25,10 +25,8 @@ __all__ = ["other"]
 AtDesk = Callable[..., Awaitable[tuple[Client, DeskSocket]]]
 
 
-async def pause_rows(sofia: Client, language: str = "en", **query: str) -> list[dict[str, Any]]:
-    resp = await sofia.get(
-        "/api/v1/reports/pauses", params=query, headers={"Accept-Language": language}
-    )
+async def pause_rows(sofia: Client, **query: str) -> list[dict[str, Any]]:
+    resp = await sofia.get("/api/v1/reports/pauses", params=query)
     assert resp.status == 200, await resp.text()
     rows: list[dict[str, Any]] = (await resp.json())["rows"]
     return rows
