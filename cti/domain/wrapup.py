@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cti.domain.model import AttentionStatus
+from cti.domain.notices import AgentState
 from cti.domain.texts import _
 
 # The pause reason of a member in wrap-up (never one an admin may keep as a pause reason).
@@ -70,6 +71,23 @@ def overrun(rule: WrapupRule, started: datetime, now: datetime) -> bool:
 def resume_pause(reason_before: str | None) -> str | None:
     """The pause to go back to after wrap-up: the one the agent had (never wrap-up itself)."""
     return None if not reason_before or reason_before == WRAPUP_REASON else reason_before
+
+
+def pause_of(state: AgentState, reason: str, unavailable: bool) -> tuple[str | None] | None:
+    """What an agent's state says of its pause, as pauses are counted: ``(reason,)`` paused for it,
+    ``(None,)`` not paused, ``None`` nothing.
+
+    A wrap-up is not a pause. Offline says nothing when the agent's queue members are gone (the PBX
+    restarting: cti puts them back, with their pause); a phone that drops mid-pause (the browser
+    closed over lunch) ends no pause either: the PBX holds the member paused for its reason.
+    """
+    if state is AgentState.PAUSED:
+        return (reason,)
+    if state is AgentState.OFFLINE and not unavailable:
+        return None
+    if state is AgentState.OFFLINE and reason != WRAPUP_REASON:
+        return (reason or None,)
+    return (None,)
 
 
 def seconds_between(started: datetime, ended: datetime) -> int:

@@ -75,6 +75,7 @@ from cti.domain.wrapup import (
     WRAPUP_REASON,
     WrapupRule,
     overrun,
+    pause_of,
 )
 from cti.errors import AmiError
 from cti.runtime import Runtime
@@ -214,8 +215,13 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
         else:
             agent.state, agent.reason, agent.since = live.state.value, live.reason, live.since
             agent.phone_unavailable = live.unavailable
-        paused = agent.state == AgentState.PAUSED.value
-        self.note_pause(agent, agent.reason if paused else None, agent.since)
+        # Not in any queue (the PBX restarting: cti puts them back) says nothing of a pause.
+        pause = None if live is None else pause_of(live.state, live.reason, live.unavailable)
+        if live is not None and pause is not None:
+            began = live.since
+            if live.pause is not None and live.state is not AgentState.PAUSED:
+                began = live.pause[1]  # paused with its phone offline: since the pause began
+            self.note_pause(agent, pause[0], began)
 
     def note_pause(self, agent: DeskAgent, reason: str | None, at: datetime | None) -> None:
         """Write the agent's pause (its reason; None: not paused) for the pauses report when it
@@ -428,7 +434,8 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             agent.phone_unavailable = n.unavailable
             if n.state is AgentState.PAUSED:
                 agent.missed = MissedCalls()  # a pause of any reason starts the count again
-            self.note_pause(agent, n.reason if n.state is AgentState.PAUSED else None, n.since)
+            if (pause := pause_of(n.state, n.reason, n.unavailable)) is not None:
+                self.note_pause(agent, pause[0], n.since)
             await self._wrapup_state(agent, n)
             self.push(
                 uid,

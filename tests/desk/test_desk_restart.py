@@ -111,6 +111,8 @@ async def test_a_restart_gives_each_desk_back_as_it_was(
         bruno_desk = await desk_back(bruno)
         assert (bruno_desk["signed_in"], bruno_desk["state"]) == (True, "paused")
         assert bruno_desk["reason"] == "lunch"
+        # His lunch's time counts from when the PBX paused him, not from cti's return.
+        assert datetime.fromisoformat(bruno_desk["since"]) < stopped_at
         assert sim.pbx.queues["support"].members["PJSIP/agent2"].paused
 
         # The call goes on: hung up from the desk, it ends there and in the call log.

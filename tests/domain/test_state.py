@@ -224,6 +224,57 @@ def test_a_paused_agent_whose_phone_drops_is_offline_and_comes_back_paused() -> 
     assert (agent.state, agent.reason) == (AgentState.PAUSED, "lunch")
 
 
+def test_a_pause_counts_from_its_start_through_a_dropped_phone_and_a_new_reason() -> None:
+    state = PbxState("pbx1", strict=True)
+    state.apply(MemberAdded(at=T0, member=_member(DeviceStatus.NOT_IN_USE, paused=True)))
+    agent = state.agents["PJSIP/agent1"]
+    dropped = T0 + timedelta(minutes=20)
+    state.apply(
+        MemberStatusChanged(at=dropped, member=_member(DeviceStatus.UNAVAILABLE, paused=True))
+    )
+    assert (agent.state, agent.since) == (AgentState.OFFLINE, dropped)
+    # Her phone is back: the same lunch, timed from its start, not from the phone's return.
+    back = dropped + timedelta(minutes=25)
+    returned = state.apply(
+        MemberStatusChanged(at=back, member=_member(DeviceStatus.NOT_IN_USE, paused=True))
+    )
+    assert [(n.state, n.reason, n.since) for n in _states(returned)] == [
+        (AgentState.PAUSED, "lunch", T0)
+    ]
+    # Another reason is another pause: its time starts then.
+    other = back + timedelta(minutes=1)
+    member = replace(_member(DeviceStatus.NOT_IN_USE, paused=True), paused_reason="break")
+    changed = state.apply(MemberPauseChanged(at=other, member=member))
+    assert [(n.state, n.reason, n.since) for n in _states(changed)] == [
+        (AgentState.PAUSED, "break", other)
+    ]
+
+
+def test_a_pause_cti_learns_of_at_a_resync_counts_from_when_the_pbx_paused_the_member() -> None:
+    from cti.domain.events import ChannelsListed, ListedQueue, QueuesListed
+
+    at = T0 + timedelta(minutes=30)
+    began = T0 + timedelta(minutes=3)
+    ahead = at + timedelta(seconds=40)  # a PBX clock ahead of cti's
+    for last_pause, since in ((began, began), (None, at), (ahead, at)):
+        state = PbxState("pbx1", strict=True)
+        member = replace(
+            _member(DeviceStatus.NOT_IN_USE, paused=True),
+            last_pause=0 if last_pause is None else int(last_pause.timestamp()),
+        )
+        state.apply(ChannelsListed(at=at, channels=()))
+        listed = state.apply(
+            QueuesListed(at=at, queues=(ListedQueue(queue="sales"),), members=(member,), entries=())
+        )
+        assert [(n.state, n.reason, n.since) for n in _states(listed)] == [
+            (AgentState.PAUSED, "lunch", since)
+        ]
+
+
+def _states(notices: list[object]) -> list[AgentStateChanged]:
+    return [n for n in notices if isinstance(n, AgentStateChanged)]
+
+
 def test_a_phone_lost_mid_call_leaves_the_agent_offline_when_the_call_ends() -> None:
     state = PbxState("pbx1", strict=True)
     iface = "Local/100@sim-agent/n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -21,6 +22,7 @@ from tests.pbx.helpers import (
     PBX_WAIT,
     Phones,
     SignedIn,
+    desk,
     dispose_after_call,
     members,
     sign_in_to_phone,
@@ -105,7 +107,7 @@ async def _ended_everywhere(
 
 
 async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
-    pbx: Asterisk, cti: CtiServer, signed_in: SignedIn, phones: Phones
+    pbx: Asterisk, cti: CtiServer, signed_in: SignedIn, phones: Phones, migrated_database: str
 ) -> None:
     await phones("agent1")
     await phones("agent2")
@@ -127,6 +129,10 @@ async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
         within=AFTER_RESTART,
     )
     await wait_desk(bruno, "ready again", lambda d: d["state"] == "ready", within=AFTER_RESTART)
+    # For the pauses report her lunch went on through the restart: one pause, still open.
+    await asyncio.sleep(0.5)  # the desk writes pauses behind its work
+    rows = await _pauses(migrated_database, "ana")
+    assert [(r["reason"], r["ended_at"]) for r in rows] == [("lunch", None)]
 
 
 async def test_sign_in_to_phone_again_asks_the_pbx_whatever_cti_believes(
@@ -326,3 +332,88 @@ async def test_a_call_answered_while_cti_was_away_gets_its_attention_when_cti_is
         lambda d: d["wrapup"] is not None and d["wrapup"]["attention_id"] == attention["id"],
     )
     await dispose_after_call(ana)
+
+
+async def _pauses(url: str, username: str) -> list[Any]:
+    conn = await asyncpg.connect(url)
+    try:
+        return list(
+            await conn.fetch(
+                "SELECT p.reason, p.started_at, p.ended_at FROM agent_pauses p"
+                " JOIN operators o ON o.id = p.operator_id WHERE o.username = $1"
+                " ORDER BY p.started_at",
+                username,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_pause_counts_from_its_start_through_a_dropped_phone_and_a_restart_of_cti(
+    pbx: Asterisk,
+    cti: CtiServer,
+    signed_in: SignedIn,
+    phones: Phones,
+    migrated_database: str,
+) -> None:
+    """Ana's lunch is one pause, timed from its start, though her softphone closes and opens
+    again over it; a break the PBX gave her while cti was away counts from when the PBX paused
+    her (Asterisk's LastPause), on her desk, on the wallboard and in the pauses report."""
+    agent1 = await phones("agent1")
+    ana = await signed_in("ana")
+    await _ready_desk(ana)
+    assert (await ana.post("/api/v1/desk/pause", json={"reason": "lunch"})).status == 200
+    await wait_desk(ana, "at lunch", lambda d: d["state"] == "paused" and d["reason"] == "lunch")
+    lunch = datetime.fromisoformat((await desk(ana))["desk"]["since"])
+
+    await agent1.unregister()
+    await wait_desk(ana, "offline", lambda d: d["state"] == "offline" and d["phone_unavailable"])
+    await asyncio.sleep(1.2)
+    await agent1.register()
+    await wait_desk(
+        ana,
+        "back at lunch",
+        lambda d: d["state"] == "paused" and d["reason"] == "lunch" and not d["phone_unavailable"],
+    )
+    # Her lunch's time goes on from its start, not from her phone's return.
+    assert datetime.fromisoformat((await desk(ana))["desk"]["since"]) == lunch
+    rows: list[Any] = []
+    for _ in range(50):  # the desk writes pauses behind its work
+        if rows := await _pauses(migrated_database, "ana"):
+            break
+        await asyncio.sleep(0.1)
+    assert [(r["reason"], r["started_at"], r["ended_at"]) for r in rows] == [("lunch", lunch, None)]
+
+    assert await cti.stop(signal.SIGTERM) == 0
+    out = await asyncio.to_thread(
+        pbx.cli, "queue pause member PJSIP/agent1 queue support reason break"
+    )
+    on_break = datetime.now(UTC)
+    assert "paused" in out.lower(), out
+    await asyncio.sleep(2.5)
+    cti.start()
+    await cti.wait_ready()
+
+    await wait_desk(
+        ana,
+        "on the PBX's break",
+        lambda d: d["signed_in"] and d["state"] == "paused" and d["reason"] == "break",
+    )
+    since = datetime.fromisoformat((await desk(ana))["desk"]["since"])
+    # Asterisk's LastPause is in whole seconds: the break began within the second before.
+    assert on_break - timedelta(seconds=1.5) < since <= on_break
+    sofia = await signed_in("sofia")
+    board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+    row = next(a for a in board["agents"] if a["interface"] == "PJSIP/agent1")
+    assert (row["state"], row["reason"]) == ("paused", "break")
+    assert row["in_state_seconds"] >= 2
+    for _ in range(50):
+        rows = await _pauses(migrated_database, "ana")
+        if len(rows) == 2:
+            break
+        await asyncio.sleep(0.1)
+    # One lunch, ended when the break began; the break still going on, from its start.
+    assert [(r["reason"], r["started_at"], r["ended_at"]) for r in rows] == [
+        ("lunch", lunch, since),
+        ("break", since, None),
+    ]

@@ -47,6 +47,9 @@ ACTION_ID_VARIABLE = "CTI_ACTION_ID"
 GONE_AT_RESYNC = "gone at resync"
 
 _TOMBSTONES = 50_000
+# An agent who goes on being paused after these states: its pause's time counts from the pause's
+# start (offline: its phone dropped mid-pause and came back, or cti has just learnt of it).
+_PAUSE_GOES_ON = frozenset({AgentState.OFFLINE, AgentState.PAUSED})
 
 
 def elapsed(since: datetime, at: datetime) -> int:
@@ -228,6 +231,15 @@ class StateCore:
         return True
 
     @staticmethod
+    def _follow_pause(agent: Agent, reason: str, began: datetime) -> None:
+        """Keep the agent's pause (``agent.paused`` and ``reason`` just set from its memberships):
+        a new one, or one of another reason, begins at ``began``; one going on keeps its start."""
+        if not agent.paused:
+            agent.pause = None
+        elif agent.pause is None or agent.pause[0] != reason:
+            agent.pause = (reason, began)
+
+    @staticmethod
     def _rest(agent: Agent, reason: str, at: datetime) -> AgentState:
         """Where an agent rests, by its flags."""
         # A phone that cannot take a call never makes its agent ready (nor paused-but-there).
@@ -250,8 +262,16 @@ class StateCore:
         ):
             return
         agent.announced_unavailable = agent.unavailable
-        if target is not previous:
+        if target is not previous or (target is AgentState.PAUSED and reason != agent.reason):
             agent.since = at
+            if (
+                target is AgentState.PAUSED
+                and agent.pause is not None
+                and previous in _PAUSE_GOES_ON
+            ):
+                # Paused all along (its phone came back, another reason, a pause cti did not see
+                # begin): the pause's time counts from its start, not from the news of it.
+                agent.since = min(at, agent.pause[1])
         agent.state, agent.reason = target, reason
         self._out.append(
             AgentStateChanged(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cti.domain.events import (
     ActionId,
@@ -97,6 +97,8 @@ class Member:
     penalty: int
     membership: str
     wrapup_time: int
+    # When the PBX last paused the member (Asterisk's LastPause, epoch seconds; 0: never).
+    last_pause: int = 0
 
     @classmethod
     def of(cls, info: MemberInfo) -> Member:
@@ -115,7 +117,18 @@ class Member:
             penalty=info.penalty,
             membership=info.membership,
             wrapup_time=info.wrapup_time,
+            last_pause=info.last_pause,
         )
+
+
+def pause_began(members: list[Member], at: datetime) -> datetime:
+    """When the PBX paused these memberships (the latest LastPause of those paused), for a pause
+    cti did not see begin (it was away, or the link was down); ``at`` when the PBX does not say,
+    and never later than ``at`` (the PBX's clock a little ahead of cti's)."""
+    latest = max((m.last_pause for m in members if m.paused), default=0)
+    if latest <= 0:
+        return at
+    return min(at, datetime.fromtimestamp(latest, tz=at.tzinfo or UTC))
 
 
 def member_flags(members: list[Member]) -> tuple[bool, bool, str]:
@@ -180,6 +193,9 @@ class Agent:
     unavailable: bool = False
     # What the last AgentStateChanged said of ``unavailable`` (a change alone is news too).
     announced_unavailable: bool = False
+    # The pause the agent is in over its memberships, whatever its phone does meanwhile: (its
+    # reason, when it began); None when not paused everywhere.
+    pause: tuple[str, datetime] | None = None
     index: AgentIndex | None = field(default=None, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -32,6 +32,7 @@ class MemberHandlers(StateCore):
             m.state_interface = info.state_interface or m.state_interface
             m.status, m.paused, m.paused_reason = info.status, info.paused, info.paused_reason
             m.in_call, m.calls_taken, m.last_call = info.in_call, info.calls_taken, info.last_call
+            m.last_pause = info.last_pause or m.last_pause
             m.penalty, m.wrapup_time = info.penalty, info.wrapup_time
             m.membership = info.membership or m.membership
         if (device := member_device(m)) != m.interface:
@@ -68,6 +69,7 @@ class MemberHandlers(StateCore):
         agent.queues.add(info.queue)
         was_paused, was_unavailable = agent.paused, agent.unavailable
         agent.paused, agent.unavailable, reason = self._agent_flags(agent)
+        self._follow_pause(agent, reason, ev.at)
         self._member_notice(m, MemberChange.ADDED if added else MemberChange.UPDATED, ev.at)
         if agent.unavailable and not was_unavailable:
             self._move(agent, AgentTrigger.UNAVAILABLE, ev.at, reason)
@@ -97,9 +99,11 @@ class MemberHandlers(StateCore):
         agent.queues.discard(info.queue)
         if agent.queues:
             agent.paused, agent.unavailable, reason = self._agent_flags(agent)
+            self._follow_pause(agent, reason, ev.at)
             self._move(agent, AgentTrigger.LOGGED_IN, ev.at, reason)
         else:
             agent.paused = agent.unavailable = False
+            agent.pause = None
             self._move(agent, AgentTrigger.LOGGED_OUT, ev.at, "")
 
     def _store_member_removed_notice(self, m: Member, info: MemberInfo, at: datetime) -> None:

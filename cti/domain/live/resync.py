@@ -30,6 +30,7 @@ from cti.domain.live.entities import (
     Queue,
     WaitingCaller,
     member_flags,
+    pause_began,
 )
 from cti.domain.live.transitions import CallState
 from cti.domain.notices import AgentState, CallKind, StateResynced
@@ -154,6 +155,8 @@ class ResyncHandlers(ChannelHandlers):
                 agent = self._agent(interface, members[0].name, at)
             agent.queues = {m.queue for m in members}
             agent.paused, agent.unavailable, reason = member_flags(members)
+            # A pause cti did not see begin counts from when the PBX paused the member.
+            self._follow_pause(agent, reason, pause_began(members, at))
             if not members or agent.unavailable:
                 target = AgentState.OFFLINE
             elif any(m.in_call for m in members):
