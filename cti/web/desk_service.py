@@ -602,6 +602,9 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             uid,
             {"type": "connected", "call": agent.call, "timer": agent.timer(), "pop": agent.pop},
         )
+        # The ring's write, queued behind the pop, is done before the attention is opened and read:
+        # it holds when its call rang, however busy the database was.
+        await self._writes.written()
         attention_id = await repo.open_attention(
             self.rt.db,
             key=repo.CallKey(n.pbx, n.uniqueid),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from cti.app import RunningService
 from cti.db.users import add_user
 from cti.sim import PbxSimulator
+from cti.web.desk_service import DESK_SERVICE
 
 from .conftest import Client, DeskSocket, calls_rows, open_desk, until
 
@@ -83,6 +85,27 @@ async def test_support_call_pops_at_one_agent_only_and_the_attention_keeps_the_c
     assert len(rows) == 1 and rows[0]["queue"] == "support"
     assert rows[0]["attention_id"] == attention["id"]
     assert rows[0]["operator_id"] == ana.user["id"]
+
+
+async def test_the_attention_after_the_call_holds_when_it_rang_however_busy_the_database(
+    service: RunningService, sim: PbxSimulator, customers: dict[str, int], at_desk: AtDesk
+) -> None:
+    """The desk writes a call's ring behind its pop (never making the pop wait); when the database
+    is slow the call may be answered and ended before that write is done: the attention shown
+    after the call holds when it rang all the same."""
+    ana, ws = await at_desk("ana")
+    desk = service.app[DESK_SERVICE]
+    desk._writes.put("a slow write", partial(asyncio.sleep, 1.5))  # a busy database
+    sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=5)
+    await sim.advance(0.2)
+    await ws.next("pop")
+    assert (await ana.post("/api/v1/desk/answer")).status == 200
+    await ws.next("connected")
+    await sim.advance(5.5)
+    stored = await ws.next("attention", lambda m: m["attention"]["call"]["ended_at"] is not None)
+    call = stored["attention"]["call"]
+    assert call["ring_at"] is not None
+    assert datetime.fromisoformat(call["ring_at"]) <= datetime.fromisoformat(call["answered_at"])
 
 
 async def test_caller_hanging_up_before_answer_updates_the_pop_and_logs_an_abandoned_call(
