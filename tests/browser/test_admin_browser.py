@@ -1,7 +1,8 @@
 """The back office in real headless Chromium, on the demo data: the admin goes from the wallboard to
 the back office, adds a user, assigns an active case to the operator the balancing suggestion
-names, renames and retires pause reasons, and finds those changes in the audit log. The dashboard
-is left in docs/admin.png with CTI_UPDATE_SCREENSHOTS=1."""
+names, renames and retires pause reasons, and finds those changes in the audit log, whose details
+are named in the reader's language. The dashboard is left in docs/admin.png, the audit log in
+Portuguese in docs/audit.pt-BR.png, with CTI_UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from cti.app import RunningService
+from cti.db.audit import audit
 from tests.backoffice.conftest import (
     backoffice,
     backoffice_with,
@@ -178,10 +180,48 @@ async def test_admin_adds_a_user_assigns_a_case_and_changes_pause_reasons(
         await page.click("#audit-go")
         await expect(page.locator("#audit-table tbody tr")).to_have_count(1)
         await expect(page.locator("#audit-table tbody tr")).to_contain_text("maria")
-        # Its details read as names and values, not as JSON.
+        # Its details read as names and values, not as JSON (each name as people say it, the
+        # key it is stored under in its title).
         shown = page.locator("#audit-table tbody tr .audit-details")
-        await expect(shown.locator("dt:text-is('username') + dd")).to_have_text("maria")
+        await expect(shown.locator("dt[title=username]")).to_have_text("User")
+        await expect(shown.locator("dt[title=username] + dd")).to_have_text("maria")
         await expect(shown).not_to_contain_text("{")
+
+
+async def test_an_audit_lines_details_are_named_in_the_admins_language(
+    backoffice: RunningService, chromium: Browser, tmp_path: Path
+) -> None:
+    # Ana opens a customer's record: the read is audited with its purpose and the personal fields
+    # it showed. A line written with a key this page does not know (an older or a newer one).
+    async with logins_for(backoffice) as login:
+        ana = await login("ana")
+        await body(await ana.get("/api/v1/customers/1"))
+    await audit(backoffice.runtime.db, "ana", "personal.future", "customer:1", {"new_key": 7})
+
+    # The admin reads the audit log in Brazilian Portuguese.
+    context = await chromium.new_context(viewport={"width": 1440, "height": 900}, locale="pt-BR")
+    page = await context.new_page()
+    page.set_default_timeout(8000)
+    await sign_in(page, backoffice.url, "admin", landing="admin")
+    await page.click("#nav [data-section=audit]")
+    await page.fill("#audit-form [name=actor]", "ana")
+    await page.fill("#audit-form [name=action]", "personal.*")
+    await page.click("#audit-go")
+    read = page.locator("#audit-table tbody tr[data-action='personal.read']")
+    await expect(read).to_have_count(1)
+    await expect(read).to_contain_text("customer:1")
+    shown = read.locator(".audit-details")
+    # Each detail is named in the admin's language, the key it is stored under in its title.
+    await expect(shown.locator("dt[title=fields]")).to_have_text("Campos")
+    await expect(shown.locator("dt[title=purpose]")).to_have_text("Finalidade")
+    await expect(shown.locator("dt[title=fields] + dd")).to_contain_text("name")
+    assert sorted(await shown.locator("dt").all_text_contents()) == ["Campos", "Finalidade"]
+    # A key it has no name for is shown as written.
+    future = page.locator("#audit-table tbody tr[data-action='personal.future'] .audit-details")
+    await expect(future.locator("dt[title=new_key]")).to_have_text("new_key")
+    await expect(future.locator("dt[title=new_key] + dd")).to_have_text("7")
+    await page.screenshot(path=str(screenshot_path("audit.pt-BR.png", tmp_path)))
+    await context.close()
 
 
 async def test_a_supervisor_sees_the_back_office_without_the_admin_sections(
