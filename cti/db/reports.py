@@ -703,7 +703,12 @@ def _paused(p: Period, now: datetime) -> tuple[Any, Any]:
     end = sa.func.least(until, sa.literal(p.end, sa.DateTime(timezone=True)))
     # Whole seconds per pause, so that a total, an average and the longest agree.
     seconds = sa.func.greatest(sa.func.round(_seconds(end - start)), 0)
-    return seconds, sa.and_(AgentPause.started_at < p.end, until > p.start)
+    # ``until > p.start``, said so that PostgreSQL reads only the pauses that ended after the start
+    # and the open ones (both from ix_agent_pauses_ended), not every pause begun before the end.
+    # An open pause counts until now: none of them if now is not after the start.
+    ended_after = AgentPause.ended_at > p.start
+    after = sa.or_(ended_after, AgentPause.ended_at.is_(None)) if now > p.start else ended_after
+    return seconds, sa.and_(AgentPause.started_at < p.end, after)
 
 
 async def pauses(s: AsyncSession, p: Period, now: datetime) -> Report:

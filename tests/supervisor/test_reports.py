@@ -24,6 +24,7 @@ from cti.db.models import (
     Operator,
     PaymentPromise,
 )
+from cti.db.reports import run_report
 from cti.domain.model import (
     AttentionKind,
     AttentionStatus,
@@ -33,6 +34,7 @@ from cti.domain.model import (
     Direction,
     LeadStatus,
 )
+from cti.domain.reporting import Period
 
 from .conftest import Client
 
@@ -300,6 +302,105 @@ async def test_reports_count_the_seeded_rows(service: RunningService, supervisor
     assert [
         (r["operator"], r["calls"], r["attentions"], r["paused_seconds"]) for r in before["rows"]
     ] == [("Ana Lima", 0, 0, 600)]
+
+
+async def paused_figures(
+    service: RunningService, day: date, now: datetime
+) -> tuple[dict[tuple[str, str], tuple[int, int, int]], dict[str, int]]:
+    """The pauses report of ``day`` at the instant ``now``: (operator, reason) -> pauses, seconds
+    paused, the longest; and the productivity report's seconds paused per operator."""
+    period = Period.of(day, day)
+    pauses = await run_report(service.runtime.db, "pauses", period, now)
+    prod = await run_report(service.runtime.db, "productivity", period, now)
+    return (
+        {
+            (r["operator"], r["reason"]): (r["pauses"], r["paused_seconds"], r["longest_seconds"])
+            for r in pauses.rows
+        },
+        {r["operator"]: r["paused_seconds"] for r in prod.rows},
+    )
+
+
+async def test_a_day_counts_only_its_part_of_each_pause(
+    service: RunningService, users: dict[str, str]
+) -> None:
+    """A pause counts in a day for the part of it within the day: not one that ended the instant
+    the day began, nor one that began the instant it ended; one still going on counts until now,
+    and not at all in a day that has not begun by now."""
+    d = (service.runtime.clock.now() - timedelta(days=5)).date()
+    day_before, day_after = d - timedelta(days=1), d + timedelta(days=1)
+    async with service.runtime.db.sessions.begin() as s:
+        ops = dict((await s.execute(sa.select(Operator.username, Operator.id))).all())
+        ana, bruno = ops["ana"], ops["bruno"]
+        s.add_all(
+            [
+                # Ana's the evening before D: a meeting, then coaching until D began.
+                AgentPause(
+                    operator_id=ana,
+                    reason="meeting",
+                    started_at=at(day_before, 20),
+                    ended_at=at(day_before, 21),
+                ),
+                AgentPause(
+                    operator_id=ana,
+                    reason="coaching",
+                    started_at=at(day_before, 23, 30),
+                    ended_at=at(d, 0),
+                ),
+                # Bruno's break from 23:45 the evening before to 00:15 on D; another from 20:00.
+                AgentPause(
+                    operator_id=bruno,
+                    reason="break",
+                    started_at=at(day_before, 23, 45),
+                    ended_at=at(d, 0, 15),
+                ),
+                AgentPause(operator_id=bruno, reason="break", started_at=at(d, 20)),
+            ]
+        )
+
+    # At 21:00 on D, bruno's second break has lasted an hour.
+    now = at(d, 21)
+    assert await paused_figures(service, day_before, now) == (
+        {
+            ("Ana Lima", "meeting"): (1, 3600, 3600),
+            ("Ana Lima", "coaching"): (1, 1800, 1800),
+            ("Bruno Dias", "break"): (1, 900, 900),
+        },
+        {"Ana Lima": 5400, "Bruno Dias": 900},
+    )
+    assert await paused_figures(service, d, now) == (
+        {("Bruno Dias", "break"): (2, 900 + 3600, 3600)},
+        {"Bruno Dias": 4500},
+    )
+    # The next day has not begun (nor at its very first instant): nothing paused in it yet.
+    assert await paused_figures(service, day_after, now) == ({}, {})
+    assert await paused_figures(service, day_after, at(day_after, 0)) == ({}, {})
+    second = at(day_after, 0) + timedelta(seconds=1)
+    assert await paused_figures(service, day_after, second) == (
+        {("Bruno Dias", "break"): (1, 1, 1)},
+        {"Bruno Dias": 1},
+    )
+
+    # Ana's break from the instant D ended (00:00 the day after) for half an hour.
+    async with service.runtime.db.sessions.begin() as s:
+        s.add(
+            AgentPause(
+                operator_id=ana,
+                reason="break",
+                started_at=at(day_after, 0),
+                ended_at=at(day_after, 0, 30),
+            )
+        )
+    # At noon the day after, bruno's break goes on: the rest of D, and the day after until now.
+    now = at(day_after, 12)
+    assert await paused_figures(service, d, now) == (
+        {("Bruno Dias", "break"): (2, 900 + 4 * 3600, 4 * 3600)},
+        {"Bruno Dias": 900 + 4 * 3600},
+    )
+    assert await paused_figures(service, day_after, now) == (
+        {("Ana Lima", "break"): (1, 1800, 1800), ("Bruno Dias", "break"): (1, 43200, 43200)},
+        {"Ana Lima": 1800, "Bruno Dias": 43200},
+    )
 
 
 async def test_csv_export_is_audited_and_filters_are_checked(

@@ -262,6 +262,8 @@ class AgentPause(Base):
     __table_args__ = (
         sa.CheckConstraint("ended_at >= started_at", name="ends_after_start"),
         sa.Index("ix_agent_pauses_started", "started_at"),
+        # The pauses that ended after a report's period began (reports._paused).
+        sa.Index("ix_agent_pauses_ended", "ended_at"),
         sa.Index(
             "ix_agent_pauses_open",
             "operator_id",
