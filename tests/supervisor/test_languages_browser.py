@@ -87,7 +87,7 @@ async def service(
 _SQUEEZED = """() => {
   const lines = [...document.querySelectorAll(
       ".top .brand, .top #link, .top #pbx span, .top #day, .top .myphone label > span,"
-      + " .top .links > *, .queue dd")]
+      + " .top .links > *, .queue dd, .chart figcaption")]
     .filter((e) => {
       const range = document.createRange();
       range.selectNodeContents(e);
@@ -185,8 +185,8 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
     await expect(averages).to_have_text(re.compile(r"^\d+:\d\d · \d+:\d\d$"))
     # Whatever the window's width, and after it narrows again (a wallboard moved from the TV to a
     # laptop), the page is no wider than the window: the charts shrink with it. At 1440 px, and at a
-    # desk's 1280, nothing in the header or the queues' figures is squeezed onto two lines, and each
-    # campaign's buttons sit in its row, inside the table.
+    # desk's 1280, nothing in the header, the queues' figures or the charts' captions is squeezed
+    # onto two lines, and each campaign's buttons sit in its row, inside the table.
     for width in (1920, 1440, 1280, 1024, 1920, 1440):
         await page.set_viewport_size({"width": width, "height": 900})
         wide = 0
