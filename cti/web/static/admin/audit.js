@@ -11,7 +11,7 @@ const PAGE = 100;
 // as written; the key itself stays in the label's title, so that the code is still findable.
 const KEYS = {
   // Personal data read, masked or exported; searches; imports and report exports.
-  purpose: N_("Purpose"), fields: N_("Fields"), attentions: N_("Attentions"), key_id: N_("Key"),
+  purpose: N_("Purpose"), fields: N_("Fields"), attentions: N_("Attentions"), key_id: N_("API key|audit"),
   length: N_("Characters searched"), found: N_("Found"), rows: N_("Rows"), lines: N_("Lines"),
   masked: N_("Masked"), tz: N_("Time zone"), language: N_("Language"),
   // Changes: what a value was and became.
