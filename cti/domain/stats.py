@@ -20,10 +20,16 @@ Uniqueid), whether the log or a notice told of it first.
 
 Per agent: calls taken, talk time and **wrap-up time** (the whole seconds of each after-call work
 that ended today, counted from the ``AgentStateChanged`` into wrap-up to the one out of it, as
-the productivity report counts the wrap-ups cti records). The calls an agent took count whether a
-queue gave them or the agent dialled them (from the desk, or a preview campaign's:
-``DialerConnected`` to the call's ``CallEnded``, logged with no queue); those count in no queue's
-figures.
+the productivity report counts the wrap-ups cti records) and **time paused** (for any reason; what
+the desk records as a pause, by the same rule (:func:`~cti.domain.wrapup.pause_of`): each pause's
+part within today, a reason changed being a new pause, in whole seconds as the pauses report counts
+them; one going on counts to now). For an agent at a desk the pauses that ended are the ones the
+database holds (:meth:`WallboardFigures.seed_pauses`, read again every few seconds: those before a
+restart of cti, those the desk closed for what the PBX did while cti was away) and those the
+notices ended that it did not hold yet when last read; for another, those the notices ended. The
+calls an agent took count whether a queue gave them or the agent dialled them (from the desk, or a
+preview campaign's: ``DialerConnected`` to the call's ``CallEnded``, logged with no queue); those
+count in no queue's figures.
 
 The campaign section comes from a :class:`CampaignFigures` provider (the dialer), when one exists.
 """
@@ -33,7 +39,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from cti.domain.notices import (
@@ -48,12 +54,18 @@ from cti.domain.notices import (
     DialerConnected,
 )
 from cti.domain.state import PbxState
-from cti.domain.wrapup import seconds_between
+from cti.domain.wrapup import pause_of, seconds_between
 
 # Waiting-trend samples kept (one every TREND_STEP_SECONDS): 30 minutes.
 TREND_STEP_SECONDS = 30
 TREND_POINTS = 60
 AGENT_STATES: tuple[str, ...] = tuple(s.value for s in AgentState)
+# A pause the notices ended is the one the database holds if that one ended within this many seconds
+# of it (the desk writes the notice's instant; after a restart of cti, Asterisk's whole seconds).
+PAUSE_MATCH_SECONDS = 2.0
+# A read of the pauses at a desk lists those that ended this many seconds before it one by one (to
+# tell which of the pauses the notices ended it holds); the desk has written any older one by then.
+PAUSE_RECENT_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +179,14 @@ class AgentDay:
     talk_seconds: int = 0
     wrapup_seconds: int = 0
     wrapups: int = 0
+    # The pauses the notices ended today: when each ended, and its seconds within the day; the
+    # first ``pauses_stored`` of them the database held when last read (an agent at a desk).
+    pauses: list[tuple[datetime, int]] = field(default_factory=list)
+    pauses_stored: int = 0
+
+    @property
+    def pause_seconds(self) -> int:
+        return sum(seconds for _, seconds in self.pauses)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,6 +201,17 @@ class LoggedCall:
     answered_at: datetime | None
     ended_at: datetime | None
     abandoned: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeskPauses:
+    """An operator's pauses at a desk that ended today, as the database holds them: their whole
+    seconds within the day, and when each of those that ended in the last
+    ``PAUSE_RECENT_SECONDS`` before the read ended."""
+
+    operator_id: int
+    seconds: int
+    recent: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +289,10 @@ class AgentRow(TypedDict):
     talk_seconds: int
     wrapup_seconds: int
     wrapups: int
+    # Time paused today: the pauses that ended (whole seconds), and when the one going on began
+    # (at the earliest today's midnight), None when not paused.
+    pause_seconds: int
+    paused_since_ms: int | None
 
 
 class Totals(TypedDict):
@@ -330,6 +365,12 @@ class WallboardFigures:
         # The agent-dialled calls in progress, by (pbx, linkedid): the agent's channel's Uniqueid
         # (the call log's key), the agent, when they were put through.
         self._dialled: dict[tuple[str, str], tuple[str, str, datetime]] = {}
+        # The pause each agent (pbx, interface) is in: its reason and when it began.
+        self._pausing: dict[tuple[str, str], tuple[str, datetime]] = {}
+        # The pauses at a desk that ended today, by operator (user id), as the database last
+        # said, and the day they are of.
+        self._desk_pauses: dict[int, DeskPauses] = {}
+        self._desk_pauses_day: date | None = None
         self._last_trend_slot: int | None = None
 
     # --- the reducer -------------------------------------------------------------------------
@@ -378,14 +419,18 @@ class WallboardFigures:
             )
         if isinstance(notice, AgentStateChanged):
             key = (notice.pbx, notice.interface)
+            paused = self._follow_pause(key, notice)
             if notice.state is AgentState.WRAP_UP:
                 if notice.previous is not AgentState.WRAP_UP:
                     self._wrapping[key] = notice.since
-                return False
+                return paused
             began = self._wrapping.pop(key, None)
             if began is None:
-                return False
-            return self._wrapped(*key, ended=notice.at, seconds=seconds_between(began, notice.at))
+                return paused
+            wrapped = self._wrapped(
+                *key, ended=notice.at, seconds=seconds_between(began, notice.at)
+            )
+            return wrapped or paused
         if isinstance(notice, DialerConnected):
             # A call the agent dialled (no queue): theirs, in no queue's figures.
             key = (notice.pbx, str(notice.linkedid))
@@ -463,6 +508,77 @@ class WallboardFigures:
             for w in wrapups
             if self._local_day(w.ended_at) == day
         )
+
+    def seed_pauses(self, pauses: Iterable[DeskPauses], *, read_at: datetime) -> None:
+        """The pauses at a desk that ended today, as the database held them at ``read_at`` (at
+        start, then every few seconds: each read replaces the last). The pauses the notices ended
+        long enough before the read (``PAUSE_RECENT_SECONDS``, less the match) are in it if an
+        agent at a desk had them (the desk writes each as it ends; one not at a desk had none)."""
+        self._desk_pauses = {p.operator_id: p for p in pauses}
+        self._desk_pauses_day = self._local_day(read_at)
+        today = self._day(read_at)
+        if today.day != self._desk_pauses_day:
+            return  # a read of yesterday, late: no pause of today is in it
+        stored_before = read_at - timedelta(seconds=PAUSE_RECENT_SECONDS - PAUSE_MATCH_SECONDS)
+        for counts in today.agents.values():
+            n = counts.pauses_stored
+            while n < len(counts.pauses) and counts.pauses[n][0] < stored_before:
+                n += 1
+            counts.pauses_stored = n
+
+    def _pause_seconds(self, counts: AgentDay, operator_id: int | None, today: date) -> int:
+        """Today's seconds paused in the pauses that ended: for an agent at a desk, the database's
+        and those the notices ended that it did not hold when read (none of its recent ones ended
+        within ``PAUSE_MATCH_SECONDS`` of it); for another, the notices'."""
+        if operator_id is None:
+            return counts.pause_seconds
+        stored = self._desk_pauses.get(operator_id) if self._desk_pauses_day == today else None
+        if stored is None:
+            stored = DeskPauses(operator_id=operator_id, seconds=0)
+        total = stored.seconds
+        matched: set[int] = set()
+        for ended, seconds in counts.pauses[counts.pauses_stored :]:
+            found = next(
+                (
+                    i
+                    for i, at in enumerate(stored.recent)
+                    if i not in matched and abs((at - ended).total_seconds()) <= PAUSE_MATCH_SECONDS
+                ),
+                None,
+            )
+            if found is None:
+                total += seconds
+            else:
+                matched.add(found)
+        return total
+
+    def _follow_pause(self, key: tuple[str, str], n: AgentStateChanged) -> bool:
+        """Follow the agent's pause as the desk records it: a pause of another reason is a new
+        one; out of a pause (or out of its queues) ends it. True when a pause ended."""
+        pause = pause_of(n.state, n.reason, n.unavailable)
+        reason = pause[0] if pause is not None else None
+        going = self._pausing.get(key)
+        if going is not None and going[0] == reason:
+            return False
+        ended = False
+        if going is not None:
+            del self._pausing[key]
+            ended = self._pause_ended(key, going[1], n.since)
+        if reason is not None:
+            self._pausing[key] = (reason, n.since)
+        return ended
+
+    def _pause_ended(self, key: tuple[str, str], began: datetime, ended: datetime) -> bool:
+        """Count a pause's part within the day it ended (whole seconds, as the pauses report)."""
+        seconds = round((ended - max(began, self._midnight(ended))).total_seconds())
+        if seconds <= 0:
+            return False
+        self._agent(self._day(ended), *key).pauses.append((ended, seconds))
+        return True
+
+    def _midnight(self, at: datetime) -> datetime:
+        """The start of ``at``'s day, in the configured time zone."""
+        return datetime.combine(self._local_day(at), time(0), tzinfo=self.tz)
 
     def _wrapped(self, pbx: str, interface: str, *, ended: datetime, seconds: int) -> bool:
         today = self._day(ended)
@@ -627,6 +743,7 @@ class WallboardFigures:
         operators: Mapping[tuple[str, str], tuple[int, str]],
     ) -> list[AgentRow]:
         out: list[AgentRow] = []
+        midnight = self._midnight(now)
         for pbx in sorted(states):
             state = states[pbx]
             for interface in sorted(state.agents):
@@ -653,6 +770,16 @@ class WallboardFigures:
                             "seconds": _secs(now, started),
                         }
                 op = operators.get((pbx, interface))
+                paused_since: int | None = None
+                going = self._pausing.get((pbx, interface))
+                live = pause_of(agent.state, agent.reason, agent.unavailable)
+                if going is None and live is not None and live[0] is not None:
+                    # Paused before its notices reached the wallboard (cti starting): from the
+                    # pause's start as the PBX state knows it.
+                    began = agent.pause[1] if agent.pause is not None else agent.since
+                    going = self._pausing[(pbx, interface)] = (live[0], began)
+                if going is not None:
+                    paused_since = _ms(max(going[1], midnight))
                 out.append(
                     {
                         "pbx": pbx,
@@ -669,6 +796,10 @@ class WallboardFigures:
                         "talk_seconds": counts.talk_seconds,
                         "wrapup_seconds": counts.wrapup_seconds,
                         "wrapups": counts.wrapups,
+                        "pause_seconds": self._pause_seconds(
+                            counts, op[0] if op else None, day.day
+                        ),
+                        "paused_since_ms": paused_since,
                     }
                 )
         return out

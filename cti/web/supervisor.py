@@ -243,6 +243,7 @@ class ReportAnswer(Answer):
 
 async def wallboard(request: web.Request) -> web.StreamResponse:
     service = request.app[WALLBOARD_SERVICE]
+    await service.fresh_or_log()
     frame = service.frame(snapshot=True)
     return await respond(
         web_state(request).runtime.db,

@@ -53,6 +53,7 @@ from aiohttp import web
 from cti.clock import local_tz
 from cti.db.backoffice.personal import Viewer, read_rows, standing_of, write_reads
 from cti.db.calllog import queue_calls_between
+from cti.db.desk.pauses import desk_pauses
 from cti.db.desk.wrapups import wrapups_between
 from cti.db.reports import campaign_attempts
 from cti.domain.backoffice import CALLER_FIELDS, WALLBOARD_SPEC
@@ -73,8 +74,8 @@ from cti.web.supervisor_spy import SPY_SESSIONS
 log = logging.getLogger("cti.web.supervisor")
 
 WALLBOARD_TOPIC = "wallboard"
-# How often today's campaign attempts are read again while someone watches.
-CAMPAIGN_DAY_SECONDS = 5.0
+# How often today's campaign attempts and ended pauses are read again while someone watches.
+READ_AGAIN_SECONDS = 5.0
 PURPOSE = "wallboard"
 
 
@@ -131,6 +132,7 @@ class WallboardService:
         # Today's attempts per campaign, read from the database (every instance's dialling).
         self.campaign_day: list[dict[str, Any]] = []
         self._campaign_day_read = -1e18
+        self._pauses_read = -1e18
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -149,14 +151,44 @@ class WallboardService:
         calls = await queue_calls_between(self._rt.db, start, end)
         counted = self.figures.seed(calls, now)
         wrapped = self.figures.seed_wrapups(await wrapups_between(self._rt.db, start, end), now)
+        paused = await self.read_pauses()
         log.info(
-            "wallboard: %d calls and %d wrap-ups of %s counted from the database",
+            "wallboard: %d calls, %d wrap-ups and %d operators' pauses of %s counted from the"
+            " database",
             counted,
             wrapped,
+            paused,
             day,
         )
         await self.read_campaign_day()
         return counted
+
+    async def read_pauses(self) -> int:
+        """Today's pauses at a desk that ended, as the database holds them (every instance's desks,
+        those closed for what the PBX did while cti was away); how many operators had one."""
+        now = self._rt.clock.now()
+        tz = self.figures.tz
+        start = datetime.combine(now.astimezone(tz).date(), dt_time(0), tzinfo=tz)
+        pauses = await desk_pauses(self._rt.db, start, now)
+        self.figures.seed_pauses(pauses, read_at=now)
+        self._pauses_read = asyncio.get_running_loop().time()
+        return len(pauses)
+
+    async def fresh(self) -> None:
+        """Read again what the board takes from the database when it is older than a few seconds
+        (before a snapshot: a board nobody watched reads nothing meanwhile)."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._campaign_day_read >= READ_AGAIN_SECONDS:
+            await self.read_campaign_day()
+        if loop.time() - self._pauses_read >= READ_AGAIN_SECONDS:
+            await self.read_pauses()
+
+    async def fresh_or_log(self) -> None:
+        """:meth:`fresh`, the board served as it stands if the database does not answer."""
+        try:
+            await self.fresh()
+        except Exception:
+            log.exception("wallboard: today's figures could not be read again from the database")
 
     async def read_campaign_day(self) -> None:
         """Today's dial attempts per campaign, as the campaigns report counts them."""
@@ -201,8 +233,8 @@ class WallboardService:
                 delay = 0
             await asyncio.sleep(delay)
             try:
-                if self.watchers and loop.time() - self._campaign_day_read >= CAMPAIGN_DAY_SECONDS:
-                    await self.read_campaign_day()
+                if self.watchers:
+                    await self.fresh()
                 await self.check_watchers()
                 self.tick()
                 await self.write_reads()
@@ -217,6 +249,7 @@ class WallboardService:
         """Start a wallboard for ``viewer``: its snapshot, as they may see it."""
         allowed = await permission(self._rt.db, viewer.id)
         watcher = self.watchers[client] = Watcher(client, viewer, allowed)
+        await self.fresh_or_log()
         self.send_snapshot(watcher)
         await self.write_reads()
         return watcher

@@ -417,3 +417,15 @@ async def test_a_pause_counts_from_its_start_through_a_dropped_phone_and_a_resta
         ("lunch", lunch, since),
         ("break", since, None),
     ]
+    # On the wallboard her time paused today is the lunch the desk closed once cti was back (the
+    # database's, as the reports count it), and the break going on from its start.
+    lunch_seconds = round((since - lunch).total_seconds())
+    assert lunch_seconds >= 1  # her phone was away 1.2 s of it
+    for _ in range(100):  # the board reads the ended pauses again every few seconds
+        board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+        row = next(a for a in board["agents"] if a["interface"] == "PJSIP/agent1")
+        if row["pause_seconds"] == lunch_seconds:
+            break
+        await asyncio.sleep(0.1)
+    assert row["pause_seconds"] == lunch_seconds
+    assert abs(row["paused_since_ms"] - since.timestamp() * 1000) <= 5

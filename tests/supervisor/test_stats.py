@@ -8,9 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cti.domain.events import LinkedId, UniqueId
+from cti.domain.live.entities import Agent
 from cti.domain.notices import (
     AgentCallEnded,
     AgentConnected,
+    AgentState,
+    AgentStateChanged,
     CallEnded,
     CallerAbandoned,
     DialerConnected,
@@ -19,6 +22,7 @@ from cti.domain.notices import (
 from cti.domain.state import PbxState
 from cti.domain.stats import (
     CampaignFigure,
+    DeskPauses,
     LoggedCall,
     WallboardFigures,
     campaigns_of,
@@ -78,6 +82,100 @@ def abandoned(at: datetime, waited: int) -> CallerAbandoned:
 def support(view: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = next(q for q in view["queues"] if q["name"] == "support")
     return found
+
+
+def moved(
+    at: datetime, state: AgentState, reason: str = "", *, unavailable: bool = False
+) -> AgentStateChanged:
+    return AgentStateChanged(
+        pbx="pbx1",
+        at=at,
+        interface="PJSIP/agent1",
+        member_name="Ana",
+        state=state,
+        previous=AgentState.READY,
+        reason=reason,
+        since=at,
+        unavailable=unavailable,
+    )
+
+
+def test_time_paused_counts_each_pause_within_the_day_it_ends() -> None:
+    f = WallboardFigures(service_level_seconds=20)  # days in UTC; T0 is 23:50
+    start = T0 - timedelta(hours=2)
+    steps = [
+        (0, moved(start, AgentState.PAUSED, "lunch")),
+        # Another reason: the lunch (100 s) ends, a break begins; its phone dropping mid-break
+        # (the browser closed) and coming back end nothing.
+        (100, moved(start + timedelta(seconds=100), AgentState.PAUSED, "break")),
+        (130, moved(start + timedelta(seconds=130), AgentState.OFFLINE, "break", unavailable=True)),
+        (150, moved(start + timedelta(seconds=150), AgentState.PAUSED, "break")),
+        (160, moved(start + timedelta(seconds=160), AgentState.READY)),
+        # A wrap-up is no pause; signing out (out of its queues) ends one.
+        (200, moved(start + timedelta(seconds=200), AgentState.WRAP_UP, "wrap-up")),
+        (300, moved(start + timedelta(seconds=300), AgentState.PAUSED, "training")),
+        (340, moved(start + timedelta(seconds=340), AgentState.OFFLINE)),
+    ]
+    for _, notice in steps:
+        f.apply(notice)
+    assert f.agent_day("pbx1", "PJSIP/agent1", T0).pause_seconds == 100 + 60 + 40
+    # A pause across midnight counts on the next day from midnight only.
+    f.apply(moved(T0, AgentState.PAUSED, "lunch"))  # 23:50
+    f.apply(moved(T0 + timedelta(minutes=15), AgentState.READY))  # 00:05
+    assert f.agent_day("pbx1", "PJSIP/agent1", T0 + timedelta(minutes=15)).pause_seconds == 300
+
+
+def test_an_agent_at_a_desk_counts_the_pauses_the_database_holds_and_those_it_does_not_yet() -> (
+    None
+):
+    f = WallboardFigures(service_level_seconds=20)
+    start = T0 - timedelta(hours=2)
+    state = PbxState("pbx1")
+    state.agents["PJSIP/agent1"] = Agent(
+        interface="PJSIP/agent1", name="Ana", state=AgentState.READY, since=start
+    )
+    at_desk = {("pbx1", "PJSIP/agent1"): (7, "Ana Lima")}
+
+    def paused(at: datetime, operators: Any = at_desk) -> tuple[int, int | None]:
+        (row,) = f.view(at, {"pbx1": state}, operators=operators)["agents"]
+        return row["pause_seconds"], row["paused_since_ms"]
+
+    def secs(n: int) -> datetime:
+        return start + timedelta(seconds=n)
+
+    f.apply(moved(start, AgentState.PAUSED, "lunch"))
+    f.apply(moved(secs(100), AgentState.READY))
+    # The desk's write of the lunch has not been read yet: the notices' 100 s.
+    assert paused(secs(101)) == (100, None)
+    # Read a second later: the lunch (ended at the notice's instant, listed as recent) and a break
+    # that ended before cti started; someone else's pauses are theirs.
+    f.seed_pauses(
+        [
+            DeskPauses(operator_id=7, seconds=100 + 300, recent=(secs(100),)),
+            DeskPauses(operator_id=8, seconds=50),
+        ],
+        read_at=secs(101),
+    )
+    assert paused(secs(102)) == (400, None)
+    # Read again later: the lunch no longer recent, still once.
+    f.seed_pauses([DeskPauses(operator_id=7, seconds=400)], read_at=secs(150))
+    assert paused(secs(150)) == (400, None)
+    # A training going on runs from its start; once over it counts until a read has it.
+    f.apply(moved(secs(200), AgentState.PAUSED, "training"))
+    state.agents["PJSIP/agent1"].state = AgentState.PAUSED
+    state.agents["PJSIP/agent1"].reason = "training"
+    began_ms = int(secs(200).timestamp() * 1000)
+    assert paused(secs(220)) == (400, began_ms)
+    f.apply(moved(secs(230), AgentState.READY))
+    state.agents["PJSIP/agent1"].state = AgentState.READY
+    assert paused(secs(231)) == (430, None)
+    # A read that came before the desk's write landed: counted from the notice still.
+    f.seed_pauses([DeskPauses(operator_id=7, seconds=400)], read_at=secs(231))
+    assert paused(secs(232)) == (430, None)
+    f.seed_pauses([DeskPauses(operator_id=7, seconds=430, recent=(secs(230),))], read_at=secs(232))
+    assert paused(secs(233)) == (430, None)
+    # Not at a desk (signed out of it): what the notices ended.
+    assert paused(secs(233), {}) == (130, None)
 
 
 def test_service_level_counts_a_wait_equal_to_the_threshold_as_within() -> None:

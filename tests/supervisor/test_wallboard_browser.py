@@ -91,8 +91,15 @@ async def test_the_wallboard_follows_the_calls(
     paused = page.locator(f'.agent[data-interface="{interface}"]')
     await expect(paused).to_have_attribute("data-state", "paused")
     await expect(paused.locator(".call")).to_contain_text("coaching")
+    # Today's time paused runs on the tile while the pause goes on, and stays once it is over.
+    await expect(paused.locator(".paused-today")).to_have_text("0:00 paused")
+    await sim.advance(20)
+    await expect(paused.locator(".paused-today")).to_have_text(re.compile(r"^0:(19|2\d) paused$"))
     await paused.locator("button.resume").click()
     await expect(paused).to_have_attribute("data-state", "ready")
+    await expect(paused.locator(".paused-today")).to_have_text(re.compile(r"^0:(19|20|21) paused$"))
+    await page.wait_for_timeout(1500)
+    await expect(paused.locator(".paused-today")).to_have_text(re.compile(r"^0:(19|20|21) paused$"))
 
     # A busier board for the screenshot: more agents, queues waiting, a breach, abandons.
     for queue, iface, name in AGENTS[2:]:

@@ -114,6 +114,36 @@ def _figures(frame: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _add_vera_and_carlos(svc: RunningService) -> None:
+    """Vera, a supervisor, and Carlos, an operator whose phone is ``AGENT``."""
+    await add_user(
+        svc.runtime.db,
+        username="vera",
+        password="vera-secret-1",
+        role="supervisor",
+        full_name="Vera Supervisor",
+    )
+    await add_user(
+        svc.runtime.db,
+        username="carlos",
+        password="carlos-secret-1",
+        role="operator",
+        routines=["telemarketing"],
+        interface=AGENT,
+        full_name="Carlos Mota",
+    )
+
+
+async def _desk_restored(carlos: Client) -> None:
+    """Wait for Carlos's desk to be back after a restart (restored from his phone's membership)."""
+    for _ in range(250):
+        desk = (await (await carlos.get("/api/v1/desk")).json())["desk"]
+        if desk["signed_in"]:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("Carlos's desk was not restored after the restart")
+
+
 async def _report(client: Client, name: str, day: str) -> list[dict[str, Any]]:
     resp = await client.get(f"/api/v1/reports/{name}?from={day}&to={day}&tz=UTC")
     assert resp.status == 200, await resp.text()
@@ -128,22 +158,7 @@ async def test_a_restart_keeps_todays_figures_and_they_equal_the_reports(
     svc = await cti.start()
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     try:
-        await add_user(
-            svc.runtime.db,
-            username="vera",
-            password="vera-secret-1",
-            role="supervisor",
-            full_name="Vera Supervisor",
-        )
-        await add_user(
-            svc.runtime.db,
-            username="carlos",
-            password="carlos-secret-1",
-            role="operator",
-            routines=["telemarketing"],
-            interface=AGENT,
-            full_name="Carlos Mota",
-        )
+        await _add_vera_and_carlos(svc)
         # Carlos's phone answers by itself; he sits at the desk (the call log names him).
         sim.add_simulated_agent("support", AGENT, "Carlos Mota")
         carlos = Client(
@@ -208,13 +223,8 @@ async def test_a_restart_keeps_todays_figures_and_they_equal_the_reports(
             http=aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)), base=svc.url
         )
         assert (await carlos.login("carlos", "carlos-secret-1")).status == 200
-        for _ in range(250):
-            desk = (await (await carlos.get("/api/v1/desk")).json())["desk"]
-            if desk["signed_in"]:
-                break
-            await asyncio.sleep(0.02)
+        await _desk_restored(carlos)
         await carlos.http.close()
-        assert desk["signed_in"], "Carlos's desk was not restored after the restart"
         sim.inbound_call("support", "+15550003", "C3", talk_seconds=15)
         await svc.runtime.ami.flush("pbx1")
         await _run(svc, sim, 20)
@@ -255,5 +265,86 @@ async def test_a_restart_keeps_todays_figures_and_they_equal_the_reports(
             k: day_row[k] for k in ("attempts", "answered", "connected", "abandoned")
         }
     finally:
+        await http.close()
+        await cti.stop()
+
+
+async def test_time_paused_today_survives_a_restart_and_equals_the_productivity_report(
+    migrated_database: str, sim: PbxSimulator
+) -> None:
+    cti = Cti(migrated_database, sim)
+    svc = await cti.start()
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    carlos = Client(
+        http=aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)), base=svc.url
+    )
+    try:
+        await _add_vera_and_carlos(svc)
+        sim.add_simulated_agent("support", AGENT, "Carlos Mota")
+        assert (await carlos.login("carlos", "carlos-secret-1")).status == 200
+        assert (await carlos.post("/api/v1/desk/signin", json={})).status == 200
+        vera = Client(http=http, base=svc.url)
+        assert (await vera.login("vera", "vera-secret-1")).status == 200
+        wb = await open_wallboard(vera)
+        fresh = agent_of(await wb.next(lambda f: agent_of(f, AGENT) is not None), AGENT)
+        assert fresh is not None
+        assert (fresh["pause_seconds"], fresh["paused_since_ms"]) == (0, None)
+
+        # Lunch for 60 s, back at the desk, then a break going on for 30 s.
+        assert (await carlos.post("/api/v1/desk/pause", json={"reason": "lunch"})).status == 200
+        await _run(svc, sim, 60)
+        assert (await carlos.post("/api/v1/desk/resume", json={})).status == 200
+        await _run(svc, sim, 5)
+        assert (await carlos.post("/api/v1/desk/pause", json={"reason": "break"})).status == 200
+        await _run(svc, sim, 30)
+        break_began = int(svc.runtime.clock.now().timestamp() * 1000) - 30_000
+        paused = agent_of(
+            await wb.next(lambda f: (agent_of(f, AGENT) or {}).get("paused_since_ms") is not None),
+            AGENT,
+        )
+        assert paused is not None and paused["state"] == "paused"
+        assert paused["pause_seconds"] == 60
+        assert abs(paused["paused_since_ms"] - break_began) <= 1000
+        await wb.close()
+
+        # cti restarts during the break: the lunch comes back from the database, the break goes on
+        # from its start (the PBX holds Carlos paused).
+        await cti.stop()
+        svc = await cti.start()
+        vera = Client(http=http, base=svc.url)
+        carlos = Client(http=carlos.http, base=svc.url)
+        assert (await carlos.login("carlos", "carlos-secret-1")).status == 200
+        await _desk_restored(carlos)
+        wb = await open_wallboard(vera)
+        after = agent_of(wb.frames[0], AGENT)
+        assert after is not None and after["state"] == "paused"
+        assert after["pause_seconds"] == 60
+        assert after["paused_since_ms"] is not None
+        assert abs(after["paused_since_ms"] - break_began) <= 1000
+
+        # Back from the break after 30 s more: 60 + 60 s paused today, as the report says.
+        await _run(svc, sim, 30)
+        assert (await carlos.post("/api/v1/desk/resume", json={})).status == 200
+        await _run(svc, sim, 1)
+        ready = agent_of(
+            await wb.next(lambda f: (agent_of(f, AGENT) or {}).get("paused_since_ms") is None),
+            AGENT,
+        )
+        assert ready is not None and ready["state"] == "ready"
+        assert abs(ready["pause_seconds"] - 120) <= 1
+        await wb.close()
+        day = wb.frames[-1]["day"]
+        for _ in range(100):
+            (row,) = [
+                r
+                for r in await _report(vera, "productivity", day)
+                if r["operator"] == "Carlos Mota"
+            ]
+            if row["paused_seconds"] >= 119:
+                break
+            await asyncio.sleep(0.05)
+        assert row["paused_seconds"] == ready["pause_seconds"]
+    finally:
+        await carlos.http.close()
         await http.close()
         await cti.stop()

@@ -8,9 +8,10 @@ or taken over by another instance keeps the pause's first start.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cti.db.engine import Database
+from cti.domain.stats import PAUSE_RECENT_SECONDS, DeskPauses
 
 
 async def note_pause(db: Database, operator_id: int, reason: str | None, at: datetime) -> None:
@@ -37,4 +38,29 @@ WHERE operator_id = $1 AND ended_at IS NULL
 _BEGIN = """
 INSERT INTO agent_pauses (operator_id, reason, started_at) VALUES ($1, $2, $3)
 ON CONFLICT (operator_id) WHERE ended_at IS NULL DO NOTHING
+"""
+
+
+async def desk_pauses(db: Database, start: datetime, now: datetime) -> list[DeskPauses]:
+    """Per operator, the pauses that ended in (start, now]: their whole seconds after ``start`` as
+    the pauses report counts them, and when each of those that ended in the last
+    ``PAUSE_RECENT_SECONDS`` ended (the wallboard's time paused today). One row per operator."""
+    recent = now - timedelta(seconds=PAUSE_RECENT_SECONDS)
+    async with db.direct.connection() as conn:
+        rows = await conn.fetch(_ENDED, start, now, recent)
+    return [
+        DeskPauses(
+            operator_id=r["operator_id"], seconds=int(r["seconds"]), recent=tuple(r["recent"])
+        )
+        for r in rows
+    ]
+
+
+_ENDED = """
+SELECT operator_id,
+       sum(greatest(round(extract(epoch FROM ended_at - greatest(started_at, $1))), 0)) AS seconds,
+       coalesce(array_agg(ended_at ORDER BY ended_at) FILTER (WHERE ended_at >= $3), '{}') AS recent
+FROM agent_pauses
+WHERE ended_at > $1 AND ended_at <= $2
+GROUP BY operator_id
 """

@@ -307,6 +307,7 @@ function renderAgents(b) {
     // each when it ends; its call is counted from the answer).
     const talk = a.talk_seconds + (onCall && a.call ? Math.max(0, (now - a.call.started_ms) / 1000) : 0);
     const wrapped = (a.wrapup_seconds || 0) + (a.state === "wrap_up" ? Math.max(0, inState) : 0);
+    const paused = pausedToday(a, now);
     return el("article", { class: "agent", dataset: { state: a.state, interface: a.interface, pbx: a.pbx } },
       el("div", { class: "row" }, el("span", { class: "name", title: a.name }, a.name), el("span", { class: "state" }, stateLabel(a.state))),
       el("div", { class: "row" },
@@ -314,7 +315,9 @@ function renderAgents(b) {
         el("span", { class: "taken" }, a.calls_taken === 1 ? t("1 call · {talk} talk", { talk: clock(talk) }) : t("{n} calls · {talk} talk", { n: fmt.number(a.calls_taken), talk: clock(talk) }),
           el("span", { class: "wrapped", title: t("Time in after-call work today") }, ` · ${t("{time} wrap-up", { time: clock(wrapped) })}`))),
       call,
-      el("div", { class: "row" }, el("span", { class: "iface" }, a.interface)),
+      el("div", { class: "row" }, el("span", { class: "iface" }, a.interface),
+        el("span", { class: "paused-today", title: t("Time paused today, for any reason"), dataset: { pauseSeconds: a.pause_seconds || 0, pausedSince: a.paused_since_ms ?? "" } },
+          t("{time} paused", { time: clock(paused) }))),
       el("div", { class: "actions" },
         el("button", { type: "button", disabled: !onCall, title: t("Listen to the call"), onclick: () => spy(a, "listen") }, t("Listen")),
         el("button", { type: "button", disabled: !onCall, title: t("Talk to the agent only"), onclick: () => spy(a, "whisper") }, t("Whisper")),
@@ -325,9 +328,18 @@ function renderAgents(b) {
   }));
 }
 
+// Today's time paused: the pauses that ended, and the one going on (from today's midnight).
+function pausedToday(a, now) {
+  return (a.pause_seconds || 0) + (a.paused_since_ms != null ? Math.max(0, (now - a.paused_since_ms) / 1000) : 0);
+}
+
 // Between frames, keep the clocks on the tiles running.
 function tickClocks() {
   const now = serverNow();
+  document.querySelectorAll("[data-paused-since]").forEach((n) => {
+    const since = n.dataset.pausedSince;
+    n.textContent = t("{time} paused", { time: clock(pausedToday({ pause_seconds: Number(n.dataset.pauseSeconds), paused_since_ms: since === "" ? null : Number(since) }, now)) });
+  });
   document.querySelectorAll("[data-since]").forEach((n) => { n.textContent = clock((now - Number(n.dataset.since)) / 1000); });
   document.querySelectorAll("[data-started]").forEach((n) => { n.textContent = clock((now - Number(n.dataset.started)) / 1000); });
   $("clock").textContent = fmt.time(now, true);
