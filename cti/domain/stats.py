@@ -22,8 +22,8 @@ Per agent: calls taken, talk time and **wrap-up time** (the whole seconds of eac
 that ended today, counted from the ``AgentStateChanged`` into wrap-up to the one out of it, as
 the productivity report counts the wrap-ups cti records) and **time paused** (for any reason; what
 the desk records as a pause, by the same rule (:func:`~cti.domain.wrapup.pause_of`): each pause's
-part within today, a reason changed being a new pause, in whole seconds as the pauses report counts
-them; one going on counts to now). For an agent at a desk the pauses that ended are the ones the
+part within today, a reason changed being a new pause, one through a restart of the PBX the same,
+in whole seconds as the pauses report counts them; one going on counts to now). For an agent at a desk the pauses that ended are the ones the
 database holds (:meth:`WallboardFigures.seed_pauses`, read again every few seconds: those before a
 restart of cti, those the desk closed for what the PBX did while cti was away) and those the
 notices ended that it did not hold yet when last read; for another, those the notices ended. The
@@ -365,8 +365,10 @@ class WallboardFigures:
         # The agent-dialled calls in progress, by (pbx, linkedid): the agent's channel's Uniqueid
         # (the call log's key), the agent, when they were put through.
         self._dialled: dict[tuple[str, str], tuple[str, str, datetime]] = {}
-        # The pause each agent (pbx, interface) is in: its reason and when it began.
-        self._pausing: dict[tuple[str, str], tuple[str, datetime]] = {}
+        # The pause each agent (pbx, interface) is in: its reason, when it began, and when it left
+        # its queues in it (None: it did not), the pause counted as ended then unless it comes back
+        # with them.
+        self._pausing: dict[tuple[str, str], tuple[str, datetime, datetime | None]] = {}
         # The pauses at a desk that ended today, by operator (user id), as the database last
         # said, and the day they are of.
         self._desk_pauses: dict[int, DeskPauses] = {}
@@ -554,19 +556,29 @@ class WallboardFigures:
 
     def _follow_pause(self, key: tuple[str, str], n: AgentStateChanged) -> bool:
         """Follow the agent's pause as the desk records it: a pause of another reason is a new
-        one; out of a pause (or out of its queues) ends it. True when a pause ended."""
+        one; out of a pause ends it. Out of its queues (signed out) ends it there too, unless it
+        comes back in them paused for the same reason (a PBX restarting: cti puts it back), when
+        the same pause goes on. True when a figure changed."""
         pause = pause_of(n.state, n.reason, n.unavailable)
-        reason = pause[0] if pause is not None else None
         going = self._pausing.get(key)
-        if going is not None and going[0] == reason:
-            return False
-        ended = False
+        if pause is None:
+            if going is None or going[2] is not None:
+                return False
+            self._pausing[key] = (going[0], going[1], n.since)
+            return self._pause_ended(key, going[1], n.since)
+        reason = pause[0]
+        changed = False
         if going is not None:
+            if going[0] == reason:
+                if going[2] is None:
+                    return False
+                self._pausing[key] = (reason, going[1], None)
+                return self._pause_unended(key, going[2])
             del self._pausing[key]
-            ended = self._pause_ended(key, going[1], n.since)
+            changed = going[2] is None and self._pause_ended(key, going[1], n.since)
         if reason is not None:
-            self._pausing[key] = (reason, n.since)
-        return ended
+            self._pausing[key] = (reason, n.since, None)
+        return changed
 
     def _pause_ended(self, key: tuple[str, str], began: datetime, ended: datetime) -> bool:
         """Count a pause's part within the day it ended (whole seconds, as the pauses report)."""
@@ -575,6 +587,19 @@ class WallboardFigures:
             return False
         self._agent(self._day(ended), *key).pauses.append((ended, seconds))
         return True
+
+    def _pause_unended(self, key: tuple[str, str], ended: datetime) -> bool:
+        """Take back the pause counted as ended at ``ended``: it goes on."""
+        counts = self._day(ended).agents.get(key)
+        if counts is None:
+            return False
+        for i in range(len(counts.pauses) - 1, -1, -1):
+            if counts.pauses[i][0] == ended:
+                del counts.pauses[i]
+                if i < counts.pauses_stored:
+                    counts.pauses_stored -= 1
+                return True
+        return False
 
     def _midnight(self, at: datetime) -> datetime:
         """The start of ``at``'s day, in the configured time zone."""
@@ -777,8 +802,8 @@ class WallboardFigures:
                     # Paused before its notices reached the wallboard (cti starting): from the
                     # pause's start as the PBX state knows it.
                     began = agent.pause[1] if agent.pause is not None else agent.since
-                    going = self._pausing[(pbx, interface)] = (live[0], began)
-                if going is not None:
+                    going = self._pausing[(pbx, interface)] = (live[0], began, None)
+                if going is not None and going[2] is None:
                     paused_since = _ms(max(going[1], midnight))
                 out.append(
                     {

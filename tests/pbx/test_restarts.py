@@ -116,6 +116,7 @@ async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
     await _ready_desk(bruno)
     assert (await ana.post("/api/v1/desk/pause", json={"reason": "lunch"})).status == 200
     await wait_desk(ana, "paused", lambda d: d["state"] == "paused")
+    lunch = datetime.fromisoformat((await desk(ana))["desk"]["since"])
 
     await asyncio.to_thread(pbx.restart_now)
 
@@ -133,6 +134,14 @@ async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
     await asyncio.sleep(0.5)  # the desk writes pauses behind its work
     rows = await _pauses(migrated_database, "ana")
     assert [(r["reason"], r["ended_at"]) for r in rows] == [("lunch", None)]
+    # And on the wallboard: her time paused today is that lunch, from its start, nothing ended.
+    sofia = await signed_in("sofia")
+    for _ in range(3):  # over a read of the ended pauses (every 5 s)
+        board = await (await sofia.get("/api/v1/supervisor/wallboard")).json()
+        row = next(a for a in board["agents"] if a["interface"] == "PJSIP/agent1")
+        assert row["pause_seconds"] == 0
+        assert abs(row["paused_since_ms"] - lunch.timestamp() * 1000) <= 5
+        await asyncio.sleep(3)
 
 
 async def test_sign_in_to_phone_again_asks_the_pbx_whatever_cti_believes(

@@ -40,6 +40,7 @@ CASES = {
         "amount": r"R\$\s120,50",
         "promise": r"promessa de pagamento de R\$\s120,50 vencida",
         "tab": "Críticos",
+        "period": ("De", "Até"),
         "browser_language": "Idioma do navegador",
         "amount_label": "Valor",
         "not_answered": "Não atendidas",
@@ -56,6 +57,7 @@ CASES = {
         "amount": r"120,50\s€",
         "promise": r"promesa de pago de 120,50\s€ vencida",
         "tab": "Críticos",
+        "period": ("Desde", "Hasta"),
         "browser_language": "Idioma del navegador",
         "amount_label": "Importe",
         "not_answered": "No contestadas",
@@ -207,6 +209,10 @@ async def test_the_wallboard_and_a_report_speak_the_browsers_language(
     # The critical report: its title, columns and problems translated; money and dates local.
     day = s["d"]
     await page.goto(f"{service.url}static/reports/index.html?report=critical")
+    # The period's two ends read as a period does in the language ("Desde … Hasta", not "De").
+    for end, word in zip(("#from", "#to"), case["period"], strict=True):
+        label = page.locator("#filters label", has=page.locator(end)).locator("span")
+        await expect(label).to_have_text(word)
     await page.fill("#from", day.isoformat())
     await page.fill("#to", day.isoformat())
     await page.click("#filters button[type=submit]")

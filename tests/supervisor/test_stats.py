@@ -125,6 +125,35 @@ def test_time_paused_counts_each_pause_within_the_day_it_ends() -> None:
     assert f.agent_day("pbx1", "PJSIP/agent1", T0 + timedelta(minutes=15)).pause_seconds == 300
 
 
+def test_a_pause_through_a_pbx_restart_is_one_pause_and_signing_out_ends_one() -> None:
+    f = WallboardFigures(service_level_seconds=20)
+    start = T0 - timedelta(hours=2)
+
+    def secs(n: int) -> datetime:
+        return start + timedelta(seconds=n)
+
+    def paused() -> int:
+        return f.agent_day("pbx1", "PJSIP/agent1", secs(0)).pause_seconds
+
+    f.apply(moved(start, AgentState.PAUSED, "lunch"))
+    # The PBX restarts: the agent is out of its queues for 20 s, then cti puts it back paused
+    # for lunch. Meanwhile the lunch counts as ended; once back it goes on from its start.
+    f.apply(moved(secs(60), AgentState.OFFLINE))
+    assert paused() == 60
+    f.apply(moved(secs(80), AgentState.PAUSED, "lunch"))
+    assert paused() == 0
+    f.apply(moved(secs(100), AgentState.READY))
+    assert paused() == 100
+    # Signed out during a break: the break ends there, whatever comes after.
+    f.apply(moved(secs(200), AgentState.PAUSED, "break"))
+    f.apply(moved(secs(230), AgentState.OFFLINE))
+    f.apply(moved(secs(900), AgentState.READY))
+    assert paused() == 100 + 30
+    f.apply(moved(secs(1000), AgentState.PAUSED, "break"))
+    f.apply(moved(secs(1010), AgentState.PAUSED, "lunch"))
+    assert paused() == 100 + 30 + 10
+
+
 def test_an_agent_at_a_desk_counts_the_pauses_the_database_holds_and_those_it_does_not_yet() -> (
     None
 ):

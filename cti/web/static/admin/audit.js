@@ -15,7 +15,7 @@ const KEYS = {
   length: N_("Characters searched"), found: N_("Found"), rows: N_("Rows"), lines: N_("Lines"),
   masked: N_("Masked"), tz: N_("Time zone"), language: N_("Language"),
   // Changes: what a value was and became.
-  from: N_("From"), to: N_("To"), reason: N_("Reason"), why: N_("Reason"), problem: N_("Problem"),
+  from: N_("From|period"), to: N_("Until"), reason: N_("Reason"), why: N_("Reason"), problem: N_("Problem"),
   by: N_("How"), until: N_("Until"), version: N_("Version"), renamed: N_("Renamed"),
   // Sign-ins and users.
   ip: N_("IP address"), username: N_("User"), full_name: N_("Full name"), role: N_("Role"),
