@@ -271,6 +271,39 @@ def test_a_pause_cti_learns_of_at_a_resync_counts_from_when_the_pbx_paused_the_m
         ]
 
 
+def test_a_pause_through_a_pbx_restart_goes_on_from_its_start_when_put_back_paused() -> None:
+    from cti.domain.events import ChannelsListed, ListedQueue, QueuesListed
+
+    state = PbxState("pbx1", strict=True)
+    state.apply(MemberAdded(at=T0, member=_member(DeviceStatus.NOT_IN_USE, paused=True)))
+    agent = state.agents["PJSIP/agent1"]
+    # The PBX restarts: at the resync it knows no member; cti puts hers back, paused for lunch.
+    restarted = T0 + timedelta(minutes=10)
+    state.apply(ChannelsListed(at=restarted, channels=()))
+    gone = state.apply(
+        QueuesListed(at=restarted, queues=(ListedQueue(queue="sales"),), members=(), entries=())
+    )
+    assert [n.state for n in _states(gone)] == [AgentState.OFFLINE]
+    back = restarted + timedelta(seconds=20)
+    put_back = state.apply(
+        MemberAdded(at=back, member=_member(DeviceStatus.NOT_IN_USE, paused=True))
+    )
+    assert [(n.state, n.reason, n.since) for n in _states(put_back)] == [
+        (AgentState.PAUSED, "lunch", T0)
+    ]
+    # Put back ready, the pause is over; paused again later, a new one begins.
+    state.apply(ChannelsListed(at=back, channels=()))
+    state.apply(QueuesListed(at=back, queues=(ListedQueue(queue="sales"),), members=(), entries=()))
+    later = back + timedelta(minutes=1)
+    state.apply(MemberAdded(at=later, member=_member(DeviceStatus.NOT_IN_USE)))
+    assert (agent.state, agent.pause) == (AgentState.READY, None)
+    again = later + timedelta(minutes=1)
+    paused = state.apply(
+        MemberPauseChanged(at=again, member=_member(DeviceStatus.NOT_IN_USE, paused=True))
+    )
+    assert [(n.state, n.since) for n in _states(paused)] == [(AgentState.PAUSED, again)]
+
+
 def _states(notices: list[object]) -> list[AgentStateChanged]:
     return [n for n in notices if isinstance(n, AgentStateChanged)]
 

@@ -130,6 +130,8 @@ async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
         within=AFTER_RESTART,
     )
     await wait_desk(bruno, "ready again", lambda d: d["state"] == "ready", within=AFTER_RESTART)
+    # Her lunch's clock on her desk goes on from its start, not from when cti put her back.
+    assert datetime.fromisoformat((await desk(ana))["desk"]["since"]) == lunch
     # For the pauses report her lunch went on through the restart: one pause, still open.
     await asyncio.sleep(0.5)  # the desk writes pauses behind its work
     rows = await _pauses(migrated_database, "ana")
@@ -141,6 +143,7 @@ async def test_a_pbx_restart_puts_every_signed_in_agent_back_as_they_were(
         row = next(a for a in board["agents"] if a["interface"] == "PJSIP/agent1")
         assert row["pause_seconds"] == 0
         assert abs(row["paused_since_ms"] - lunch.timestamp() * 1000) <= 5
+        assert abs(row["since_ms"] - lunch.timestamp() * 1000) <= 5  # its time in state too
         await asyncio.sleep(3)
 
 

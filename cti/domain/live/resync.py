@@ -155,8 +155,12 @@ class ResyncHandlers(ChannelHandlers):
                 agent = self._agent(interface, members[0].name, at)
             agent.queues = {m.queue for m in members}
             agent.paused, agent.unavailable, reason = member_flags(members)
-            # A pause cti did not see begin counts from when the PBX paused the member.
-            self._follow_pause(agent, reason, pause_began(members, at))
+            if members:
+                # A pause cti did not see begin counts from when the PBX paused the member.
+                self._follow_pause(agent, reason, pause_began(members, at))
+            # With no membership left (the PBX restarted and forgot them) the pause is kept: put
+            # back paused for the same reason (what cti does), the same pause goes on, as the
+            # desk counts it; back for another reason or none, it ends then.
             if not members or agent.unavailable:
                 target = AgentState.OFFLINE
             elif any(m.in_call for m in members):
