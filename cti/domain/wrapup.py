@@ -90,6 +90,22 @@ def pause_of(state: AgentState, reason: str, unavailable: bool) -> tuple[str | N
     return (None,)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PausedToday:
+    """An agent's time paused today, as the pauses report counts it.
+
+    Attributes:
+        seconds: the whole seconds within today of the pauses that ended today.
+        since: when the pause going on began (None: not paused); it counts from today's start at
+            the earliest.
+        day_ends: when today ends (from then a new day counts from zero).
+    """
+
+    seconds: int
+    since: datetime | None
+    day_ends: datetime
+
+
 def seconds_between(started: datetime, ended: datetime) -> int:
     """A wrap-up's length in whole seconds (what the wallboard and the report both count)."""
     return max(0, int((ended - started).total_seconds()))

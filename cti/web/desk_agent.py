@@ -26,7 +26,7 @@ from cti.domain.backoffice import (
 )
 from cti.domain.no_answer import MissedCalls
 from cti.domain.notices import AgentState, AnyNotice
-from cti.domain.wrapup import WrapupRule, deadline, why_not_disposed
+from cti.domain.wrapup import PausedToday, WrapupRule, deadline, why_not_disposed
 from cti.i18n import _
 from cti.web.auth import SignedIn
 from cti.web.personal import Part, render
@@ -48,6 +48,7 @@ DESK_FRAMES: dict[str, FieldSpec] = {
     "dial_failed": {},
     "wrapup": {},
     "after_ring": {},
+    "paused_today": {},
     "missed_pause": {},
     "taken_over": {},
     "pong": {},
@@ -159,6 +160,9 @@ class DeskAgent:
     # The pause last written to the pauses report (its reason; None: not paused), in a tuple;
     # None before the first.
     noted_pause: tuple[str | None] | None = None
+    # The agent's time paused today as the pauses report counts it (None until read): see
+    # :meth:`paused_today_view`.
+    paused_today: PausedToday | None = None
     # The linkedid of a call being taken back after the desk's browser phone lost its leg (a
     # reload): see cti.web.desk_recovery.
     recovering: str | None = None
@@ -232,6 +236,20 @@ class DeskAgent:
             "footer": self.footer(),
             "wrapup": self.wrapup_view(),
             "after_ring": self.pause_after_ring(),
+            "paused_today": self.paused_today_view(),
+        }
+
+    def paused_today_view(self) -> dict[str, Any] | None:
+        """Today's time paused: ``seconds`` in the pauses that ended, ``since_ms`` when the one
+        going on began (None: not paused), ``day_ends_ms`` when today ends (a new day counts
+        from zero). None until read."""
+        p = self.paused_today
+        if p is None:
+            return None
+        return {
+            "seconds": p.seconds,
+            "since_ms": None if p.since is None else epoch_ms(p.since),
+            "day_ends_ms": epoch_ms(p.day_ends),
         }
 
     def wrapup_todo(self, attention: dict[str, Any] | None = None) -> str | None:

@@ -44,10 +44,11 @@ from typing import Any
 
 from aiohttp import web
 
+from cti.clock import local_tz
 from cti.db import desk as repo
 from cti.db.backoffice.personal import Viewer
 from cti.db.desk import dialing
-from cti.db.desk.pauses import note_pause
+from cti.db.desk.pauses import note_pause, paused_today
 from cti.domain.commands import QueueAdd
 from cti.domain.desk_dial import DialledCall, agent_not_answered_text, not_answered_text
 from cti.domain.events import OriginateOutcome, UniqueId
@@ -71,6 +72,7 @@ from cti.domain.notices import (
     OriginateFinished,
     StateResynced,
 )
+from cti.domain.reporting import Period
 from cti.domain.wrapup import (
     WRAPUP_REASON,
     WrapupRule,
@@ -204,6 +206,7 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
         agent.worker = asyncio.get_running_loop().create_task(
             self._work(agent), name=f"desk-agent-{user.id}"
         )
+        self._writes.put("paused today", partial(self.read_paused_today, agent))
         return agent
 
     def follow_live(self, agent: DeskAgent) -> None:
@@ -233,6 +236,19 @@ class DeskService(ScreenPops, AfterCallWork, CallRecovery):
             "pause",
             partial(note_pause, self.rt.db, agent.user.id, reason, at or self.rt.clock.now()),
         )
+        self._writes.put("paused today", partial(self.read_paused_today, agent))
+
+    async def read_paused_today(self, agent: DeskAgent) -> None:
+        """Read the agent's time paused today (after its pauses' writes) and show it on its desk."""
+        now = self.rt.clock.now()
+        tz = local_tz(self.rt.settings.supervisor.timezone)
+        day = now.astimezone(tz).date()
+        today = Period.of(day, day, tz)
+        agent.paused_today = await paused_today(self.rt.db, agent.user.id, today.start, today.end)
+        if self._by_user.get(agent.user.id) is agent:
+            self.push(
+                agent.user.id, {"type": "paused_today", "paused_today": agent.paused_today_view()}
+            )
 
     async def join_queues(self, agent: DeskAgent, *, missing_only: bool) -> list[str]:
         """QueueAdd the agent's phone to its queues, paused as last reported; the queues added.

@@ -110,6 +110,17 @@ async def test_desk_pop_timer_attention_and_history_in_chromium(
     await page.click("#desk-signin")
     await expect(page.locator("#state-text")).to_have_text("Ready")
     await expect(page.locator("#link")).to_contain_text("live")
+    # A short break: the footer's time paused today runs while it goes on and stays after it.
+    await expect(page.locator("#f-paused")).to_have_text("00:00")
+    await page.click("#pause")
+    await expect(page.locator("#state-text")).to_contain_text("Paused")
+    await expect(page.locator("#f-paused")).to_have_text("00:02", timeout=4000)
+    await page.click("#resume")
+    await expect(page.locator("#state-text")).to_have_text("Ready")
+    await expect(page.locator("#f-paused")).to_have_text(re.compile(r"^00:0[23]$"))
+    stays = await page.locator("#f-paused").text_content()
+    await page.wait_for_timeout(1500)
+    await expect(page.locator("#f-paused")).to_have_text(stays or "")
 
     sim.inbound_call("support", "+12025550101", "ACME", talk_seconds=None)
     await sim.advance(0.2)

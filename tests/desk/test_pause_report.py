@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from cti.app import RunningService
@@ -137,3 +138,41 @@ async def test_a_desk_served_by_another_instance_keeps_its_pause(
         assert [(r["reason"], r["ended_at"]) for r in rows] == [("lunch", None)]
     finally:
         await moved.close()
+
+
+async def test_an_agent_sees_her_time_paused_today_as_the_report_counts_it(
+    service: RunningService,
+    at_desk: AtDesk,
+    users: dict[str, str],
+    client_factory: Callable[[], Awaitable[Client]],
+) -> None:
+    ana, ws = await at_desk("ana")
+    sofia = await client_factory()
+    assert (await sofia.login("sofia", users["sofia"])).status == 200
+    first = await ws.next("paused_today")
+    assert (first["paused_today"]["seconds"], first["paused_today"]["since_ms"]) == (0, None)
+
+    # A lunch: on her desk it runs from its start; once over it is what the report says.
+    mark = len(ws.messages)
+    assert (await ana.post("/api/v1/desk/pause", json={"reason": "lunch"})).status == 200
+    going = (await ws.next("paused_today", lambda m: m["paused_today"]["since_ms"], mark))[
+        "paused_today"
+    ]
+    paused_since = (await ws.next("state", lambda m: m["state"] == "paused", mark))["since"]
+    assert abs(going["since_ms"] - _ms(paused_since)) <= 1
+    assert going["seconds"] == 0 and going["day_ends_ms"] > going["since_ms"]
+    await asyncio.sleep(1.2)
+    mark = len(ws.messages)
+    assert (await ana.post("/api/v1/desk/resume")).status == 200
+    ended = (await ws.next("paused_today", lambda m: m["paused_today"]["since_ms"] is None, mark))[
+        "paused_today"
+    ]
+    (lunch,) = [r for r in await pause_rows(sofia) if r["operator"] == "Ana Lima"]
+    assert ended["seconds"] == lunch["paused_seconds"] >= 1
+    # Signed in again later (a reload, another day's sign-in), the desk shows it from the start.
+    snapshot = (await open_desk(ana)).of("snapshot")[0]
+    assert snapshot["desk"]["paused_today"]["seconds"] == lunch["paused_seconds"]
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)

@@ -441,3 +441,7 @@ async def test_a_pause_counts_from_its_start_through_a_dropped_phone_and_a_resta
         await asyncio.sleep(0.1)
     assert row["pause_seconds"] == lunch_seconds
     assert abs(row["paused_since_ms"] - since.timestamp() * 1000) <= 5
+    # Her desk's footer says the same.
+    mine = (await desk(ana))["desk"]["paused_today"]
+    assert mine["seconds"] == lunch_seconds
+    assert abs(mine["since_ms"] - since.timestamp() * 1000) <= 5

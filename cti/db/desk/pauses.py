@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from cti.db.engine import Database
 from cti.domain.stats import PAUSE_RECENT_SECONDS, DeskPauses
+from cti.domain.wrapup import PausedToday
 
 
 async def note_pause(db: Database, operator_id: int, reason: str | None, at: datetime) -> None:
@@ -38,6 +39,28 @@ WHERE operator_id = $1 AND ended_at IS NULL
 _BEGIN = """
 INSERT INTO agent_pauses (operator_id, reason, started_at) VALUES ($1, $2, $3)
 ON CONFLICT (operator_id) WHERE ended_at IS NULL DO NOTHING
+"""
+
+
+async def paused_today(
+    db: Database, operator_id: int, start: datetime, end: datetime
+) -> PausedToday:
+    """The operator's time paused in the day [start, end), as the pauses report counts it: the
+    pauses that ended in it (their part after ``start``) and the one going on."""
+    row = await db.direct.fetchrow(_TODAY, operator_id, start, end)
+    assert row is not None  # an aggregate always gives its row
+    since: datetime | None = row["since"]
+    # One begun before the day counts from its start.
+    since = None if since is None else max(since, start)
+    return PausedToday(seconds=int(row["seconds"]), since=since, day_ends=end)
+
+
+_TODAY = """
+SELECT coalesce(sum(greatest(round(extract(epoch FROM ended_at - greatest(started_at, $2))), 0))
+                FILTER (WHERE ended_at IS NOT NULL), 0) AS seconds,
+       max(started_at) FILTER (WHERE ended_at IS NULL) AS since
+FROM agent_pauses
+WHERE operator_id = $1 AND (ended_at > $2 OR ended_at IS NULL) AND started_at < $3
 """
 
 

@@ -124,6 +124,18 @@ function paintWrapup() {
   $("wrapup-then").textContent = t("Then you are {state}.", { state: then });
 }
 
+// Today's time paused, as the pauses report counts it: the pauses that ended and the one going on
+// (a new day counts from its start).
+function paintPausedToday() {
+  const p = view.desk?.paused_today;
+  if (!p) { $("f-paused").textContent = "—"; return; }
+  const now = socket ? socket.serverNow() : Date.now();
+  const newDay = now >= p.day_ends_ms;
+  const since = p.since_ms == null ? null : newDay ? Math.max(p.since_ms, p.day_ends_ms) : p.since_ms;
+  const seconds = (newDay ? 0 : p.seconds) + (since == null ? 0 : Math.max(0, (now - since) / 1000));
+  $("f-paused").textContent = clock(seconds);
+}
+
 function paintFooter(f) {
   if (!f) return;
   view.footer = f;
@@ -403,7 +415,7 @@ function onMessage(msg) {
     case "snapshot":
       view.desk = msg.desk;
       timer.set(msg.desk.timer);
-      paintState(); paintPop(); paintAttention(); paintFooter(msg.desk.footer);
+      paintState(); paintPop(); paintAttention(); paintFooter(msg.desk.footer); paintPausedToday();
       break;
     case "state":
       d.state = msg.state; d.reason = msg.reason; d.phone_unavailable = !!msg.phone_unavailable; paintState();
@@ -468,6 +480,9 @@ function onMessage(msg) {
       d.wrapup = msg.wrapup; paintState();
       if (msg.released && msg.released_by === "supervisor") toast(t("Your supervisor made you available: you take calls again. The attention stays pending and is flagged: save it when you can."), true);
       else if (msg.released) toast(t("Your maximum wrap-up time is over: you take calls again. The attention stays pending and is flagged: save it when you can."), true);
+      break;
+    case "paused_today":
+      d.paused_today = msg.paused_today; paintPausedToday();
       break;
     case "after_ring":
       d.after_ring = msg.after_ring; paintState();
@@ -639,6 +654,7 @@ async function start() {
   // Clickable once it does something (a click while the page loads was lost).
   $("desk-signin").disabled = false;
   setInterval(paintWrapup, 1000);
+  setInterval(paintPausedToday, 1000);
   $("attention").addEventListener("submit", saveAttention);
   // A field changed and not saved yet: a refresh of the same attention keeps it.
   const touched = () => { view.dirtyId = screen().attention?.id ?? null; };
