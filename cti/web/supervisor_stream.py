@@ -215,6 +215,11 @@ class WallboardService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # What the wallboards were last shown is audited before cti stops.
+        try:
+            await self.write_reads()
+        except Exception:
+            log.exception("wallboard: the last readings shown could not be audited")
 
     # --- the hot path ----------------------------------------------------------------------------
 
@@ -317,7 +322,13 @@ class WallboardService:
         """Write the audit lines of what the wallboards were shown since the last write."""
         rows, self._reads = self._reads, []
         if rows:
-            await write_reads(self._rt.db, rows)
+            try:
+                await write_reads(self._rt.db, rows)
+            except BaseException:
+                # Not written (the database away, or cti stopping): kept for the next write, so
+                # that no reading shown goes unaudited.
+                self._reads[:0] = rows
+                raise
 
     # --- the view --------------------------------------------------------------------------------
 

@@ -11,11 +11,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from cti.app import RunningService
 from cti.db.models import AuditEvent
 from cti.sim import PbxSimulator
+from cti.web import supervisor_stream
 from cti.web.supervisor_stream import WALLBOARD_SERVICE
 
 from .conftest import Client, agent_of, open_wallboard
@@ -162,3 +164,43 @@ async def test_a_wallboard_opened_while_a_tick_checks_who_may_watch_stays_open(
     await sofia_wb.next(since=len(sofia_wb.frames))
     assert not sofia_wb.closed.is_set() and sofia_wb.ws.close_code is None
     assert not vera_wb.closed.is_set()
+
+
+async def test_a_wallboards_reading_is_audited_even_when_the_first_write_of_it_fails(
+    service: RunningService,
+    sim: PbxSimulator,
+    supervisor: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The database refuses the first write of the wallboard's audit lines (a restart, a failover):
+    # the lines are written at the next tick, not lost.
+    failures: list[int] = []
+    real = supervisor_stream.write_reads
+
+    async def failing_once(db: Any, rows: Any) -> None:
+        if not failures:
+            failures.append(len(rows))
+            raise ConnectionError("the database went away")
+        await real(db, rows)
+
+    monkeypatch.setattr(supervisor_stream, "write_reads", failing_once)
+    sim.add_simulated_agent("support", AGENT, "Agent 101")
+    vera_wb = await open_wallboard(supervisor)
+    start = len(vera_wb.frames)
+    sim.inbound_call("support", NUMBER, NAME, talk_seconds=600)
+    await service.runtime.ami.flush("pbx1")
+    await sim.advance(1)
+    await service.runtime.ami.flush("pbx1")
+    seen = await vera_wb.next(
+        lambda f: (agent_of(f, AGENT) or {}).get("call") is not None, since=start
+    )
+    agent = agent_of(seen, AGENT)
+    assert agent is not None
+    linkedid = agent["call"]["linkedid"]
+    line = ("personal.read", f"call:{linkedid}", "wallboard")
+    for _ in range(300):
+        if line in await _audit(service, "vera"):
+            break
+        await asyncio.sleep(0.01)
+    assert failures, "the failing write was never tried"
+    assert (await _audit(service, "vera")).count(line) == 1
